@@ -1,0 +1,282 @@
+//! The catalog: databases and tables, persisted in the warehouse.
+//!
+//! The whole catalog is one JSON document (`_tributary/catalog.json`),
+//! replaced atomically on every change, so a crash leaves either the old or
+//! the new catalog. Table data lives in Lance datasets the catalog points to.
+
+mod provider;
+mod table;
+mod types;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use chrono::Local;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::warehouse::Warehouse;
+
+pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
+pub use table::LanceTable;
+pub use types::SqlType;
+
+/// Relative path of the catalog document inside the warehouse.
+const CATALOG_FILE: &str = "_tributary/catalog.json";
+/// Version of the catalog document format.
+const FORMAT_VERSION: u32 = 1;
+
+/// A column of a table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub name: String,
+    pub sql_type: SqlType,
+    pub nullable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A table: its definition and where its Lance dataset is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableDef {
+    pub id: u64,
+    pub database: String,
+    pub name: String,
+    pub columns: Vec<Column>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Doris clauses accepted at CREATE TABLE and ignored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_clauses: Vec<String>,
+    /// Dataset path relative to the warehouse root.
+    pub location: String,
+    pub created_at: String,
+}
+
+impl TableDef {
+    /// The Arrow schema of the table's Lance dataset.
+    pub fn arrow_schema(&self) -> SchemaRef {
+        let fields: Vec<Field> = self
+            .columns
+            .iter()
+            .map(|c| Field::new(&c.name, c.sql_type.arrow_type(), c.nullable))
+            .collect();
+        Arc::new(Schema::new(fields))
+    }
+}
+
+/// A database: a namespace of tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseDef {
+    pub created_at: String,
+    pub tables: BTreeMap<String, TableDef>,
+}
+
+/// The persisted catalog document.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct CatalogState {
+    format_version: u32,
+    next_table_id: u64,
+    databases: BTreeMap<String, DatabaseDef>,
+}
+
+/// Databases and tables of one warehouse.
+#[derive(Debug)]
+pub struct Catalog {
+    warehouse: Arc<Warehouse>,
+    state: RwLock<Arc<CatalogState>>,
+    /// Serialises changes: read-modify-persist-publish.
+    write_lock: Mutex<()>,
+}
+
+impl Catalog {
+    /// Loads the catalog of `warehouse`, or starts an empty one.
+    pub async fn load(warehouse: Arc<Warehouse>) -> Result<Self> {
+        let state = match warehouse.read(CATALOG_FILE).await? {
+            Some(bytes) => {
+                let state: CatalogState = serde_json::from_slice(&bytes).map_err(|e| {
+                    Error::Catalog(format!(
+                        "{} is not a valid catalog: {e}",
+                        warehouse.uri(CATALOG_FILE)
+                    ))
+                })?;
+                if state.format_version > FORMAT_VERSION {
+                    return Err(Error::Catalog(format!(
+                        "{} has format version {}, this tributary reads up to {FORMAT_VERSION}: upgrade tributary",
+                        warehouse.uri(CATALOG_FILE),
+                        state.format_version
+                    )));
+                }
+                state
+            }
+            None => CatalogState {
+                format_version: FORMAT_VERSION,
+                next_table_id: 1,
+                databases: BTreeMap::new(),
+            },
+        };
+        Ok(Self {
+            warehouse,
+            state: RwLock::new(Arc::new(state)),
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// The warehouse this catalog lives in.
+    pub fn warehouse(&self) -> &Arc<Warehouse> {
+        &self.warehouse
+    }
+
+    fn snapshot(&self) -> Arc<CatalogState> {
+        self.state.read().expect("catalog lock poisoned").clone()
+    }
+
+    /// Names of all databases, sorted.
+    pub fn database_names(&self) -> Vec<String> {
+        self.snapshot().databases.keys().cloned().collect()
+    }
+
+    /// Whether `name` is a database.
+    pub fn database_exists(&self, name: &str) -> bool {
+        self.snapshot().databases.contains_key(name)
+    }
+
+    /// Names of the tables of `database`, sorted.
+    pub fn table_names(&self, database: &str) -> Result<Vec<String>> {
+        let state = self.snapshot();
+        let db = state
+            .databases
+            .get(database)
+            .ok_or_else(|| Error::UnknownDatabase(database.to_string()))?;
+        Ok(db.tables.keys().cloned().collect())
+    }
+
+    /// The definition of `database.table`.
+    pub fn table(&self, database: &str, table: &str) -> Result<TableDef> {
+        let state = self.snapshot();
+        let db = state
+            .databases
+            .get(database)
+            .ok_or_else(|| Error::UnknownDatabase(database.to_string()))?;
+        db.tables
+            .get(table)
+            .cloned()
+            .ok_or_else(|| Error::UnknownTable {
+                database: database.to_string(),
+                table: table.to_string(),
+            })
+    }
+
+    /// Applies `change` to a copy of the catalog, persists it, then publishes
+    /// it. Nothing changes if `change` or the write fails.
+    async fn update<T>(&self, change: impl FnOnce(&mut CatalogState) -> Result<T>) -> Result<T> {
+        let _guard = self.write_lock.lock().await;
+        let mut next = (*self.snapshot()).clone();
+        let out = change(&mut next)?;
+        let json = serde_json::to_vec_pretty(&next)
+            .map_err(|e| Error::Catalog(format!("cannot serialise catalog: {e}")))?;
+        self.warehouse
+            .write(CATALOG_FILE, Bytes::from(json))
+            .await?;
+        *self.state.write().expect("catalog lock poisoned") = Arc::new(next);
+        Ok(out)
+    }
+
+    /// Creates a database. Returns false if it existed and `if_not_exists`.
+    pub async fn create_database(&self, name: &str, if_not_exists: bool) -> Result<bool> {
+        if self.database_exists(name) {
+            return if if_not_exists {
+                Ok(false)
+            } else {
+                Err(Error::DatabaseExists(name.to_string()))
+            };
+        }
+        self.update(|state| {
+            if state.databases.contains_key(name) {
+                return Err(Error::DatabaseExists(name.to_string()));
+            }
+            state.databases.insert(
+                name.to_string(),
+                DatabaseDef {
+                    created_at: now(),
+                    tables: BTreeMap::new(),
+                },
+            );
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Removes a database and its tables from the catalog, returning the
+    /// dropped tables (whose datasets the caller deletes), or `None` if it
+    /// did not exist and `if_exists`.
+    pub async fn drop_database(
+        &self,
+        name: &str,
+        if_exists: bool,
+    ) -> Result<Option<Vec<TableDef>>> {
+        if !self.database_exists(name) && if_exists {
+            return Ok(None);
+        }
+        self.update(|state| {
+            let db = state
+                .databases
+                .remove(name)
+                .ok_or_else(|| Error::UnknownDatabase(name.to_string()))?;
+            Ok(Some(db.tables.into_values().collect()))
+        })
+        .await
+    }
+
+    /// Reserves a table id and the dataset location for a new table.
+    pub async fn allocate_table(&self, database: &str, name: &str) -> Result<(u64, String)> {
+        self.update(|state| {
+            let id = state.next_table_id;
+            state.next_table_id += 1;
+            Ok((id, format!("{database}/{name}_{id}.lance")))
+        })
+        .await
+    }
+
+    /// Adds a table whose dataset has been created.
+    pub async fn add_table(&self, table: TableDef) -> Result<()> {
+        self.update(|state| {
+            let db = state
+                .databases
+                .get_mut(&table.database)
+                .ok_or_else(|| Error::UnknownDatabase(table.database.clone()))?;
+            if db.tables.contains_key(&table.name) {
+                return Err(Error::TableExists {
+                    database: table.database.clone(),
+                    table: table.name.clone(),
+                });
+            }
+            db.tables.insert(table.name.clone(), table);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes a table from the catalog and returns its definition.
+    pub async fn remove_table(&self, database: &str, name: &str) -> Result<TableDef> {
+        self.update(|state| {
+            let db = state
+                .databases
+                .get_mut(database)
+                .ok_or_else(|| Error::UnknownDatabase(database.to_string()))?;
+            db.tables.remove(name).ok_or_else(|| Error::UnknownTable {
+                database: database.to_string(),
+                table: name.to_string(),
+            })
+        })
+        .await
+    }
+}
+
+/// The current time as Doris prints it: `2025-01-01 12:00:00`.
+pub fn now() -> String {
+    Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}

@@ -1,0 +1,103 @@
+//! [`LanceTable`]: a catalog table as a DataFusion table provider.
+//!
+//! Scans read the dataset version that was latest when the query was
+//! planned; `INSERT` appends through [`crate::write::LanceSink`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session;
+use datafusion::datasource::sink::DataSinkExec;
+use datafusion::datasource::{TableProvider, TableType};
+use datafusion::error::Result as DFResult;
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+use lance::datafusion::LanceTableProvider;
+use lance::Dataset;
+
+use super::TableDef;
+use crate::error::Result;
+use crate::warehouse::Warehouse;
+use crate::write::{self, LanceSink};
+
+/// A table of the catalog backed by its Lance dataset.
+#[derive(Debug)]
+pub struct LanceTable {
+    def: TableDef,
+    dataset: Arc<Dataset>,
+    /// Lance's own provider over the same dataset, used for scans.
+    reader: LanceTableProvider,
+}
+
+impl LanceTable {
+    /// Opens the latest version of the table's dataset.
+    pub async fn open(def: TableDef, warehouse: &Warehouse) -> Result<Self> {
+        let uri = warehouse.uri(&def.location);
+        let dataset = Arc::new(write::open_dataset(&uri, warehouse.storage_options()).await?);
+        let reader = LanceTableProvider::new(dataset.clone(), false, false);
+        Ok(Self {
+            def,
+            dataset,
+            reader,
+        })
+    }
+
+    /// The table's definition.
+    pub fn def(&self) -> &TableDef {
+        &self.def
+    }
+
+    /// The dataset version this provider reads.
+    pub fn dataset(&self) -> &Arc<Dataset> {
+        &self.dataset
+    }
+}
+
+#[async_trait]
+impl TableProvider for LanceTable {
+    fn schema(&self) -> SchemaRef {
+        self.reader.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DFResult<Arc<dyn ExecutionPlan>> {
+        self.reader.scan(state, projection, filters, limit).await
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DFResult<Vec<TableProviderFilterPushDown>> {
+        self.reader.supports_filters_pushdown(filters)
+    }
+
+    async fn insert_into(
+        &self,
+        _state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> DFResult<Arc<dyn ExecutionPlan>> {
+        if insert_op != InsertOp::Append {
+            return datafusion::common::not_impl_err!(
+                "{insert_op} is not supported: tributary tables support INSERT INTO (append) only"
+            );
+        }
+        let sink = LanceSink::new(
+            format!("{}.{}", self.def.database, self.def.name),
+            self.def.arrow_schema(),
+            self.dataset.clone(),
+        );
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+    }
+}

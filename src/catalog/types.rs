@@ -1,0 +1,191 @@
+//! Column types as Doris and MySQL users write them, and their Arrow
+//! representation in Lance tables.
+//!
+//! | SQL type                 | Arrow type                   |
+//! |--------------------------|------------------------------|
+//! | TINYINT                  | Int8                         |
+//! | SMALLINT                 | Int16                        |
+//! | INT, INTEGER             | Int32                        |
+//! | BIGINT                   | Int64                        |
+//! | LARGEINT                 | Decimal128(38, 0)            |
+//! | FLOAT                    | Float32                      |
+//! | DOUBLE                   | Float64                      |
+//! | DECIMAL(p,s), DECIMALV3  | Decimal128(p, s) (p ≤ 38), Decimal256 above |
+//! | BOOLEAN, BOOL            | Boolean                      |
+//! | CHAR(n), VARCHAR(n), STRING, TEXT | Utf8 (length not enforced) |
+//! | DATE, DATEV2             | Date32                       |
+//! | DATETIME(p), DATETIMEV2(p) | Timestamp(Microsecond)     |
+
+use std::fmt;
+
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A column type of a tributary table, as written in `CREATE TABLE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SqlType {
+    TinyInt,
+    SmallInt,
+    Int,
+    BigInt,
+    LargeInt,
+    Float,
+    Double,
+    Decimal { precision: u8, scale: i8 },
+    Boolean,
+    Char { length: Option<u32> },
+    Varchar { length: Option<u32> },
+    String,
+    Date,
+    DateTime { precision: Option<u8> },
+}
+
+/// Largest precision Doris accepts for DECIMAL.
+const MAX_DECIMAL_PRECISION: u64 = 76;
+
+impl SqlType {
+    /// Builds a type from its name and its parenthesised arguments, e.g.
+    /// `("decimal", [10, 2])`. The name is case-insensitive.
+    pub fn from_parts(name: &str, args: &[u64]) -> Result<Self> {
+        let unsupported = || {
+            let args: Vec<String> = args.iter().map(u64::to_string).collect();
+            if args.is_empty() {
+                Error::UnsupportedType(name.to_uppercase())
+            } else {
+                Error::UnsupportedType(format!("{}({})", name.to_uppercase(), args.join(",")))
+            }
+        };
+        let no_args = |t: SqlType| {
+            if args.is_empty() {
+                Ok(t)
+            } else {
+                Err(unsupported())
+            }
+        };
+        let length = || match args {
+            [] => Ok(None),
+            [n] => Ok(Some(u32::try_from(*n).map_err(|_| unsupported())?)),
+            _ => Err(unsupported()),
+        };
+        match name.to_ascii_lowercase().as_str() {
+            "tinyint" => no_args(SqlType::TinyInt),
+            "smallint" => no_args(SqlType::SmallInt),
+            "int" | "integer" => no_args(SqlType::Int),
+            "bigint" => no_args(SqlType::BigInt),
+            "largeint" => no_args(SqlType::LargeInt),
+            "float" => no_args(SqlType::Float),
+            "double" => no_args(SqlType::Double),
+            "boolean" | "bool" => no_args(SqlType::Boolean),
+            "string" | "text" => no_args(SqlType::String),
+            "date" | "datev2" => no_args(SqlType::Date),
+            "char" => Ok(SqlType::Char { length: length()? }),
+            "varchar" => Ok(SqlType::Varchar { length: length()? }),
+            "datetime" | "datetimev2" => match args {
+                [] => Ok(SqlType::DateTime { precision: None }),
+                [p] if *p <= 6 => Ok(SqlType::DateTime {
+                    precision: Some(*p as u8),
+                }),
+                _ => Err(unsupported()),
+            },
+            "decimal" | "decimalv3" | "numeric" => {
+                let (precision, scale) = match args {
+                    [] => (9, 0),
+                    [p] => (*p, 0),
+                    [p, s] => (*p, *s),
+                    _ => return Err(unsupported()),
+                };
+                if precision == 0 || precision > MAX_DECIMAL_PRECISION || scale > precision {
+                    return Err(Error::UnsupportedType(format!(
+                        "DECIMAL({precision},{scale}): precision must be 1..={MAX_DECIMAL_PRECISION} and scale at most the precision"
+                    )));
+                }
+                Ok(SqlType::Decimal {
+                    precision: precision as u8,
+                    scale: scale as i8,
+                })
+            }
+            _ => Err(unsupported()),
+        }
+    }
+
+    /// The Arrow type the column is stored as.
+    pub fn arrow_type(&self) -> DataType {
+        match self {
+            SqlType::TinyInt => DataType::Int8,
+            SqlType::SmallInt => DataType::Int16,
+            SqlType::Int => DataType::Int32,
+            SqlType::BigInt => DataType::Int64,
+            SqlType::LargeInt => DataType::Decimal128(38, 0),
+            SqlType::Float => DataType::Float32,
+            SqlType::Double => DataType::Float64,
+            SqlType::Decimal { precision, scale } if *precision <= 38 => {
+                DataType::Decimal128(*precision, *scale)
+            }
+            SqlType::Decimal { precision, scale } => DataType::Decimal256(*precision, *scale),
+            SqlType::Boolean => DataType::Boolean,
+            SqlType::Char { .. } | SqlType::Varchar { .. } | SqlType::String => DataType::Utf8,
+            SqlType::Date => DataType::Date32,
+            SqlType::DateTime { .. } => DataType::Timestamp(TimeUnit::Microsecond, None),
+        }
+    }
+}
+
+impl fmt::Display for SqlType {
+    /// Formats the type the way `DESC` and `SHOW CREATE TABLE` print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SqlType::TinyInt => write!(f, "TINYINT"),
+            SqlType::SmallInt => write!(f, "SMALLINT"),
+            SqlType::Int => write!(f, "INT"),
+            SqlType::BigInt => write!(f, "BIGINT"),
+            SqlType::LargeInt => write!(f, "LARGEINT"),
+            SqlType::Float => write!(f, "FLOAT"),
+            SqlType::Double => write!(f, "DOUBLE"),
+            SqlType::Decimal { precision, scale } => write!(f, "DECIMAL({precision},{scale})"),
+            SqlType::Boolean => write!(f, "BOOLEAN"),
+            SqlType::Char { length: Some(n) } => write!(f, "CHAR({n})"),
+            SqlType::Char { length: None } => write!(f, "CHAR"),
+            SqlType::Varchar { length: Some(n) } => write!(f, "VARCHAR({n})"),
+            SqlType::Varchar { length: None } => write!(f, "VARCHAR"),
+            SqlType::String => write!(f, "STRING"),
+            SqlType::Date => write!(f, "DATE"),
+            SqlType::DateTime { precision: Some(p) } => write!(f, "DATETIME({p})"),
+            SqlType::DateTime { precision: None } => write!(f, "DATETIME"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_doris_types() {
+        assert_eq!(
+            SqlType::from_parts("INT", &[]).unwrap().arrow_type(),
+            DataType::Int32
+        );
+        assert_eq!(
+            SqlType::from_parts("decimal", &[10, 2])
+                .unwrap()
+                .arrow_type(),
+            DataType::Decimal128(10, 2)
+        );
+        assert_eq!(
+            SqlType::from_parts("DECIMAL", &[50, 5])
+                .unwrap()
+                .arrow_type(),
+            DataType::Decimal256(50, 5)
+        );
+        assert_eq!(
+            SqlType::from_parts("datetimev2", &[3]).unwrap().to_string(),
+            "DATETIME(3)"
+        );
+        assert!(SqlType::from_parts("INT", &[3, 4]).is_err());
+        assert!(SqlType::from_parts("blob", &[]).is_err());
+        assert!(SqlType::from_parts("decimal", &[5, 6]).is_err());
+    }
+}

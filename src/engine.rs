@@ -1,0 +1,70 @@
+//! [`Engine`]: an opened warehouse, shared by all sessions of a process.
+
+use std::sync::Arc;
+
+use datafusion::execution::runtime_env::RuntimeEnv;
+
+use crate::catalog::Catalog;
+use crate::error::Result;
+use crate::session::Session;
+use crate::warehouse::{StorageOptions, Warehouse};
+
+/// The user a session runs as unless another is given.
+pub const DEFAULT_USER: &str = "root";
+
+/// An embeddable tributary engine over one warehouse.
+///
+/// Cheap to clone; all clones share the catalog.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+#[derive(Debug)]
+struct EngineInner {
+    catalog: Arc<Catalog>,
+    runtime: Arc<RuntimeEnv>,
+}
+
+impl Engine {
+    /// Opens or creates the warehouse at `location`: a local directory, or an
+    /// `s3://bucket/prefix` URI (see [`Engine::open_with_options`]).
+    pub async fn open(location: &str) -> Result<Self> {
+        Self::open_with_options(location, &StorageOptions::new()).await
+    }
+
+    /// Opens or creates the warehouse at `location` with object-store
+    /// options, e.g. `aws_endpoint`, `aws_region`, `aws_access_key_id`,
+    /// `aws_secret_access_key` (or Doris's `s3.endpoint`, `s3.region`,
+    /// `s3.access_key`, `s3.secret_key`).
+    pub async fn open_with_options(location: &str, options: &StorageOptions) -> Result<Self> {
+        let warehouse = Arc::new(Warehouse::open(location, options)?);
+        let catalog = Arc::new(Catalog::load(warehouse).await?);
+        tracing::info!(warehouse = location, "opened warehouse");
+        Ok(Self {
+            inner: Arc::new(EngineInner {
+                catalog,
+                runtime: Arc::new(RuntimeEnv::default()),
+            }),
+        })
+    }
+
+    /// A new session as `root`.
+    pub fn session(&self) -> Session {
+        self.session_as(DEFAULT_USER)
+    }
+
+    /// A new session as `user`.
+    pub fn session_as(&self, user: &str) -> Session {
+        Session::new(self.clone(), user)
+    }
+
+    /// The engine's catalog.
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.inner.catalog
+    }
+
+    pub(crate) fn runtime(&self) -> &Arc<RuntimeEnv> {
+        &self.inner.runtime
+    }
+}

@@ -1,0 +1,110 @@
+//! The engine's error type: every failure a user can cause, with the context
+//! needed to fix it.
+
+use datafusion::error::DataFusionError;
+
+/// Result alias used throughout tributary.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors returned by the engine.
+///
+/// Messages name the object involved and, where there is one, the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQL text that does not parse, or a statement form tributary does not support.
+    #[error("syntax error: {0}")]
+    Syntax(String),
+
+    /// A database that does not exist.
+    #[error("unknown database '{0}' (SHOW DATABASES lists the existing ones)")]
+    UnknownDatabase(String),
+
+    /// A table that does not exist.
+    #[error(
+        "unknown table '{database}.{table}' (SHOW TABLES FROM {database} lists the existing ones)"
+    )]
+    UnknownTable { database: String, table: String },
+
+    /// A database that already exists.
+    #[error("database '{0}' already exists (use CREATE DATABASE IF NOT EXISTS to ignore)")]
+    DatabaseExists(String),
+
+    /// A table that already exists.
+    #[error(
+        "table '{database}.{table}' already exists (use CREATE TABLE IF NOT EXISTS to ignore)"
+    )]
+    TableExists { database: String, table: String },
+
+    /// A database that still has tables.
+    #[error("database '{database}' is not empty: it has {tables} table(s); drop them first")]
+    DatabaseNotEmpty { database: String, tables: usize },
+
+    /// A statement that needs a current database when none is selected.
+    #[error("no database selected: run USE <database> or qualify the table as <database>.<table>")]
+    NoDatabaseSelected,
+
+    /// An INSERT that would put NULL into a NOT NULL column.
+    #[error(
+        "cannot insert NULL into NOT NULL column(s) {columns} of {table}; nothing was inserted"
+    )]
+    NotNullViolation { table: String, columns: String },
+
+    /// A column type tributary does not know.
+    #[error("unsupported column type '{0}' (supported: TINYINT, SMALLINT, INT, BIGINT, LARGEINT, FLOAT, DOUBLE, DECIMAL(p,s), BOOLEAN, CHAR(n), VARCHAR(n), STRING, TEXT, DATE, DATETIME, DATETIMEV2)")]
+    UnsupportedType(String),
+
+    /// A table definition that is not valid (duplicate columns, no columns, ...).
+    #[error("invalid table definition: {0}")]
+    InvalidTable(String),
+
+    /// The warehouse location could not be opened or parsed.
+    #[error("warehouse '{location}': {message}")]
+    Warehouse { location: String, message: String },
+
+    /// The catalog file in the warehouse could not be read or written.
+    #[error("catalog: {0}")]
+    Catalog(String),
+
+    /// Reading or writing a Lance dataset failed.
+    #[error("lance dataset '{location}': {source}")]
+    Lance {
+        location: String,
+        #[source]
+        source: lance::Error,
+    },
+
+    /// Planning or executing a query failed.
+    #[error("{0}")]
+    DataFusion(#[from] DataFusionError),
+
+    /// Object store access failed.
+    #[error("object store: {0}")]
+    ObjectStore(#[from] object_store::Error),
+
+    /// Arrow computation failed.
+    #[error("arrow: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+
+    /// The statement was cancelled (Ctrl-C in the REPL).
+    #[error("statement cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    /// Wraps a Lance error with the dataset it concerns.
+    pub fn lance(location: impl Into<String>, source: lance::Error) -> Self {
+        Error::Lance {
+            location: location.into(),
+            source,
+        }
+    }
+
+    /// Converts into a DataFusion error, keeping the message, for use inside
+    /// DataFusion traits.
+    pub fn into_datafusion(self) -> DataFusionError {
+        match self {
+            Error::DataFusion(e) => e,
+            other => DataFusionError::External(Box::new(other)),
+        }
+    }
+}

@@ -1,0 +1,408 @@
+//! The statements tributary parses itself, and their parser.
+
+use datafusion::sql::sqlparser::dialect::MySqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use crate::catalog::{Column, SqlType};
+use crate::error::{Error, Result};
+
+/// A `[database.]table` reference, normalised to lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableName {
+    pub database: Option<String>,
+    pub table: String,
+}
+
+/// `CREATE TABLE`, with the Doris clauses tributary accepts and ignores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateTable {
+    pub name: TableName,
+    pub if_not_exists: bool,
+    pub columns: Vec<Column>,
+    pub comment: Option<String>,
+    /// Doris clauses (keys, distribution, partitioning, properties, indexes)
+    /// that have no meaning for a Lance table, as written.
+    pub ignored_clauses: Vec<String>,
+}
+
+/// A parsed statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Statement {
+    CreateDatabase {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+    },
+    ShowDatabases,
+    Use {
+        database: String,
+    },
+    CreateTable(CreateTable),
+    DropTable {
+        name: TableName,
+        if_exists: bool,
+    },
+    ShowTables {
+        database: Option<String>,
+    },
+    Describe {
+        table: TableName,
+    },
+    ShowCreateTable {
+        table: TableName,
+    },
+    /// Any other statement, executed by DataFusion.
+    Query(String),
+}
+
+/// Doris `CREATE TABLE` clauses that may follow the column list.
+const DORIS_TABLE_CLAUSES: &[&str] = &[
+    "engine",
+    "duplicate",
+    "unique",
+    "aggregate",
+    "primary",
+    "partition",
+    "auto",
+    "distributed",
+    "properties",
+    "rollup",
+];
+
+/// Parses one statement (without its terminator).
+pub fn parse_statement(sql: &str) -> Result<Statement> {
+    let dialect = MySqlDialect {};
+    let mut p = StatementParser {
+        parser: Parser::new(&dialect)
+            .try_with_sql(sql)
+            .map_err(|e| Error::Syntax(e.to_string()))?,
+    };
+    let statement = if p.words(&["create", "database"]) || p.words(&["create", "schema"]) {
+        let if_not_exists = p.words(&["if", "not", "exists"]);
+        Statement::CreateDatabase {
+            name: p.identifier()?,
+            if_not_exists,
+        }
+    } else if p.words(&["drop", "database"]) || p.words(&["drop", "schema"]) {
+        let if_exists = p.words(&["if", "exists"]);
+        let name = p.identifier()?;
+        p.word("force");
+        Statement::DropDatabase { name, if_exists }
+    } else if p.words(&["show", "databases"]) || p.words(&["show", "schemas"]) {
+        Statement::ShowDatabases
+    } else if p.word("use") {
+        Statement::Use {
+            database: p.identifier()?,
+        }
+    } else if p.words(&["create", "table"]) {
+        Statement::CreateTable(p.create_table()?)
+    } else if p.words(&["drop", "table"]) {
+        let if_exists = p.words(&["if", "exists"]);
+        let name = p.table_name()?;
+        p.word("force");
+        Statement::DropTable { name, if_exists }
+    } else if p.words(&["show", "tables"]) {
+        let database = if p.word("from") || p.word("in") {
+            Some(p.identifier()?)
+        } else {
+            None
+        };
+        Statement::ShowTables { database }
+    } else if p.words(&["show", "create", "table"]) {
+        Statement::ShowCreateTable {
+            table: p.table_name()?,
+        }
+    } else if p.word("desc") || p.word("describe") {
+        Statement::Describe {
+            table: p.table_name()?,
+        }
+    } else {
+        return Ok(Statement::Query(sql.to_string()));
+    };
+    p.expect_end()?;
+    Ok(statement)
+}
+
+/// A thin layer over sqlparser's [`Parser`] with word-based helpers, so that
+/// Doris words that are not sqlparser keywords parse the same way.
+struct StatementParser<'a> {
+    parser: Parser<'a>,
+}
+
+impl StatementParser<'_> {
+    /// Consumes the next token if it is the unquoted word `w` (any case).
+    fn word(&mut self, w: &str) -> bool {
+        if self.peek_word(w) {
+            self.parser.next_token();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn peek_word(&self, w: &str) -> bool {
+        self.peek_word_at(0, w)
+    }
+
+    fn peek_word_at(&self, n: usize, w: &str) -> bool {
+        matches!(&self.parser.peek_nth_token(n).token,
+            Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w))
+    }
+
+    /// Consumes the words `ws` if all of them come next; otherwise nothing.
+    fn words(&mut self, ws: &[&str]) -> bool {
+        if ws.iter().enumerate().all(|(i, w)| self.peek_word_at(i, w)) {
+            for _ in ws {
+                self.parser.next_token();
+            }
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect_token(&mut self, t: Token) -> Result<()> {
+        if self.parser.consume_token(&t) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("expected '{t}'")))
+        }
+    }
+
+    fn expect_end(&mut self) -> Result<()> {
+        match self.parser.peek_token().token {
+            Token::EOF => Ok(()),
+            _ => Err(self.unexpected("expected end of statement")),
+        }
+    }
+
+    fn unexpected(&self, what: &str) -> Error {
+        let next = self.parser.peek_token();
+        match next.token {
+            Token::EOF => Error::Syntax(format!("{what}, found end of statement")),
+            t => Error::Syntax(format!(
+                "{what}, found '{t}' at line {}, column {}",
+                next.span.start.line, next.span.start.column
+            )),
+        }
+    }
+
+    /// An identifier, bare, quoted or backticked, in lower case.
+    fn identifier(&mut self) -> Result<String> {
+        match self.parser.next_token().token {
+            Token::Word(w) => Ok(w.value.to_lowercase()),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(s.to_lowercase()),
+            _ => {
+                self.parser.prev_token();
+                Err(self.unexpected("expected a name"))
+            }
+        }
+    }
+
+    fn table_name(&mut self) -> Result<TableName> {
+        let first = self.identifier()?;
+        if self.parser.consume_token(&Token::Period) {
+            Ok(TableName {
+                database: Some(first),
+                table: self.identifier()?,
+            })
+        } else {
+            Ok(TableName {
+                database: None,
+                table: first,
+            })
+        }
+    }
+
+    fn string_literal(&mut self) -> Result<String> {
+        match self.parser.next_token().token {
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(s),
+            _ => {
+                self.parser.prev_token();
+                Err(self.unexpected("expected a quoted string"))
+            }
+        }
+    }
+
+    fn create_table(&mut self) -> Result<CreateTable> {
+        let if_not_exists = self.words(&["if", "not", "exists"]);
+        let name = self.table_name()?;
+        self.expect_token(Token::LParen)?;
+        let mut columns = Vec::new();
+        let mut ignored_clauses = Vec::new();
+        loop {
+            if self.peek_word("index") {
+                ignored_clauses.push(self.clause_text(&[","]));
+            } else {
+                columns.push(self.column()?);
+            }
+            if !self.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect_token(Token::RParen)?;
+        let mut comment = None;
+        loop {
+            if self.parser.peek_token().token == Token::EOF {
+                break;
+            }
+            if self.word("comment") {
+                let _ = self.parser.consume_token(&Token::Eq);
+                comment = Some(self.string_literal()?);
+            } else if DORIS_TABLE_CLAUSES.iter().any(|w| self.peek_word(w)) {
+                let mut stops = DORIS_TABLE_CLAUSES.to_vec();
+                stops.push("comment");
+                ignored_clauses.push(self.clause_text(&stops));
+            } else {
+                return Err(self.unexpected(
+                    "expected a table clause (COMMENT, or Doris's ENGINE, DUPLICATE/UNIQUE/AGGREGATE KEY, PARTITION BY, DISTRIBUTED BY, PROPERTIES)",
+                ));
+            }
+        }
+        Ok(CreateTable {
+            name,
+            if_not_exists,
+            columns,
+            comment,
+            ignored_clauses,
+        })
+    }
+
+    /// `name TYPE [NULL | NOT NULL] [COMMENT '...']`
+    fn column(&mut self) -> Result<Column> {
+        let name = self.identifier()?;
+        let sql_type = self.sql_type()?;
+        let mut nullable = true;
+        let mut comment = None;
+        loop {
+            if self.words(&["not", "null"]) {
+                nullable = false;
+            } else if self.word("null") {
+                nullable = true;
+            } else if self.word("comment") {
+                comment = Some(self.string_literal()?);
+            } else {
+                break;
+            }
+        }
+        Ok(Column {
+            name,
+            sql_type,
+            nullable,
+            comment,
+        })
+    }
+
+    /// A type name with optional numeric arguments: `DECIMAL(10, 2)`.
+    fn sql_type(&mut self) -> Result<SqlType> {
+        let name = match self.parser.next_token().token {
+            Token::Word(w) => w.value,
+            _ => {
+                self.parser.prev_token();
+                return Err(self.unexpected("expected a column type"));
+            }
+        };
+        let mut args = Vec::new();
+        if self.parser.consume_token(&Token::LParen) {
+            loop {
+                let arg = self
+                    .parser
+                    .parse_literal_uint()
+                    .map_err(|e| Error::Syntax(format!("type {name}: {e}")))?;
+                args.push(arg);
+                if !self.parser.consume_token(&Token::Comma) {
+                    break;
+                }
+            }
+            self.expect_token(Token::RParen)?;
+        }
+        SqlType::from_parts(&name, &args)
+    }
+
+    /// The text of a clause, from the next token up to (not including) one of
+    /// the unquoted words or tokens in `stops` at parenthesis depth zero, or
+    /// an unbalanced `)`.
+    fn clause_text(&mut self, stops: &[&str]) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut depth = 0usize;
+        loop {
+            let token = self.parser.peek_token().token;
+            let at_stop = match &token {
+                Token::EOF => true,
+                Token::RParen if depth == 0 => true,
+                Token::Comma if depth == 0 => stops.contains(&","),
+                Token::Word(w) if depth == 0 && !parts.is_empty() && w.quote_style.is_none() => {
+                    stops.iter().any(|s| w.value.eq_ignore_ascii_case(s))
+                }
+                _ => false,
+            };
+            if at_stop {
+                break;
+            }
+            match token {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                _ => {}
+            }
+            self.parser.next_token();
+            let text = token.to_string();
+            match (parts.last_mut(), text.as_str()) {
+                (Some(last), "(" | ")" | "," | ".") => last.push_str(&text),
+                (Some(last), _) if last.ends_with('(') || last.ends_with('.') => {
+                    last.push_str(&text)
+                }
+                _ => parts.push(text),
+            }
+        }
+        parts.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_doris_create_table() {
+        let sql = "CREATE TABLE IF NOT EXISTS `Db1`.tbl1 (
+            id INT NOT NULL COMMENT 'key', name VARCHAR(20), amount DECIMAL(10, 2),
+            INDEX idx_name (name) USING INVERTED
+        ) ENGINE=OLAP DUPLICATE KEY(id) COMMENT 'orders'
+        DISTRIBUTED BY HASH(id) BUCKETS 10 PROPERTIES ('replication_num' = '1')";
+        let Statement::CreateTable(ct) = parse_statement(sql).unwrap() else {
+            panic!("not a create table")
+        };
+        assert_eq!(ct.name.database.as_deref(), Some("db1"));
+        assert!(ct.if_not_exists);
+        assert_eq!(ct.columns.len(), 3);
+        assert!(!ct.columns[0].nullable);
+        assert_eq!(ct.columns[0].comment.as_deref(), Some("key"));
+        assert_eq!(ct.comment.as_deref(), Some("orders"));
+        assert_eq!(
+            ct.ignored_clauses,
+            vec![
+                "INDEX idx_name(name) USING INVERTED",
+                "ENGINE = OLAP",
+                "DUPLICATE KEY(id)",
+                "DISTRIBUTED BY HASH(id) BUCKETS 10",
+                "PROPERTIES('replication_num' = '1')",
+            ]
+        );
+    }
+
+    #[test]
+    fn passes_queries_through() {
+        assert_eq!(
+            parse_statement("select 1").unwrap(),
+            Statement::Query("select 1".into())
+        );
+        assert!(matches!(
+            parse_statement("create table t (a int) garbage"),
+            Err(Error::Syntax(_))
+        ));
+    }
+}

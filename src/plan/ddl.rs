@@ -1,0 +1,153 @@
+//! Databases and tables: CREATE, DROP, USE.
+
+use std::collections::HashSet;
+
+use crate::catalog::{now, TableDef};
+use crate::error::{Error, Result};
+use crate::parse::{CreateTable, TableName};
+use crate::session::{Session, StatementResult};
+use crate::write;
+
+use super::database_of;
+
+pub(super) async fn create_database(
+    session: &Session,
+    name: &str,
+    if_not_exists: bool,
+) -> Result<StatementResult> {
+    let created = session
+        .engine()
+        .catalog()
+        .create_database(name, if_not_exists)
+        .await?;
+    Ok(StatementResult::affected(created as u64))
+}
+
+pub(super) async fn drop_database(
+    session: &mut Session,
+    name: &str,
+    if_exists: bool,
+) -> Result<StatementResult> {
+    let catalog = session.engine().catalog().clone();
+    let Some(tables) = catalog.drop_database(name, if_exists).await? else {
+        return Ok(StatementResult::affected(0));
+    };
+    for table in &tables {
+        delete_dataset(session, table).await;
+    }
+    if session.database() == Some(name) {
+        session.set_database(None);
+    }
+    Ok(StatementResult::affected(1))
+}
+
+pub(super) fn use_database(session: &mut Session, database: String) -> Result<StatementResult> {
+    if !session.engine().catalog().database_exists(&database) {
+        return Err(Error::UnknownDatabase(database));
+    }
+    session.set_database(Some(database));
+    Ok(StatementResult::affected(0))
+}
+
+pub(super) async fn create_table(
+    session: &Session,
+    create: CreateTable,
+) -> Result<StatementResult> {
+    let catalog = session.engine().catalog();
+    let database = database_of(session, &create.name)?;
+    let name = create.name.table.clone();
+    match catalog.table(&database, &name) {
+        Ok(_) if create.if_not_exists => return Ok(StatementResult::affected(0)),
+        Ok(_) => {
+            return Err(Error::TableExists {
+                database,
+                table: name,
+            })
+        }
+        Err(Error::UnknownTable { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    validate_columns(&create)?;
+    let (id, location) = catalog.allocate_table(&database, &name).await?;
+    let def = TableDef {
+        id,
+        database,
+        name,
+        columns: create.columns,
+        comment: create.comment,
+        ignored_clauses: create.ignored_clauses,
+        location,
+        created_at: now(),
+    };
+    let warehouse = catalog.warehouse();
+    write::create_dataset(
+        &warehouse.uri(&def.location),
+        def.arrow_schema(),
+        warehouse.storage_options(),
+    )
+    .await?;
+    let warnings = ignored_clauses_warning(&def);
+    if let Err(e) = catalog.add_table(def.clone()).await {
+        delete_dataset(session, &def).await;
+        return Err(e);
+    }
+    tracing::info!(table = %format!("{}.{}", def.database, def.name), location = %def.location, "created table");
+    Ok(StatementResult::affected(0).with_warnings(warnings))
+}
+
+/// The warning shown for Doris clauses a table definition carried.
+pub(crate) fn ignored_clauses_warning(def: &TableDef) -> Vec<String> {
+    if def.ignored_clauses.is_empty() {
+        return vec![];
+    }
+    vec![format!(
+        "Doris clauses ignored (Lance tables have no keys, buckets or partitions): {}",
+        def.ignored_clauses.join("; ")
+    )]
+}
+
+fn validate_columns(create: &CreateTable) -> Result<()> {
+    if create.columns.is_empty() {
+        return Err(Error::InvalidTable(format!(
+            "table '{}' needs at least one column",
+            create.name.table
+        )));
+    }
+    let mut seen = HashSet::new();
+    for column in &create.columns {
+        if !seen.insert(column.name.as_str()) {
+            return Err(Error::InvalidTable(format!(
+                "duplicate column name '{}'",
+                column.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn drop_table(
+    session: &Session,
+    name: &TableName,
+    if_exists: bool,
+) -> Result<StatementResult> {
+    let catalog = session.engine().catalog();
+    let database = database_of(session, name)?;
+    let def = match catalog.remove_table(&database, &name.table).await {
+        Ok(def) => def,
+        Err(Error::UnknownTable { .. } | Error::UnknownDatabase(_)) if if_exists => {
+            return Ok(StatementResult::affected(0))
+        }
+        Err(e) => return Err(e),
+    };
+    delete_dataset(session, &def).await;
+    Ok(StatementResult::affected(0))
+}
+
+/// Deletes a dropped table's files. The table is already gone from the
+/// catalog, so a failure only leaves unreferenced files behind: log it.
+async fn delete_dataset(session: &Session, def: &TableDef) {
+    let warehouse = session.engine().catalog().warehouse();
+    if let Err(e) = warehouse.delete_prefix(&def.location).await {
+        tracing::warn!(location = %def.location, error = %e, "could not delete the files of a dropped table");
+    }
+}

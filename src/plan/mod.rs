@@ -1,0 +1,43 @@
+//! Planning and executing statements against the catalog and DataFusion.
+
+mod ddl;
+mod query;
+mod show;
+
+use crate::error::{Error, Result};
+use crate::parse::{Statement, TableName};
+use crate::session::{Session, StatementResult};
+
+/// Executes one parsed statement in `session`.
+pub(crate) async fn execute(
+    session: &mut Session,
+    statement: Statement,
+) -> Result<StatementResult> {
+    match statement {
+        Statement::CreateDatabase {
+            name,
+            if_not_exists,
+        } => ddl::create_database(session, &name, if_not_exists).await,
+        Statement::DropDatabase { name, if_exists } => {
+            ddl::drop_database(session, &name, if_exists).await
+        }
+        Statement::Use { database } => ddl::use_database(session, database),
+        Statement::CreateTable(create) => ddl::create_table(session, create).await,
+        Statement::DropTable { name, if_exists } => {
+            ddl::drop_table(session, &name, if_exists).await
+        }
+        Statement::ShowDatabases => show::databases(session),
+        Statement::ShowTables { database } => show::tables(session, database),
+        Statement::Describe { table } => show::describe(session, &table),
+        Statement::ShowCreateTable { table } => show::create_table(session, &table),
+        Statement::Query(sql) => query::run(session, &sql).await,
+    }
+}
+
+/// The database a table name refers to: its own, or the session's current one.
+pub(crate) fn database_of(session: &Session, name: &TableName) -> Result<String> {
+    name.database
+        .clone()
+        .or_else(|| session.database().map(str::to_string))
+        .ok_or(Error::NoDatabaseSelected)
+}

@@ -1,0 +1,110 @@
+//! Queries and DML handed to DataFusion (`SELECT`, `INSERT`, `EXPLAIN`, ...).
+
+use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::error::DataFusionError;
+use datafusion::execution::context::SQLOptions;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::TableReference;
+
+use crate::catalog::CATALOG_NAME;
+use crate::error::{Error, Result};
+use crate::session::{Session, StatementResult};
+
+/// Plans and runs `sql` in the session's DataFusion context.
+pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult> {
+    let ctx = session.context();
+    let state = ctx.state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(sql, &dialect)?;
+    for reference in state.resolve_table_references(&statement)? {
+        check_table_exists(session, &reference)?;
+    }
+    let plan = state.statement_to_plan(statement).await?;
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .verify_plan(&plan)
+        .map_err(|_| {
+            Error::Syntax(
+                "this statement is not supported: tributary's DDL is CREATE/DROP DATABASE and CREATE/DROP TABLE".into(),
+            )
+        })?;
+    let target = match &plan {
+        LogicalPlan::Dml(dml) => Some(dml.table_name.clone()),
+        _ => None,
+    };
+    let df = ctx.execute_logical_plan(plan).await?;
+    let schema = df.schema().inner().clone();
+    let batches = df.collect().await;
+    match target {
+        Some(table) => {
+            let batches = batches.map_err(|e| explain_insert_error(session, &table, e))?;
+            Ok(StatementResult::affected(affected_rows(&batches)))
+        }
+        None => Ok(StatementResult::rows(schema, batches?)),
+    }
+}
+
+/// DataFusion reports a NULL in a NOT NULL column by its position in the
+/// source (`column1`); name the table's NOT NULL columns instead.
+fn explain_insert_error(
+    session: &Session,
+    table: &TableReference,
+    error: DataFusionError,
+) -> Error {
+    let message = error.to_string();
+    let null_in_not_null = message.contains("non-nullable but contains null values")
+        || message.contains("has null but schema specifies non-nullable");
+    if !null_in_not_null {
+        return error.into();
+    }
+    let database = table
+        .schema()
+        .map(str::to_string)
+        .or_else(|| session.database().map(str::to_string))
+        .unwrap_or_default();
+    let Ok(def) = session.engine().catalog().table(&database, table.table()) else {
+        return error.into();
+    };
+    let columns: Vec<&str> = def
+        .columns
+        .iter()
+        .filter(|c| !c.nullable)
+        .map(|c| c.name.as_str())
+        .collect();
+    Error::NotNullViolation {
+        table: format!("{database}.{}", def.name),
+        columns: columns.join(", "),
+    }
+}
+
+/// Fails with a tributary error naming the missing database or table, rather
+/// than DataFusion's generic planning error.
+fn check_table_exists(session: &Session, reference: &TableReference) -> Result<()> {
+    if reference.catalog().is_some_and(|c| c != CATALOG_NAME) {
+        return Err(Error::Syntax(format!(
+            "unknown catalog in '{reference}': tables are named [database.]table"
+        )));
+    }
+    let database = match reference.schema() {
+        Some(db) => db.to_lowercase(),
+        None => session
+            .database()
+            .ok_or(Error::NoDatabaseSelected)?
+            .to_string(),
+    };
+    session
+        .engine()
+        .catalog()
+        .table(&database, &reference.table().to_lowercase())
+        .map(|_| ())
+}
+
+/// The row count of a DML statement's single `count` result.
+fn affected_rows(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> u64 {
+    batches
+        .iter()
+        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>())
+        .filter(|a| !a.is_empty())
+        .map(|a| a.value(0))
+        .sum()
+}

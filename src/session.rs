@@ -1,0 +1,193 @@
+//! [`Session`]: runs SQL text for one user with a current database.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::config::Dialect;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::catalog::{WarehouseCatalogProvider, CATALOG_NAME};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::parse::{parse_statement, split_script};
+use crate::plan;
+
+/// What a statement produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultKind {
+    /// A result set (`SELECT`, `SHOW`, `DESC`, ...).
+    Rows,
+    /// A change of `n` rows or objects (`INSERT`, `CREATE`, `DROP`, ...).
+    Affected(u64),
+}
+
+/// The result of one statement.
+#[derive(Debug, Clone)]
+pub struct StatementResult {
+    pub kind: ResultKind,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    /// Notes about the statement (e.g. Doris clauses that were ignored).
+    pub warnings: Vec<String>,
+}
+
+impl StatementResult {
+    /// A result set.
+    pub fn rows(schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
+        Self {
+            kind: ResultKind::Rows,
+            schema,
+            batches,
+            warnings: vec![],
+        }
+    }
+
+    /// A change of `n` rows or objects, with no result set.
+    pub fn affected(n: u64) -> Self {
+        Self {
+            kind: ResultKind::Affected(n),
+            schema: Arc::new(Schema::empty()),
+            batches: vec![],
+            warnings: vec![],
+        }
+    }
+
+    /// A result set of nullable string columns, built row by row.
+    pub fn strings(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> Self {
+        let schema = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|c| Field::new(*c, DataType::Utf8, true))
+                .collect::<Vec<_>>(),
+        ));
+        let arrays: Vec<ArrayRef> = (0..columns.len())
+            .map(|i| {
+                Arc::new(rows.iter().map(|r| r[i].clone()).collect::<StringArray>()) as ArrayRef
+            })
+            .collect();
+        let batch = RecordBatch::try_new(schema.clone(), arrays).expect("columns match schema");
+        Self::rows(schema, vec![batch])
+    }
+
+    /// Adds warnings.
+    pub fn with_warnings(mut self, warnings: Vec<String>) -> Self {
+        self.warnings.extend(warnings);
+        self
+    }
+
+    /// Total number of rows in the result set.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// A connection-like session: a user, a current database and the
+/// DataFusion context queries are planned in.
+pub struct Session {
+    engine: Engine,
+    user: String,
+    database: Option<String>,
+    ctx: SessionContext,
+}
+
+impl Session {
+    pub(crate) fn new(engine: Engine, user: &str) -> Self {
+        let ctx = new_context(&engine, None);
+        Self {
+            engine,
+            user: user.to_string(),
+            database: None,
+            ctx,
+        }
+    }
+
+    /// Runs one or several `;`-separated statements and returns the batches
+    /// of the last one. Stops at the first error; statements before it stay
+    /// applied.
+    pub async fn sql(&mut self, sql: &str) -> Result<Vec<RecordBatch>> {
+        Ok(self
+            .execute(sql)
+            .await?
+            .pop()
+            .map(|r| r.batches)
+            .unwrap_or_default())
+    }
+
+    /// Runs one or several `;`-separated statements and returns each one's
+    /// result. Stops at the first error.
+    pub async fn execute(&mut self, sql: &str) -> Result<Vec<StatementResult>> {
+        let script = split_script(sql);
+        let mut results = Vec::new();
+        let remainder = (!script.remainder.is_empty()).then_some(script.remainder);
+        for statement in script
+            .statements
+            .into_iter()
+            .map(|s| s.sql)
+            .chain(remainder)
+        {
+            results.push(self.execute_one(&statement).await?);
+        }
+        Ok(results)
+    }
+
+    /// Runs exactly one statement (no terminator needed).
+    pub async fn execute_one(&mut self, sql: &str) -> Result<StatementResult> {
+        let statement = parse_statement(sql)?;
+        tracing::debug!(user = %self.user, sql, "execute");
+        plan::execute(self, statement).await
+    }
+
+    /// The engine this session belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The session user.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// The current database, if one was selected with `USE`.
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+
+    /// Changes the current database (the caller checked it exists).
+    pub(crate) fn set_database(&mut self, database: Option<String>) {
+        self.ctx = new_context(&self.engine, database.as_deref());
+        self.database = database;
+    }
+
+    /// The DataFusion context queries are planned in.
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+}
+
+/// Name of the DataFusion default schema while no database is selected; no
+/// database can have it, so unqualified names fail with "no database selected".
+pub(crate) const NO_DATABASE: &str = "";
+
+/// A DataFusion context over the engine's catalog with `database` as the
+/// default schema.
+fn new_context(engine: &Engine, database: Option<&str>) -> SessionContext {
+    let mut config = SessionConfig::new()
+        .with_default_catalog_and_schema(CATALOG_NAME, database.unwrap_or(NO_DATABASE))
+        .with_create_default_catalog_and_schema(false)
+        .with_information_schema(false);
+    config.options_mut().sql_parser.dialect = Dialect::MySQL;
+    let state = SessionStateBuilder::new()
+        .with_config(config)
+        .with_runtime_env(engine.runtime().clone())
+        .with_default_features()
+        .build();
+    let ctx = SessionContext::new_with_state(state);
+    ctx.register_catalog(
+        CATALOG_NAME,
+        Arc::new(WarehouseCatalogProvider::new(engine.catalog().clone())),
+    );
+    ctx
+}

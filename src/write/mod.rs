@@ -1,0 +1,56 @@
+//! Writing: creating Lance datasets and appending record batches to them.
+
+mod sink;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatchIterator;
+use lance::dataset::builder::DatasetBuilder;
+use lance::dataset::{WriteMode, WriteParams};
+use lance::io::{ObjectStoreParams, StorageOptionsAccessor};
+use lance::Dataset;
+
+use crate::error::{Error, Result};
+
+pub use sink::LanceSink;
+
+/// Lance object-store parameters for a warehouse's storage options.
+pub(crate) fn store_params(storage_options: &HashMap<String, String>) -> Option<ObjectStoreParams> {
+    if storage_options.is_empty() {
+        return None;
+    }
+    Some(ObjectStoreParams {
+        storage_options_accessor: Some(Arc::new(StorageOptionsAccessor::with_static_options(
+            storage_options.clone(),
+        ))),
+        ..Default::default()
+    })
+}
+
+/// Creates an empty dataset with `schema` at `uri`.
+pub async fn create_dataset(
+    uri: &str,
+    schema: SchemaRef,
+    storage_options: &HashMap<String, String>,
+) -> Result<Dataset> {
+    let params = WriteParams {
+        mode: WriteMode::Create,
+        store_params: store_params(storage_options),
+        ..Default::default()
+    };
+    let empty = RecordBatchIterator::new(vec![], schema);
+    Dataset::write(empty, uri, Some(params))
+        .await
+        .map_err(|e| Error::lance(uri, e))
+}
+
+/// Opens the latest version of the dataset at `uri`.
+pub async fn open_dataset(uri: &str, storage_options: &HashMap<String, String>) -> Result<Dataset> {
+    DatasetBuilder::from_uri(uri)
+        .with_storage_options(storage_options.clone())
+        .load()
+        .await
+        .map_err(|e| Error::lance(uri, e))
+}

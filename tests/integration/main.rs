@@ -1,0 +1,7 @@
+//! Integration tests for what SQL alone cannot show: the embedding API,
+//! reopening a warehouse, separate processes. One binary, one module per
+//! concern.
+
+mod embedding;
+mod reopen;
+mod support;
