@@ -85,6 +85,23 @@ pub enum Error {
     #[error("arrow: {0}")]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
 
+    /// An option of a table function or job with a bad value.
+    #[error("invalid option \"{key}\": {message}")]
+    InvalidOption { key: String, message: String },
+
+    /// An option key that is not known.
+    #[error("unknown option \"{key}\"; known options: {known}")]
+    UnknownOption { key: String, known: String },
+
+    /// A pattern that matches no file.
+    #[error("no file matches '{uri}': check the path and the pattern")]
+    NoFilesMatch { uri: String },
+
+    /// Reading source files failed (unreachable endpoint, missing bucket,
+    /// denied access, a file that does not parse).
+    #[error("cannot read '{uri}': {message}")]
+    Source { uri: String, message: String },
+
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,

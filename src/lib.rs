@@ -31,6 +31,7 @@ mod engine;
 mod error;
 pub mod parse;
 mod plan;
+pub mod read;
 mod session;
 pub mod warehouse;
 pub mod write;

@@ -14,6 +14,7 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::parse::{parse_statement, split_script};
 use crate::plan;
+use crate::read::{PreparedSources, S3Function, S3_FUNCTION};
 
 /// What a statement produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,16 +92,20 @@ pub struct Session {
     user: String,
     database: Option<String>,
     ctx: SessionContext,
+    /// Tables prepared for the `S3(...)` calls of the statement being planned.
+    prepared: Arc<PreparedSources>,
 }
 
 impl Session {
     pub(crate) fn new(engine: Engine, user: &str) -> Self {
-        let ctx = new_context(&engine, None);
+        let prepared = Arc::new(PreparedSources::default());
+        let ctx = new_context(&engine, None, &prepared);
         Self {
             engine,
             user: user.to_string(),
             database: None,
             ctx,
+            prepared,
         }
     }
 
@@ -157,8 +162,13 @@ impl Session {
 
     /// Changes the current database (the caller checked it exists).
     pub(crate) fn set_database(&mut self, database: Option<String>) {
-        self.ctx = new_context(&self.engine, database.as_deref());
+        self.ctx = new_context(&self.engine, database.as_deref(), &self.prepared);
         self.database = database;
+    }
+
+    /// Tables prepared for `S3(...)` calls (see [`crate::read::resolve_s3_calls`]).
+    pub(crate) fn prepared_sources(&self) -> &PreparedSources {
+        &self.prepared
     }
 
     /// The DataFusion context queries are planned in.
@@ -173,7 +183,11 @@ pub(crate) const NO_DATABASE: &str = "";
 
 /// A DataFusion context over the engine's catalog with `database` as the
 /// default schema.
-fn new_context(engine: &Engine, database: Option<&str>) -> SessionContext {
+fn new_context(
+    engine: &Engine,
+    database: Option<&str>,
+    prepared: &Arc<PreparedSources>,
+) -> SessionContext {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(CATALOG_NAME, database.unwrap_or(NO_DATABASE))
         .with_create_default_catalog_and_schema(false)
@@ -189,5 +203,10 @@ fn new_context(engine: &Engine, database: Option<&str>) -> SessionContext {
         CATALOG_NAME,
         Arc::new(WarehouseCatalogProvider::new(engine.catalog().clone())),
     );
+    // DataFusion matches table function names exactly: register each
+    // spelling users write.
+    for name in [S3_FUNCTION, &S3_FUNCTION.to_uppercase()] {
+        ctx.register_udtf(name, Arc::new(S3Function::new(prepared.clone())));
+    }
     ctx
 }

@@ -1,6 +1,17 @@
 //! Runs every `sqllogictest/*.slt` file, each against a fresh temporary
 //! warehouse. `cargo test --test sqllogictests -- NAME` runs the files whose
 //! name contains NAME.
+//!
+//! Files that read sources use `control substitution on` and these
+//! variables: `${FIXTURES}` (a local directory of fixture files),
+//! `${S3_ENDPOINT}`, `${S3_BUCKET}`, `${S3_ACCESS_KEY}`, `${S3_SECRET_KEY}`,
+//! `${S3_REGION}` (a real S3-compatible server on 127.0.0.1 holding the
+//! same fixtures) and `${DEAD_ENDPOINT}` (a loopback port nobody listens on).
+
+#[path = "support/fixtures.rs"]
+mod fixtures;
+#[path = "support/s3_server.rs"]
+mod s3_server;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -102,7 +113,33 @@ fn slt_files(filter: Option<&str>) -> Vec<PathBuf> {
     files
 }
 
-async fn run_file(path: &Path) -> Result<(), String> {
+/// Shared state of a run: the fixtures and the S3 server.
+struct Environment {
+    fixtures: tempfile::TempDir,
+    s3: s3_server::S3Server,
+    dead_endpoint: String,
+}
+
+const BUCKET: &str = "tributary-test";
+
+async fn environment() -> Environment {
+    let fixtures = tempfile::tempdir().expect("temp dir");
+    fixtures::write_local(fixtures.path()).await;
+    let s3 = s3_server::S3Server::start();
+    s3.create_bucket(BUCKET);
+    fixtures::upload(s3.store(BUCKET).as_ref()).await;
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    Environment {
+        fixtures,
+        s3,
+        dead_endpoint: format!("http://127.0.0.1:{dead_port}"),
+    }
+}
+
+async fn run_file(path: &Path, env: &Environment) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let engine = Engine::open(dir.path().to_str().expect("utf-8 temp path"))
         .await
@@ -111,10 +148,19 @@ async fn run_file(path: &Path) -> Result<(), String> {
         let session = engine.session();
         async move { Ok(TributaryDb { session }) }
     });
-    runner.set_var(
-        "WAREHOUSE".to_string(),
-        dir.path().to_string_lossy().to_string(),
-    );
+    let vars = [
+        ("WAREHOUSE", dir.path().to_string_lossy().to_string()),
+        ("FIXTURES", env.fixtures.path().to_string_lossy().to_string()),
+        ("S3_ENDPOINT", env.s3.endpoint.clone()),
+        ("S3_BUCKET", BUCKET.to_string()),
+        ("S3_ACCESS_KEY", s3_server::ACCESS_KEY.to_string()),
+        ("S3_SECRET_KEY", s3_server::SECRET_KEY.to_string()),
+        ("S3_REGION", s3_server::REGION.to_string()),
+        ("DEAD_ENDPOINT", env.dead_endpoint.clone()),
+    ];
+    for (key, value) in vars {
+        runner.set_var(key.to_string(), value);
+    }
     runner.with_column_validator(sqllogictest::default_column_validator);
     runner.with_validator(multi_line_validator);
     runner
@@ -128,10 +174,11 @@ async fn main() {
     // Arguments cargo passes to test binaries (e.g. --nocapture) are not filters.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let files = slt_files(filter.as_deref());
+    let env = environment().await;
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy();
-        match run_file(file).await {
+        match run_file(file, &env).await {
             Ok(()) => {
                 passed += 1;
                 println!("ok   {name}");
@@ -142,6 +189,7 @@ async fn main() {
             }
         }
     }
+    drop(env);
     println!("sqllogictest: {passed} passed, {failed} failed");
     if failed > 0 || files.is_empty() {
         std::process::exit(1);

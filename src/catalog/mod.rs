@@ -22,7 +22,7 @@ use crate::warehouse::Warehouse;
 
 pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
 pub use table::LanceTable;
-pub use types::SqlType;
+pub use types::{sql_type_name, SqlType};
 
 /// Relative path of the catalog document inside the warehouse.
 const CATALOG_FILE: &str = "_tributary/catalog.json";

@@ -55,6 +55,11 @@ pub enum Statement {
     ShowCreateTable {
         table: TableName,
     },
+    /// `DESC FUNCTION S3(...)`: the schema a table function returns; holds
+    /// the call as written.
+    DescribeFunction {
+        call: String,
+    },
     /// Any other statement, executed by DataFusion.
     Query(String),
 }
@@ -75,6 +80,11 @@ const DORIS_TABLE_CLAUSES: &[&str] = &[
 
 /// Parses one statement (without its terminator).
 pub fn parse_statement(sql: &str) -> Result<Statement> {
+    if let Some(call) = describe_function_call(sql) {
+        return Ok(Statement::DescribeFunction {
+            call: call.to_string(),
+        });
+    }
     let dialect = MySqlDialect {};
     let mut p = StatementParser {
         parser: Parser::new(&dialect)
@@ -125,6 +135,15 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
     };
     p.expect_end()?;
     Ok(statement)
+}
+
+/// The call of `DESC[RIBE] FUNCTION <call>`.
+fn describe_function_call(sql: &str) -> Option<&str> {
+    let mut words = sql.trim_start().splitn(3, char::is_whitespace);
+    let first = words.next()?;
+    let second = words.next()?;
+    let is_desc = first.eq_ignore_ascii_case("desc") || first.eq_ignore_ascii_case("describe");
+    (is_desc && second.eq_ignore_ascii_case("function")).then(|| words.next().unwrap_or("").trim())
 }
 
 /// A thin layer over sqlparser's [`Parser`] with word-based helpers, so that

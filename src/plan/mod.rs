@@ -1,7 +1,7 @@
 //! Planning and executing statements against the catalog and DataFusion.
 
 mod ddl;
-mod query;
+pub(crate) mod query;
 mod show;
 
 use crate::error::{Error, Result};
@@ -30,6 +30,7 @@ pub(crate) async fn execute(
         Statement::ShowTables { database } => show::tables(session, database),
         Statement::Describe { table } => show::describe(session, &table),
         Statement::ShowCreateTable { table } => show::create_table(session, &table),
+        Statement::DescribeFunction { call } => show::describe_function(session, &call).await,
         Statement::Query(sql) => query::run(session, &sql).await,
     }
 }

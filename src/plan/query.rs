@@ -8,6 +8,7 @@ use datafusion::sql::TableReference;
 
 use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
+use crate::read::resolve_s3_calls;
 use crate::session::{Session, StatementResult};
 
 /// Plans and runs `sql` in the session's DataFusion context.
@@ -15,11 +16,23 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
     let ctx = session.context();
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
-    let statement = state.sql_to_statement(sql, &dialect)?;
+    let mut statement = state.sql_to_statement(sql, &dialect)?;
+    let partitions = state.config().target_partitions();
+    let prepared = session.prepared_sources();
+    prepared.clear();
+    resolve_s3_calls(&mut statement, prepared, partitions).await?;
     for reference in state.resolve_table_references(&statement)? {
-        check_table_exists(session, &reference)?;
+        let is_table_function = reference.schema().is_none()
+            && state
+                .table_functions()
+                .contains_key(&reference.table().to_lowercase());
+        if !is_table_function {
+            check_table_exists(session, &reference)?;
+        }
     }
-    let plan = state.statement_to_plan(statement).await?;
+    let plan = state.statement_to_plan(statement).await;
+    prepared.clear();
+    let plan = plan?;
     SQLOptions::new()
         .with_allow_ddl(false)
         .verify_plan(&plan)

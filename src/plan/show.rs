@@ -1,7 +1,7 @@
 //! SHOW DATABASES, SHOW TABLES, DESC and SHOW CREATE TABLE, with the columns
 //! Doris prints.
 
-use crate::catalog::TableDef;
+use crate::catalog::{sql_type_name, TableDef};
 use crate::error::{Error, Result};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
@@ -62,6 +62,34 @@ pub(super) fn describe(session: &Session, name: &TableName) -> Result<StatementR
         StatementResult::strings(&["Field", "Type", "Null", "Key", "Default", "Extra"], rows)
             .with_warnings(ignored_clauses_warning(&def)),
     )
+}
+
+/// `DESC FUNCTION S3(...)`: the columns the call returns, as `DESC` prints
+/// a table's.
+pub(super) async fn describe_function(session: &Session, call: &str) -> Result<StatementResult> {
+    if call.is_empty() {
+        return Err(Error::Syntax("DESC FUNCTION needs a call, e.g. DESC FUNCTION S3(...)".into()));
+    }
+    let result = super::query::run(session, &format!("SELECT * FROM {call} LIMIT 0")).await?;
+    let rows = result
+        .schema
+        .fields()
+        .iter()
+        .map(|f| {
+            vec![
+                Some(f.name().clone()),
+                Some(sql_type_name(f.data_type())),
+                Some(if f.is_nullable() { "Yes" } else { "No" }.to_string()),
+                Some("false".to_string()),
+                None,
+                Some(String::new()),
+            ]
+        })
+        .collect();
+    Ok(StatementResult::strings(
+        &["Field", "Type", "Null", "Key", "Default", "Extra"],
+        rows,
+    ))
 }
 
 pub(super) fn create_table(session: &Session, name: &TableName) -> Result<StatementResult> {

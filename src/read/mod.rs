@@ -1,0 +1,22 @@
+//! Reading: the `S3(...)` table function over files on S3-compatible
+//! storage or the local disk.
+//!
+//! `S3(...)` parses its options ([`options`]), resolves the URI to an object
+//! store and a key pattern ([`location`]), lists the matching files in
+//! lexicographic order ([`listing`]) and reads them as a DataFusion table
+//! whose partitions stream the files in parallel ([`source`]).
+
+mod compression;
+mod csv;
+mod json;
+pub mod listing;
+pub mod location;
+pub mod options;
+mod parquet;
+mod resolve;
+pub mod source;
+
+pub use location::Location;
+pub use options::S3Options;
+pub use resolve::{resolve_s3_calls, PreparedSources, S3Function, S3_FUNCTION};
+pub use source::FileSource;

@@ -1,0 +1,195 @@
+//! [`FileSource`]: a fixed list of files in one format, read as a DataFusion
+//! table whose partitions stream the files in parallel.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::error::{DataFusionError, Result as DFResult};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::streaming::PartitionStream;
+use object_store::ObjectMeta;
+
+use super::compression::{self, read_head};
+use super::csv::CsvReader;
+use super::json::JsonReader;
+use super::listing::source_error;
+use super::location::Location;
+use super::options::{Format, S3Options};
+use super::parquet;
+use crate::error::{Error, Result};
+
+/// Bytes of the first file read to infer a CSV or JSON schema.
+const INFER_BYTES: usize = 1 << 20;
+
+/// How one format's files are decoded.
+#[derive(Debug, Clone)]
+enum Decoder {
+    Csv(CsvReader),
+    Json(JsonReader),
+    Parquet(SchemaRef),
+}
+
+impl Decoder {
+    fn schema(&self) -> &SchemaRef {
+        match self {
+            Decoder::Csv(r) => r.schema(),
+            Decoder::Json(r) => r.schema(),
+            Decoder::Parquet(s) => s,
+        }
+    }
+}
+
+/// Files of one `S3()` call, ready to be scanned.
+pub struct FileSource {
+    location: Location,
+    options: S3Options,
+    files: Vec<ObjectMeta>,
+    decoder: Decoder,
+}
+
+impl fmt::Debug for FileSource {
+    /// Names the URI and the file count, never the connection options.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FileSource")
+            .field("uri", &self.location.uri)
+            .field("files", &self.files.len())
+            .finish()
+    }
+}
+
+impl FileSource {
+    /// Prepares `files` (in the order given) for reading, inferring the
+    /// schema from the first non-empty one.
+    pub async fn new(location: Location, options: S3Options, files: Vec<ObjectMeta>) -> Result<Self> {
+        let decoder = infer(&location, &options, &files).await?;
+        Ok(Self {
+            location,
+            options,
+            files,
+            decoder,
+        })
+    }
+
+    /// The columns the files are read as.
+    pub fn schema(&self) -> SchemaRef {
+        self.decoder.schema().clone()
+    }
+
+    /// The files, in reading order.
+    pub fn files(&self) -> &[ObjectMeta] {
+        &self.files
+    }
+
+    /// A table over the files, split into at most `partitions` partitions
+    /// of consecutive files.
+    pub fn into_table(self, partitions: usize) -> Result<StreamingTable> {
+        let schema = self.schema();
+        let source = Arc::new(self);
+        let per_partition = source.files.len().div_ceil(partitions.max(1)).max(1);
+        let streams: Vec<Arc<dyn PartitionStream>> = (0..source.files.len())
+            .step_by(per_partition)
+            .map(|start| {
+                Arc::new(FilePartition {
+                    source: source.clone(),
+                    range: start..(start + per_partition).min(source.files.len()),
+                }) as Arc<dyn PartitionStream>
+            })
+            .collect();
+        Ok(StreamingTable::try_new(schema, streams)?)
+    }
+
+    async fn read_file(
+        &self,
+        file: &ObjectMeta,
+        batch_size: usize,
+        tx: &tokio::sync::mpsc::Sender<DFResult<datafusion::arrow::record_batch::RecordBatch>>,
+    ) -> DFResult<()> {
+        let display = self.location.display(&file.location);
+        if let Decoder::Parquet(schema) = &self.decoder {
+            return parquet::read(&self.location.store, file, &display, schema, batch_size, tx).await;
+        }
+        let bytes = compression::open(self.location.store.as_ref(), file, self.options.compression)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(source_error(&self.location, e))))?;
+        match &self.decoder {
+            Decoder::Csv(reader) => reader.read(bytes, &display, batch_size, tx).await,
+            Decoder::Json(reader) => reader.read(bytes, &display, batch_size, tx).await,
+            Decoder::Parquet(_) => unreachable!("handled above"),
+        }
+    }
+}
+
+async fn infer(location: &Location, options: &S3Options, files: &[ObjectMeta]) -> Result<Decoder> {
+    if options.format == Format::Parquet {
+        let first = files.first().ok_or_else(|| Error::NoFilesMatch {
+            uri: location.uri.clone(),
+        })?;
+        let schema = parquet::schema(&location.store, first).await.map_err(|e| Error::Source {
+            uri: location.display(&first.location),
+            message: format!("not a readable Parquet file: {e}"),
+        })?;
+        return Ok(Decoder::Parquet(schema));
+    }
+    let limit = match options.format {
+        Format::Json if JsonReader::needs_whole_file(&options.json) => usize::MAX,
+        _ => INFER_BYTES,
+    };
+    // The first file with content decides the schema; empty files load as
+    // zero rows.
+    let mut head = (Vec::new(), true);
+    let mut display = location.uri.clone();
+    for file in files {
+        let bytes = compression::open(location.store.as_ref(), file, options.compression)
+            .await
+            .map_err(|e| source_error(location, e))?;
+        display = location.display(&file.location);
+        head = read_head(bytes, limit).await.map_err(|e| Error::Source {
+            uri: display.clone(),
+            message: e.to_string(),
+        })?;
+        if !head.0.iter().all(u8::is_ascii_whitespace) {
+            break;
+        }
+    }
+    let (head, complete) = head;
+    Ok(match options.format {
+        Format::Json => Decoder::Json(JsonReader::infer(&options.json, &head, complete, &display)?),
+        format => Decoder::Csv(CsvReader::infer(format, &options.csv, &head, &display)?),
+    })
+}
+
+/// A run of consecutive files read one after another by one partition.
+struct FilePartition {
+    source: Arc<FileSource>,
+    range: std::ops::Range<usize>,
+}
+
+impl fmt::Debug for FilePartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FilePartition(files {:?})", self.range)
+    }
+}
+
+impl PartitionStream for FilePartition {
+    fn schema(&self) -> &SchemaRef {
+        self.source.decoder.schema()
+    }
+
+    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let batch_size = ctx.session_config().batch_size();
+        let mut builder = RecordBatchReceiverStreamBuilder::new(self.schema().clone(), 2);
+        let tx = builder.tx();
+        let source = self.source.clone();
+        let range = self.range.clone();
+        builder.spawn(async move {
+            for file in &source.files[range] {
+                source.read_file(file, batch_size, &tx).await?;
+            }
+            Ok(())
+        });
+        builder.build()
+    }
+}

@@ -1,0 +1,113 @@
+//! A real S3-compatible server (moto, installed by `.ci/setup`) on a free
+//! 127.0.0.1 port, started for a test run and stopped when dropped.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use object_store::aws::AmazonS3Builder;
+use object_store::ObjectStore;
+
+/// Credentials the tests use (moto accepts any).
+pub const ACCESS_KEY: &str = "tributary-test-access";
+pub const SECRET_KEY: &str = "tributary-test-secret";
+pub const REGION: &str = "us-east-1";
+
+/// A running moto server.
+pub struct S3Server {
+    child: Child,
+    pub endpoint: String,
+}
+
+fn venv() -> PathBuf {
+    std::env::var_os("TRIBUTARY_S3_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/tributary/venv-s3")
+        })
+}
+
+impl S3Server {
+    /// Starts the server; panics with the fix when it is not installed.
+    pub fn start() -> Self {
+        let binary = venv().join("bin/moto_server");
+        assert!(
+            binary.exists(),
+            "the S3 test server is not installed at {}: run `bash .ci/setup`",
+            binary.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let server = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto_server did not start within 30 s");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server
+    }
+
+    fn port(&self) -> u16 {
+        self.endpoint.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    /// Sends a bodiless HTTP request and returns the status code.
+    fn request(&self, method: &str, path: &str) -> u16 {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port())).expect("connect");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            self.port()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Creates a bucket (object_store cannot).
+    pub fn create_bucket(&self, bucket: &str) {
+        let status = self.request("PUT", &format!("/{bucket}"));
+        assert_eq!(status, 200, "create bucket {bucket}");
+    }
+
+    /// A client for `bucket` with the test credentials.
+    pub fn store(&self, bucket: &str) -> Arc<dyn ObjectStore> {
+        Arc::new(
+            AmazonS3Builder::new()
+                .with_bucket_name(bucket)
+                .with_region(REGION)
+                .with_endpoint(&self.endpoint)
+                .with_allow_http(true)
+                .with_access_key_id(ACCESS_KEY)
+                .with_secret_access_key(SECRET_KEY)
+                .build()
+                .expect("S3 client"),
+        )
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
