@@ -12,7 +12,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::catalog::{WarehouseCatalogProvider, CATALOG_NAME};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::parse::{parse_statement, split_script};
+use crate::parse::{parse_statement, redact_secrets, split_script};
 use crate::plan;
 use crate::read::{PreparedSources, S3Function, S3_FUNCTION};
 
@@ -141,7 +141,7 @@ impl Session {
     /// Runs exactly one statement (no terminator needed).
     pub async fn execute_one(&mut self, sql: &str) -> Result<StatementResult> {
         let statement = parse_statement(sql)?;
-        tracing::debug!(user = %self.user, sql, "execute");
+        tracing::debug!(user = %self.user, sql = %redact_secrets(sql), "execute");
         plan::execute(self, statement).await
     }
 

@@ -150,7 +150,10 @@ async fn run_file(path: &Path, env: &Environment) -> Result<(), String> {
     });
     let vars = [
         ("WAREHOUSE", dir.path().to_string_lossy().to_string()),
-        ("FIXTURES", env.fixtures.path().to_string_lossy().to_string()),
+        (
+            "FIXTURES",
+            env.fixtures.path().to_string_lossy().to_string(),
+        ),
         ("S3_ENDPOINT", env.s3.endpoint.clone()),
         ("S3_BUCKET", BUCKET.to_string()),
         ("S3_ACCESS_KEY", s3_server::ACCESS_KEY.to_string()),

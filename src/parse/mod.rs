@@ -4,8 +4,10 @@
 //! here with sqlparser's MySQL dialect; everything else (`SELECT`, `INSERT`,
 //! `EXPLAIN`, ...) is passed to DataFusion as text.
 
+mod redact;
 mod script;
 mod statement;
 
+pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};
 pub use statement::{parse_statement, CreateTable, Statement, TableName};

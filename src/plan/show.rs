@@ -68,7 +68,9 @@ pub(super) fn describe(session: &Session, name: &TableName) -> Result<StatementR
 /// a table's.
 pub(super) async fn describe_function(session: &Session, call: &str) -> Result<StatementResult> {
     if call.is_empty() {
-        return Err(Error::Syntax("DESC FUNCTION needs a call, e.g. DESC FUNCTION S3(...)".into()));
+        return Err(Error::Syntax(
+            "DESC FUNCTION needs a call, e.g. DESC FUNCTION S3(...)".into(),
+        ));
     }
     let result = super::query::run(session, &format!("SELECT * FROM {call} LIMIT 0")).await?;
     let rows = result

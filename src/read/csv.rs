@@ -76,7 +76,12 @@ impl CsvReader {
             .with_delimiter(self.options.column_separator)
             .with_quote(self.quote())
             .with_batch_size(batch_size);
-        if self.schema.fields().iter().all(|f| f.data_type() == &DataType::Utf8) {
+        if self
+            .schema
+            .fields()
+            .iter()
+            .all(|f| f.data_type() == &DataType::Utf8)
+        {
             // As in Doris, an empty field of a string column is an empty
             // string, and only \N is NULL.
             builder = builder.with_null_regex(Regex::new(r"^\\N$").expect("valid regex"));
@@ -90,12 +95,18 @@ impl CsvReader {
         let mut decoder = builder.build_decoder();
         let mut to_skip = self.skip;
         let error = |e: datafusion::arrow::error::ArrowError| {
-            DataFusionError::Execution(format!("{file}: {}", with_file_line(&e.to_string(), self.skip)))
+            DataFusionError::Execution(format!(
+                "{file}: {}",
+                with_file_line(&e.to_string(), self.skip)
+            ))
         };
-        let flush = |decoder: &mut datafusion::arrow::csv::reader::Decoder| decoder.flush().map_err(error);
+        let flush =
+            |decoder: &mut datafusion::arrow::csv::reader::Decoder| decoder.flush().map_err(error);
         loop {
             let mut chunk = match bytes.next().await {
-                Some(chunk) => chunk.map_err(|e| DataFusionError::Execution(format!("{file}: {e}")))?,
+                Some(chunk) => {
+                    chunk.map_err(|e| DataFusionError::Execution(format!("{file}: {e}")))?
+                }
                 None => Bytes::new(),
             };
             let at_end = chunk.is_empty();
@@ -137,7 +148,10 @@ fn with_file_line(message: &str, skipped: usize) -> String {
     let Some(start) = message.find(AT_LINE).map(|i| i + AT_LINE.len()) else {
         return message.to_string();
     };
-    let digits: String = message[start..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = message[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     match digits.parse::<usize>() {
         Ok(n) => format!(
             "{}{}{}",
@@ -170,7 +184,11 @@ fn infer_schema(format: Format, options: &CsvOptions, head: &[u8], file: &str) -
     let mut arrow_format = ArrowCsvFormat::default()
         .with_header(format != Format::Csv)
         .with_delimiter(options.column_separator)
-        .with_quote(options.enclose.unwrap_or(if options.trim_double_quotes { b'"' } else { 0 }));
+        .with_quote(
+            options
+                .enclose
+                .unwrap_or(if options.trim_double_quotes { b'"' } else { 0 }),
+        );
     if let Some(t) = options.line_delimiter {
         arrow_format = arrow_format.with_terminator(t);
     }

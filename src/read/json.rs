@@ -138,7 +138,8 @@ fn records(text: &[u8], options: &JsonOptions) -> std::result::Result<Vec<Value>
             .enumerate()
             .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
             .map(|(i, line)| {
-                serde_json::from_slice(line).map_err(|e| format!("line {}: invalid JSON: {e}", i + 1))
+                serde_json::from_slice(line)
+                    .map_err(|e| format!("line {}: invalid JSON: {e}", i + 1))
             })
             .collect::<std::result::Result<_, _>>()?
     } else if text.iter().all(u8::is_ascii_whitespace) {
@@ -194,7 +195,11 @@ fn project(record: &Value, paths: &[String]) -> Value {
 /// The value at a simple JSON path: `$`, `$.a.b`, `$.a[0].b`.
 fn select<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
     let mut current = value;
-    for step in path.trim_start_matches('$').split('.').filter(|s| !s.is_empty()) {
+    for step in path
+        .trim_start_matches('$')
+        .split('.')
+        .filter(|s| !s.is_empty())
+    {
         let (key, indexes) = match step.find('[') {
             Some(i) => (&step[..i], &step[i..]),
             None => (step, ""),

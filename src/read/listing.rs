@@ -10,7 +10,10 @@ use crate::error::{Error, Result};
 /// Lists the files matching the location's pattern whose keys sort after
 /// `start_after` (all files when `None`), in lexicographic key order, with
 /// one listing of the pattern's directory that starts after the offset.
-pub async fn list_files(location: &Location, start_after: Option<&Path>) -> Result<Vec<ObjectMeta>> {
+pub async fn list_files(
+    location: &Location,
+    start_after: Option<&Path>,
+) -> Result<Vec<ObjectMeta>> {
     let prefix = (!location.list_prefix.as_ref().is_empty()).then_some(&location.list_prefix);
     let listing = match start_after {
         Some(offset) => location.store.list_with_offset(prefix, offset),
@@ -55,16 +58,23 @@ pub fn describe_store_error(error: &object_store::Error) -> String {
     }
     let text = error.to_string();
     // S3 error bodies are XML: keep the code and message.
-    let message = match (between(&text, "<Code>", "</Code>"), between(&text, "<Message>", "</Message>")) {
+    let message = match (
+        between(&text, "<Code>", "</Code>"),
+        between(&text, "<Message>", "</Message>"),
+    ) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
     };
     let denied = matches!(
         error,
         object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }
-    ) || ["AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId"]
-        .iter()
-        .any(|code| message.starts_with(code));
+    ) || [
+        "AccessDenied",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+    ]
+    .iter()
+    .any(|code| message.starts_with(code));
     if denied {
         format!("{message} (check s3.access_key and s3.secret_key)")
     } else {

@@ -55,7 +55,8 @@ impl Location {
     /// Parses `uri` (`s3://bucket/key`, `http(s)://endpoint/bucket/key`,
     /// `http(s)://bucket.endpoint/key` or `file:///abs/path`) and connects.
     pub fn parse(uri: &str, connection: &S3Connection) -> Result<Self> {
-        let url = Url::parse(uri).map_err(|e| malformed(uri, format!("is not a valid URI: {e}")))?;
+        let url =
+            Url::parse(uri).map_err(|e| malformed(uri, format!("is not a valid URI: {e}")))?;
         match url.scheme() {
             "file" => Self::local(uri, &url),
             "s3" | "s3a" | "oss" | "cos" | "obs" => {
@@ -101,10 +102,18 @@ impl Location {
     fn local(uri: &str, url: &Url) -> Result<Self> {
         let path = key_pattern(url);
         if url.host_str().is_some_and(|h| !h.is_empty()) || !path.starts_with('/') {
-            return Err(malformed(uri, "must be an absolute path: file:///dir/*.csv"));
+            return Err(malformed(
+                uri,
+                "must be an absolute path: file:///dir/*.csv",
+            ));
         }
         let store = LocalFileSystem::new();
-        Self::new(uri, "file://", Arc::new(store), path.trim_start_matches('/'))
+        Self::new(
+            uri,
+            "file://",
+            Arc::new(store),
+            path.trim_start_matches('/'),
+        )
     }
 
     fn s3(
@@ -119,10 +128,13 @@ impl Location {
         } else {
             format!("https://{endpoint}")
         };
-        let region = connection.region.clone().ok_or_else(|| Error::InvalidOption {
-            key: "s3.region".into(),
-            message: "is required, e.g. \"s3.region\" = \"us-east-1\"".into(),
-        })?;
+        let region = connection
+            .region
+            .clone()
+            .ok_or_else(|| Error::InvalidOption {
+                key: "s3.region".into(),
+                message: "is required, e.g. \"s3.region\" = \"us-east-1\"".into(),
+            })?;
         let endpoint_host = Url::parse(&endpoint)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))
@@ -147,7 +159,9 @@ impl Location {
             });
         builder = match (&connection.access_key, &connection.secret_key) {
             (Some(access), Some(secret)) => {
-                let b = builder.with_access_key_id(access).with_secret_access_key(secret);
+                let b = builder
+                    .with_access_key_id(access)
+                    .with_secret_access_key(secret);
                 match &connection.session_token {
                     Some(token) => b.with_token(token),
                     None => b,
@@ -175,9 +189,17 @@ impl Location {
         Self::new(uri, &format!("s3://{bucket}/"), Arc::new(store), key)
     }
 
-    fn new(uri: &str, display_root: &str, store: Arc<dyn ObjectStore>, pattern: &str) -> Result<Self> {
+    fn new(
+        uri: &str,
+        display_root: &str,
+        store: Arc<dyn ObjectStore>,
+        pattern: &str,
+    ) -> Result<Self> {
         if pattern.is_empty() || pattern.ends_with('/') {
-            return Err(malformed(uri, "names a directory: add a file name or a pattern such as *.csv"));
+            return Err(malformed(
+                uri,
+                "names a directory: add a file name or a pattern such as *.csv",
+            ));
         }
         let matcher = GlobBuilder::new(pattern)
             .literal_separator(true)
@@ -185,9 +207,7 @@ impl Location {
             .build()
             .map_err(|e| malformed(uri, format!("has an invalid pattern: {e}")))?
             .compile_matcher();
-        let literal_end = pattern
-            .find(['*', '?', '[', '{'])
-            .unwrap_or(pattern.len());
+        let literal_end = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
         let dir = match pattern[..literal_end].rfind('/') {
             Some(i) => &pattern[..i],
             None => "",
@@ -275,9 +295,13 @@ mod tests {
 
     #[test]
     fn malformed_uris_are_named() {
-        let e = Location::parse("ftp://x/y", &conn()).unwrap_err().to_string();
+        let e = Location::parse("ftp://x/y", &conn())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unsupported scheme 'ftp'"), "{e}");
-        let e = Location::parse("s3://bucket/dir/", &conn()).unwrap_err().to_string();
+        let e = Location::parse("s3://bucket/dir/", &conn())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("names a directory"), "{e}");
         let mut c = conn();
         c.endpoint = None;

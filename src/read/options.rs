@@ -165,7 +165,10 @@ impl S3Options {
         }
         let mut take = |key: &str| map.remove(key);
         let uri = take("uri").ok_or_else(|| {
-            invalid("uri", "is required, e.g. \"uri\" = \"s3://bucket/path/*.csv\"")
+            invalid(
+                "uri",
+                "is required, e.g. \"uri\" = \"s3://bucket/path/*.csv\"",
+            )
         })?;
         let format = match take("format").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None => {
@@ -214,12 +217,7 @@ impl S3Options {
                 None => None,
                 Some(v) if v == b"\n" || v == b"\r\n" => None,
                 Some(v) if v.len() == 1 => Some(v[0]),
-                Some(_) => {
-                    return Err(invalid(
-                        "line_delimiter",
-                        "must be one byte, or \\r\\n",
-                    ))
-                }
+                Some(_) => return Err(invalid("line_delimiter", "must be one byte, or \\r\\n")),
             },
             enclose: take("enclose")
                 .filter(|v| !v.is_empty())
@@ -275,8 +273,7 @@ fn unescape(value: &str) -> Vec<u8> {
             (b'\\', Some(b'r')) => out.push(b'\r'),
             (b'\\', Some(b'\\')) => out.push(b'\\'),
             (b'\\', Some(b'x'))
-                if bytes.len() >= i + 4
-                    && u8::from_str_radix(&value[i + 2..i + 4], 16).is_ok() =>
+                if bytes.len() >= i + 4 && u8::from_str_radix(&value[i + 2..i + 4], 16).is_ok() =>
             {
                 out.push(u8::from_str_radix(&value[i + 2..i + 4], 16).unwrap());
                 i += 4;
@@ -317,7 +314,10 @@ fn csv_schema(value: &str) -> Result<Schema> {
     let mut fields = Vec::new();
     for column in value.split(';').map(str::trim).filter(|c| !c.is_empty()) {
         let (name, ty) = column.split_once(':').ok_or_else(|| {
-            invalid("csv_schema", format!("'{column}' is not name:type (e.g. \"id:int;name:string\")"))
+            invalid(
+                "csv_schema",
+                format!("'{column}' is not name:type (e.g. \"id:int;name:string\")"),
+            )
         })?;
         let (type_name, args) = match ty.trim().split_once('(') {
             None => (ty.trim(), vec![]),
@@ -333,7 +333,11 @@ fn csv_schema(value: &str) -> Result<Schema> {
         };
         let sql_type = SqlType::from_parts(type_name, &args)
             .map_err(|e| invalid("csv_schema", e.to_string()))?;
-        fields.push(Field::new(name.trim().to_lowercase(), sql_type.arrow_type(), true));
+        fields.push(Field::new(
+            name.trim().to_lowercase(),
+            sql_type.arrow_type(),
+            true,
+        ));
     }
     if fields.is_empty() {
         return Err(invalid("csv_schema", "names no column"));
@@ -344,10 +348,16 @@ fn csv_schema(value: &str) -> Result<Schema> {
 /// `'["$.id", "$.name"]'`
 fn jsonpaths(value: &str) -> Result<Vec<String>> {
     let paths: Vec<String> = serde_json::from_str(value).map_err(|_| {
-        invalid("jsonpaths", format!("'{value}' is not a JSON array of paths like [\"$.id\", \"$.name\"]"))
+        invalid(
+            "jsonpaths",
+            format!("'{value}' is not a JSON array of paths like [\"$.id\", \"$.name\"]"),
+        )
     })?;
     if paths.is_empty() || paths.iter().any(|p| !p.starts_with('$')) {
-        return Err(invalid("jsonpaths", "every path must start with $, e.g. [\"$.id\"]"));
+        return Err(invalid(
+            "jsonpaths",
+            "every path must start with $, e.g. [\"$.id\"]",
+        ));
     }
     Ok(paths)
 }
@@ -376,24 +386,41 @@ mod tests {
 
     #[test]
     fn rejects_bad_options_naming_them() {
-        let e = opts(&[("uri", "s3://b/k"), ("format", "csv"), ("colum_separator", ",")]);
+        let e = opts(&[
+            ("uri", "s3://b/k"),
+            ("format", "csv"),
+            ("colum_separator", ","),
+        ]);
         assert!(e.unwrap_err().to_string().contains("colum_separator"));
         let e = opts(&[("uri", "s3://b/k"), ("format", "xml")]);
         assert!(e.unwrap_err().to_string().contains("'xml' is not a format"));
-        let e = opts(&[("uri", "s3://b/k"), ("format", "csv"), ("column_separator", "||")]);
+        let e = opts(&[
+            ("uri", "s3://b/k"),
+            ("format", "csv"),
+            ("column_separator", "||"),
+        ]);
         assert!(e.unwrap_err().to_string().contains("single byte"));
         assert_eq!(
-            opts(&[("uri", "x"), ("format", "csv"), ("column_separator", "\\x01")])
-                .unwrap()
-                .csv
-                .column_separator,
+            opts(&[
+                ("uri", "x"),
+                ("format", "csv"),
+                ("column_separator", "\\x01")
+            ])
+            .unwrap()
+            .csv
+            .column_separator,
             1
         );
     }
 
     #[test]
     fn parses_csv_schema() {
-        let o = opts(&[("uri", "x"), ("format", "csv"), ("csv_schema", "id:int; amount:decimal(10,2)")]).unwrap();
+        let o = opts(&[
+            ("uri", "x"),
+            ("format", "csv"),
+            ("csv_schema", "id:int; amount:decimal(10,2)"),
+        ])
+        .unwrap();
         let schema = o.csv.schema.unwrap();
         assert_eq!(schema.field(1).name(), "amount");
         assert_eq!(

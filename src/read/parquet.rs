@@ -5,7 +5,9 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result as DFResult};
-use datafusion::parquet::arrow::async_reader::{ParquetObjectReader, ParquetRecordBatchStreamBuilder};
+use datafusion::parquet::arrow::async_reader::{
+    ParquetObjectReader, ParquetRecordBatchStreamBuilder,
+};
 use futures::StreamExt;
 use object_store::{ObjectMeta, ObjectStore};
 use tokio::sync::mpsc::Sender;
@@ -40,11 +42,12 @@ pub async fn read(
         .map_err(|e| fail(&e))?;
     while let Some(batch) = stream.next().await {
         let batch = batch.map_err(|e| fail(&e))?;
-        let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(|e| {
-            fail(&format!(
-                "its schema differs from the first file's, which S3() reads all files as: {e}"
-            ))
-        })?;
+        let batch =
+            RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(|e| {
+                fail(&format!(
+                    "its schema differs from the first file's, which S3() reads all files as: {e}"
+                ))
+            })?;
         send(tx, batch).await?;
     }
     Ok(())

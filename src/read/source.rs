@@ -63,7 +63,11 @@ impl fmt::Debug for FileSource {
 impl FileSource {
     /// Prepares `files` (in the order given) for reading, inferring the
     /// schema from the first non-empty one.
-    pub async fn new(location: Location, options: S3Options, files: Vec<ObjectMeta>) -> Result<Self> {
+    pub async fn new(
+        location: Location,
+        options: S3Options,
+        files: Vec<ObjectMeta>,
+    ) -> Result<Self> {
         let decoder = infer(&location, &options, &files).await?;
         Ok(Self {
             location,
@@ -109,7 +113,8 @@ impl FileSource {
     ) -> DFResult<()> {
         let display = self.location.display(&file.location);
         if let Decoder::Parquet(schema) = &self.decoder {
-            return parquet::read(&self.location.store, file, &display, schema, batch_size, tx).await;
+            return parquet::read(&self.location.store, file, &display, schema, batch_size, tx)
+                .await;
         }
         let bytes = compression::open(self.location.store.as_ref(), file, self.options.compression)
             .await
@@ -127,10 +132,12 @@ async fn infer(location: &Location, options: &S3Options, files: &[ObjectMeta]) -
         let first = files.first().ok_or_else(|| Error::NoFilesMatch {
             uri: location.uri.clone(),
         })?;
-        let schema = parquet::schema(&location.store, first).await.map_err(|e| Error::Source {
-            uri: location.display(&first.location),
-            message: format!("not a readable Parquet file: {e}"),
-        })?;
+        let schema = parquet::schema(&location.store, first)
+            .await
+            .map_err(|e| Error::Source {
+                uri: location.display(&first.location),
+                message: format!("not a readable Parquet file: {e}"),
+            })?;
         return Ok(Decoder::Parquet(schema));
     }
     let limit = match options.format {

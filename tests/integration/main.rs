@@ -4,4 +4,5 @@
 
 mod embedding;
 mod reopen;
+mod secrets;
 mod support;

@@ -4,13 +4,15 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use async_compression::tokio::bufread::{BzEncoder, GzipEncoder, Lz4Encoder, ZlibEncoder, ZstdEncoder};
+use async_compression::tokio::bufread::{
+    BzEncoder, GzipEncoder, Lz4Encoder, ZlibEncoder, ZstdEncoder,
+};
 use datafusion::arrow::array::{Int64Array, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use datafusion::parquet::arrow::ArrowWriter;
 use tokio::io::AsyncReadExt;
 
 const SMALL_CSV: &str = "1,a\n2,b\n3,c\n";
@@ -54,19 +56,37 @@ pub async fn files() -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = vec![
         ("csv/orders_1.csv", b"1,alice,10.50\n2,bob,3.25\n".to_vec()),
         ("csv/orders_2.csv", b"3,carol,7.00\n".to_vec()),
-        ("csv/orders_3.csv", b"4,dave,1.00\r\n5,erin,2.00\r\n".to_vec()),
+        (
+            "csv/orders_3.csv",
+            b"4,dave,1.00\r\n5,erin,2.00\r\n".to_vec(),
+        ),
         ("csv/readme.txt", b"not data\n".to_vec()),
         ("tsv/data.tsv", b"1\tx\n2\ty\n".to_vec()),
         ("pipe/data.csv", b"1|x|\n2|y|z".to_vec()),
         ("nulls/nulls.csv", b"1,\\N,\n".to_vec()),
-        ("names/with_names.csv", b"id,Name\n1,alice\n2,bob\n".to_vec()),
-        ("names/with_types.csv", b"id,name\nint,string\n1,alice\n".to_vec()),
+        (
+            "names/with_names.csv",
+            b"id,Name\n1,alice\n2,bob\n".to_vec(),
+        ),
+        (
+            "names/with_types.csv",
+            b"id,name\nint,string\n1,alice\n".to_vec(),
+        ),
         ("names/empty.csv", b"".to_vec()),
-        ("skip/skip.csv", b"# exported 2024\n# id,name\n1,a\n2,b\n".to_vec()),
+        (
+            "skip/skip.csv",
+            b"# exported 2024\n# id,name\n1,a\n2,b\n".to_vec(),
+        ),
         ("enclose/quoted.csv", b"1,\"a,b\"\n2,\"c\"\n".to_vec()),
         ("bad/bad.csv", b"1,ok\nabc,not a number\n".to_vec()),
-        ("json/lines.json", b"{\"id\": 1, \"name\": \"a\"}\n{\"id\": 2, \"name\": \"b\"}\n".to_vec()),
-        ("json/array.json", b"[{\"id\": 1, \"tags\": \"x\"}, {\"id\": 2}]".to_vec()),
+        (
+            "json/lines.json",
+            b"{\"id\": 1, \"name\": \"a\"}\n{\"id\": 2, \"name\": \"b\"}\n".to_vec(),
+        ),
+        (
+            "json/array.json",
+            b"[{\"id\": 1, \"tags\": \"x\"}, {\"id\": 2}]".to_vec(),
+        ),
         (
             "json/nested.json",
             b"{\"data\": {\"items\": [{\"id\": 7, \"user\": {\"name\": \"zoe\"}}]}}".to_vec(),
@@ -85,7 +105,10 @@ pub async fn files() -> Vec<(String, Vec<u8>)> {
         ));
     }
     // The same gzip data without a telling suffix, for compress_type.
-    files.push(("compressed/gzip_no_suffix.bin".into(), compress(SMALL_CSV.as_bytes(), "gz").await));
+    files.push((
+        "compressed/gzip_no_suffix.bin".into(),
+        compress(SMALL_CSV.as_bytes(), "gz").await,
+    ));
     files
 }
 

@@ -26,7 +26,8 @@ fn venv() -> PathBuf {
     std::env::var_os("TRIBUTARY_S3_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/tributary/venv-s3")
+            PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
+                .join(".cache/tributary/venv-s3")
         })
 }
 
@@ -55,7 +56,10 @@ impl S3Server {
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto_server did not start within 30 s");
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not start within 30 s"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         server
