@@ -14,7 +14,7 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::parse::{parse_statement, redact_secrets, split_script};
 use crate::plan;
-use crate::read::{PreparedSources, S3Function, S3_FUNCTION};
+use crate::read::{PreparedFunction, PreparedSources};
 
 /// What a statement produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,7 +166,7 @@ impl Session {
         self.database = database;
     }
 
-    /// Tables prepared for `S3(...)` calls (see [`crate::read::resolve_s3_calls`]).
+    /// Tables prepared for table-function calls (see [`crate::read::rewrite_calls`]).
     pub(crate) fn prepared_sources(&self) -> &PreparedSources {
         &self.prepared
     }
@@ -203,10 +203,12 @@ fn new_context(
         CATALOG_NAME,
         Arc::new(WarehouseCatalogProvider::new(engine.catalog().clone())),
     );
-    // DataFusion matches table function names exactly: register each
-    // spelling users write.
-    for name in [S3_FUNCTION, &S3_FUNCTION.to_uppercase()] {
-        ctx.register_udtf(name, Arc::new(S3Function::new(prepared.clone())));
+    // Calls are rewritten to these lower-case names before planning.
+    for name in crate::plan::TABLE_FUNCTIONS {
+        ctx.register_udtf(
+            name,
+            Arc::new(PreparedFunction::new(name, prepared.clone())),
+        );
     }
     ctx
 }

@@ -1,8 +1,11 @@
 //! Planning and executing statements against the catalog and DataFusion.
 
 mod ddl;
+mod functions;
 pub(crate) mod query;
 mod show;
+
+pub(crate) use functions::TABLE_FUNCTIONS;
 
 use crate::error::{Error, Result};
 use crate::parse::{Statement, TableName};

@@ -8,7 +8,9 @@ use datafusion::sql::TableReference;
 
 use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
-use crate::read::resolve_s3_calls;
+use crate::read::rewrite_calls;
+
+use super::TABLE_FUNCTIONS;
 use crate::session::{Session, StatementResult};
 
 /// Plans and runs `sql` in the session's DataFusion context.
@@ -20,7 +22,10 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
     let partitions = state.config().target_partitions();
     let prepared = session.prepared_sources();
     prepared.clear();
-    resolve_s3_calls(&mut statement, prepared, partitions).await?;
+    for call in rewrite_calls(&mut statement, &TABLE_FUNCTIONS)? {
+        let table = super::functions::prepare(session, &call, partitions).await?;
+        prepared.insert(call.id, table);
+    }
     for reference in state.resolve_table_references(&statement)? {
         let is_table_function = reference.schema().is_none()
             && state

@@ -18,5 +18,7 @@ pub mod source;
 
 pub use location::Location;
 pub use options::S3Options;
-pub use resolve::{resolve_s3_calls, PreparedSources, S3Function, S3_FUNCTION};
+pub use resolve::{
+    prepare_s3, rewrite_calls, FunctionCall, PreparedFunction, PreparedSources, S3_FUNCTION,
+};
 pub use source::FileSource;

@@ -1,11 +1,13 @@
-//! Resolving `S3(...)` calls before DataFusion plans a statement.
+//! Resolving table-function calls (`S3(...)`, `job(...)`, `tasks(...)`)
+//! before DataFusion plans a statement.
 //!
 //! DataFusion hands table functions their arguments after constant folding
 //! (`"format" = "csv"` arrives as `false`), and calls them synchronously.
-//! So tributary finds every `S3(...)` call in the parsed statement, reads
-//! its `"key" = "value"` pairs from the syntax tree, lists and inspects the
-//! files asynchronously, and replaces the arguments with the id of the
-//! prepared table, which [`S3Function`] then hands to DataFusion.
+//! So tributary finds every such call in the parsed statement, reads its
+//! `"key" = "value"` pairs from the syntax tree, prepares the table
+//! asynchronously (listing files, reading the job store), and replaces the
+//! arguments with the id of the prepared table, which [`PreparedFunction`]
+//! then hands to DataFusion.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -17,8 +19,8 @@ use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::logical_expr::Expr;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr as SqlExpr, FunctionArg, FunctionArgExpr, TableFactor, Value, VisitMut,
-    VisitorMut,
+    BinaryOperator, Expr as SqlExpr, FunctionArg, FunctionArgExpr, Ident, ObjectNamePart,
+    TableFactor, Value, VisitMut, VisitorMut,
 };
 
 use super::listing;
@@ -27,18 +29,18 @@ use super::options::S3Options;
 use super::source::FileSource;
 use crate::error::{Error, Result};
 
-/// Name the table function is known by (any case).
+/// Name the S3 table function is known by (any case).
 pub const S3_FUNCTION: &str = "s3";
 
-/// Tables prepared for the `S3(...)` calls of the statement being planned,
-/// by id.
+/// Tables prepared for the table-function calls of the statement being
+/// planned, by id.
 #[derive(Debug, Default)]
 pub struct PreparedSources {
     tables: Mutex<HashMap<String, Arc<dyn TableProvider>>>,
 }
 
 impl PreparedSources {
-    fn insert(&self, id: String, table: Arc<dyn TableProvider>) {
+    pub fn insert(&self, id: String, table: Arc<dyn TableProvider>) {
         self.tables.lock().expect("lock").insert(id, table);
     }
 
@@ -52,68 +54,79 @@ impl PreparedSources {
     }
 }
 
-/// The `S3(...)` table function as DataFusion sees it: it returns the table
-/// prepared by [`resolve_s3_calls`] for the id it is called with.
+/// A table function as DataFusion sees it: it returns the table prepared
+/// for the id its call was rewritten to.
 #[derive(Debug)]
-pub struct S3Function {
+pub struct PreparedFunction {
+    name: &'static str,
     prepared: Arc<PreparedSources>,
 }
 
-impl S3Function {
-    pub fn new(prepared: Arc<PreparedSources>) -> Self {
-        Self { prepared }
+impl PreparedFunction {
+    pub fn new(name: &'static str, prepared: Arc<PreparedSources>) -> Self {
+        Self { name, prepared }
     }
 }
 
-impl TableFunctionImpl for S3Function {
+impl TableFunctionImpl for PreparedFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> DFResult<Arc<dyn TableProvider>> {
         let id = match args.exprs() {
             [Expr::Literal(ScalarValue::Utf8(Some(id)), _)] => id,
             _ => {
-                return Err(DataFusionError::Plan(
-                    "S3() takes \"key\" = \"value\" arguments".into(),
-                ))
+                return Err(DataFusionError::Plan(format!(
+                    "{}() takes \"key\" = \"value\" arguments",
+                    self.name
+                )))
             }
         };
         self.prepared.get(id).ok_or_else(|| {
-            DataFusionError::Plan("S3() can only be used in SQL run by a tributary session".into())
+            DataFusionError::Plan(format!(
+                "{}() can only be used in SQL run by a tributary session",
+                self.name
+            ))
         })
     }
 }
 
-/// One `S3(...)` call found in a statement.
-struct S3Call {
-    id: String,
-    pairs: Vec<(String, String)>,
+/// One table-function call found in a statement.
+#[derive(Debug, Clone)]
+pub struct FunctionCall {
+    /// The function name, lower case.
+    pub name: String,
+    /// The id the call's arguments were replaced with.
+    pub id: String,
+    pub pairs: Vec<(String, String)>,
 }
 
-/// Finds the `S3(...)` calls of `statement`, prepares a table for each and
-/// rewrites the call to refer to it. `partitions` bounds read parallelism.
-pub async fn resolve_s3_calls(
-    statement: &mut DFStatement,
-    prepared: &PreparedSources,
+/// Prepares the table an `S3(...)` call reads. `partitions` bounds read
+/// parallelism.
+pub async fn prepare_s3(
+    pairs: &[(String, String)],
     partitions: usize,
-) -> Result<()> {
-    let calls = rewrite_calls(statement)?;
-    for call in calls {
-        let options = S3Options::parse(&call.pairs)?;
-        let location = Location::parse(&options.uri, &options.connection)?;
-        let files = listing::list_all(&location).await?;
-        let table = FileSource::new(location, options, files)
-            .await?
-            .into_table(partitions)?;
-        prepared.insert(call.id, Arc::new(table));
-    }
-    Ok(())
+) -> Result<Arc<dyn TableProvider>> {
+    let options = S3Options::parse(pairs)?;
+    let location = Location::parse(&options.uri, &options.connection)?;
+    let files = listing::list_all(&location).await?;
+    let table = FileSource::new(location, options, files)
+        .await?
+        .into_table(partitions)?;
+    Ok(Arc::new(table))
 }
 
-fn rewrite_calls(statement: &mut DFStatement) -> Result<Vec<S3Call>> {
-    let mut finder = CallFinder::default();
+/// Finds the calls of the functions `names` in `statement`, lower-cases
+/// their names and replaces their arguments with an id to prepare a table
+/// under.
+pub fn rewrite_calls(statement: &mut DFStatement, names: &[&str]) -> Result<Vec<FunctionCall>> {
+    let mut finder = CallFinder {
+        names: names.iter().map(|n| n.to_string()).collect(),
+        calls: vec![],
+        error: None,
+    };
     match statement {
         DFStatement::Statement(inner) => {
             let _ = inner.visit(&mut finder);
         }
-        DFStatement::Explain(explain) => return rewrite_calls(&mut explain.statement),
+        DFStatement::Explain(explain) => return rewrite_calls(&mut explain.statement, names),
         _ => {}
     }
     match finder.error {
@@ -122,9 +135,9 @@ fn rewrite_calls(statement: &mut DFStatement) -> Result<Vec<S3Call>> {
     }
 }
 
-#[derive(Default)]
 struct CallFinder {
-    calls: Vec<S3Call>,
+    names: Vec<String>,
+    calls: Vec<FunctionCall>,
     error: Option<Error>,
 }
 
@@ -140,20 +153,30 @@ impl VisitorMut for CallFinder {
         else {
             return ControlFlow::Continue(());
         };
-        let is_s3 = name.0.len() == 1
-            && name.0[0]
-                .as_ident()
-                .is_some_and(|i| i.value.eq_ignore_ascii_case(S3_FUNCTION));
-        if !is_s3 {
+        let function = match name.0.as_slice() {
+            [part] => part.as_ident().map(|i| i.value.to_lowercase()),
+            _ => None,
+        };
+        let Some(function) = function.filter(|f| self.names.contains(f)) else {
             return ControlFlow::Continue(());
-        }
-        match args.args.iter().map(pair).collect::<Result<Vec<_>>>() {
+        };
+        match args
+            .args
+            .iter()
+            .map(|a| pair(&function, a))
+            .collect::<Result<Vec<_>>>()
+        {
             Ok(pairs) => {
-                let id = format!("s3#{}", self.calls.len());
+                let id = format!("{function}#{}", self.calls.len());
                 args.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(SqlExpr::value(
                     Value::SingleQuotedString(id.clone()),
                 )))];
-                self.calls.push(S3Call { id, pairs });
+                name.0 = vec![ObjectNamePart::Identifier(Ident::new(function.clone()))];
+                self.calls.push(FunctionCall {
+                    name: function,
+                    id,
+                    pairs,
+                });
                 ControlFlow::Continue(())
             }
             Err(e) => {
@@ -165,7 +188,7 @@ impl VisitorMut for CallFinder {
 }
 
 /// A `"key" = "value"` argument.
-fn pair(arg: &FunctionArg) -> Result<(String, String)> {
+fn pair(function: &str, arg: &FunctionArg) -> Result<(String, String)> {
     let (key, value) = match arg {
         FunctionArg::Unnamed(FunctionArgExpr::Expr(SqlExpr::BinaryOp {
             left,
@@ -187,7 +210,8 @@ fn pair(arg: &FunctionArg) -> Result<(String, String)> {
     match (key, value) {
         (Some(k), Some(v)) => Ok((k, v)),
         _ => Err(Error::Syntax(format!(
-            "S3() takes \"key\" = \"value\" arguments, got {arg}"
+            "{}() takes \"key\" = \"value\" arguments, got {arg}",
+            function.to_uppercase()
         ))),
     }
 }

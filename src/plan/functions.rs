@@ -1,0 +1,24 @@
+//! The table functions SQL can call, and how each call's table is prepared.
+
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+
+use crate::error::Result;
+use crate::read::{prepare_s3, FunctionCall, S3_FUNCTION};
+use crate::session::Session;
+
+/// Names of the table functions, as calls are rewritten to (lower case).
+pub(crate) const TABLE_FUNCTIONS: [&str; 1] = [S3_FUNCTION];
+
+/// Prepares the table a call returns.
+pub(super) async fn prepare(
+    _session: &Session,
+    call: &FunctionCall,
+    partitions: usize,
+) -> Result<Arc<dyn TableProvider>> {
+    match call.name.as_str() {
+        S3_FUNCTION => prepare_s3(&call.pairs, partitions).await,
+        other => unreachable!("{other} is not in TABLE_FUNCTIONS"),
+    }
+}
