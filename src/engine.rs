@@ -6,6 +6,7 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::catalog::Catalog;
 use crate::error::Result;
+use crate::job::JobStore;
 use crate::session::Session;
 use crate::warehouse::{StorageOptions, Warehouse};
 
@@ -23,6 +24,7 @@ pub struct Engine {
 #[derive(Debug)]
 struct EngineInner {
     catalog: Arc<Catalog>,
+    jobs: Arc<JobStore>,
     runtime: Arc<RuntimeEnv>,
 }
 
@@ -39,11 +41,13 @@ impl Engine {
     /// `s3.access_key`, `s3.secret_key`).
     pub async fn open_with_options(location: &str, options: &StorageOptions) -> Result<Self> {
         let warehouse = Arc::new(Warehouse::open(location, options)?);
-        let catalog = Arc::new(Catalog::load(warehouse).await?);
+        let catalog = Arc::new(Catalog::load(warehouse.clone()).await?);
+        let jobs = Arc::new(JobStore::load(warehouse).await?);
         tracing::info!(warehouse = location, "opened warehouse");
         Ok(Self {
             inner: Arc::new(EngineInner {
                 catalog,
+                jobs,
                 runtime: Arc::new(RuntimeEnv::default()),
             }),
         })
@@ -62,6 +66,11 @@ impl Engine {
     /// The engine's catalog.
     pub fn catalog(&self) -> &Arc<Catalog> {
         &self.inner.catalog
+    }
+
+    /// The engine's streaming jobs.
+    pub fn jobs(&self) -> &Arc<JobStore> {
+        &self.inner.jobs
     }
 
     pub(crate) fn runtime(&self) -> &Arc<RuntimeEnv> {

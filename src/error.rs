@@ -102,6 +102,22 @@ pub enum Error {
     #[error("cannot read '{uri}': {message}")]
     Source { uri: String, message: String },
 
+    /// A job that does not exist.
+    #[error("unknown job '{0}' (SELECT Name FROM job(type=insert) lists the existing ones)")]
+    UnknownJob(String),
+
+    /// A job name that is taken.
+    #[error("job '{name}' already exists (id {id}); choose another name or DROP JOB WHERE jobName = '{name}'")]
+    JobExists { name: String, id: u64 },
+
+    /// Too many streaming jobs.
+    #[error("cannot create more than {0} streaming jobs (max_streaming_job_num); drop unused jobs first")]
+    TooManyJobs(usize),
+
+    /// A job statement that does not fit the job's state or definition.
+    #[error("{0}")]
+    InvalidJob(String),
+
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,

@@ -29,6 +29,7 @@
 pub mod catalog;
 mod engine;
 mod error;
+pub mod job;
 pub mod parse;
 mod plan;
 pub mod read;

@@ -60,6 +60,31 @@ pub enum Statement {
     DescribeFunction {
         call: String,
     },
+    /// `CREATE JOB name ON STREAMING [PROPERTIES (...)] [COMMENT '...'] DO <insert>`
+    CreateJob {
+        name: String,
+        properties: Vec<(String, String)>,
+        comment: Option<String>,
+        body: String,
+    },
+    /// `ALTER JOB name [PROPERTIES (...)] [[DO] <insert>]`
+    AlterJob {
+        name: String,
+        properties: Vec<(String, String)>,
+        body: Option<String>,
+    },
+    /// `PAUSE JOB WHERE jobName = 'name'`
+    PauseJob {
+        name: String,
+    },
+    /// `RESUME JOB WHERE jobName = 'name'`
+    ResumeJob {
+        name: String,
+    },
+    /// `DROP JOB WHERE jobName = 'name'`
+    DropJob {
+        name: String,
+    },
     /// Any other statement, executed by DataFusion.
     Query(String),
 }
@@ -126,6 +151,52 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         Statement::ShowCreateTable {
             table: p.table_name()?,
         }
+    } else if p.words(&["create", "job"]) {
+        let name = p.identifier_as_written()?;
+        if !p.words(&["on", "streaming"]) {
+            return Err(p.unexpected("expected ON STREAMING (tributary runs streaming jobs only)"));
+        }
+        let properties = p.properties()?;
+        let comment = if p.word("comment") {
+            Some(p.string_literal()?)
+        } else {
+            None
+        };
+        if !p.word("do") {
+            return Err(p.unexpected("expected DO INSERT INTO ... SELECT ... FROM S3(...)"));
+        }
+        let body = p.rest(sql)?;
+        return Ok(Statement::CreateJob {
+            name,
+            properties,
+            comment,
+            body,
+        });
+    } else if p.words(&["alter", "job"]) {
+        let name = p.identifier_as_written()?;
+        let properties = p.properties()?;
+        p.word("do");
+        let body = match p.parser.peek_token().token {
+            Token::EOF => None,
+            _ => Some(p.rest(sql)?),
+        };
+        return Ok(Statement::AlterJob {
+            name,
+            properties,
+            body,
+        });
+    } else if p.words(&["pause", "job"]) {
+        Statement::PauseJob {
+            name: p.where_job_name()?,
+        }
+    } else if p.words(&["resume", "job"]) {
+        Statement::ResumeJob {
+            name: p.where_job_name()?,
+        }
+    } else if p.words(&["drop", "job"]) {
+        Statement::DropJob {
+            name: p.where_job_name()?,
+        }
     } else if p.word("desc") || p.word("describe") {
         Statement::Describe {
             table: p.table_name()?,
@@ -144,6 +215,19 @@ fn describe_function_call(sql: &str) -> Option<&str> {
     let second = words.next()?;
     let is_desc = first.eq_ignore_ascii_case("desc") || first.eq_ignore_ascii_case("describe");
     (is_desc && second.eq_ignore_ascii_case("function")).then(|| words.next().unwrap_or("").trim())
+}
+
+/// The byte offset of a 1-based line and character column in `text`.
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    text[line_start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| line_start + i)
 }
 
 /// A thin layer over sqlparser's [`Parser`] with word-based helpers, so that
@@ -220,6 +304,61 @@ impl StatementParser<'_> {
                 Err(self.unexpected("expected a name"))
             }
         }
+    }
+
+    /// A name kept as written (job names are case-sensitive, as in Doris).
+    fn identifier_as_written(&mut self) -> Result<String> {
+        match self.parser.next_token().token {
+            Token::Word(w) => Ok(w.value),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(s),
+            _ => {
+                self.parser.prev_token();
+                Err(self.unexpected("expected a name"))
+            }
+        }
+    }
+
+    /// `WHERE jobName = 'name'`
+    fn where_job_name(&mut self) -> Result<String> {
+        if !self.word("where") || !self.word("jobname") {
+            return Err(self.unexpected("expected WHERE jobName = '<job_name>'"));
+        }
+        self.expect_token(Token::Eq)?;
+        self.identifier_as_written()
+    }
+
+    /// `[PROPERTIES ("key" = "value", ...)]`
+    fn properties(&mut self) -> Result<Vec<(String, String)>> {
+        let mut pairs = Vec::new();
+        if !self.word("properties") {
+            return Ok(pairs);
+        }
+        self.expect_token(Token::LParen)?;
+        if self.parser.consume_token(&Token::RParen) {
+            return Ok(pairs);
+        }
+        loop {
+            let key = self.string_literal()?;
+            self.expect_token(Token::Eq)?;
+            let value = self.string_literal()?;
+            pairs.push((key, value));
+            if !self.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect_token(Token::RParen)?;
+        Ok(pairs)
+    }
+
+    /// The text of `sql` from the next token to the end.
+    fn rest(&self, sql: &str) -> Result<String> {
+        let next = self.parser.peek_token();
+        if next.token == Token::EOF {
+            return Err(self.unexpected("expected INSERT INTO ... SELECT ... FROM S3(...)"));
+        }
+        let start = next.span.start;
+        let offset = byte_offset(sql, start.line as usize, start.column as usize);
+        Ok(sql[offset..].trim().to_string())
     }
 
     fn table_name(&mut self) -> Result<TableName> {
@@ -410,6 +549,34 @@ mod tests {
                 "DISTRIBUTED BY HASH(id) BUCKETS 10",
                 "PROPERTIES('replication_num' = '1')",
             ]
+        );
+    }
+
+    #[test]
+    fn parses_job_statements() {
+        let sql = "CREATE JOB my_job ON STREAMING\nPROPERTIES (\"s3.max_batch_files\" = \"2\")\nCOMMENT 'feed'\nDO INSERT INTO db1.t SELECT * FROM S3(\"uri\" = \"s3://b/*.csv\")";
+        assert_eq!(
+            parse_statement(sql).unwrap(),
+            Statement::CreateJob {
+                name: "my_job".into(),
+                properties: vec![("s3.max_batch_files".into(), "2".into())],
+                comment: Some("feed".into()),
+                body: "INSERT INTO db1.t SELECT * FROM S3(\"uri\" = \"s3://b/*.csv\")".into(),
+            }
+        );
+        assert_eq!(
+            parse_statement("pause job where JOBNAME = 'My_Job'").unwrap(),
+            Statement::PauseJob {
+                name: "My_Job".into()
+            }
+        );
+        assert_eq!(
+            parse_statement("ALTER JOB j PROPERTIES ('max_interval' = '5s')").unwrap(),
+            Statement::AlterJob {
+                name: "j".into(),
+                properties: vec![("max_interval".into(), "5s".into())],
+                body: None,
+            }
         );
     }
 

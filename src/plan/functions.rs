@@ -9,16 +9,18 @@ use crate::read::{prepare_s3, FunctionCall, S3_FUNCTION};
 use crate::session::Session;
 
 /// Names of the table functions, as calls are rewritten to (lower case).
-pub(crate) const TABLE_FUNCTIONS: [&str; 1] = [S3_FUNCTION];
+pub(crate) const TABLE_FUNCTIONS: [&str; 4] = [S3_FUNCTION, "job", "jobs", "tasks"];
 
 /// Prepares the table a call returns.
 pub(super) async fn prepare(
-    _session: &Session,
+    session: &Session,
     call: &FunctionCall,
     partitions: usize,
 ) -> Result<Arc<dyn TableProvider>> {
     match call.name.as_str() {
         S3_FUNCTION => prepare_s3(&call.pairs, partitions).await,
+        "job" | "jobs" => super::job::job_table(session, &call.pairs),
+        "tasks" => super::job::tasks_table(&call.pairs),
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),
     }
 }

@@ -2,6 +2,7 @@
 
 mod ddl;
 mod functions;
+pub(crate) mod job;
 pub(crate) mod query;
 mod show;
 
@@ -34,6 +35,20 @@ pub(crate) async fn execute(
         Statement::Describe { table } => show::describe(session, &table),
         Statement::ShowCreateTable { table } => show::create_table(session, &table),
         Statement::DescribeFunction { call } => show::describe_function(session, &call).await,
+        Statement::CreateJob {
+            name,
+            properties,
+            comment,
+            body,
+        } => job::create_job(session, name, &properties, comment, body).await,
+        Statement::AlterJob {
+            name,
+            properties,
+            body,
+        } => job::alter_job(session, &name, &properties, body).await,
+        Statement::PauseJob { name } => job::pause_job(session, &name).await,
+        Statement::ResumeJob { name } => job::resume_job(session, &name).await,
+        Statement::DropJob { name } => job::drop_job(session, &name).await,
         Statement::Query(sql) => query::run(session, &sql).await,
     }
 }

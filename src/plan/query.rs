@@ -8,7 +8,7 @@ use datafusion::sql::TableReference;
 
 use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
-use crate::read::rewrite_calls;
+use crate::read::{rewrite_calls, S3_FUNCTION};
 
 use super::TABLE_FUNCTIONS;
 use crate::session::{Session, StatementResult};
@@ -22,7 +22,11 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
     let partitions = state.config().target_partitions();
     let prepared = session.prepared_sources();
     prepared.clear();
-    for call in rewrite_calls(&mut statement, &TABLE_FUNCTIONS)? {
+    let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;
+    if calls.iter().any(|c| c.name != S3_FUNCTION) {
+        super::job::canonicalize_job_columns(&mut statement);
+    }
+    for call in calls {
         let table = super::functions::prepare(session, &call, partitions).await?;
         prepared.insert(call.id, table);
     }

@@ -3,6 +3,7 @@
 //! concern.
 
 mod embedding;
+mod jobs;
 mod reopen;
 mod secrets;
 mod support;

@@ -1,0 +1,207 @@
+//! Streaming jobs: their definitions and state, persisted in the warehouse.
+//!
+//! The job store is one JSON document (`_tributary/jobs.json`) replaced
+//! atomically on every change, like the catalog. The scheduler that runs
+//! jobs is not part of this module.
+
+mod properties;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::warehouse::Warehouse;
+
+pub use properties::JobProperties;
+
+/// Relative path of the job store inside the warehouse.
+const JOBS_FILE: &str = "_tributary/jobs.json";
+
+/// `max_streaming_job_num`: how many streaming jobs may exist.
+pub const MAX_STREAMING_JOB_NUM: usize = 1024;
+
+/// The state of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum JobStatus {
+    /// Created or resumed, waiting for the scheduler.
+    Pending,
+    Running,
+    Paused,
+    /// Dropped.
+    Stopped,
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            JobStatus::Pending => "PENDING",
+            JobStatus::Running => "RUNNING",
+            JobStatus::Paused => "PAUSED",
+            JobStatus::Stopped => "STOPPED",
+        };
+        f.write_str(s)
+    }
+}
+
+/// Cumulative load statistics, as `LoadStatistic` shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadStatistic {
+    pub scanned_rows: u64,
+    pub load_bytes: u64,
+    pub file_number: u64,
+    pub file_size: u64,
+}
+
+/// A streaming job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub name: String,
+    pub definer: String,
+    pub status: JobStatus,
+    /// The `INSERT ... SELECT ... FROM S3(...)` the job runs, as written.
+    pub sql: String,
+    /// Target `database` and `table`.
+    pub database: String,
+    pub table: String,
+    pub create_time: String,
+    pub comment: Option<String>,
+    pub properties: JobProperties,
+    pub succeed_task_count: u64,
+    pub failed_task_count: u64,
+    pub canceled_task_count: u64,
+    /// The last loaded file name.
+    pub current_offset: Option<String>,
+    /// The greatest file name seen.
+    pub end_offset: Option<String>,
+    pub load_statistic: LoadStatistic,
+    pub error_msg: Option<String>,
+    pub runtime_msg: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct JobState {
+    next_job_id: u64,
+    jobs: BTreeMap<String, Job>,
+}
+
+/// All jobs of one warehouse.
+#[derive(Debug)]
+pub struct JobStore {
+    warehouse: Arc<Warehouse>,
+    state: RwLock<Arc<JobState>>,
+    write_lock: Mutex<()>,
+}
+
+impl JobStore {
+    /// Loads the job store of `warehouse`, or starts an empty one.
+    pub async fn load(warehouse: Arc<Warehouse>) -> Result<Self> {
+        let state = match warehouse.read(JOBS_FILE).await? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Catalog(format!(
+                    "{} is not a valid job store: {e}",
+                    warehouse.uri(JOBS_FILE)
+                ))
+            })?,
+            None => JobState {
+                next_job_id: 1,
+                jobs: BTreeMap::new(),
+            },
+        };
+        Ok(Self {
+            warehouse,
+            state: RwLock::new(Arc::new(state)),
+            write_lock: Mutex::new(()),
+        })
+    }
+
+    /// Every job, by name.
+    pub fn jobs(&self) -> Vec<Job> {
+        self.state
+            .read()
+            .expect("job store lock")
+            .jobs
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// The job named `name`.
+    pub fn job(&self, name: &str) -> Result<Job> {
+        self.state
+            .read()
+            .expect("job store lock")
+            .jobs
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownJob(name.to_string()))
+    }
+
+    /// Applies `change` to a copy, persists it, then publishes it.
+    async fn update<T>(&self, change: impl FnOnce(&mut JobState) -> Result<T>) -> Result<T> {
+        let _guard = self.write_lock.lock().await;
+        let mut next = (**self.state.read().expect("job store lock")).clone();
+        let out = change(&mut next)?;
+        let json = serde_json::to_vec_pretty(&next)
+            .map_err(|e| Error::Catalog(format!("cannot serialise the job store: {e}")))?;
+        self.warehouse.write(JOBS_FILE, Bytes::from(json)).await?;
+        *self.state.write().expect("job store lock") = Arc::new(next);
+        Ok(out)
+    }
+
+    /// Adds a job (its id is assigned here) after checking the name and the
+    /// job limit.
+    pub async fn create(&self, mut job: Job) -> Result<Job> {
+        self.update(|state| {
+            if let Some(existing) = state.jobs.get(&job.name) {
+                return Err(Error::JobExists {
+                    name: job.name.clone(),
+                    id: existing.id,
+                });
+            }
+            if state.jobs.len() >= MAX_STREAMING_JOB_NUM {
+                return Err(Error::TooManyJobs(MAX_STREAMING_JOB_NUM));
+            }
+            job.id = state.next_job_id;
+            state.next_job_id += 1;
+            state.jobs.insert(job.name.clone(), job.clone());
+            Ok(job)
+        })
+        .await
+    }
+
+    /// Changes a job with `change`, which may refuse.
+    pub async fn modify(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut Job) -> Result<()>,
+    ) -> Result<Job> {
+        self.update(|state| {
+            let job = state
+                .jobs
+                .get_mut(name)
+                .ok_or_else(|| Error::UnknownJob(name.to_string()))?;
+            change(job)?;
+            Ok(job.clone())
+        })
+        .await
+    }
+
+    /// Removes a job.
+    pub async fn remove(&self, name: &str) -> Result<Job> {
+        self.update(|state| {
+            state
+                .jobs
+                .remove(name)
+                .ok_or_else(|| Error::UnknownJob(name.to_string()))
+        })
+        .await
+    }
+}

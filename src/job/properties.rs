@@ -1,0 +1,218 @@
+//! Job properties: `s3.max_batch_files`, `s3.max_batch_bytes`,
+//! `max_interval`, `session.*`, and (ALTER only) `offset`, validated with
+//! Doris's names and defaults.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Default `s3.max_batch_files`.
+pub const DEFAULT_MAX_BATCH_FILES: u64 = 256;
+/// Default `s3.max_batch_bytes`: 10G.
+pub const DEFAULT_MAX_BATCH_BYTES: u64 = 10 * 1024 * 1024 * 1024;
+/// Default `max_interval`, seconds.
+pub const DEFAULT_MAX_INTERVAL_SECS: u64 = 10;
+
+/// The session variables a job may set, with the form each accepts.
+const SESSION_VARIABLES: &[(&str, &str)] = &[
+    ("insert_max_filter_ratio", "a number from 0 to 1"),
+    ("enable_insert_strict", "true or false"),
+    ("query_timeout", "a positive number of seconds"),
+];
+
+/// Validated properties of a streaming job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobProperties {
+    pub max_batch_files: u64,
+    pub max_batch_bytes: u64,
+    pub max_interval_secs: u64,
+    /// `session.*` variables, without the prefix.
+    pub session: BTreeMap<String, String>,
+    /// The properties as the user gave them (keys lower case), for `job()`.
+    pub given: BTreeMap<String, String>,
+}
+
+impl Default for JobProperties {
+    fn default() -> Self {
+        Self {
+            max_batch_files: DEFAULT_MAX_BATCH_FILES,
+            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+            max_interval_secs: DEFAULT_MAX_INTERVAL_SECS,
+            session: BTreeMap::new(),
+            given: BTreeMap::new(),
+        }
+    }
+}
+
+fn invalid(key: &str, message: impl Into<String>) -> Error {
+    Error::InvalidOption {
+        key: key.to_string(),
+        message: message.into(),
+    }
+}
+
+impl JobProperties {
+    /// Applies `pairs` on top of `self`. `offset` is accepted (and returned)
+    /// only when `allow_offset` (ALTER JOB).
+    pub fn apply(
+        &self,
+        pairs: &[(String, String)],
+        allow_offset: bool,
+    ) -> Result<(Self, Option<String>)> {
+        let mut next = self.clone();
+        let mut offset = None;
+        for (key, value) in pairs {
+            let key = key.to_ascii_lowercase();
+            let value = value.trim().to_string();
+            match key.as_str() {
+                "s3.max_batch_files" => {
+                    next.max_batch_files = value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| invalid(&key, format!("'{value}' must be an integer of at least 1")))?;
+                }
+                "s3.max_batch_bytes" => {
+                    next.max_batch_bytes = parse_bytes(&value)
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| {
+                            invalid(&key, format!("'{value}' must be a size such as 10G, 512MB or a number of bytes"))
+                        })?;
+                }
+                "max_interval" => {
+                    next.max_interval_secs = value
+                        .strip_suffix(['s', 'S'])
+                        .unwrap_or(&value)
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| *n >= 1)
+                        .ok_or_else(|| invalid(&key, format!("'{value}' must be a number of seconds such as 10 or 10s")))?;
+                }
+                "offset" if allow_offset => {
+                    offset = Some(parse_offset(&value)?);
+                    continue;
+                }
+                "offset" => {
+                    return Err(invalid(&key, "can only be set by ALTER JOB on a paused job"));
+                }
+                _ if key.starts_with("session.") => {
+                    let variable = &key["session.".len()..];
+                    validate_session_variable(&key, variable, &value)?;
+                    next.session.insert(variable.to_string(), value.clone());
+                }
+                _ => {
+                    return Err(Error::UnknownOption {
+                        key,
+                        known: "s3.max_batch_files, s3.max_batch_bytes, max_interval, session.insert_max_filter_ratio, session.enable_insert_strict, session.query_timeout (and offset in ALTER JOB)".into(),
+                    })
+                }
+            }
+            next.given.insert(key, value);
+        }
+        Ok((next, offset))
+    }
+}
+
+fn validate_session_variable(key: &str, variable: &str, value: &str) -> Result<()> {
+    let ok = match variable {
+        "insert_max_filter_ratio" => value.parse::<f64>().is_ok_and(|r| (0.0..=1.0).contains(&r)),
+        "enable_insert_strict" => matches!(value.to_ascii_lowercase().as_str(), "true" | "false"),
+        "query_timeout" => value.parse::<u64>().is_ok_and(|n| n >= 1),
+        _ => {
+            let known: Vec<String> = SESSION_VARIABLES
+                .iter()
+                .map(|(n, _)| format!("session.{n}"))
+                .collect();
+            return Err(Error::UnknownOption {
+                key: key.to_string(),
+                known: known.join(", "),
+            });
+        }
+    };
+    if ok {
+        return Ok(());
+    }
+    let form = SESSION_VARIABLES
+        .iter()
+        .find(|(n, _)| *n == variable)
+        .map(|(_, f)| *f)
+        .unwrap_or("a valid value");
+    Err(invalid(key, format!("'{value}' must be {form}")))
+}
+
+/// `10G`, `512MB`, `1.5GiB`, `1048576`. Units are binary (1G = 2^30
+/// bytes), as Doris reads them.
+fn parse_bytes(value: &str) -> Option<u64> {
+    let trimmed = value.trim();
+    let unit_start = trimmed
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(unit_start);
+    let unit = unit.trim().to_ascii_uppercase();
+    let prefix = unit.trim_end_matches('B').trim_end_matches('I');
+    let binary = if prefix.is_empty() {
+        "B".to_string()
+    } else {
+        format!("{prefix}iB")
+    };
+    format!("{} {binary}", number.trim())
+        .parse::<bytesize::ByteSize>()
+        .ok()
+        .map(|size| size.as_u64())
+}
+
+/// `'{"fileName":"path/to/file.csv"}'`
+fn parse_offset(value: &str) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Offset {
+        #[serde(rename = "fileName")]
+        file_name: String,
+    }
+    serde_json::from_str::<Offset>(value)
+        .map(|o| o.file_name)
+        .map_err(|_| {
+            invalid(
+                "offset",
+                format!("'{value}' must be JSON like {{\"fileName\":\"path/to/file.csv\"}}"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_doris_forms() {
+        let (p, _) = JobProperties::default()
+            .apply(
+                &pairs(&[
+                    ("s3.max_batch_bytes", "512MB"),
+                    ("max_interval", "5s"),
+                    ("session.insert_max_filter_ratio", "0.5"),
+                ]),
+                false,
+            )
+            .unwrap();
+        assert_eq!(p.max_batch_bytes, 512 << 20);
+        assert_eq!(p.max_interval_secs, 5);
+        assert_eq!(parse_bytes("10G"), Some(10 << 30));
+        assert_eq!(parse_bytes("1024"), Some(1024));
+        assert_eq!(parse_bytes("ten"), None);
+        assert_eq!(parse_bytes("1.5GiB"), Some(3 << 29));
+        assert_eq!(parse_bytes("512 mb"), Some(512 << 20));
+        let (_, offset) = JobProperties::default()
+            .apply(&pairs(&[("offset", r#"{"fileName":"a/b.csv"}"#)]), true)
+            .unwrap();
+        assert_eq!(offset.as_deref(), Some("a/b.csv"));
+    }
+}

@@ -1,0 +1,349 @@
+//! The JOB statements: CREATE, ALTER, PAUSE, RESUME and DROP of streaming
+//! jobs, and the `job()` / `tasks()` tables that show them.
+
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::MemTable;
+use datafusion::sql::parser::Statement as DFStatement;
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr as SqlExpr, Ident, Statement as SqlStatement, TableObject, Value, VisitMut, VisitorMut,
+};
+
+use crate::catalog::now;
+use crate::error::{Error, Result};
+use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
+use crate::parse::redact_secrets;
+use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
+use crate::session::{Session, StatementResult};
+
+/// The `job()` columns, in Doris's order.
+const JOB_COLUMNS: [&str; 18] = [
+    "Id",
+    "Name",
+    "Definer",
+    "ExecuteType",
+    "RecurringStrategy",
+    "Status",
+    "ExecuteSql",
+    "CreateTime",
+    "SucceedTaskCount",
+    "FailedTaskCount",
+    "CanceledTaskCount",
+    "Comment",
+    "Properties",
+    "CurrentOffset",
+    "EndOffset",
+    "LoadStatistic",
+    "ErrorMsg",
+    "JobRuntimeMsg",
+];
+
+/// The `tasks()` columns, in Doris's order.
+const TASK_COLUMNS: [&str; 14] = [
+    "TaskId",
+    "JobId",
+    "JobName",
+    "Label",
+    "Status",
+    "ErrorMsg",
+    "CreateTime",
+    "StartTime",
+    "FinishTime",
+    "TrackingUrl",
+    "LoadStatistic",
+    "User",
+    "FirstErrorMsg",
+    "RunningOffset",
+];
+
+/// Doris writes `job()` columns unquoted in any case (`WHERE ExecuteType =
+/// "streaming"`), while DataFusion folds unquoted names to lower case. In a
+/// statement that reads `job()` or `tasks()`, unquoted names of their
+/// columns become exact quoted names, and string literals compared with
+/// `ExecuteType` or `Status` are matched in upper case, as Doris does.
+pub(super) fn canonicalize_job_columns(statement: &mut DFStatement) {
+    struct Canonicalizer;
+    fn canonical(ident: &Ident) -> Option<&'static str> {
+        if ident.quote_style.is_some() {
+            return None;
+        }
+        JOB_COLUMNS
+            .iter()
+            .chain(TASK_COLUMNS.iter())
+            .find(|c| c.eq_ignore_ascii_case(&ident.value))
+            .copied()
+    }
+    impl VisitorMut for Canonicalizer {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &mut SqlExpr) -> ControlFlow<()> {
+            match expr {
+                SqlExpr::Identifier(ident) => {
+                    if let Some(name) = canonical(ident) {
+                        *ident = Ident::with_quote('`', name);
+                    }
+                }
+                SqlExpr::BinaryOp { left, right, .. } => {
+                    let upper_case_column = matches!(left.as_ref(),
+                        SqlExpr::Identifier(i) if ["executetype", "status"].contains(&i.value.to_lowercase().as_str()));
+                    if let (true, SqlExpr::Value(v)) = (upper_case_column, right.as_mut()) {
+                        if let Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) =
+                            &mut v.value
+                        {
+                            *s = s.to_uppercase();
+                        }
+                    }
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    if let DFStatement::Statement(inner) = statement {
+        let _ = inner.visit(&mut Canonicalizer);
+    }
+}
+
+fn only_insert_from_s3() -> Error {
+    Error::InvalidJob(
+        "only INSERT INTO <table> SELECT ... FROM S3(...) is supported as a job body".into(),
+    )
+}
+
+/// Checks a job body and returns its target `(database, table)`.
+fn validate_body(session: &Session, body: &str) -> Result<(String, String)> {
+    let state = session.context().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let mut statement = state.sql_to_statement(body, &dialect)?;
+    let target = {
+        let DFStatement::Statement(inner) = &statement else {
+            return Err(only_insert_from_s3());
+        };
+        let SqlStatement::Insert(insert) = inner.as_ref() else {
+            return Err(only_insert_from_s3());
+        };
+        let (TableObject::TableName(name), Some(_)) = (&insert.table, &insert.source) else {
+            return Err(only_insert_from_s3());
+        };
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
+            .collect();
+        match parts.as_slice() {
+            [table] => (
+                session
+                    .database()
+                    .ok_or(Error::NoDatabaseSelected)?
+                    .to_string(),
+                table.clone(),
+            ),
+            [database, table] => (database.clone(), table.clone()),
+            _ => return Err(only_insert_from_s3()),
+        }
+    };
+    session.engine().catalog().table(&target.0, &target.1)?;
+    let calls = rewrite_calls(&mut statement, &[S3_FUNCTION])?;
+    let [call] = calls.as_slice() else {
+        return Err(only_insert_from_s3());
+    };
+    let options = S3Options::parse(&call.pairs)?;
+    Location::parse(&options.uri, &options.connection)?;
+    Ok(target)
+}
+
+pub(super) async fn create_job(
+    session: &Session,
+    name: String,
+    properties: &[(String, String)],
+    comment: Option<String>,
+    body: String,
+) -> Result<StatementResult> {
+    let (properties, _) = JobProperties::default().apply(properties, false)?;
+    let (database, table) = validate_body(session, &body)?;
+    let job = Job {
+        id: 0,
+        name,
+        definer: session.user().to_string(),
+        status: JobStatus::Pending,
+        sql: body,
+        database,
+        table,
+        create_time: now(),
+        comment,
+        properties,
+        succeed_task_count: 0,
+        failed_task_count: 0,
+        canceled_task_count: 0,
+        current_offset: None,
+        end_offset: None,
+        load_statistic: LoadStatistic::default(),
+        error_msg: None,
+        runtime_msg: None,
+    };
+    let job = session.engine().jobs().create(job).await?;
+    tracing::info!(job = %job.name, id = job.id, "created streaming job");
+    Ok(StatementResult::affected(0))
+}
+
+pub(super) async fn alter_job(
+    session: &Session,
+    name: &str,
+    properties: &[(String, String)],
+    body: Option<String>,
+) -> Result<StatementResult> {
+    let jobs = session.engine().jobs();
+    let job = jobs.job(name)?;
+    if job.status != JobStatus::Paused {
+        return Err(Error::InvalidJob(format!(
+            "job '{name}' is {}: pause it first with PAUSE JOB WHERE jobName = '{name}'",
+            job.status
+        )));
+    }
+    let (properties, offset) = job.properties.apply(properties, true)?;
+    if let Some(body) = &body {
+        let target = validate_body(session, body)?;
+        if target != (job.database.clone(), job.table.clone()) {
+            return Err(Error::InvalidJob(format!(
+                "ALTER JOB cannot change the target table of job '{name}' from {}.{} to {}.{}",
+                job.database, job.table, target.0, target.1
+            )));
+        }
+    }
+    jobs.modify(name, |job| {
+        job.properties = properties;
+        if let Some(body) = body {
+            job.sql = body;
+        }
+        if let Some(offset) = offset {
+            job.current_offset = Some(offset);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(StatementResult::affected(0))
+}
+
+pub(super) async fn pause_job(session: &Session, name: &str) -> Result<StatementResult> {
+    session
+        .engine()
+        .jobs()
+        .modify(name, |job| match job.status {
+            JobStatus::Pending | JobStatus::Running => {
+                job.status = JobStatus::Paused;
+                Ok(())
+            }
+            status => Err(Error::InvalidJob(format!(
+                "job '{}' is {status} and cannot be paused",
+                job.name
+            ))),
+        })
+        .await?;
+    Ok(StatementResult::affected(0))
+}
+
+pub(super) async fn resume_job(session: &Session, name: &str) -> Result<StatementResult> {
+    session
+        .engine()
+        .jobs()
+        .modify(name, |job| match job.status {
+            JobStatus::Paused => {
+                job.status = JobStatus::Pending;
+                Ok(())
+            }
+            status => Err(Error::InvalidJob(format!(
+                "job '{}' is {status}; only a PAUSED job can be resumed",
+                job.name
+            ))),
+        })
+        .await?;
+    Ok(StatementResult::affected(0))
+}
+
+pub(super) async fn drop_job(session: &Session, name: &str) -> Result<StatementResult> {
+    let job = session.engine().jobs().remove(name).await?;
+    tracing::info!(job = %job.name, id = job.id, "dropped streaming job");
+    Ok(StatementResult::affected(0))
+}
+
+/// Checks `type=insert`, the only job type tributary has.
+fn check_type(function: &str, pairs: &[(String, String)]) -> Result<()> {
+    for (key, value) in pairs {
+        if !key.eq_ignore_ascii_case("type") {
+            return Err(Error::UnknownOption {
+                key: key.clone(),
+                known: "type".into(),
+            });
+        }
+        if !value.eq_ignore_ascii_case("insert") {
+            return Err(Error::InvalidOption {
+                key: "type".into(),
+                message: format!("'{value}' is not supported by {function}(): use type=insert"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn offset_json(file: &Option<String>) -> Option<String> {
+    file.as_ref()
+        .map(|f| serde_json::json!({ "fileName": f }).to_string())
+}
+
+/// The `job(type=insert)` table: one row per job, secrets hidden.
+pub(super) fn job_table(
+    session: &Session,
+    pairs: &[(String, String)],
+) -> Result<Arc<dyn TableProvider>> {
+    check_type("job", pairs)?;
+    let rows = session
+        .engine()
+        .jobs()
+        .jobs()
+        .into_iter()
+        .map(|job| {
+            vec![
+                Some(job.id.to_string()),
+                Some(job.name.clone()),
+                Some(job.definer.clone()),
+                Some("STREAMING".to_string()),
+                None,
+                Some(job.status.to_string()),
+                Some(redact_secrets(&job.sql)),
+                Some(job.create_time.clone()),
+                Some(job.succeed_task_count.to_string()),
+                Some(job.failed_task_count.to_string()),
+                Some(job.canceled_task_count.to_string()),
+                job.comment.clone(),
+                (!job.properties.given.is_empty())
+                    .then(|| serde_json::to_string(&job.properties.given).unwrap_or_default()),
+                offset_json(&job.current_offset),
+                offset_json(&job.end_offset),
+                serde_json::to_string(&job.load_statistic).ok(),
+                job.error_msg.clone(),
+                job.runtime_msg.clone(),
+            ]
+        })
+        .collect();
+    string_table(&JOB_COLUMNS, rows)
+}
+
+/// The `tasks(type='insert')` table. Tasks are created by the scheduler;
+/// until it has run a job, there are none.
+pub(super) fn tasks_table(pairs: &[(String, String)]) -> Result<Arc<dyn TableProvider>> {
+    check_type("tasks", pairs)?;
+    string_table(&TASK_COLUMNS, vec![])
+}
+
+fn string_table(
+    columns: &[&str],
+    rows: Vec<Vec<Option<String>>>,
+) -> Result<Arc<dyn TableProvider>> {
+    let result = StatementResult::strings(columns, rows);
+    Ok(Arc::new(MemTable::try_new(
+        result.schema,
+        vec![result.batches],
+    )?))
+}

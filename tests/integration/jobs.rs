@@ -1,0 +1,57 @@
+//! Streaming jobs survive a restart of the engine with their state.
+
+use tributary::job::JobStatus;
+use tributary::Engine;
+
+use crate::support::lines;
+
+#[tokio::test]
+async fn jobs_and_their_state_are_back_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = dir.path().join("wh");
+    let warehouse = warehouse.to_str().unwrap();
+    {
+        let engine = Engine::open(warehouse).await.unwrap();
+        let mut s = engine.session_as("loader");
+        s.sql(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+             CREATE JOB a ON STREAMING PROPERTIES ('s3.max_batch_bytes' = '512MB') COMMENT 'first'
+               DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file:///tmp/a/*.csv', 'format' = 'csv');
+             CREATE JOB b ON STREAMING
+               DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file:///tmp/b/*.csv', 'format' = 'csv');
+             PAUSE JOB WHERE jobName = 'b';
+             ALTER JOB b PROPERTIES ('offset' = '{\"fileName\":\"tmp/b/0042.csv\"}')",
+        )
+        .await
+        .unwrap();
+    }
+    let engine = Engine::open(warehouse).await.unwrap();
+    let a = engine.jobs().job("a").unwrap();
+    let b = engine.jobs().job("b").unwrap();
+    assert_eq!(
+        (a.id, a.status, a.definer.as_str()),
+        (1, JobStatus::Pending, "loader")
+    );
+    assert_eq!(a.properties.max_batch_bytes, 512 << 20);
+    assert_eq!(a.comment.as_deref(), Some("first"));
+    assert_eq!((b.id, b.status), (2, JobStatus::Paused));
+    assert_eq!(b.current_offset.as_deref(), Some("tmp/b/0042.csv"));
+    let rows = engine
+        .session()
+        .sql("SELECT Name, Status, CurrentOffset FROM job(type=insert) ORDER BY Id")
+        .await
+        .unwrap();
+    assert_eq!(
+        lines(&rows)[3..5],
+        [
+            "| a    | PENDING |                               |",
+            "| b    | PAUSED  | {\"fileName\":\"tmp/b/0042.csv\"} |"
+        ]
+    );
+    // New ids continue after the reopened ones.
+    let mut s = engine.session();
+    s.sql("CREATE JOB c ON STREAMING DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file:///tmp/c/*.csv', 'format' = 'csv')")
+        .await
+        .unwrap();
+    assert_eq!(engine.jobs().job("c").unwrap().id, 3);
+}
