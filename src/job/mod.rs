@@ -5,6 +5,7 @@
 //! jobs is not part of this module.
 
 mod properties;
+mod secrets;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::warehouse::Warehouse;
 
 pub use properties::JobProperties;
+pub use secrets::{default_key_path, SecretKey};
 
 /// Relative path of the job store inside the warehouse.
 const JOBS_FILE: &str = "_tributary/jobs.json";
@@ -66,8 +68,12 @@ pub struct Job {
     pub name: String,
     pub definer: String,
     pub status: JobStatus,
-    /// The `INSERT ... SELECT ... FROM S3(...)` the job runs, as written.
+    /// The `INSERT ... SELECT ... FROM S3(...)` the job runs, with its
+    /// secrets blanked (as `job()` shows it).
     pub sql: String,
+    /// The full SQL, sealed with the secret key, when it carries secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_sql: Option<String>,
     /// Target `database` and `table`.
     pub database: String,
     pub table: String,
@@ -96,6 +102,7 @@ struct JobState {
 #[derive(Debug)]
 pub struct JobStore {
     warehouse: Arc<Warehouse>,
+    key_path: std::path::PathBuf,
     state: RwLock<Arc<JobState>>,
     write_lock: Mutex<()>,
 }
@@ -117,9 +124,29 @@ impl JobStore {
         };
         Ok(Self {
             warehouse,
+            key_path: default_key_path(),
             state: RwLock::new(Arc::new(state)),
             write_lock: Mutex::new(()),
         })
+    }
+
+    /// Splits a job's SQL into what is stored in the clear (secrets blanked)
+    /// and, when it carries secrets, the full SQL sealed.
+    pub fn seal_sql(&self, sql: &str) -> Result<(String, Option<String>)> {
+        let redacted = crate::parse::redact_secrets(sql);
+        if redacted == sql {
+            return Ok((redacted, None));
+        }
+        let sealed = SecretKey::load_or_create(&self.key_path)?.seal(sql)?;
+        Ok((redacted, Some(sealed)))
+    }
+
+    /// The SQL a job runs, credentials included.
+    pub fn execute_sql(&self, job: &Job) -> Result<String> {
+        match &job.sealed_sql {
+            None => Ok(job.sql.clone()),
+            Some(sealed) => SecretKey::load(&self.key_path)?.open(sealed),
+        }
     }
 
     /// Every job, by name.

@@ -15,7 +15,6 @@ use datafusion::sql::sqlparser::ast::{
 use crate::catalog::now;
 use crate::error::{Error, Result};
 use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
-use crate::parse::redact_secrets;
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 use crate::session::{Session, StatementResult};
 
@@ -163,12 +162,14 @@ pub(super) async fn create_job(
 ) -> Result<StatementResult> {
     let (properties, _) = JobProperties::default().apply(properties, false)?;
     let (database, table) = validate_body(session, &body)?;
+    let (sql, sealed_sql) = session.engine().jobs().seal_sql(&body)?;
     let job = Job {
         id: 0,
         name,
         definer: session.user().to_string(),
         status: JobStatus::Pending,
-        sql: body,
+        sql,
+        sealed_sql,
         database,
         table,
         create_time: now(),
@@ -203,6 +204,10 @@ pub(super) async fn alter_job(
         )));
     }
     let (properties, offset) = job.properties.apply(properties, true)?;
+    let sealed = match &body {
+        Some(body) => Some(jobs.seal_sql(body)?),
+        None => None,
+    };
     if let Some(body) = &body {
         let target = validate_body(session, body)?;
         if target != (job.database.clone(), job.table.clone()) {
@@ -214,8 +219,9 @@ pub(super) async fn alter_job(
     }
     jobs.modify(name, |job| {
         job.properties = properties;
-        if let Some(body) = body {
-            job.sql = body;
+        if let Some((sql, sealed_sql)) = sealed {
+            job.sql = sql;
+            job.sealed_sql = sealed_sql;
         }
         if let Some(offset) = offset {
             job.current_offset = Some(offset);
@@ -311,7 +317,7 @@ pub(super) fn job_table(
                 Some("STREAMING".to_string()),
                 None,
                 Some(job.status.to_string()),
-                Some(redact_secrets(&job.sql)),
+                Some(job.sql.clone()),
                 Some(job.create_time.clone()),
                 Some(job.succeed_task_count.to_string()),
                 Some(job.failed_task_count.to_string()),

@@ -55,3 +55,35 @@ async fn jobs_and_their_state_are_back_after_reopen() {
         .unwrap();
     assert_eq!(engine.jobs().job("c").unwrap().id, 3);
 }
+
+#[tokio::test]
+async fn job_credentials_are_sealed_in_the_warehouse() {
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = dir.path().join("wh");
+    let engine = Engine::open(warehouse.to_str().unwrap()).await.unwrap();
+    let mut s = engine.session();
+    s.sql(
+        "CREATE DATABASE d; CREATE TABLE d.t (a STRING);
+         CREATE JOB secret_job ON STREAMING DO INSERT INTO d.t SELECT * FROM S3(
+           'uri' = 's3://bucket/*.csv', 's3.endpoint' = 'http://127.0.0.1:9', 's3.region' = 'us-east-1',
+           's3.access_key' = 'AKIA-PLAINTEXT-ACCESS', 's3.secret_key' = 'PLAINTEXT-SECRET', 'format' = 'csv')",
+    )
+    .await
+    .unwrap();
+    let store = std::fs::read_to_string(warehouse.join("_tributary/jobs.json")).unwrap();
+    assert!(store.contains("secret_job"));
+    assert!(
+        !store.contains("PLAINTEXT-SECRET") && !store.contains("AKIA-PLAINTEXT-ACCESS"),
+        "{store}"
+    );
+    // The job itself still has its credentials, after a reopen too.
+    drop(engine);
+    let engine = Engine::open(warehouse.to_str().unwrap()).await.unwrap();
+    let job = engine.jobs().job("secret_job").unwrap();
+    assert!(job.sql.contains("'s3.secret_key' = ''"), "{}", job.sql);
+    let full = engine.jobs().execute_sql(&job).unwrap();
+    assert!(
+        full.contains("'s3.secret_key' = 'PLAINTEXT-SECRET'"),
+        "{full}"
+    );
+}
