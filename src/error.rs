@@ -118,6 +118,18 @@ pub enum Error {
     #[error("{0}")]
     InvalidJob(String),
 
+    /// The session user lacks a privilege.
+    #[error("access denied for user '{user}': needs {privilege} on {scope} (GRANT {privilege} ON {scope} TO '{user}')")]
+    AccessDenied {
+        user: String,
+        privilege: String,
+        scope: String,
+    },
+
+    /// A user that does not exist, or exists already.
+    #[error("{0}")]
+    User(String),
+
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,

@@ -7,6 +7,7 @@
 mod provider;
 mod table;
 mod types;
+pub mod users;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -19,6 +20,7 @@ use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::warehouse::Warehouse;
+use users::{access_denied, hash_password, Privilege, UserDef, ALL_DATABASES, ROOT};
 
 pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
 pub use table::LanceTable;
@@ -81,6 +83,8 @@ struct CatalogState {
     format_version: u32,
     next_table_id: u64,
     databases: BTreeMap<String, DatabaseDef>,
+    #[serde(default)]
+    users: BTreeMap<String, UserDef>,
 }
 
 /// Databases and tables of one warehouse.
@@ -116,6 +120,7 @@ impl Catalog {
                 format_version: FORMAT_VERSION,
                 next_table_id: 1,
                 databases: BTreeMap::new(),
+                users: BTreeMap::new(),
             },
         };
         Ok(Self {
@@ -273,6 +278,105 @@ impl Catalog {
             })
         })
         .await
+    }
+}
+
+impl Catalog {
+    /// Fails unless `user` holds `privilege` on `database` (`*` for global).
+    pub fn check_privilege(&self, user: &str, privilege: Privilege, database: &str) -> Result<()> {
+        if user == ROOT {
+            return Ok(());
+        }
+        let state = self.snapshot();
+        match state.users.get(user) {
+            Some(def) if def.allows(privilege, database) => Ok(()),
+            _ => Err(access_denied(user, privilege, database)),
+        }
+    }
+
+    /// Creates a user. Returns false if it existed and `if_not_exists`.
+    pub async fn create_user(
+        &self,
+        name: &str,
+        password: Option<&str>,
+        if_not_exists: bool,
+    ) -> Result<bool> {
+        if name == ROOT {
+            return Err(Error::User("user 'root' always exists".into()));
+        }
+        self.update(|state| {
+            if state.users.contains_key(name) {
+                return if if_not_exists {
+                    Ok(false)
+                } else {
+                    Err(Error::User(format!("user '{name}' already exists")))
+                };
+            }
+            state.users.insert(
+                name.to_string(),
+                UserDef {
+                    password_sha256: password.map(hash_password),
+                    grants: BTreeMap::new(),
+                },
+            );
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Drops a user. Returns false if it did not exist and `if_exists`.
+    pub async fn drop_user(&self, name: &str, if_exists: bool) -> Result<bool> {
+        self.update(|state| match state.users.remove(name) {
+            Some(_) => Ok(true),
+            None if if_exists => Ok(false),
+            None => Err(Error::User(format!("unknown user '{name}'"))),
+        })
+        .await
+    }
+
+    /// Grants (or with `revoke`, revokes) privileges on a database or `*`.
+    pub async fn grant(
+        &self,
+        user: &str,
+        privileges: &[Privilege],
+        database: &str,
+        revoke: bool,
+    ) -> Result<()> {
+        if database != ALL_DATABASES && !self.database_exists(database) {
+            return Err(Error::UnknownDatabase(database.to_string()));
+        }
+        self.update(|state| {
+            let def = state.users.get_mut(user).ok_or_else(|| {
+                Error::User(format!(
+                    "unknown user '{user}' (CREATE USER '{user}' first)"
+                ))
+            })?;
+            let scope = def.grants.entry(database.to_string()).or_default();
+            for privilege in privileges {
+                if revoke {
+                    scope.remove(privilege);
+                } else {
+                    scope.insert(*privilege);
+                }
+            }
+            def.grants.retain(|_, p| !p.is_empty());
+            Ok(())
+        })
+        .await
+    }
+
+    /// Users and their grants, by name (`root` included).
+    pub fn users(&self) -> Vec<(String, UserDef)> {
+        let mut users: Vec<(String, UserDef)> = self.snapshot().users.clone().into_iter().collect();
+        let root = UserDef {
+            password_sha256: None,
+            grants: BTreeMap::from([(
+                ALL_DATABASES.to_string(),
+                Privilege::ALL.into_iter().collect(),
+            )]),
+        };
+        users.insert(0, (ROOT.to_string(), root));
+        users
     }
 }
 

@@ -4,6 +4,7 @@ use datafusion::sql::sqlparser::dialect::MySqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
+use crate::catalog::users::Privilege;
 use crate::catalog::{Column, SqlType};
 use crate::error::{Error, Result};
 
@@ -84,6 +85,29 @@ pub enum Statement {
     /// `DROP JOB WHERE jobName = 'name'`
     DropJob {
         name: String,
+    },
+    /// `CREATE USER [IF NOT EXISTS] 'name' [IDENTIFIED BY 'password']`
+    CreateUser {
+        name: String,
+        password: Option<String>,
+        if_not_exists: bool,
+    },
+    /// `DROP USER [IF EXISTS] 'name'`
+    DropUser {
+        name: String,
+        if_exists: bool,
+    },
+    /// `GRANT privs ON db.* TO 'name'`, or with `revoke`,
+    /// `REVOKE privs ON db.* FROM 'name'`; `database` is `*` for `*.*`.
+    Grant {
+        privileges: Vec<Privilege>,
+        database: String,
+        user: String,
+        revoke: bool,
+    },
+    /// `SHOW GRANTS [FOR 'name']`
+    ShowGrants {
+        user: Option<String>,
     },
     /// Any other statement, executed by DataFusion.
     Query(String),
@@ -197,6 +221,55 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         Statement::DropJob {
             name: p.where_job_name()?,
         }
+    } else if p.words(&["create", "user"]) {
+        let if_not_exists = p.words(&["if", "not", "exists"]);
+        let name = p.user_name()?;
+        let password = if p.words(&["identified", "by"]) {
+            Some(p.string_literal()?)
+        } else {
+            None
+        };
+        Statement::CreateUser {
+            name,
+            password,
+            if_not_exists,
+        }
+    } else if p.words(&["drop", "user"]) {
+        let if_exists = p.words(&["if", "exists"]);
+        Statement::DropUser {
+            name: p.user_name()?,
+            if_exists,
+        }
+    } else if p.peek_word("grant") || p.peek_word("revoke") {
+        let revoke = p.word("revoke");
+        if !revoke {
+            p.word("grant");
+        }
+        let privileges = p.privileges()?;
+        if !p.word("on") {
+            return Err(p.unexpected("expected ON <database>.*"));
+        }
+        let database = p.grant_scope()?;
+        if !p.word(if revoke { "from" } else { "to" }) {
+            return Err(p.unexpected(if revoke {
+                "expected FROM 'user'"
+            } else {
+                "expected TO 'user'"
+            }));
+        }
+        Statement::Grant {
+            privileges,
+            database,
+            user: p.user_name()?,
+            revoke,
+        }
+    } else if p.words(&["show", "grants"]) {
+        let user = if p.word("for") {
+            Some(p.user_name()?)
+        } else {
+            None
+        };
+        Statement::ShowGrants { user }
     } else if p.word("desc") || p.word("describe") {
         Statement::Describe {
             table: p.table_name()?,
@@ -316,6 +389,45 @@ impl StatementParser<'_> {
                 Err(self.unexpected("expected a name"))
             }
         }
+    }
+
+    /// `'name'` or `'name'@'host'` (the host is accepted and ignored).
+    fn user_name(&mut self) -> Result<String> {
+        let name = self.identifier_as_written()?;
+        if self.parser.consume_token(&Token::AtSign) {
+            self.identifier_as_written()?;
+        }
+        Ok(name)
+    }
+
+    /// `SELECT_PRIV, LOAD_PRIV` or `ALL [PRIVILEGES]`.
+    fn privileges(&mut self) -> Result<Vec<Privilege>> {
+        if self.word("all") {
+            self.word("privileges");
+            return Ok(Privilege::ALL.to_vec());
+        }
+        let mut privileges = Vec::new();
+        loop {
+            privileges.push(Privilege::parse(&self.identifier_as_written()?)?);
+            if !self.parser.consume_token(&Token::Comma) {
+                return Ok(privileges);
+            }
+        }
+    }
+
+    /// `db.*` or `*.*`; returns the database, or `*`.
+    fn grant_scope(&mut self) -> Result<String> {
+        let database = if self.parser.consume_token(&Token::Mul) {
+            "*".to_string()
+        } else {
+            self.identifier()?
+        };
+        if self.parser.consume_token(&Token::Period) && !self.parser.consume_token(&Token::Mul) {
+            return Err(
+                self.unexpected("expected <database>.* (privileges are granted per database)")
+            );
+        }
+        Ok(database)
     }
 
     /// `WHERE jobName = 'name'`

@@ -9,12 +9,15 @@ use crate::session::{Session, StatementResult};
 use crate::write;
 
 use super::database_of;
+use super::users::require;
+use crate::catalog::users::{Privilege, ALL_DATABASES};
 
 pub(super) async fn create_database(
     session: &Session,
     name: &str,
     if_not_exists: bool,
 ) -> Result<StatementResult> {
+    require(session, Privilege::Admin, ALL_DATABASES)?;
     let created = session
         .engine()
         .catalog()
@@ -28,6 +31,7 @@ pub(super) async fn drop_database(
     name: &str,
     if_exists: bool,
 ) -> Result<StatementResult> {
+    require(session, Privilege::Admin, ALL_DATABASES)?;
     let catalog = session.engine().catalog().clone();
     let Some(tables) = catalog.drop_database(name, if_exists).await? else {
         return Ok(StatementResult::affected(0));
@@ -55,6 +59,7 @@ pub(super) async fn create_table(
 ) -> Result<StatementResult> {
     let catalog = session.engine().catalog();
     let database = database_of(session, &create.name)?;
+    require(session, Privilege::Admin, &database)?;
     let name = create.name.table.clone();
     match catalog.table(&database, &name) {
         Ok(_) if create.if_not_exists => return Ok(StatementResult::affected(0)),
@@ -132,6 +137,7 @@ pub(super) async fn drop_table(
 ) -> Result<StatementResult> {
     let catalog = session.engine().catalog();
     let database = database_of(session, name)?;
+    require(session, Privilege::Admin, &database)?;
     let def = match catalog.remove_table(&database, &name.table).await {
         Ok(def) => def,
         Err(Error::UnknownTable { .. } | Error::UnknownDatabase(_)) if if_exists => {

@@ -12,7 +12,9 @@ use datafusion::sql::sqlparser::ast::{
     Expr as SqlExpr, Ident, Statement as SqlStatement, TableObject, Value, VisitMut, VisitorMut,
 };
 
+use super::users::require;
 use crate::catalog::now;
+use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
 use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
@@ -162,6 +164,7 @@ pub(super) async fn create_job(
 ) -> Result<StatementResult> {
     let (properties, _) = JobProperties::default().apply(properties, false)?;
     let (database, table) = validate_body(session, &body)?;
+    require(session, Privilege::Load, &database)?;
     let (sql, sealed_sql) = session.engine().jobs().seal_sql(&body)?;
     let job = Job {
         id: 0,
@@ -197,6 +200,7 @@ pub(super) async fn alter_job(
 ) -> Result<StatementResult> {
     let jobs = session.engine().jobs();
     let job = jobs.job(name)?;
+    require(session, Privilege::Load, &job.database)?;
     if job.status != JobStatus::Paused {
         return Err(Error::InvalidJob(format!(
             "job '{name}' is {}: pause it first with PAUSE JOB WHERE jobName = '{name}'",
@@ -232,7 +236,15 @@ pub(super) async fn alter_job(
     Ok(StatementResult::affected(0))
 }
 
+/// Fails unless the session user may control job `name` (LOAD_PRIV on its
+/// target database).
+fn require_job_control(session: &Session, name: &str) -> Result<()> {
+    let job = session.engine().jobs().job(name)?;
+    require(session, Privilege::Load, &job.database)
+}
+
 pub(super) async fn pause_job(session: &Session, name: &str) -> Result<StatementResult> {
+    require_job_control(session, name)?;
     session
         .engine()
         .jobs()
@@ -251,6 +263,7 @@ pub(super) async fn pause_job(session: &Session, name: &str) -> Result<Statement
 }
 
 pub(super) async fn resume_job(session: &Session, name: &str) -> Result<StatementResult> {
+    require_job_control(session, name)?;
     session
         .engine()
         .jobs()
@@ -269,6 +282,7 @@ pub(super) async fn resume_job(session: &Session, name: &str) -> Result<Statemen
 }
 
 pub(super) async fn drop_job(session: &Session, name: &str) -> Result<StatementResult> {
+    require_job_control(session, name)?;
     let job = session.engine().jobs().remove(name).await?;
     tracing::info!(job = %job.name, id = job.id, "dropped streaming job");
     Ok(StatementResult::affected(0))

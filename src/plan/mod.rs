@@ -5,6 +5,7 @@ mod functions;
 pub(crate) mod job;
 pub(crate) mod query;
 mod show;
+mod users;
 
 pub(crate) use functions::TABLE_FUNCTIONS;
 
@@ -49,6 +50,21 @@ pub(crate) async fn execute(
         Statement::PauseJob { name } => job::pause_job(session, &name).await,
         Statement::ResumeJob { name } => job::resume_job(session, &name).await,
         Statement::DropJob { name } => job::drop_job(session, &name).await,
+        Statement::CreateUser {
+            name,
+            password,
+            if_not_exists,
+        } => users::create_user(session, &name, password.as_deref(), if_not_exists).await,
+        Statement::DropUser { name, if_exists } => {
+            users::drop_user(session, &name, if_exists).await
+        }
+        Statement::Grant {
+            privileges,
+            database,
+            user,
+            revoke,
+        } => users::grant(session, &privileges, &database, &user, revoke).await,
+        Statement::ShowGrants { user } => users::show_grants(session, user.as_deref()),
         Statement::Query(sql) => query::run(session, &sql).await,
     }
 }

@@ -1,6 +1,7 @@
 //! Queries and DML handed to DataFusion (`SELECT`, `INSERT`, `EXPLAIN`, ...).
 
 use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
@@ -10,7 +11,9 @@ use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
 use crate::read::{rewrite_calls, S3_FUNCTION};
 
+use super::users::require;
 use super::TABLE_FUNCTIONS;
+use crate::catalog::users::Privilege;
 use crate::session::{Session, StatementResult};
 
 /// Plans and runs `sql` in the session's DataFusion context.
@@ -30,13 +33,14 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
         let table = super::functions::prepare(session, &call, partitions).await?;
         prepared.insert(call.id, table);
     }
+    let mut tables = Vec::new();
     for reference in state.resolve_table_references(&statement)? {
         let is_table_function = reference.schema().is_none()
             && state
                 .table_functions()
                 .contains_key(&reference.table().to_lowercase());
         if !is_table_function {
-            check_table_exists(session, &reference)?;
+            tables.push(check_table_exists(session, &reference)?);
         }
     }
     let plan = state.statement_to_plan(statement).await;
@@ -54,6 +58,7 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
         LogicalPlan::Dml(dml) => Some(dml.table_name.clone()),
         _ => None,
     };
+    check_privileges(session, &tables, &plan)?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema = df.schema().inner().clone();
     let batches = df.collect().await;
@@ -99,9 +104,47 @@ fn explain_insert_error(
     }
 }
 
+/// LOAD_PRIV on the database written to, SELECT_PRIV on the tables read:
+/// every referenced table of a query, the scanned tables of a DML's input
+/// (which may include its own target).
+fn check_privileges(
+    session: &Session,
+    tables: &[(String, String)],
+    plan: &LogicalPlan,
+) -> Result<()> {
+    let resolve = |t: &TableReference| {
+        (
+            t.schema()
+                .map(str::to_lowercase)
+                .or_else(|| session.database().map(str::to_string))
+                .unwrap_or_default(),
+            t.table().to_lowercase(),
+        )
+    };
+    let read: Vec<(String, String)> = match plan {
+        LogicalPlan::Dml(dml) => {
+            require(session, Privilege::Load, &resolve(&dml.table_name).0)?;
+            let mut scanned = Vec::new();
+            dml.input.apply(|node| {
+                if let LogicalPlan::TableScan(scan) = node {
+                    scanned.push(resolve(&scan.table_name));
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })?;
+            scanned.retain(|t| tables.contains(t));
+            scanned
+        }
+        _ => tables.to_vec(),
+    };
+    for (database, _) in &read {
+        require(session, Privilege::Select, database)?;
+    }
+    Ok(())
+}
+
 /// Fails with a tributary error naming the missing database or table, rather
-/// than DataFusion's generic planning error.
-fn check_table_exists(session: &Session, reference: &TableReference) -> Result<()> {
+/// than DataFusion's generic planning error; returns `(database, table)`.
+fn check_table_exists(session: &Session, reference: &TableReference) -> Result<(String, String)> {
     if reference.catalog().is_some_and(|c| c != CATALOG_NAME) {
         return Err(Error::Syntax(format!(
             "unknown catalog in '{reference}': tables are named [database.]table"
@@ -114,11 +157,9 @@ fn check_table_exists(session: &Session, reference: &TableReference) -> Result<(
             .ok_or(Error::NoDatabaseSelected)?
             .to_string(),
     };
-    session
-        .engine()
-        .catalog()
-        .table(&database, &reference.table().to_lowercase())
-        .map(|_| ())
+    let table = reference.table().to_lowercase();
+    session.engine().catalog().table(&database, &table)?;
+    Ok((database, table))
 }
 
 /// The row count of a DML statement's single `count` result.

@@ -42,7 +42,7 @@ async fn sessions_are_independent_and_share_the_catalog() {
     let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
     let mut a = engine.session();
     let mut b = engine.session_as("alice");
-    a.sql("CREATE DATABASE d1; USE d1; CREATE TABLE t (x INT)")
+    a.sql("CREATE DATABASE d1; USE d1; CREATE TABLE t (x INT); CREATE USER alice; GRANT LOAD_PRIV ON d1.* TO alice")
         .await
         .unwrap();
     assert_eq!(b.database(), None);

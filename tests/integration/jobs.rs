@@ -12,9 +12,14 @@ async fn jobs_and_their_state_are_back_after_reopen() {
     let warehouse = warehouse.to_str().unwrap();
     {
         let engine = Engine::open(warehouse).await.unwrap();
+        engine
+            .session()
+            .sql("CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING); CREATE USER loader; GRANT LOAD_PRIV ON db1.* TO loader")
+            .await
+            .unwrap();
         let mut s = engine.session_as("loader");
         s.sql(
-            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+            "
              CREATE JOB a ON STREAMING PROPERTIES ('s3.max_batch_bytes' = '512MB') COMMENT 'first'
                DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file:///tmp/a/*.csv', 'format' = 'csv');
              CREATE JOB b ON STREAMING

@@ -4,6 +4,7 @@
 
 mod embedding;
 mod jobs;
+mod privileges;
 mod reopen;
 mod secrets;
 mod support;

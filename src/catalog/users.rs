@@ -1,0 +1,96 @@
+//! Users and their privileges: a model small enough for an embedded engine.
+//!
+//! Privileges are granted per database (`db.*`) or globally (`*.*`).
+//! `ADMIN_PRIV` implies the others; `root` holds every privilege. The
+//! session user comes from the embedding API or `--user`; tributary does
+//! not authenticate (passwords are kept hashed for a server to check).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The user that holds every privilege.
+pub const ROOT: &str = "root";
+/// The grant scope meaning every database.
+pub const ALL_DATABASES: &str = "*";
+
+/// A privilege.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Privilege {
+    #[serde(rename = "SELECT_PRIV")]
+    Select,
+    #[serde(rename = "LOAD_PRIV")]
+    Load,
+    #[serde(rename = "ADMIN_PRIV")]
+    Admin,
+}
+
+impl Privilege {
+    /// Every privilege.
+    pub const ALL: [Privilege; 3] = [Privilege::Select, Privilege::Load, Privilege::Admin];
+
+    /// Parses `SELECT_PRIV`, `LOAD_PRIV`, `ADMIN_PRIV` (any case).
+    pub fn parse(word: &str) -> Result<Self> {
+        match word.to_ascii_uppercase().as_str() {
+            "SELECT_PRIV" => Ok(Privilege::Select),
+            "LOAD_PRIV" => Ok(Privilege::Load),
+            "ADMIN_PRIV" => Ok(Privilege::Admin),
+            other => Err(Error::Syntax(format!(
+                "unknown privilege '{other}': use SELECT_PRIV, LOAD_PRIV, ADMIN_PRIV or ALL"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for Privilege {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Privilege::Select => "SELECT_PRIV",
+            Privilege::Load => "LOAD_PRIV",
+            Privilege::Admin => "ADMIN_PRIV",
+        })
+    }
+}
+
+/// A user and its grants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDef {
+    /// SHA-256 of the password, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_sha256: Option<String>,
+    /// Privileges by database (`*` for all).
+    pub grants: BTreeMap<String, BTreeSet<Privilege>>,
+}
+
+impl UserDef {
+    /// Whether the grants allow `privilege` on `database`.
+    pub fn allows(&self, privilege: Privilege, database: &str) -> bool {
+        [ALL_DATABASES, database].iter().any(|scope| {
+            self.grants
+                .get(*scope)
+                .is_some_and(|p| p.contains(&privilege) || p.contains(&Privilege::Admin))
+        })
+    }
+}
+
+/// Hex SHA-256 of a password.
+pub fn hash_password(password: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, password.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The error for a missing privilege.
+pub fn access_denied(user: &str, privilege: Privilege, database: &str) -> Error {
+    Error::AccessDenied {
+        user: user.to_string(),
+        privilege: privilege.to_string(),
+        scope: if database == ALL_DATABASES {
+            "*.*".to_string()
+        } else {
+            format!("{database}.*")
+        },
+    }
+}

@@ -1,0 +1,93 @@
+//! CREATE USER, DROP USER, GRANT, REVOKE and SHOW GRANTS, and the
+//! privilege check every other statement goes through.
+
+use crate::catalog::users::{Privilege, ALL_DATABASES};
+use crate::error::Result;
+use crate::session::{Session, StatementResult};
+
+/// Fails unless the session user holds `privilege` on `database`.
+pub(crate) fn require(session: &Session, privilege: Privilege, database: &str) -> Result<()> {
+    session
+        .engine()
+        .catalog()
+        .check_privilege(session.user(), privilege, database)
+}
+
+pub(super) async fn create_user(
+    session: &Session,
+    name: &str,
+    password: Option<&str>,
+    if_not_exists: bool,
+) -> Result<StatementResult> {
+    require(session, Privilege::Admin, ALL_DATABASES)?;
+    let created = session
+        .engine()
+        .catalog()
+        .create_user(name, password, if_not_exists)
+        .await?;
+    Ok(StatementResult::affected(created as u64))
+}
+
+pub(super) async fn drop_user(
+    session: &Session,
+    name: &str,
+    if_exists: bool,
+) -> Result<StatementResult> {
+    require(session, Privilege::Admin, ALL_DATABASES)?;
+    let dropped = session
+        .engine()
+        .catalog()
+        .drop_user(name, if_exists)
+        .await?;
+    Ok(StatementResult::affected(dropped as u64))
+}
+
+pub(super) async fn grant(
+    session: &Session,
+    privileges: &[Privilege],
+    database: &str,
+    user: &str,
+    revoke: bool,
+) -> Result<StatementResult> {
+    require(session, Privilege::Admin, ALL_DATABASES)?;
+    session
+        .engine()
+        .catalog()
+        .grant(user, privileges, database, revoke)
+        .await?;
+    Ok(StatementResult::affected(0))
+}
+
+/// One row per user and scope: `UserIdentity`, `Database`, `Privileges`.
+pub(super) fn show_grants(session: &Session, user: Option<&str>) -> Result<StatementResult> {
+    let user = user.unwrap_or(session.user());
+    let rows = session
+        .engine()
+        .catalog()
+        .users()
+        .into_iter()
+        .filter(|(name, _)| name == user)
+        .flat_map(|(name, def)| {
+            def.grants
+                .into_iter()
+                .map(move |(scope, privileges)| {
+                    let privileges: Vec<String> =
+                        privileges.iter().map(Privilege::to_string).collect();
+                    vec![
+                        Some(format!("'{name}'@'%'")),
+                        Some(if scope == ALL_DATABASES {
+                            "*.*".to_string()
+                        } else {
+                            format!("{scope}.*")
+                        }),
+                        Some(privileges.join(",")),
+                    ]
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    Ok(StatementResult::strings(
+        &["UserIdentity", "Database", "Privileges"],
+        rows,
+    ))
+}
