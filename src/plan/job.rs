@@ -155,6 +155,22 @@ fn validate_body(session: &Session, body: &str) -> Result<(String, String)> {
     Ok(target)
 }
 
+/// Plans the job's INSERT against the target table when files already
+/// match its pattern (column count and types must fit); with no file yet
+/// there is no schema to check, which a warning says.
+async fn plan_body(session: &Session, body: &str) -> Result<Vec<String>> {
+    match super::query::plan(session, body).await {
+        Ok(_) => Ok(vec![]),
+        Err(Error::NoFilesMatch { uri }) => Ok(vec![format!(
+            "no file matches '{uri}' yet: the SELECT is checked against the table when the first file arrives"
+        )]),
+        Err(Error::DataFusion(e)) => Err(Error::InvalidJob(format!(
+            "the job's INSERT does not plan against its target table: {e}"
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) async fn create_job(
     session: &Session,
     name: String,
@@ -165,6 +181,7 @@ pub(super) async fn create_job(
     let (properties, _) = JobProperties::default().apply(properties, false)?;
     let (database, table) = validate_body(session, &body)?;
     require(session, Privilege::Load, &database)?;
+    let warnings = plan_body(session, &body).await?;
     let (sql, sealed_sql) = session.engine().jobs().seal_sql(&body)?;
     let job = Job {
         id: 0,
@@ -189,7 +206,7 @@ pub(super) async fn create_job(
     };
     let job = session.engine().jobs().create(job).await?;
     tracing::info!(job = %job.name, id = job.id, "created streaming job");
-    Ok(StatementResult::affected(0))
+    Ok(StatementResult::affected(0).with_warnings(warnings))
 }
 
 pub(super) async fn alter_job(
@@ -214,6 +231,7 @@ pub(super) async fn alter_job(
     };
     if let Some(body) = &body {
         let target = validate_body(session, body)?;
+        plan_body(session, body).await?;
         if target != (job.database.clone(), job.table.clone()) {
             return Err(Error::InvalidJob(format!(
                 "ALTER JOB cannot change the target table of job '{name}' from {}.{} to {}.{}",
@@ -243,42 +261,47 @@ fn require_job_control(session: &Session, name: &str) -> Result<()> {
     require(session, Privilege::Load, &job.database)
 }
 
-pub(super) async fn pause_job(session: &Session, name: &str) -> Result<StatementResult> {
+/// Moves job `name` to `to` if its state is one of `from`; otherwise fails
+/// with `refusal(status)`.
+async fn transition(
+    session: &Session,
+    name: &str,
+    from: &[JobStatus],
+    to: JobStatus,
+    refusal: impl FnOnce(JobStatus) -> String,
+) -> Result<StatementResult> {
     require_job_control(session, name)?;
     session
         .engine()
         .jobs()
-        .modify(name, |job| match job.status {
-            JobStatus::Pending | JobStatus::Running => {
-                job.status = JobStatus::Paused;
-                Ok(())
+        .modify(name, |job| {
+            if !from.contains(&job.status) {
+                return Err(Error::InvalidJob(refusal(job.status)));
             }
-            status => Err(Error::InvalidJob(format!(
-                "job '{}' is {status} and cannot be paused",
-                job.name
-            ))),
+            job.status = to;
+            Ok(())
         })
         .await?;
     Ok(StatementResult::affected(0))
 }
 
+pub(super) async fn pause_job(session: &Session, name: &str) -> Result<StatementResult> {
+    let from = [JobStatus::Pending, JobStatus::Running];
+    transition(session, name, &from, JobStatus::Paused, |status| {
+        format!("job '{name}' is {status} and cannot be paused")
+    })
+    .await
+}
+
 pub(super) async fn resume_job(session: &Session, name: &str) -> Result<StatementResult> {
-    require_job_control(session, name)?;
-    session
-        .engine()
-        .jobs()
-        .modify(name, |job| match job.status {
-            JobStatus::Paused => {
-                job.status = JobStatus::Pending;
-                Ok(())
-            }
-            status => Err(Error::InvalidJob(format!(
-                "job '{}' is {status}; only a PAUSED job can be resumed",
-                job.name
-            ))),
-        })
-        .await?;
-    Ok(StatementResult::affected(0))
+    transition(
+        session,
+        name,
+        &[JobStatus::Paused],
+        JobStatus::Pending,
+        |status| format!("job '{name}' is {status}; only a PAUSED job can be resumed"),
+    )
+    .await
 }
 
 pub(super) async fn drop_job(session: &Session, name: &str) -> Result<StatementResult> {

@@ -16,8 +16,9 @@ use super::TABLE_FUNCTIONS;
 use crate::catalog::users::Privilege;
 use crate::session::{Session, StatementResult};
 
-/// Plans and runs `sql` in the session's DataFusion context.
-pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult> {
+/// Plans `sql` in the session's DataFusion context, checking that its
+/// tables exist and that the session user may read and write them.
+pub(super) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
     let ctx = session.context();
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
@@ -54,11 +55,18 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
                 "this statement is not supported: tributary's DDL is CREATE/DROP DATABASE and CREATE/DROP TABLE".into(),
             )
         })?;
+    check_privileges(session, &tables, &plan)?;
+    Ok(plan)
+}
+
+/// Plans and runs `sql` in the session's DataFusion context.
+pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult> {
+    let plan = plan(session, sql).await?;
+    let ctx = session.context();
     let target = match &plan {
         LogicalPlan::Dml(dml) => Some(dml.table_name.clone()),
         _ => None,
     };
-    check_privileges(session, &tables, &plan)?;
     let df = ctx.execute_logical_plan(plan).await?;
     let schema = df.schema().inner().clone();
     let batches = df.collect().await;
