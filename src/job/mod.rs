@@ -26,6 +26,12 @@ const JOBS_FILE: &str = "_tributary/jobs.json";
 
 /// `max_streaming_job_num`: how many streaming jobs may exist.
 pub const MAX_STREAMING_JOB_NUM: usize = 1024;
+/// `job_streaming_task_exec_thread_num`: how many tasks the scheduler runs
+/// at once (used by the scheduler).
+pub const JOB_STREAMING_TASK_EXEC_THREAD_NUM: usize = 10;
+/// `max_streaming_task_show_count`: tasks kept per job for `tasks()`
+/// (used by the scheduler).
+pub const MAX_STREAMING_TASK_SHOW_COUNT: usize = 100;
 
 /// The state of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
