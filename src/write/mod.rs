@@ -46,6 +46,33 @@ pub async fn create_dataset(
         .map_err(|e| Error::lance(uri, e))
 }
 
+/// The newest value of commit property `key` among the dataset's versions
+/// after `after_version` (all versions when 0), newest first, with the
+/// version that committed it. This is how a streaming job finds the offset
+/// committed together with its last rows.
+pub async fn latest_commit_property(
+    dataset: &Dataset,
+    key: &str,
+    after_version: u64,
+) -> Result<Option<(u64, String)>> {
+    let uri = dataset.uri().to_string();
+    let mut version = dataset.version().version;
+    while version > after_version {
+        let transaction = dataset
+            .read_transaction_by_version(version)
+            .await
+            .map_err(|e| Error::lance(&uri, e))?;
+        let value = transaction
+            .and_then(|t| t.transaction_properties)
+            .and_then(|p| p.get(key).cloned());
+        if let Some(value) = value {
+            return Ok(Some((version, value)));
+        }
+        version -= 1;
+    }
+    Ok(None)
+}
+
 /// Opens the latest version of the dataset at `uri`.
 pub async fn open_dataset(uri: &str, storage_options: &HashMap<String, String>) -> Result<Dataset> {
     DatasetBuilder::from_uri(uri)

@@ -1,6 +1,7 @@
 //! [`LanceSink`]: the DataFusion data sink behind `INSERT INTO`, appending a
 //! statement's rows to a Lance dataset in a single commit.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,6 +24,9 @@ pub struct LanceSink {
     table: String,
     schema: SchemaRef,
     dataset: Arc<Dataset>,
+    /// Properties recorded in the same commit as the rows (a streaming
+    /// job's offset), so that both become visible together or not at all.
+    commit_properties: HashMap<String, String>,
 }
 
 impl LanceSink {
@@ -31,7 +35,14 @@ impl LanceSink {
             table,
             schema,
             dataset,
+            commit_properties: HashMap::new(),
         }
+    }
+
+    /// Records `properties` in the append's commit.
+    pub fn with_commit_properties(mut self, properties: HashMap<String, String>) -> Self {
+        self.commit_properties = properties;
+        self
     }
 }
 
@@ -85,10 +96,13 @@ impl DataSink for LanceSink {
         }
         let stream: SendableRecordBatchStream =
             Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches));
-        let params = WriteParams {
+        let mut params = WriteParams {
             mode: WriteMode::Append,
             ..Default::default()
         };
+        if !self.commit_properties.is_empty() {
+            params = params.with_transaction_properties(self.commit_properties.clone());
+        }
         InsertBuilder::new(self.dataset.clone())
             .with_params(&params)
             .execute_stream(stream)

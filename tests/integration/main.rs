@@ -2,6 +2,7 @@
 //! reopening a warehouse, separate processes. One binary, one module per
 //! concern.
 
+mod commit_properties;
 mod embedding;
 mod jobs;
 mod privileges;
