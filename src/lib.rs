@@ -33,6 +33,7 @@ pub mod job;
 pub mod parse;
 mod plan;
 pub mod read;
+pub mod schedule;
 mod session;
 pub mod warehouse;
 pub mod write;

@@ -5,7 +5,11 @@
 mod commit_properties;
 mod embedding;
 mod jobs;
+mod listing;
 mod privileges;
 mod reopen;
 mod secrets;
 mod support;
+
+#[path = "../support/s3_server.rs"]
+mod s3_server;
