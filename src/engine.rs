@@ -1,14 +1,25 @@
 //! [`Engine`]: an opened warehouse, shared by all sessions of a process.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, Weak};
 
 use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::catalog::Catalog;
 use crate::error::Result;
-use crate::job::JobStore;
+use crate::job::{JobStatus, JobStore};
+use crate::schedule::scheduler::start_job;
 use crate::session::Session;
 use crate::warehouse::{StorageOptions, Warehouse};
+
+/// An [`Engine`] reference that lets it be dropped.
+pub(crate) struct WeakEngine(Weak<EngineInner>);
+
+impl WeakEngine {
+    pub(crate) fn upgrade(&self) -> Option<Engine> {
+        self.0.upgrade().map(|inner| Engine { inner })
+    }
+}
 
 /// The user a session runs as unless another is given.
 pub const DEFAULT_USER: &str = "root";
@@ -25,6 +36,8 @@ pub struct Engine {
 struct EngineInner {
     catalog: Arc<Catalog>,
     jobs: Arc<JobStore>,
+    /// Jobs whose scheduler loop is running.
+    job_loops: Mutex<HashSet<String>>,
     runtime: Arc<RuntimeEnv>,
 }
 
@@ -44,13 +57,21 @@ impl Engine {
         let catalog = Arc::new(Catalog::load(warehouse.clone()).await?);
         let jobs = Arc::new(JobStore::load(warehouse).await?);
         tracing::info!(warehouse = location, "opened warehouse");
-        Ok(Self {
+        let engine = Self {
             inner: Arc::new(EngineInner {
                 catalog,
                 jobs,
+                job_loops: Mutex::new(HashSet::new()),
                 runtime: Arc::new(RuntimeEnv::default()),
             }),
-        })
+        };
+        // Jobs that were running before go on by themselves.
+        for job in engine.jobs().jobs() {
+            if matches!(job.status, JobStatus::Pending | JobStatus::Running) {
+                start_job(&engine, &job.name);
+            }
+        }
+        Ok(engine)
     }
 
     /// A new session as `root`.
@@ -71,6 +92,25 @@ impl Engine {
     /// The engine's streaming jobs.
     pub fn jobs(&self) -> &Arc<JobStore> {
         &self.inner.jobs
+    }
+
+    /// Marks job `name`'s loop as running; false if it already was.
+    pub(crate) fn claim_job_loop(&self, name: &str) -> bool {
+        self.inner
+            .job_loops
+            .lock()
+            .expect("lock")
+            .insert(name.to_string())
+    }
+
+    /// Marks job `name`'s loop as ended.
+    pub(crate) fn release_job_loop(&self, name: &str) {
+        self.inner.job_loops.lock().expect("lock").remove(name);
+    }
+
+    /// A reference that does not keep the engine alive (for job loops).
+    pub(crate) fn downgrade(&self) -> WeakEngine {
+        WeakEngine(Arc::downgrade(&self.inner))
     }
 
     pub(crate) fn runtime(&self) -> &Arc<RuntimeEnv> {

@@ -93,6 +93,9 @@ pub struct Job {
     pub current_offset: Option<String>,
     /// The greatest file name seen.
     pub end_offset: Option<String>,
+    /// The table version of the last commit the store knows the job made.
+    #[serde(default)]
+    pub committed_version: u64,
     pub load_statistic: LoadStatistic,
     pub error_msg: Option<String>,
     pub runtime_msg: Option<String>,

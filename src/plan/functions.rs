@@ -18,7 +18,7 @@ pub(super) async fn prepare(
     partitions: usize,
 ) -> Result<Arc<dyn TableProvider>> {
     match call.name.as_str() {
-        S3_FUNCTION => prepare_s3(&call.pairs, partitions).await,
+        S3_FUNCTION => prepare_s3(&call.pairs, session.s3_files(), partitions).await,
         "job" | "jobs" => super::job::job_table(session, &call.pairs),
         "tasks" => super::job::tasks_table(&call.pairs),
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),

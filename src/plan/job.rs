@@ -18,6 +18,7 @@ use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
 use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
+use crate::schedule::scheduler::start_job;
 use crate::session::{Session, StatementResult};
 
 /// The `job()` columns, in Doris's order.
@@ -200,12 +201,14 @@ pub(super) async fn create_job(
         canceled_task_count: 0,
         current_offset: None,
         end_offset: None,
+        committed_version: 0,
         load_statistic: LoadStatistic::default(),
         error_msg: None,
         runtime_msg: None,
     };
     let job = session.engine().jobs().create(job).await?;
     tracing::info!(job = %job.name, id = job.id, "created streaming job");
+    start_job(session.engine(), &job.name);
     Ok(StatementResult::affected(0).with_warnings(warnings))
 }
 
@@ -294,14 +297,16 @@ pub(super) async fn pause_job(session: &Session, name: &str) -> Result<Statement
 }
 
 pub(super) async fn resume_job(session: &Session, name: &str) -> Result<StatementResult> {
-    transition(
+    let result = transition(
         session,
         name,
         &[JobStatus::Paused],
         JobStatus::Pending,
         |status| format!("job '{name}' is {status}; only a PAUSED job can be resumed"),
     )
-    .await
+    .await?;
+    start_job(session.engine(), name);
+    Ok(result)
 }
 
 pub(super) async fn drop_job(session: &Session, name: &str) -> Result<StatementResult> {

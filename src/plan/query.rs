@@ -18,7 +18,7 @@ use crate::session::{Session, StatementResult};
 
 /// Plans `sql` in the session's DataFusion context, checking that its
 /// tables exist and that the session user may read and write them.
-pub(super) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
+pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
     let ctx = session.context();
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;

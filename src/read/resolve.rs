@@ -22,6 +22,7 @@ use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr as SqlExpr, FunctionArg, FunctionArgExpr, Ident, ObjectNamePart,
     TableFactor, Value, VisitMut, VisitorMut,
 };
+use object_store::ObjectMeta;
 
 use super::listing;
 use super::location::Location;
@@ -98,15 +99,20 @@ pub struct FunctionCall {
     pub pairs: Vec<(String, String)>,
 }
 
-/// Prepares the table an `S3(...)` call reads. `partitions` bounds read
-/// parallelism.
+/// Prepares the table an `S3(...)` call reads: the files matching its
+/// pattern, or exactly `files` when given (a streaming job's batch).
+/// `partitions` bounds read parallelism.
 pub async fn prepare_s3(
     pairs: &[(String, String)],
+    files: Option<&[ObjectMeta]>,
     partitions: usize,
 ) -> Result<Arc<dyn TableProvider>> {
     let options = S3Options::parse(pairs)?;
     let location = Location::parse(&options.uri, &options.connection)?;
-    let files = listing::list_all(&location).await?;
+    let files = match files {
+        Some(files) => files.to_vec(),
+        None => listing::list_all(&location).await?,
+    };
     let table = FileSource::new(location, options, files)
         .await?
         .into_table(partitions)?;

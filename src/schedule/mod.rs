@@ -1,6 +1,9 @@
-//! Scheduling streaming jobs: cutting the next batch of files after a job's
-//! offset. (The task runner that loads batches is issue #5's next step.)
+//! Scheduling streaming jobs: a loop per running job ([`scheduler`]) runs
+//! tasks ([`task`]) that each load the next batch of files ([`batch`])
+//! after the job's offset.
 
 mod batch;
+pub(crate) mod scheduler;
+pub mod task;
 
 pub use batch::{cut_batch, Batch};

@@ -33,9 +33,11 @@ async fn jobs_and_their_state_are_back_after_reopen() {
     let engine = Engine::open(warehouse).await.unwrap();
     let a = engine.jobs().job("a").unwrap();
     let b = engine.jobs().job("b").unwrap();
-    assert_eq!(
-        (a.id, a.status, a.definer.as_str()),
-        (1, JobStatus::Pending, "loader")
+    assert_eq!((a.id, a.definer.as_str()), (1, "loader"));
+    // The scheduler picks a created job up on open.
+    assert!(
+        matches!(a.status, JobStatus::Pending | JobStatus::Running),
+        "{a:?}"
     );
     assert_eq!(a.properties.max_batch_bytes, 512 << 20);
     assert_eq!(a.comment.as_deref(), Some("first"));
@@ -43,15 +45,12 @@ async fn jobs_and_their_state_are_back_after_reopen() {
     assert_eq!(b.current_offset.as_deref(), Some("tmp/b/0042.csv"));
     let rows = engine
         .session()
-        .sql("SELECT Name, Status, CurrentOffset FROM job(type=insert) ORDER BY Id")
+        .sql("SELECT Name, Status, CurrentOffset FROM job(type=insert) WHERE Name = 'b'")
         .await
         .unwrap();
     assert_eq!(
-        lines(&rows)[3..5],
-        [
-            "| a    | PENDING |                               |",
-            "| b    | PAUSED  | {\"fileName\":\"tmp/b/0042.csv\"} |"
-        ]
+        lines(&rows)[3],
+        "| b    | PAUSED | {\"fileName\":\"tmp/b/0042.csv\"} |"
     );
     // New ids continue after the reopened ones.
     let mut s = engine.session();

@@ -9,6 +9,7 @@ mod listing;
 mod privileges;
 mod reopen;
 mod secrets;
+mod streaming;
 mod support;
 
 #[path = "../support/s3_server.rs"]

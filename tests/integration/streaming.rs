@@ -1,0 +1,120 @@
+//! A streaming job over local files: batches, offsets, pause/resume,
+//! restart, and the lexicographic rule.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use tributary::job::Job;
+use tributary::Engine;
+
+use crate::support::lines;
+
+fn put(dir: &Path, name: &str, rows: &[(i32, &str)]) {
+    let body: String = rows.iter().map(|(id, v)| format!("{id},{v}\n")).collect();
+    std::fs::write(dir.join(name), body).unwrap();
+}
+
+/// Waits until the job's offset names `file`, or fails after 30 s.
+async fn wait_for_offset(engine: &Engine, job: &str, file: &str) -> Job {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = engine.jobs().job(job).unwrap();
+        if state
+            .current_offset
+            .as_deref()
+            .is_some_and(|o| o.ends_with(file))
+        {
+            return state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "job {job} did not reach {file}: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn count(engine: &Engine) -> String {
+    let rows = engine
+        .session()
+        .sql("SELECT count(*) AS n FROM db1.t")
+        .await
+        .unwrap();
+    lines(&rows)[3].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loads_batches_pauses_resumes_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("src");
+    std::fs::create_dir(&source).unwrap();
+    for i in 1..=5 {
+        put(
+            &source,
+            &format!("f{i:04}.csv"),
+            &[(i * 10, "a"), (i * 10 + 1, "b")],
+        );
+    }
+    put(&source, "f0009.txt", &[(999, "not matching")]);
+    let warehouse = dir.path().join("wh");
+    let warehouse = warehouse.to_str().unwrap();
+    let engine = Engine::open(warehouse).await.unwrap();
+    engine
+        .session()
+        .sql(&format!(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '2', 'max_interval' = '1s')
+             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/f*.csv', 'format' = 'csv', 'column_separator' = ',')",
+            source.display()
+        ))
+        .await
+        .unwrap();
+
+    // Five files in batches of two: three tasks.
+    let job = wait_for_offset(&engine, "feed", "f0005.csv").await;
+    assert_eq!(count(&engine).await, "| 10 |");
+    assert_eq!(job.succeed_task_count, 3);
+    assert_eq!(job.load_statistic.file_number, 5);
+    assert_eq!(job.load_statistic.scanned_rows, 10);
+
+    // Paused: nothing new is loaded.
+    engine
+        .session()
+        .sql("PAUSE JOB WHERE jobName = 'feed'")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    put(&source, "f0006.csv", &[(60, "c")]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(count(&engine).await, "| 10 |");
+
+    // Resumed: it catches up; a file named below the offset is never loaded.
+    put(&source, "f0000.csv", &[(0, "late")]);
+    engine
+        .session()
+        .sql("RESUME JOB WHERE jobName = 'feed'")
+        .await
+        .unwrap();
+    wait_for_offset(&engine, "feed", "f0006.csv").await;
+    assert_eq!(count(&engine).await, "| 11 |");
+
+    // A new engine on the same warehouse picks the running job up by itself.
+    drop(engine);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    put(&source, "f0007.csv", &[(70, "d"), (71, "e")]);
+    let engine = Engine::open(warehouse).await.unwrap();
+    wait_for_offset(&engine, "feed", "f0007.csv").await;
+    assert_eq!(count(&engine).await, "| 13 |");
+    let rows = engine
+        .session()
+        .sql("SELECT Status, CurrentOffset LIKE '%f0007.csv%' FROM job(type=insert)")
+        .await
+        .unwrap();
+    assert!(lines(&rows)[3].contains("RUNNING"), "{:?}", lines(&rows));
+    let ids = engine
+        .session()
+        .sql("SELECT count(DISTINCT id) AS n FROM db1.t")
+        .await
+        .unwrap();
+    assert_eq!(lines(&ids)[3], "| 13 |", "no file loaded twice");
+}
