@@ -20,6 +20,7 @@ use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 use crate::schedule::scheduler::start_job;
 use crate::session::{Session, StatementResult};
+use crate::write::open_dataset;
 
 /// The `job()` columns, in Doris's order.
 const JOB_COLUMNS: [&str; 18] = [
@@ -228,6 +229,11 @@ pub(super) async fn alter_job(
         )));
     }
     let (properties, offset) = job.properties.apply(properties, true)?;
+    // An explicit offset replaces whatever the table's commits say so far.
+    let moved_offset = match offset {
+        Some(offset) => Some((offset, table_version(session, &job).await?)),
+        None => None,
+    };
     let sealed = match &body {
         Some(body) => Some(jobs.seal_sql(body)?),
         None => None,
@@ -248,13 +254,24 @@ pub(super) async fn alter_job(
             job.sql = sql;
             job.sealed_sql = sealed_sql;
         }
-        if let Some(offset) = offset {
+        if let Some((offset, version)) = moved_offset {
             job.current_offset = Some(offset);
+            // Offsets committed with rows before now no longer apply.
+            job.committed_version = version;
         }
         Ok(())
     })
     .await?;
     Ok(StatementResult::affected(0))
+}
+
+/// The current version of the job's target table.
+async fn table_version(session: &Session, job: &Job) -> Result<u64> {
+    let catalog = session.engine().catalog();
+    let def = catalog.table(&job.database, &job.table)?;
+    let warehouse = catalog.warehouse();
+    let dataset = open_dataset(&warehouse.uri(&def.location), warehouse.storage_options()).await?;
+    Ok(dataset.version().version)
 }
 
 /// Fails unless the session user may control job `name` (LOAD_PRIV on its

@@ -117,4 +117,27 @@ async fn loads_batches_pauses_resumes_and_restarts() {
         .await
         .unwrap();
     assert_eq!(lines(&ids)[3], "| 13 |", "no file loaded twice");
+
+    // ALTER JOB moves the offset back, past what the table's commits say:
+    // f0006 and f0007 load again, as the user asked.
+    let mut s = engine.session();
+    s.sql("PAUSE JOB WHERE jobName = 'feed'").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let offset = job.current_offset.unwrap();
+    s.sql(&format!(
+        "ALTER JOB feed PROPERTIES ('offset' = '{{\"fileName\":\"{offset}\"}}')"
+    ))
+    .await
+    .unwrap();
+    assert!(engine
+        .jobs()
+        .job("feed")
+        .unwrap()
+        .current_offset
+        .unwrap()
+        .ends_with("f0005.csv"));
+    s.sql("RESUME JOB WHERE jobName = 'feed'").await.unwrap();
+    wait_for_offset(&engine, "feed", "f0007.csv").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(count(&engine).await, "| 16 |");
 }
