@@ -99,6 +99,60 @@ pub struct Job {
     pub load_statistic: LoadStatistic,
     pub error_msg: Option<String>,
     pub runtime_msg: Option<String>,
+    /// The most recent tasks, oldest first (at most
+    /// [`MAX_STREAMING_TASK_SHOW_COUNT`]).
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+    /// The id the next task gets.
+    #[serde(default)]
+    pub next_task_id: u64,
+}
+
+/// The state of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TaskStatus {
+    Running,
+    Success,
+    Failed,
+    Canceled,
+}
+
+impl fmt::Display for TaskStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TaskStatus::Running => "RUNNING",
+            TaskStatus::Success => "SUCCESS",
+            TaskStatus::Failed => "FAILED",
+            TaskStatus::Canceled => "CANCELED",
+        })
+    }
+}
+
+/// One task of a job: one batch of files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: u64,
+    pub status: TaskStatus,
+    pub create_time: String,
+    pub start_time: String,
+    pub finish_time: Option<String>,
+    pub start_file: String,
+    pub end_file: String,
+    pub statistic: LoadStatistic,
+    pub error_msg: Option<String>,
+}
+
+impl Job {
+    /// Records a finished task, keeping the most recent ones.
+    pub fn push_task(&mut self, task: Task) {
+        self.tasks.push(task);
+        let excess = self
+            .tasks
+            .len()
+            .saturating_sub(MAX_STREAMING_TASK_SHOW_COUNT);
+        self.tasks.drain(..excess);
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -20,7 +20,7 @@ pub(super) async fn prepare(
     match call.name.as_str() {
         S3_FUNCTION => prepare_s3(&call.pairs, session.s3_files(), partitions).await,
         "job" | "jobs" => super::job::job_table(session, &call.pairs),
-        "tasks" => super::job::tasks_table(&call.pairs),
+        "tasks" => super::job::tasks_table(session, &call.pairs),
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),
     }
 }

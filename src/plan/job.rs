@@ -206,6 +206,8 @@ pub(super) async fn create_job(
         load_statistic: LoadStatistic::default(),
         error_msg: None,
         runtime_msg: None,
+        tasks: vec![],
+        next_task_id: 1,
     };
     let job = session.engine().jobs().create(job).await?;
     tracing::info!(job = %job.name, id = job.id, "created streaming job");
@@ -397,9 +399,43 @@ pub(super) fn job_table(
 
 /// The `tasks(type='insert')` table. Tasks are created by the scheduler;
 /// until it has run a job, there are none.
-pub(super) fn tasks_table(pairs: &[(String, String)]) -> Result<Arc<dyn TableProvider>> {
+pub(super) fn tasks_table(
+    session: &Session,
+    pairs: &[(String, String)],
+) -> Result<Arc<dyn TableProvider>> {
     check_type("tasks", pairs)?;
-    string_table(&TASK_COLUMNS, vec![])
+    let mut rows = Vec::new();
+    for job in session.engine().jobs().jobs() {
+        for task in &job.tasks {
+            rows.push(vec![
+                Some(task.id.to_string()),
+                Some(job.id.to_string()),
+                Some(job.name.clone()),
+                Some(format!("{}_{}", job.id, task.id)),
+                Some(task.status.to_string()),
+                task.error_msg.clone(),
+                Some(task.create_time.clone()),
+                Some(task.start_time.clone()),
+                task.finish_time.clone(),
+                None,
+                serde_json::to_string(&task.statistic).ok(),
+                Some(job.definer.clone()),
+                task.error_msg.clone(),
+                Some(running_offset(&task.start_file, &task.end_file)),
+            ]);
+        }
+    }
+    string_table(&TASK_COLUMNS, rows)
+}
+
+/// `{"startFileName":"...","endFileName":"..."}`, in Doris's key order.
+fn running_offset(start: &str, end: &str) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    format!(
+        r#"{{"startFileName":{},"endFileName":{}}}"#,
+        quote(start),
+        quote(end)
+    )
 }
 
 fn string_table(

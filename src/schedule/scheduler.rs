@@ -3,10 +3,12 @@
 
 use std::time::Duration;
 
+use super::batch::Batch;
 use super::task::{run_task, TaskOutcome};
+use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::Error;
-use crate::job::{Job, JobStatus};
+use crate::job::{Job, JobStatus, LoadStatistic, Task, TaskStatus};
 
 /// Starts the loop of job `name` unless one is running.
 pub(crate) fn start_job(engine: &Engine, name: &str) {
@@ -53,8 +55,9 @@ async fn job_loop(weak: &WeakEngine, name: &str) {
             return;
         }
         let interval = Duration::from_secs(job.properties.max_interval_secs);
+        let started = now();
         let outcome = run_task(&engine, &job).await;
-        let next = record(&engine, &job, outcome).await;
+        let next = record(&engine, &job, &started, outcome).await;
         drop(engine);
         match next {
             Next::Continue => {}
@@ -71,7 +74,40 @@ enum Next {
 }
 
 /// Records a task's outcome in the job store and says what to do next.
-async fn record(engine: &Engine, job: &Job, outcome: crate::error::Result<TaskOutcome>) -> Next {
+async fn record(
+    engine: &Engine,
+    job: &Job,
+    started: &str,
+    outcome: crate::error::Result<TaskOutcome>,
+) -> Next {
+    let task = |j: &mut Job,
+                status: TaskStatus,
+                batch: Option<&Batch>,
+                rows: u64,
+                error: Option<String>| {
+        let id = j.next_task_id;
+        j.next_task_id += 1;
+        let files = batch.map(|b| b.files.as_slice()).unwrap_or_default();
+        let name = |f: Option<&object_store::ObjectMeta>| {
+            f.map(|f| f.location.to_string()).unwrap_or_default()
+        };
+        j.push_task(Task {
+            id,
+            status,
+            create_time: started.to_string(),
+            start_time: started.to_string(),
+            finish_time: Some(now()),
+            start_file: name(files.first()),
+            end_file: name(files.last()),
+            statistic: LoadStatistic {
+                scanned_rows: rows,
+                load_bytes: batch.map_or(0, |b| b.bytes),
+                file_number: files.len() as u64,
+                file_size: batch.map_or(0, |b| b.bytes),
+            },
+            error_msg: error,
+        });
+    };
     let jobs = engine.jobs();
     let (next, result) = match outcome {
         Ok(TaskOutcome::Idle) => (
@@ -104,6 +140,7 @@ async fn record(engine: &Engine, job: &Job, outcome: crate::error::Result<TaskOu
                 j.load_statistic.file_size += batch.bytes;
                 j.error_msg = None;
                 j.runtime_msg = None;
+                task(j, TaskStatus::Success, Some(&batch), rows, None);
                 Ok(())
             })
             .await,
@@ -124,6 +161,7 @@ async fn record(engine: &Engine, job: &Job, outcome: crate::error::Result<TaskOu
             (
                 Next::Stop,
                 jobs.modify(&job.name, |j| {
+                    task(j, TaskStatus::Failed, None, 0, Some(e.to_string()));
                     j.failed_task_count += 1;
                     j.status = JobStatus::Paused;
                     j.error_msg = Some(format!(

@@ -76,6 +76,20 @@ async fn loads_batches_pauses_resumes_and_restarts() {
     assert_eq!(job.succeed_task_count, 3);
     assert_eq!(job.load_statistic.file_number, 5);
     assert_eq!(job.load_statistic.scanned_rows, 10);
+    let tasks = engine
+        .session()
+        .sql("SELECT Label, Status, RunningOffset LIKE '%\"startFileName\":\"%f0003.csv\",\"endFileName\":\"%f0004.csv\"}' AS second FROM tasks(type='insert') WHERE JobId = '1' ORDER BY TaskId")
+        .await
+        .unwrap();
+    let tasks = lines(&tasks);
+    assert!(
+        tasks[3].contains("1_1") && tasks[3].contains("SUCCESS"),
+        "{tasks:?}"
+    );
+    assert!(
+        tasks[4].contains("1_2") && tasks[4].contains("true"),
+        "{tasks:?}"
+    );
 
     // Paused: nothing new is loaded.
     engine
