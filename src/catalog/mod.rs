@@ -130,6 +130,15 @@ impl Catalog {
         })
     }
 
+    /// Opens the latest version of a table's Lance dataset.
+    pub async fn open_dataset(&self, def: &TableDef) -> Result<lance::Dataset> {
+        crate::write::open_dataset(
+            &self.warehouse.uri(&def.location),
+            self.warehouse.storage_options(),
+        )
+        .await
+    }
+
     /// The warehouse this catalog lives in.
     pub fn warehouse(&self) -> &Arc<Warehouse> {
         &self.warehouse

@@ -58,7 +58,7 @@ impl SchemaProvider for DatabaseSchemaProvider {
         let Ok(def) = self.catalog.table(&self.database, &name.to_lowercase()) else {
             return Ok(None);
         };
-        let table = LanceTable::open(def, self.catalog.warehouse())
+        let table = LanceTable::open(def, &self.catalog)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         Ok(Some(Arc::new(table)))

@@ -17,10 +17,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use lance::datafusion::LanceTableProvider;
 use lance::Dataset;
 
-use super::TableDef;
+use super::{Catalog, TableDef};
 use crate::error::Result;
-use crate::warehouse::Warehouse;
-use crate::write::{self, LanceSink};
+use crate::write::LanceSink;
 
 /// A table of the catalog backed by its Lance dataset.
 #[derive(Debug)]
@@ -33,9 +32,8 @@ pub struct LanceTable {
 
 impl LanceTable {
     /// Opens the latest version of the table's dataset.
-    pub async fn open(def: TableDef, warehouse: &Warehouse) -> Result<Self> {
-        let uri = warehouse.uri(&def.location);
-        let dataset = Arc::new(write::open_dataset(&uri, warehouse.storage_options()).await?);
+    pub async fn open(def: TableDef, catalog: &Catalog) -> Result<Self> {
+        let dataset = Arc::new(catalog.open_dataset(&def).await?);
         let reader = LanceTableProvider::new(dataset.clone(), false, false);
         Ok(Self {
             def,

@@ -20,7 +20,6 @@ use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 use crate::schedule::scheduler::start_job;
 use crate::session::{Session, StatementResult};
-use crate::write::open_dataset;
 
 /// The `job()` columns, in Doris's order.
 const JOB_COLUMNS: [&str; 18] = [
@@ -271,9 +270,7 @@ pub(super) async fn alter_job(
 async fn table_version(session: &Session, job: &Job) -> Result<u64> {
     let catalog = session.engine().catalog();
     let def = catalog.table(&job.database, &job.table)?;
-    let warehouse = catalog.warehouse();
-    let dataset = open_dataset(&warehouse.uri(&def.location), warehouse.storage_options()).await?;
-    Ok(dataset.version().version)
+    Ok(catalog.open_dataset(&def).await?.version().version)
 }
 
 /// Fails unless the session user may control job `name` (LOAD_PRIV on its

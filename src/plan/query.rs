@@ -11,9 +11,11 @@ use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
 use crate::read::{rewrite_calls, S3_FUNCTION};
 
+use super::database_of;
 use super::users::require;
 use super::TABLE_FUNCTIONS;
 use crate::catalog::users::Privilege;
+use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
 
 /// Plans `sql` in the session's DataFusion context, checking that its
@@ -92,12 +94,10 @@ fn explain_insert_error(
     if !null_in_not_null {
         return error.into();
     }
-    let database = table
-        .schema()
-        .map(str::to_string)
-        .or_else(|| session.database().map(str::to_string))
-        .unwrap_or_default();
-    let Ok(def) = session.engine().catalog().table(&database, table.table()) else {
+    let Ok((database, name)) = resolve(session, table) else {
+        return error.into();
+    };
+    let Ok(def) = session.engine().catalog().table(&database, &name) else {
         return error.into();
     };
     let columns: Vec<&str> = def
@@ -120,22 +120,18 @@ fn check_privileges(
     tables: &[(String, String)],
     plan: &LogicalPlan,
 ) -> Result<()> {
-    let resolve = |t: &TableReference| {
-        (
-            t.schema()
-                .map(str::to_lowercase)
-                .or_else(|| session.database().map(str::to_string))
-                .unwrap_or_default(),
-            t.table().to_lowercase(),
-        )
-    };
     let read: Vec<(String, String)> = match plan {
         LogicalPlan::Dml(dml) => {
-            require(session, Privilege::Load, &resolve(&dml.table_name).0)?;
+            require(
+                session,
+                Privilege::Load,
+                &resolve(session, &dml.table_name)?.0,
+            )?;
             let mut scanned = Vec::new();
             dml.input.apply(|node| {
                 if let LogicalPlan::TableScan(scan) = node {
-                    scanned.push(resolve(&scan.table_name));
+                    // Scans of table functions name no catalog table.
+                    scanned.extend(resolve(session, &scan.table_name).ok());
                 }
                 Ok(TreeNodeRecursion::Continue)
             })?;
@@ -158,16 +154,19 @@ fn check_table_exists(session: &Session, reference: &TableReference) -> Result<(
             "unknown catalog in '{reference}': tables are named [database.]table"
         )));
     }
-    let database = match reference.schema() {
-        Some(db) => db.to_lowercase(),
-        None => session
-            .database()
-            .ok_or(Error::NoDatabaseSelected)?
-            .to_string(),
-    };
-    let table = reference.table().to_lowercase();
+    let (database, table) = resolve(session, reference)?;
     session.engine().catalog().table(&database, &table)?;
     Ok((database, table))
+}
+
+/// The `(database, table)` a reference names, in lower case, with the
+/// session's current database for an unqualified name.
+fn resolve(session: &Session, reference: &TableReference) -> Result<(String, String)> {
+    let name = TableName {
+        database: reference.schema().map(str::to_lowercase),
+        table: reference.table().to_lowercase(),
+    };
+    Ok((database_of(session, &name)?, name.table))
 }
 
 /// The row count of a DML statement's single `count` result.

@@ -2,9 +2,11 @@
 //! job's offset into its table, with the new offset in the same commit.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::execute_stream;
+use lance::Dataset;
 use object_store::path::Path;
 
 use super::batch::{cut_batch, Batch};
@@ -13,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::read::listing::list_files;
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
-use crate::write::{latest_commit_property, open_dataset, LanceSink};
+use crate::write::{latest_commit_property, LanceSink};
 
 /// What a task did.
 #[derive(Debug)]
@@ -39,12 +41,9 @@ pub fn offset_key(job_id: u64) -> String {
 /// Where the job resumes: an offset committed with rows after the version
 /// the job store knows (a crash between the data commit and the store
 /// update), else the store's offset.
-async fn resume_offset(engine: &Engine, job: &Job) -> Result<Option<String>> {
-    let warehouse = engine.catalog().warehouse();
-    let def = engine.catalog().table(&job.database, &job.table)?;
-    let dataset = open_dataset(&warehouse.uri(&def.location), warehouse.storage_options()).await?;
+async fn resume_offset(job: &Job, dataset: &Dataset) -> Result<Option<String>> {
     let committed =
-        latest_commit_property(&dataset, &offset_key(job.id), job.committed_version).await?;
+        latest_commit_property(dataset, &offset_key(job.id), job.committed_version).await?;
     Ok(committed
         .map(|(_, file)| file)
         .or_else(|| job.current_offset.clone()))
@@ -65,7 +64,10 @@ pub async fn run_task(engine: &Engine, job: &Job) -> Result<TaskOutcome> {
     let options = S3Options::parse(&call.pairs)?;
     let location = Location::parse(&options.uri, &options.connection)?;
 
-    let offset = resume_offset(engine, job).await?;
+    let catalog = engine.catalog();
+    let def = catalog.table(&job.database, &job.table)?;
+    let dataset = Arc::new(catalog.open_dataset(&def).await?);
+    let offset = resume_offset(job, &dataset).await?;
     let files = list_files(&location, offset.as_deref().map(Path::from).as_ref()).await?;
     let Some(end_offset) = files.last().map(|f| f.location.to_string()) else {
         return Ok(TaskOutcome::Idle);
@@ -92,10 +94,6 @@ pub async fn run_task(engine: &Engine, job: &Job) -> Result<TaskOutcome> {
     let task_ctx = ctx.task_ctx();
     let stream = execute_stream(physical, task_ctx.clone())?;
 
-    let warehouse = engine.catalog().warehouse();
-    let def = engine.catalog().table(&job.database, &job.table)?;
-    let uri = warehouse.uri(&def.location);
-    let dataset = std::sync::Arc::new(open_dataset(&uri, warehouse.storage_options()).await?);
     let properties = HashMap::from([(offset_key(job.id), batch.end_offset().to_string())]);
     let sink = LanceSink::new(
         format!("{}.{}", def.database, def.name),
@@ -105,10 +103,7 @@ pub async fn run_task(engine: &Engine, job: &Job) -> Result<TaskOutcome> {
     .with_commit_properties(properties);
     let rows = datafusion::datasource::sink::DataSink::write_all(&sink, stream, &task_ctx).await?;
     let version = if rows > 0 {
-        open_dataset(&uri, warehouse.storage_options())
-            .await?
-            .version()
-            .version
+        catalog.open_dataset(&def).await?.version().version
     } else {
         job.committed_version
     };
