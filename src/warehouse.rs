@@ -7,13 +7,15 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -141,6 +143,75 @@ impl Warehouse {
             .try_collect::<Vec<_>>()
             .await?;
         Ok(())
+    }
+}
+
+/// A JSON document of the warehouse (the catalog, the job store), held in
+/// memory and changed whole: modify a copy, write it atomically, then
+/// publish it. Readers see the old or the new version, never a mix, and a
+/// failed change or write leaves both the file and the memory as they were.
+#[derive(Debug)]
+pub struct Document<T> {
+    warehouse: Arc<Warehouse>,
+    path: &'static str,
+    /// What the document is, for messages ("catalog", "job store").
+    what: &'static str,
+    state: RwLock<Arc<T>>,
+    /// Serialises changes.
+    write_lock: tokio::sync::Mutex<()>,
+}
+
+impl<T: Clone + Serialize + DeserializeOwned> Document<T> {
+    /// Reads the document at `path`, or starts with `empty()`.
+    pub async fn load(
+        warehouse: Arc<Warehouse>,
+        path: &'static str,
+        what: &'static str,
+        empty: impl FnOnce() -> T,
+    ) -> Result<Self> {
+        let state = match warehouse.read(path).await? {
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Catalog(format!(
+                    "{} is not a valid {what}: {e}",
+                    warehouse.uri(path)
+                ))
+            })?,
+            None => empty(),
+        };
+        Ok(Self {
+            warehouse,
+            path,
+            what,
+            state: RwLock::new(Arc::new(state)),
+            write_lock: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// The warehouse the document lives in.
+    pub fn warehouse(&self) -> &Arc<Warehouse> {
+        &self.warehouse
+    }
+
+    /// The document's full URI.
+    pub fn uri(&self) -> String {
+        self.warehouse.uri(self.path)
+    }
+
+    /// The current version.
+    pub fn snapshot(&self) -> Arc<T> {
+        self.state.read().expect("document lock poisoned").clone()
+    }
+
+    /// Applies `change` to a copy, persists it, then publishes it.
+    pub async fn update<R>(&self, change: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
+        let _guard = self.write_lock.lock().await;
+        let mut next = (*self.snapshot()).clone();
+        let out = change(&mut next)?;
+        let json = serde_json::to_vec_pretty(&next)
+            .map_err(|e| Error::Catalog(format!("cannot serialise the {}: {e}", self.what)))?;
+        self.warehouse.write(self.path, Bytes::from(json)).await?;
+        *self.state.write().expect("document lock poisoned") = Arc::new(next);
+        Ok(out)
     }
 }
 

@@ -10,16 +10,14 @@ mod types;
 pub mod users;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use bytes::Bytes;
 use chrono::Local;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Document, Warehouse};
 use users::{access_denied, hash_password, Privilege, UserDef, ALL_DATABASES, ROOT};
 
 pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
@@ -90,62 +88,45 @@ struct CatalogState {
 /// Databases and tables of one warehouse.
 #[derive(Debug)]
 pub struct Catalog {
-    warehouse: Arc<Warehouse>,
-    state: RwLock<Arc<CatalogState>>,
-    /// Serialises changes: read-modify-persist-publish.
-    write_lock: Mutex<()>,
+    document: Document<CatalogState>,
 }
 
 impl Catalog {
     /// Loads the catalog of `warehouse`, or starts an empty one.
     pub async fn load(warehouse: Arc<Warehouse>) -> Result<Self> {
-        let state = match warehouse.read(CATALOG_FILE).await? {
-            Some(bytes) => {
-                let state: CatalogState = serde_json::from_slice(&bytes).map_err(|e| {
-                    Error::Catalog(format!(
-                        "{} is not a valid catalog: {e}",
-                        warehouse.uri(CATALOG_FILE)
-                    ))
-                })?;
-                if state.format_version > FORMAT_VERSION {
-                    return Err(Error::Catalog(format!(
-                        "{} has format version {}, this tributary reads up to {FORMAT_VERSION}: upgrade tributary",
-                        warehouse.uri(CATALOG_FILE),
-                        state.format_version
-                    )));
-                }
-                state
-            }
-            None => CatalogState {
-                format_version: FORMAT_VERSION,
-                next_table_id: 1,
-                databases: BTreeMap::new(),
-                users: BTreeMap::new(),
-            },
-        };
-        Ok(Self {
-            warehouse,
-            state: RwLock::new(Arc::new(state)),
-            write_lock: Mutex::new(()),
+        let document = Document::load(warehouse, CATALOG_FILE, "catalog", || CatalogState {
+            format_version: FORMAT_VERSION,
+            next_table_id: 1,
+            databases: BTreeMap::new(),
+            users: BTreeMap::new(),
         })
+        .await?;
+        let version = document.snapshot().format_version;
+        if version > FORMAT_VERSION {
+            return Err(Error::Catalog(format!(
+                "{} has format version {version}, this tributary reads up to {FORMAT_VERSION}: upgrade tributary",
+                document.uri()
+            )));
+        }
+        Ok(Self { document })
     }
 
     /// Opens the latest version of a table's Lance dataset.
     pub async fn open_dataset(&self, def: &TableDef) -> Result<lance::Dataset> {
         crate::write::open_dataset(
-            &self.warehouse.uri(&def.location),
-            self.warehouse.storage_options(),
+            &self.warehouse().uri(&def.location),
+            self.warehouse().storage_options(),
         )
         .await
     }
 
     /// The warehouse this catalog lives in.
     pub fn warehouse(&self) -> &Arc<Warehouse> {
-        &self.warehouse
+        self.document.warehouse()
     }
 
     fn snapshot(&self) -> Arc<CatalogState> {
-        self.state.read().expect("catalog lock poisoned").clone()
+        self.document.snapshot()
     }
 
     /// Names of all databases, sorted.
@@ -187,16 +168,7 @@ impl Catalog {
     /// Applies `change` to a copy of the catalog, persists it, then publishes
     /// it. Nothing changes if `change` or the write fails.
     async fn update<T>(&self, change: impl FnOnce(&mut CatalogState) -> Result<T>) -> Result<T> {
-        let _guard = self.write_lock.lock().await;
-        let mut next = (*self.snapshot()).clone();
-        let out = change(&mut next)?;
-        let json = serde_json::to_vec_pretty(&next)
-            .map_err(|e| Error::Catalog(format!("cannot serialise catalog: {e}")))?;
-        self.warehouse
-            .write(CATALOG_FILE, Bytes::from(json))
-            .await?;
-        *self.state.write().expect("catalog lock poisoned") = Arc::new(next);
-        Ok(out)
+        self.document.update(change).await
     }
 
     /// Creates a database. Returns false if it existed and `if_not_exists`.

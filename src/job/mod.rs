@@ -9,14 +9,12 @@ mod secrets;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::warehouse::Warehouse;
+use crate::warehouse::{Document, Warehouse};
 
 pub use properties::JobProperties;
 pub use secrets::{default_key_path, SecretKey};
@@ -164,32 +162,21 @@ struct JobState {
 /// All jobs of one warehouse.
 #[derive(Debug)]
 pub struct JobStore {
-    warehouse: Arc<Warehouse>,
+    document: Document<JobState>,
     key_path: std::path::PathBuf,
-    state: RwLock<Arc<JobState>>,
-    write_lock: Mutex<()>,
 }
 
 impl JobStore {
     /// Loads the job store of `warehouse`, or starts an empty one.
     pub async fn load(warehouse: Arc<Warehouse>) -> Result<Self> {
-        let state = match warehouse.read(JOBS_FILE).await? {
-            Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Catalog(format!(
-                    "{} is not a valid job store: {e}",
-                    warehouse.uri(JOBS_FILE)
-                ))
-            })?,
-            None => JobState {
-                next_job_id: 1,
-                jobs: BTreeMap::new(),
-            },
-        };
+        let document = Document::load(warehouse, JOBS_FILE, "job store", || JobState {
+            next_job_id: 1,
+            jobs: BTreeMap::new(),
+        })
+        .await?;
         Ok(Self {
-            warehouse,
+            document,
             key_path: default_key_path(),
-            state: RwLock::new(Arc::new(state)),
-            write_lock: Mutex::new(()),
         })
     }
 
@@ -214,20 +201,13 @@ impl JobStore {
 
     /// Every job, by name.
     pub fn jobs(&self) -> Vec<Job> {
-        self.state
-            .read()
-            .expect("job store lock")
-            .jobs
-            .values()
-            .cloned()
-            .collect()
+        self.document.snapshot().jobs.values().cloned().collect()
     }
 
     /// The job named `name`.
     pub fn job(&self, name: &str) -> Result<Job> {
-        self.state
-            .read()
-            .expect("job store lock")
+        self.document
+            .snapshot()
             .jobs
             .get(name)
             .cloned()
@@ -236,14 +216,7 @@ impl JobStore {
 
     /// Applies `change` to a copy, persists it, then publishes it.
     async fn update<T>(&self, change: impl FnOnce(&mut JobState) -> Result<T>) -> Result<T> {
-        let _guard = self.write_lock.lock().await;
-        let mut next = (**self.state.read().expect("job store lock")).clone();
-        let out = change(&mut next)?;
-        let json = serde_json::to_vec_pretty(&next)
-            .map_err(|e| Error::Catalog(format!("cannot serialise the job store: {e}")))?;
-        self.warehouse.write(JOBS_FILE, Bytes::from(json)).await?;
-        *self.state.write().expect("job store lock") = Arc::new(next);
-        Ok(out)
+        self.document.update(change).await
     }
 
     /// Adds a job (its id is assigned here) after checking the name and the
