@@ -1,13 +1,13 @@
 //! [`Engine`]: an opened warehouse, shared by all sessions of a process.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 
 use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::catalog::Catalog;
 use crate::error::Result;
-use crate::job::{JobStatus, JobStore};
+use crate::job::{JobStatus, JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
+use crate::schedule::control::Controls;
 use crate::schedule::scheduler::start_job;
 use crate::session::Session;
 use crate::warehouse::{StorageOptions, Warehouse};
@@ -36,8 +36,10 @@ pub struct Engine {
 struct EngineInner {
     catalog: Arc<Catalog>,
     jobs: Arc<JobStore>,
-    /// Jobs whose scheduler loop is running.
-    job_loops: Mutex<HashSet<String>>,
+    /// The loops of running jobs.
+    controls: Controls,
+    /// Bounds the tasks running at once (`job_streaming_task_exec_thread_num`).
+    task_slots: Arc<tokio::sync::Semaphore>,
     runtime: Arc<RuntimeEnv>,
 }
 
@@ -61,7 +63,10 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 catalog,
                 jobs,
-                job_loops: Mutex::new(HashSet::new()),
+                controls: Controls::default(),
+                task_slots: Arc::new(tokio::sync::Semaphore::new(
+                    JOB_STREAMING_TASK_EXEC_THREAD_NUM,
+                )),
                 runtime: Arc::new(RuntimeEnv::default()),
             }),
         };
@@ -94,18 +99,14 @@ impl Engine {
         &self.inner.jobs
     }
 
-    /// Marks job `name`'s loop as running; false if it already was.
-    pub(crate) fn claim_job_loop(&self, name: &str) -> bool {
-        self.inner
-            .job_loops
-            .lock()
-            .expect("lock")
-            .insert(name.to_string())
+    /// The loops of running jobs.
+    pub(crate) fn controls(&self) -> &Controls {
+        &self.inner.controls
     }
 
-    /// Marks job `name`'s loop as ended.
-    pub(crate) fn release_job_loop(&self, name: &str) {
-        self.inner.job_loops.lock().expect("lock").remove(name);
+    /// The slots tasks take to run (`job_streaming_task_exec_thread_num`).
+    pub(crate) fn task_slots(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.task_slots
     }
 
     /// A reference that does not keep the engine alive (for job loops).

@@ -130,6 +130,20 @@ pub enum Error {
     #[error("{0}")]
     User(String),
 
+    /// A load left out more rows than its job allows.
+    #[error("{filtered} of {scanned} rows could not be converted to the table's types ({rule}); first: {first}")]
+    TooManyFilteredRows {
+        filtered: u64,
+        scanned: u64,
+        rule: String,
+        first: String,
+    },
+
+    /// A source that cannot be reached now (connection refused, timeout,
+    /// throttling, server error): worth retrying.
+    #[error("cannot read '{uri}': {message}")]
+    Unavailable { uri: String, message: String },
+
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,
@@ -144,6 +158,16 @@ impl Error {
         }
     }
 
+    /// Whether the error is a fault of the source that may pass (it is
+    /// unreachable, slow or throttling), looking inside DataFusion errors.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unavailable { .. } => true,
+            Error::DataFusion(e) => datafusion_is_transient(e),
+            _ => false,
+        }
+    }
+
     /// Converts into a DataFusion error, keeping the message, for use inside
     /// DataFusion traits.
     pub fn into_datafusion(self) -> DataFusionError {
@@ -151,5 +175,14 @@ impl Error {
             Error::DataFusion(e) => e,
             other => DataFusionError::External(Box::new(other)),
         }
+    }
+}
+
+fn datafusion_is_transient(error: &DataFusionError) -> bool {
+    match error {
+        DataFusionError::External(e) => e.downcast_ref::<Error>().is_some_and(Error::is_transient),
+        DataFusionError::Context(_, e) => datafusion_is_transient(e),
+        DataFusionError::Shared(e) => datafusion_is_transient(e),
+        _ => false,
     }
 }

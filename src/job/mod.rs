@@ -25,10 +25,9 @@ const JOBS_FILE: &str = "_tributary/jobs.json";
 /// `max_streaming_job_num`: how many streaming jobs may exist.
 pub const MAX_STREAMING_JOB_NUM: usize = 1024;
 /// `job_streaming_task_exec_thread_num`: how many tasks the scheduler runs
-/// at once (used by the scheduler).
+/// at once, across all jobs.
 pub const JOB_STREAMING_TASK_EXEC_THREAD_NUM: usize = 10;
-/// `max_streaming_task_show_count`: tasks kept per job for `tasks()`
-/// (used by the scheduler).
+/// `max_streaming_task_show_count`: tasks kept per job for `tasks()`.
 pub const MAX_STREAMING_TASK_SHOW_COUNT: usize = 100;
 
 /// The state of a job.
@@ -63,6 +62,25 @@ pub struct LoadStatistic {
     pub load_bytes: u64,
     pub file_number: u64,
     pub file_size: u64,
+    /// Rows that could not be converted to the table's types and were left
+    /// out (shown only when there are some).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub filtered_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl LoadStatistic {
+    /// Adds `other` to `self`.
+    pub fn add(&mut self, other: &LoadStatistic) {
+        self.scanned_rows += other.scanned_rows;
+        self.load_bytes += other.load_bytes;
+        self.file_number += other.file_number;
+        self.file_size += other.file_size;
+        self.filtered_rows += other.filtered_rows;
+    }
 }
 
 /// A streaming job.
@@ -139,6 +157,9 @@ pub struct Task {
     pub end_file: String,
     pub statistic: LoadStatistic,
     pub error_msg: Option<String>,
+    /// The first row left out: file, line, column and reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_error_msg: Option<String>,
 }
 
 impl Job {

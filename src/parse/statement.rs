@@ -86,6 +86,12 @@ pub enum Statement {
     DropJob {
         name: String,
     },
+    /// `WAIT JOB WHERE jobName = 'name' [TIMEOUT seconds]`: blocks until
+    /// the job has loaded every file that existed when it was issued.
+    WaitJob {
+        name: String,
+        timeout_secs: Option<u64>,
+    },
     /// `CREATE USER [IF NOT EXISTS] 'name' [IDENTIFIED BY 'password']`
     CreateUser {
         name: String,
@@ -221,6 +227,18 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         Statement::DropJob {
             name: p.where_job_name()?,
         }
+    } else if p.words(&["wait", "job"]) {
+        let name = p.where_job_name()?;
+        let timeout_secs = if p.word("timeout") {
+            Some(
+                p.parser
+                    .parse_literal_uint()
+                    .map_err(|_| p.unexpected("expected TIMEOUT <seconds>, e.g. TIMEOUT 60"))?,
+            )
+        } else {
+            None
+        };
+        Statement::WaitJob { name, timeout_secs }
     } else if p.words(&["create", "user"]) {
         let if_not_exists = p.words(&["if", "not", "exists"]);
         let name = p.user_name()?;

@@ -306,10 +306,13 @@ async fn transition(
 
 pub(super) async fn pause_job(session: &Session, name: &str) -> Result<StatementResult> {
     let from = [JobStatus::Pending, JobStatus::Running];
-    transition(session, name, &from, JobStatus::Paused, |status| {
+    let result = transition(session, name, &from, JobStatus::Paused, |status| {
         format!("job '{name}' is {status} and cannot be paused")
     })
-    .await
+    .await?;
+    // A task in flight stops before its commit.
+    session.engine().controls().cancel(name);
+    Ok(result)
 }
 
 pub(super) async fn resume_job(session: &Session, name: &str) -> Result<StatementResult> {
@@ -328,8 +331,76 @@ pub(super) async fn resume_job(session: &Session, name: &str) -> Result<Statemen
 pub(super) async fn drop_job(session: &Session, name: &str) -> Result<StatementResult> {
     require_job_control(session, name)?;
     let job = session.engine().jobs().remove(name).await?;
+    session.engine().controls().cancel(name);
     tracing::info!(job = %job.name, id = job.id, "dropped streaming job");
     Ok(StatementResult::affected(0))
+}
+
+/// How long `WAIT JOB` waits unless told (`TIMEOUT n`).
+const DEFAULT_WAIT_SECS: u64 = 300;
+
+/// `WAIT JOB`: wakes the job and blocks until one of its polls that started
+/// after the statement finds nothing new, i.e. every file that existed when
+/// the statement began is loaded. Fails when the job pauses, is dropped, or
+/// the timeout passes.
+pub(super) async fn wait_job(
+    session: &Session,
+    name: &str,
+    timeout_secs: Option<u64>,
+) -> Result<StatementResult> {
+    require_job_control(session, name)?;
+    let engine = session.engine();
+    let timeout = timeout_secs.unwrap_or(DEFAULT_WAIT_SECS);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(timeout);
+    let timed_out = |job: &Job| {
+        Error::InvalidJob(format!(
+            "job '{name}' has not caught up within {timeout}s (status {}, CurrentOffset {}); add TIMEOUT <seconds> to wait longer",
+            job.status,
+            job.current_offset.as_deref().unwrap_or("none")
+        ))
+    };
+    loop {
+        let job = engine.jobs().job(name)?;
+        if job.status == JobStatus::Paused {
+            return Err(Error::InvalidJob(match &job.error_msg {
+                Some(error) => format!("job '{name}' is PAUSED: {error}"),
+                None => format!(
+                    "job '{name}' is PAUSED; RESUME JOB WHERE jobName = '{name}' before waiting for it"
+                ),
+            }));
+        }
+        let Some(control) = engine.controls().get(name) else {
+            // Its loop is about to start (or restart after a RESUME).
+            if tokio::time::Instant::now() >= deadline {
+                return Err(timed_out(&job));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            continue;
+        };
+        let mut progress = control.watch();
+        let since = progress.borrow().polls;
+        control.wake();
+        let waited = tokio::time::timeout_at(
+            deadline,
+            progress.wait_for(|p| p.caught_up_at > since || p.ended),
+        )
+        .await;
+        match waited {
+            Err(_) => return Err(timed_out(&engine.jobs().job(name)?)),
+            Ok(Ok(p)) if !p.ended => break,
+            // The loop ended: look at the job again.
+            Ok(_) => continue,
+        }
+    }
+    let job = engine.jobs().job(name)?;
+    Ok(StatementResult::strings(
+        &["Name", "Status", "CurrentOffset"],
+        vec![vec![
+            Some(job.name.clone()),
+            Some(job.status.to_string()),
+            offset_json(&job.current_offset),
+        ]],
+    ))
 }
 
 /// Checks `type=insert`, the only job type tributary has.
@@ -402,8 +473,10 @@ pub(super) fn tasks_table(
 ) -> Result<Arc<dyn TableProvider>> {
     check_type("tasks", pairs)?;
     let mut rows = Vec::new();
+    let controls = session.engine().controls();
     for job in session.engine().jobs().jobs() {
-        for task in &job.tasks {
+        let running = controls.get(&job.name).and_then(|c| c.running_task());
+        for task in job.tasks.iter().chain(running.as_ref()) {
             rows.push(vec![
                 Some(task.id.to_string()),
                 Some(job.id.to_string()),
@@ -417,7 +490,7 @@ pub(super) fn tasks_table(
                 None,
                 serde_json::to_string(&task.statistic).ok(),
                 Some(job.definer.clone()),
-                task.error_msg.clone(),
+                task.first_error_msg.clone(),
                 Some(running_offset(&task.start_file, &task.end_file)),
             ]);
         }

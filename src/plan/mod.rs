@@ -50,6 +50,9 @@ pub(crate) async fn execute(
         Statement::PauseJob { name } => job::pause_job(session, &name).await,
         Statement::ResumeJob { name } => job::resume_job(session, &name).await,
         Statement::DropJob { name } => job::drop_job(session, &name).await,
+        Statement::WaitJob { name, timeout_secs } => {
+            job::wait_job(session, &name, timeout_secs).await
+        }
         Statement::CreateUser {
             name,
             password,

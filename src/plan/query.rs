@@ -25,7 +25,11 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
     let mut statement = state.sql_to_statement(sql, &dialect)?;
-    let partitions = state.config().target_partitions();
+    // A job's task reads one file per partition, so that each row can be
+    // traced to its file.
+    let partitions = session
+        .s3_files()
+        .map_or(state.config().target_partitions(), |files| files.len());
     let prepared = session.prepared_sources();
     prepared.clear();
     let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;

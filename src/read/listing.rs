@@ -44,11 +44,41 @@ pub async fn list_all(location: &Location) -> Result<Vec<ObjectMeta>> {
 }
 
 /// An object store failure while reading `location`, with its URI.
+/// Errors that may pass (the endpoint is down, slow or throttling) become
+/// [`Error::Unavailable`], which a job retries.
 pub fn source_error(location: &Location, error: object_store::Error) -> Error {
-    Error::Source {
-        uri: location.uri.clone(),
-        message: describe_store_error(&error),
+    let uri = location.uri.clone();
+    let message = describe_store_error(&error);
+    if is_transient(&error) {
+        Error::Unavailable { uri, message }
+    } else {
+        Error::Source { uri, message }
     }
+}
+
+/// Whether an object store error is a fault that may pass.
+fn is_transient(error: &object_store::Error) -> bool {
+    if !matches!(error, object_store::Error::Generic { .. }) {
+        return false;
+    }
+    const MARKERS: [&str; 14] = [
+        "error sending request",
+        "connection refused",
+        "connection reset",
+        "connection closed",
+        "timed out",
+        "timeout",
+        "dns error",
+        "slowdown",
+        "throttl",
+        "service unavailable",
+        "internal error",
+        "status 500",
+        "status 503",
+        "retries",
+    ];
+    let text = error.to_string().to_ascii_lowercase();
+    MARKERS.iter().any(|m| text.contains(m))
 }
 
 /// A short, credential-free description of an object store error.

@@ -118,7 +118,16 @@ impl FileSource {
         }
         let bytes = compression::open(self.location.store.as_ref(), file, self.options.compression)
             .await
-            .map_err(|e| DataFusionError::External(Box::new(source_error(&self.location, e))))?;
+            .map_err(|e| {
+                let error = match e {
+                    object_store::Error::NotFound { .. } => Error::Source {
+                        uri: display.clone(),
+                        message: "the file was listed but is gone now (deleted or moved after listing); nothing of it was loaded".into(),
+                    },
+                    e => source_error(&self.location, e),
+                };
+                DataFusionError::External(Box::new(error))
+            })?;
         match &self.decoder {
             Decoder::Csv(reader) => reader.read(bytes, &display, batch_size, tx).await,
             Decoder::Json(reader) => reader.read(bytes, &display, batch_size, tx).await,

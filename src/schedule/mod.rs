@@ -1,8 +1,10 @@
-//! Scheduling streaming jobs: a loop per running job ([`scheduler`]) runs
-//! tasks ([`task`]) that each load the next batch of files ([`batch`])
-//! after the job's offset.
+//! Scheduling streaming jobs: a loop per running job ([`scheduler`]),
+//! steered through its [`control`], runs tasks ([`task`]) that each load
+//! the next batch of files ([`batch`]) after the job's offset.
 
 mod batch;
+pub(crate) mod control;
+pub mod failpoint;
 pub(crate) mod scheduler;
 pub mod task;
 

@@ -1,182 +1,320 @@
 //! The scheduler: one loop per RUNNING job, each running the job's tasks
-//! one at a time, sleeping `max_interval` when there is nothing new.
+//! one at a time (and at most `job_streaming_task_exec_thread_num` tasks
+//! across all jobs), sleeping `max_interval` when there is nothing new and
+//! backing off exponentially while the source is unavailable.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use super::batch::Batch;
-use super::task::{run_task, TaskOutcome};
+use super::control::JobControl;
+use super::task::{load, next_batch, Loaded};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::Error;
 use crate::job::{Job, JobStatus, LoadStatistic, Task, TaskStatus};
 
+/// The longest wait between retries of an unavailable source.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
 /// Starts the loop of job `name` unless one is running.
 pub(crate) fn start_job(engine: &Engine, name: &str) {
-    if !engine.claim_job_loop(name) {
+    let Some(control) = engine.controls().claim(name) else {
         return;
-    }
+    };
     let weak = engine.downgrade();
     let name = name.to_string();
     tokio::spawn(async move {
-        job_loop(&weak, &name).await;
-        if let Some(engine) = weak.upgrade() {
-            engine.release_job_loop(&name);
+        job_loop(&weak, &name, &control).await;
+        let Some(engine) = weak.upgrade() else { return };
+        engine.controls().release(&name, &control);
+        // A RESUME that came in while this cancelled loop was ending found
+        // it still registered: start the job's next loop now.
+        let resumed = engine
+            .jobs()
+            .job(&name)
+            .is_ok_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Running));
+        if control.is_cancelled() && resumed {
+            start_job(&engine, &name);
         }
     });
 }
 
-/// Whether an error is worth retrying: the source is unreachable or slow.
-fn is_transient(error: &Error) -> bool {
-    matches!(error, Error::Source { .. } | Error::ObjectStore(_))
+/// What the loop does after a task.
+enum Next {
+    /// Start the next task at once (the batch was full).
+    Continue,
+    /// Sleep this long, then poll again.
+    Sleep(Duration),
+    /// End the loop (paused, dropped, failed).
+    Stop,
 }
 
-async fn job_loop(weak: &WeakEngine, name: &str) {
+async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
+    let mut failures = 0u32;
     loop {
-        let Some(engine) = weak.upgrade() else { return };
-        let jobs = engine.jobs().clone();
-        let Ok(job) = jobs.job(name) else { return };
-        if !matches!(job.status, JobStatus::Pending | JobStatus::Running) {
+        if control.is_cancelled() {
             return;
         }
-        // Only a job still PENDING becomes RUNNING: a PAUSE that came in
-        // meanwhile wins.
-        let Ok(job) = jobs
-            .modify(name, |j| {
-                if j.status == JobStatus::Pending {
-                    j.status = JobStatus::Running;
-                }
-                Ok(())
-            })
-            .await
-        else {
+        let Some(engine) = weak.upgrade() else { return };
+        let Some(job) = activate(&engine, name).await else {
             return;
         };
-        if job.status != JobStatus::Running {
-            return;
-        }
         let interval = Duration::from_secs(job.properties.max_interval_secs);
-        let started = now();
-        let outcome = run_task(&engine, &job).await;
-        let next = record(&engine, &job, &started, outcome).await;
+        let slots = engine.task_slots().clone();
+        let permit = tokio::select! {
+            permit = slots.acquire_owned() => permit,
+            _ = control.cancelled() => return,
+        };
+        let Ok(_permit) = permit else { return };
+        let step = run_task(&engine, &job, control).await;
+        let next = match step {
+            Step::Failed { ref error, .. } if error.is_transient() => {
+                failures += 1;
+                let delay = backoff(failures, interval);
+                record_retry(&engine, &job, step, failures, delay).await;
+                Next::Sleep(delay)
+            }
+            step => {
+                failures = 0;
+                record(&engine, &job, step, interval).await
+            }
+        };
         drop(engine);
         match next {
             Next::Continue => {}
-            Next::Wait => tokio::time::sleep(interval).await,
+            Next::Sleep(delay) => control.sleep(delay).await,
             Next::Stop => return,
         }
     }
 }
 
-enum Next {
-    Continue,
-    Wait,
-    Stop,
+/// Moves a PENDING job to RUNNING and returns it; `None` when the job is
+/// no longer meant to run (paused or dropped meanwhile: PAUSE wins).
+async fn activate(engine: &Engine, name: &str) -> Option<Job> {
+    let job = engine
+        .jobs()
+        .modify(name, |j| {
+            if j.status == JobStatus::Pending {
+                j.status = JobStatus::Running;
+            }
+            Ok(())
+        })
+        .await
+        .ok()?;
+    (job.status == JobStatus::Running).then_some(job)
+}
+
+/// `max_interval` doubled for each failure in a row beyond the first,
+/// starting at one second and capped at [`MAX_BACKOFF`] (or `max_interval`
+/// if longer).
+fn backoff(failures: u32, interval: Duration) -> Duration {
+    let exponential = Duration::from_secs(1u64 << failures.saturating_sub(1).min(16));
+    exponential.min(MAX_BACKOFF.max(interval))
+}
+
+/// How a task ended.
+enum Step {
+    /// No new file.
+    Idle,
+    Loaded(Task, Box<Loaded>),
+    /// Stopped by PAUSE or DROP before its commit.
+    Canceled(Task),
+    /// Failed; `task` is `None` when it failed before cutting a batch.
+    Failed {
+        task: Option<Task>,
+        error: Error,
+    },
+}
+
+/// Runs one task: the next batch, loaded. Shows it as RUNNING in `tasks()`
+/// while it loads.
+async fn run_task(engine: &Engine, job: &Job, control: &JobControl) -> Step {
+    let poll = control.poll_started();
+    let created = now();
+    let pending = tokio::select! {
+        biased;
+        _ = control.cancelled() => return Step::Idle,
+        pending = next_batch(engine, job) => pending,
+    };
+    let pending = match pending {
+        Ok(Some(pending)) => pending,
+        Ok(None) => {
+            control.caught_up(poll);
+            return Step::Idle;
+        }
+        Err(error) => return Step::Failed { task: None, error },
+    };
+    let files = &pending.batch.files;
+    let name = |f: Option<&object_store::ObjectMeta>| {
+        f.map(|f| f.location.to_string()).unwrap_or_default()
+    };
+    let task = Task {
+        id: job.next_task_id,
+        status: TaskStatus::Running,
+        create_time: created,
+        start_time: now(),
+        finish_time: None,
+        start_file: name(files.first()),
+        end_file: name(files.last()),
+        statistic: LoadStatistic {
+            file_number: files.len() as u64,
+            file_size: pending.batch.bytes,
+            load_bytes: pending.batch.bytes,
+            ..Default::default()
+        },
+        error_msg: None,
+        first_error_msg: None,
+    };
+    control.set_running_task(Some(task.clone()));
+    let loaded = load(job, pending, control.token()).await;
+    control.set_running_task(None);
+    match loaded {
+        Ok(loaded) => Step::Loaded(task, Box::new(loaded)),
+        Err(Error::Cancelled) => Step::Canceled(task),
+        Err(error) => Step::Failed {
+            task: Some(task),
+            error,
+        },
+    }
+}
+
+/// Finishes a task record: its status, finish time and outcome.
+fn finish(task: Task, status: TaskStatus, error: Option<String>) -> Task {
+    Task {
+        status,
+        finish_time: Some(now()),
+        error_msg: error,
+        ..task
+    }
 }
 
 /// Records a task's outcome in the job store and says what to do next.
-async fn record(
-    engine: &Engine,
-    job: &Job,
-    started: &str,
-    outcome: crate::error::Result<TaskOutcome>,
-) -> Next {
-    let task = |j: &mut Job,
-                status: TaskStatus,
-                batch: Option<&Batch>,
-                rows: u64,
-                error: Option<String>| {
-        let id = j.next_task_id;
-        j.next_task_id += 1;
-        let files = batch.map(|b| b.files.as_slice()).unwrap_or_default();
-        let name = |f: Option<&object_store::ObjectMeta>| {
-            f.map(|f| f.location.to_string()).unwrap_or_default()
-        };
-        j.push_task(Task {
-            id,
-            status,
-            create_time: started.to_string(),
-            start_time: started.to_string(),
-            finish_time: Some(now()),
-            start_file: name(files.first()),
-            end_file: name(files.last()),
-            statistic: LoadStatistic {
-                scanned_rows: rows,
-                load_bytes: batch.map_or(0, |b| b.bytes),
-                file_number: files.len() as u64,
-                file_size: batch.map_or(0, |b| b.bytes),
-            },
-            error_msg: error,
-        });
-    };
+async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> Next {
     let jobs = engine.jobs();
-    let (next, result) = match outcome {
-        Ok(TaskOutcome::Idle) => (
-            Next::Wait,
+    let (next, result) = match step {
+        Step::Idle => (
+            Next::Sleep(interval),
             jobs.modify(&job.name, |j| {
                 j.runtime_msg = None;
                 Ok(())
             })
             .await,
         ),
-        Ok(TaskOutcome::Loaded {
-            batch,
-            rows,
-            end_offset,
-            version,
-        }) => (
-            if batch.full {
+        Step::Loaded(task, loaded) => {
+            let next = if loaded.batch.full {
                 Next::Continue
             } else {
-                Next::Wait
-            },
+                Next::Sleep(interval)
+            };
+            let result = jobs
+                .modify(&job.name, |j| {
+                    j.current_offset = Some(loaded.batch.end_offset().to_string());
+                    j.end_offset = Some(loaded.end_offset.clone());
+                    j.committed_version = loaded.version;
+                    j.succeed_task_count += 1;
+                    j.load_statistic.add(&loaded.statistic);
+                    j.error_msg = None;
+                    j.runtime_msg = None;
+                    j.next_task_id = task.id + 1;
+                    j.push_task(Task {
+                        statistic: loaded.statistic.clone(),
+                        first_error_msg: loaded.first_error.clone(),
+                        ..finish(task, TaskStatus::Success, None)
+                    });
+                    Ok(())
+                })
+                .await;
+            (next, result)
+        }
+        Step::Canceled(task) => (
+            Next::Stop,
             jobs.modify(&job.name, |j| {
-                j.current_offset = Some(batch.end_offset().to_string());
-                j.end_offset = Some(end_offset);
-                j.committed_version = version;
-                j.succeed_task_count += 1;
-                j.load_statistic.scanned_rows += rows;
-                j.load_statistic.load_bytes += batch.bytes;
-                j.load_statistic.file_number += batch.files.len() as u64;
-                j.load_statistic.file_size += batch.bytes;
-                j.error_msg = None;
-                j.runtime_msg = None;
-                task(j, TaskStatus::Success, Some(&batch), rows, None);
+                j.canceled_task_count += 1;
+                j.next_task_id = task.id + 1;
+                j.push_task(finish(task, TaskStatus::Canceled, None));
                 Ok(())
             })
             .await,
         ),
-        Err(e) if is_transient(&e) => {
-            tracing::warn!(job = %job.name, error = %e, "transient failure; retrying");
-            (
-                Next::Wait,
-                jobs.modify(&job.name, |j| {
-                    j.runtime_msg = Some(format!("retrying: {e}"));
-                    Ok(())
-                })
-                .await,
-            )
-        }
-        Err(e) => {
-            tracing::warn!(job = %job.name, error = %e, "task failed; pausing the job");
-            (
-                Next::Stop,
-                jobs.modify(&job.name, |j| {
-                    task(j, TaskStatus::Failed, None, 0, Some(e.to_string()));
+        Step::Failed { task, error } => {
+            tracing::warn!(job = %job.name, error = %error, "task failed; pausing the job");
+            let message = error.to_string();
+            let first = match &error {
+                Error::TooManyFilteredRows { first, .. } => Some(first.clone()),
+                _ => None,
+            };
+            let result = jobs
+                .modify(&job.name, |j| {
+                    if let Some(task) = task {
+                        j.next_task_id = task.id + 1;
+                        j.push_task(Task {
+                            first_error_msg: first,
+                            ..finish(task, TaskStatus::Failed, Some(message.clone()))
+                        });
+                    }
                     j.failed_task_count += 1;
                     j.status = JobStatus::Paused;
-                    j.error_msg = Some(format!(
-                        "{e}. The job is paused: fix the data or the job (ALTER JOB), or move its offset past the file, then RESUME JOB WHERE jobName = '{}'",
-                        j.name
-                    ));
+                    j.error_msg = Some(format!("{message}. {}", advice(&error, &j.name)));
                     Ok(())
                 })
-                .await,
-            )
+                .await;
+            (Next::Stop, result)
         }
     };
     match result {
         Ok(_) => next,
         // Dropped meanwhile, or the store cannot be written: stop.
         Err(_) => Next::Stop,
+    }
+}
+
+/// What to do about a failure that paused a job.
+fn advice(error: &Error, name: &str) -> String {
+    let resume = format!("then RESUME JOB WHERE jobName = '{name}'");
+    match error {
+        Error::TooManyFilteredRows { .. } => format!(
+            "The job is paused: fix the file, allow some bad rows with ALTER JOB {name} PROPERTIES (\"session.insert_max_filter_ratio\" = \"0.1\"), or skip the file with ALTER JOB {name} PROPERTIES (\"offset\" = '{{\"fileName\":\"<file>\"}}'), {resume}"
+        ),
+        _ => format!(
+            "The job is paused: fix the cause (the data, the table, or the job with ALTER JOB), or move its offset past the file, {resume}"
+        ),
+    }
+}
+
+/// Records a transient failure: the job keeps running and its offset, and
+/// says in JobRuntimeMsg when it tries again.
+async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, delay: Duration) {
+    let Step::Failed { task, error } = step else {
+        return;
+    };
+    tracing::warn!(job = %job.name, error = %error, attempt = failures, "source unavailable; retrying");
+    let message = error.to_string();
+    let _ = engine
+        .jobs()
+        .modify(&job.name, |j| {
+            if let Some(task) = task {
+                j.next_task_id = task.id + 1;
+                j.failed_task_count += 1;
+                j.push_task(finish(task, TaskStatus::Failed, Some(message.clone())));
+            }
+            j.runtime_msg = Some(format!(
+                "source unavailable ({failures} failed attempt(s) in a row; next in {}s): {message}",
+                delay.as_secs()
+            ));
+            Ok(())
+        })
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_a_cap() {
+        let ten = Duration::from_secs(10);
+        let secs: Vec<u64> = (1..=9).map(|n| backoff(n, ten).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff(20, Duration::from_secs(300)).as_secs(), 300);
     }
 }

@@ -1,5 +1,6 @@
 //! Writing: creating Lance datasets and appending record batches to them.
 
+mod convert;
 mod sink;
 
 use std::collections::HashMap;
@@ -14,6 +15,7 @@ use lance::Dataset;
 
 use crate::error::{Error, Result};
 
+pub use convert::{Conversion, Converted, Rejected};
 pub use sink::LanceSink;
 
 /// Lance object-store parameters for a warehouse's storage options.

@@ -1,0 +1,235 @@
+//! [`Conversion`]: turns a load's rows into the target table's column
+//! types, leaving out (filtering) the rows that cannot be converted instead
+//! of failing the whole load, and describing the first one.
+//!
+//! A row is filtered when a non-NULL value does not convert to its
+//! column's type (`'abc'` into INT, an out-of-range number, a bad date),
+//! or when a NOT NULL column would get NULL.
+
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray};
+use datafusion::arrow::compute::kernels::boolean::{and_not, or};
+use datafusion::arrow::compute::{cast_with_options, filter_record_batch, is_null, CastOptions};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::util::display::array_value_to_string;
+
+use crate::error::Result;
+
+/// Longest value quoted in a message.
+const MAX_QUOTED_CHARS: usize = 64;
+
+/// Converts batches to a table's schema.
+#[derive(Debug, Clone)]
+pub struct Conversion {
+    target: SchemaRef,
+    /// The SQL type of each target column, for messages.
+    type_names: Vec<String>,
+}
+
+/// A row left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The row's index in the batch.
+    pub row: usize,
+    pub reason: String,
+}
+
+/// A converted batch.
+#[derive(Debug)]
+pub struct Converted {
+    /// The rows that converted, in the table's schema.
+    pub batch: RecordBatch,
+    /// How many rows were left out.
+    pub filtered: usize,
+    /// The first row left out.
+    pub first: Option<Rejected>,
+}
+
+impl Conversion {
+    /// Converts to `target`, whose columns have the SQL types `type_names`.
+    pub fn new(target: SchemaRef, type_names: Vec<String>) -> Self {
+        Self { target, type_names }
+    }
+
+    /// Converts `batch`, whose columns are the target's in order (with any
+    /// types).
+    pub fn convert(&self, batch: &RecordBatch) -> Result<Converted> {
+        let options = CastOptions {
+            safe: true,
+            ..Default::default()
+        };
+        let mut columns = Vec::with_capacity(batch.num_columns());
+        let mut rejected: Option<BooleanArray> = None;
+        for (input, field) in batch.columns().iter().zip(self.target.fields()) {
+            let output = if input.data_type() == field.data_type() {
+                input.clone()
+            } else {
+                cast_with_options(input, field.data_type(), &options)?
+            };
+            if let Some(bad) = self.rejected_rows(input, &output, field.is_nullable())? {
+                rejected = Some(match rejected {
+                    Some(so_far) => or(&so_far, &bad)?,
+                    None => bad,
+                });
+            }
+            columns.push(output);
+        }
+        let Some(rejected) = rejected.filter(|r| r.true_count() > 0) else {
+            return Ok(Converted {
+                batch: RecordBatch::try_new(self.target.clone(), columns)?,
+                filtered: 0,
+                first: None,
+            });
+        };
+        let first_row = (0..rejected.len())
+            .find(|&row| rejected.value(row))
+            .expect("a rejected row");
+        let first = self.describe(batch.columns(), &columns, first_row);
+        // Build the kept batch with nullable fields first: the rejected rows
+        // may hold NULLs in NOT NULL columns until they are filtered out.
+        let relaxed = RecordBatch::try_new(relaxed(&self.target), columns)?;
+        let kept = filter_record_batch(&relaxed, &datafusion::arrow::compute::not(&rejected)?)?;
+        Ok(Converted {
+            batch: RecordBatch::try_new(self.target.clone(), kept.columns().to_vec())?,
+            filtered: rejected.true_count(),
+            first: Some(first),
+        })
+    }
+
+    /// Rows of one column that cannot be loaded: a value that did not
+    /// convert, or NULL in a NOT NULL column. `None` when there are none.
+    fn rejected_rows(
+        &self,
+        input: &ArrayRef,
+        output: &ArrayRef,
+        nullable: bool,
+    ) -> Result<Option<BooleanArray>> {
+        if output.null_count() == 0 {
+            return Ok(None);
+        }
+        let null_out = is_null(output)?;
+        if !nullable {
+            return Ok(Some(null_out));
+        }
+        if input.null_count() == output.null_count() {
+            return Ok(None);
+        }
+        // NULL after conversion but not before.
+        Ok(Some(and_not(&null_out, &is_null(input)?)?))
+    }
+
+    /// Why row `row` was left out.
+    fn describe(&self, inputs: &[ArrayRef], outputs: &[ArrayRef], row: usize) -> Rejected {
+        for (i, field) in self.target.fields().iter().enumerate() {
+            let (input, output) = (&inputs[i], &outputs[i]);
+            if !output.is_null(row) {
+                continue;
+            }
+            let type_name = &self.type_names[i];
+            if input.is_null(row) {
+                if !field.is_nullable() {
+                    return Rejected {
+                        row,
+                        reason: format!("column {}: NULL in a NOT NULL column", field.name()),
+                    };
+                }
+                continue;
+            }
+            let value = array_value_to_string(input, row).unwrap_or_else(|_| "?".into());
+            return Rejected {
+                row,
+                reason: format!(
+                    "column {}: '{}' is not a valid {type_name}",
+                    field.name(),
+                    quote(&value)
+                ),
+            };
+        }
+        Rejected {
+            row,
+            reason: "the row could not be converted".into(),
+        }
+    }
+}
+
+/// A value shortened for a message.
+fn quote(value: &str) -> String {
+    if value.chars().count() <= MAX_QUOTED_CHARS {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(MAX_QUOTED_CHARS).collect();
+    format!("{head}...")
+}
+
+/// `schema` with every field nullable.
+fn relaxed(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int32Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    fn conversion() -> Conversion {
+        let target = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, false),
+            Field::new("qty", DataType::Int32, true),
+        ]));
+        Conversion::new(target, vec!["INT".into(), "INT".into()])
+    }
+
+    fn strings(values: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(values.to_vec()))
+    }
+
+    fn input(ids: &[Option<&str>], qty: &[Option<&str>]) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, true),
+            Field::new("qty", DataType::Utf8, true),
+        ]));
+        RecordBatch::try_new(schema, vec![strings(ids), strings(qty)]).unwrap()
+    }
+
+    #[test]
+    fn keeps_good_rows_and_nulls_that_were_null() {
+        let batch = input(&[Some("1"), Some("2")], &[Some("5"), None]);
+        let converted = conversion().convert(&batch).unwrap();
+        assert_eq!(converted.filtered, 0);
+        let qty = converted.batch.column(1);
+        assert_eq!(qty.null_count(), 1);
+    }
+
+    #[test]
+    fn filters_unconvertible_values_and_nulls_in_not_null_columns() {
+        let batch = input(
+            &[Some("1"), Some("x"), None, Some("4")],
+            &[Some("5"), Some("6"), Some("7"), Some("99999999999")],
+        );
+        let converted = conversion().convert(&batch).unwrap();
+        assert_eq!(converted.filtered, 3);
+        let ids = converted
+            .batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int32Array>()
+            .unwrap();
+        assert_eq!(ids.values().to_vec(), vec![1]);
+        assert_eq!(
+            converted.first,
+            Some(Rejected {
+                row: 1,
+                reason: "column id: 'x' is not a valid INT".into()
+            })
+        );
+    }
+}
