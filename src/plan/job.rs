@@ -394,11 +394,12 @@ pub(super) async fn wait_job(
     }
     let job = engine.jobs().job(name)?;
     Ok(StatementResult::strings(
-        &["Name", "Status", "CurrentOffset"],
+        &["Name", "Status", "FileNumber", "ScannedRows"],
         vec![vec![
             Some(job.name.clone()),
             Some(job.status.to_string()),
-            offset_json(&job.current_offset),
+            Some(job.load_statistic.file_number.to_string()),
+            Some(job.load_statistic.scanned_rows.to_string()),
         ]],
     ))
 }

@@ -233,7 +233,7 @@ pub async fn load(job: &Job, pending: PendingLoad, cancel: CancellationToken) ->
             file_size: batch.bytes,
             filtered_rows: tally.filtered,
         },
-        first_error: tally.first,
+        first_error: tally.first_error(),
         batch,
         end_offset,
         version,
@@ -314,8 +314,14 @@ fn converted_stream(
             let mut tally = tally.lock().expect("lock");
             tally.scanned += batch.num_rows() as u64;
             tally.filtered += converted.filtered as u64;
-            if let (None, Some(first)) = (&tally.first, &converted.first) {
-                tally.first = Some(origins.describe(file, seen + first.row, &first.reason));
+            if let Some(first) = &converted.first {
+                // The earliest bad row of the batch, whichever file was
+                // read first.
+                let at = (file.unwrap_or(0), seen + first.row);
+                if tally.first.as_ref().is_none_or(|(earliest, _)| at < *earliest) {
+                    let message = origins.describe(file, at.1, &first.reason);
+                    tally.first = Some((at, message));
+                }
             }
             seen += batch.num_rows();
             Ok(converted.batch)
@@ -329,7 +335,14 @@ fn converted_stream(
 struct Tally {
     scanned: u64,
     filtered: u64,
-    first: Option<String>,
+    /// The first bad row: (file number, row in file), and its description.
+    first: Option<((usize, usize), String)>,
+}
+
+impl Tally {
+    fn first_error(&self) -> Option<String> {
+        self.first.as_ref().map(|(_, message)| message.clone())
+    }
 }
 
 /// When left-out rows fail a task.
@@ -377,7 +390,7 @@ impl Tally {
             filtered: self.filtered,
             scanned: self.scanned,
             rule,
-            first: self.first.clone().unwrap_or_default(),
+            first: self.first_error().unwrap_or_default(),
         })
     }
 

@@ -78,6 +78,20 @@ pub async fn files() -> Vec<(String, Vec<u8>)> {
             b"# exported 2024\n# id,name\n1,a\n2,b\n".to_vec(),
         ),
         ("enclose/quoted.csv", b"1,\"a,b\"\n2,\"c\"\n".to_vec()),
+        // A feed for streaming jobs: five files of two rows.
+        ("stream/good/part-001.csv", b"1,a\n2,b\n".to_vec()),
+        ("stream/good/part-002.csv", b"3,c\n4,d\n".to_vec()),
+        ("stream/good/part-003.csv", b"5,e\n6,f\n".to_vec()),
+        ("stream/good/part-004.csv", b"7,g\n8,h\n".to_vec()),
+        ("stream/good/part-005.csv", b"9,i\n10,j\n".to_vec()),
+        // A feed with two bad rows among eight: a value that is not a
+        // number (line 3 of part-002) and a NULL id (line 2 of part-003).
+        ("stream/bad/part-001.csv", b"1,a\n2,b\n".to_vec()),
+        (
+            "stream/bad/part-002.csv",
+            b"3,c\n4,d\nx,oops\n5,e\n".to_vec(),
+        ),
+        ("stream/bad/part-003.csv", b"6,f\n\\N,no id\n".to_vec()),
         ("bad/bad.csv", b"1,ok\nabc,not a number\n".to_vec()),
         (
             "json/lines.json",
