@@ -318,7 +318,11 @@ fn converted_stream(
                 // The earliest bad row of the batch, whichever file was
                 // read first.
                 let at = (file.unwrap_or(0), seen + first.row);
-                if tally.first.as_ref().is_none_or(|(earliest, _)| at < *earliest) {
+                if tally
+                    .first
+                    .as_ref()
+                    .is_none_or(|(earliest, _)| at < *earliest)
+                {
                     let message = origins.describe(file, at.1, &first.reason);
                     tally.first = Some((at, message));
                 }

@@ -1,9 +1,11 @@
 //! Integration tests for what SQL alone cannot show: the embedding API,
-//! reopening a warehouse, separate processes. One binary, one module per
-//! concern.
+//! reopening a warehouse, separate processes, crashes, an S3 outage. One
+//! binary, one module per concern.
 
 mod commit_properties;
+mod crash;
 mod embedding;
+mod faults;
 mod jobs;
 mod listing;
 mod privileges;

@@ -31,38 +31,56 @@ fn venv() -> PathBuf {
         })
 }
 
+/// Starts moto on `port` and waits until it accepts connections.
+fn spawn(port: u16) -> Child {
+    let binary = venv().join("bin/moto_server");
+    assert!(
+        binary.exists(),
+        "the S3 test server is not installed at {}: run `bash .ci/setup`",
+        binary.display()
+    );
+    let child = Command::new(binary)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not start within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
 impl S3Server {
     /// Starts the server; panics with the fix when it is not installed.
     pub fn start() -> Self {
-        let binary = venv().join("bin/moto_server");
-        assert!(
-            binary.exists(),
-            "the S3 test server is not installed at {}: run `bash .ci/setup`",
-            binary.display()
-        );
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let child = Command::new(binary)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server starts");
-        let server = Self {
-            child,
+        Self {
+            child: spawn(port),
             endpoint: format!("http://127.0.0.1:{port}"),
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
         }
-        server
+    }
+
+    /// Stops the server, as an outage would; its buckets are lost.
+    #[allow(dead_code)] // the fault tests use it, the sqllogictest runner does not
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port (empty).
+    #[allow(dead_code)]
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn(self.port());
     }
 
     fn port(&self) -> u16 {

@@ -1,0 +1,116 @@
+//! A streaming job over a real S3-compatible server that goes away: the job
+//! keeps running and its offset, says why in JobRuntimeMsg, and goes on
+//! when the server is back, loading nothing twice.
+
+use std::time::{Duration, Instant};
+
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use tributary::job::{Job, JobStatus};
+use tributary::Engine;
+
+use crate::s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
+use crate::support::lines;
+
+const BUCKET: &str = "feed";
+
+async fn put(store: &dyn ObjectStore, name: &str, ids: &[i32]) {
+    let body: String = ids.iter().map(|id| format!("{id},x\n")).collect();
+    store
+        .put(
+            &Path::from(format!("orders/{name}")),
+            PutPayload::from(body),
+        )
+        .await
+        .unwrap();
+}
+
+/// Waits until `done` holds for the job, or fails after 60 s.
+async fn wait_until(engine: &Engine, what: &str, done: impl Fn(&Job) -> bool) -> Job {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = engine.jobs().job("feed").unwrap();
+        if done(&job) {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "waited for {what}: {job:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn count(engine: &Engine) -> String {
+    let rows = engine
+        .session()
+        .sql("SELECT count(*) AS n, count(DISTINCT id) AS d FROM db1.t")
+        .await
+        .unwrap();
+    lines(&rows)[3].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_source_is_retried_and_the_job_goes_on() {
+    let mut server = S3Server::start();
+    server.create_bucket(BUCKET);
+    let store = server.store(BUCKET);
+    put(store.as_ref(), "0001.csv", &[1, 2]).await;
+    put(store.as_ref(), "0002.csv", &[3]).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
+    engine
+        .session()
+        .sql(&format!(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('max_interval' = '1s')
+             DO INSERT INTO db1.t SELECT * FROM S3(
+               'uri' = 's3://{BUCKET}/orders/*.csv', 'format' = 'csv', 'column_separator' = ',',
+               's3.endpoint' = '{}', 's3.region' = '{REGION}',
+               's3.access_key' = '{ACCESS_KEY}', 's3.secret_key' = '{SECRET_KEY}')",
+            server.endpoint
+        ))
+        .await
+        .unwrap();
+    let loaded = |job: &Job| {
+        job.current_offset
+            .as_deref()
+            .is_some_and(|o| o.ends_with("0002.csv"))
+    };
+    wait_until(&engine, "the first two files", loaded).await;
+    assert_eq!(count(&engine).await, "| 3 | 3 |");
+
+    // The server goes away: tasks fail, the job keeps running and its
+    // offset, and says why.
+    server.stop();
+    let job = wait_until(&engine, "a retry message", |j| j.runtime_msg.is_some()).await;
+    assert_eq!(job.status, JobStatus::Running);
+    assert!(loaded(&job), "the offset is kept: {job:?}");
+    let message = job.runtime_msg.clone().unwrap();
+    assert!(message.contains("source unavailable"), "{message}");
+    assert!(!message.contains(SECRET_KEY) && !message.contains(ACCESS_KEY));
+    let shown = engine
+        .session()
+        .sql("SELECT Status, JobRuntimeMsg LIKE '%source unavailable%' AS retrying FROM job(type=insert)")
+        .await
+        .unwrap();
+    assert!(
+        lines(&shown)[3].contains("RUNNING") && lines(&shown)[3].contains("true"),
+        "{shown:?}"
+    );
+
+    // Back (empty, as moto keeps nothing): the old files and a new one.
+    server.restart();
+    server.create_bucket(BUCKET);
+    let store = server.store(BUCKET);
+    put(store.as_ref(), "0001.csv", &[1, 2]).await;
+    put(store.as_ref(), "0002.csv", &[3]).await;
+    put(store.as_ref(), "0003.csv", &[4, 5]).await;
+    let job = wait_until(&engine, "the new file after the outage", |j| {
+        j.current_offset
+            .as_deref()
+            .is_some_and(|o| o.ends_with("0003.csv"))
+    })
+    .await;
+    assert_eq!(count(&engine).await, "| 5 | 5 |", "nothing loaded twice");
+    assert_eq!(job.status, JobStatus::Running);
+    assert!(job.runtime_msg.is_none(), "cleared once loading: {job:?}");
+}
