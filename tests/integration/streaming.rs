@@ -155,3 +155,72 @@ async fn loads_batches_pauses_resumes_and_restarts() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(count(&engine).await, "| 16 |");
 }
+
+/// Waits until the job's task shows RUNNING in `tasks()`, or fails.
+async fn wait_for_running_task(engine: &Engine) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows = engine
+            .session()
+            .sql("SELECT count(*) AS n FROM tasks(type='insert') WHERE Status = 'RUNNING'")
+            .await
+            .unwrap();
+        if lines(&rows)[3] == "| 1 |" {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no task started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_and_drop_cancel_a_running_task_before_its_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("src");
+    std::fs::create_dir(&source).unwrap();
+    // A file large enough that its task is still reading when PAUSE comes.
+    let big: String = (0..1_500_000).map(|i| format!("{i},row-{i}\n")).collect();
+    std::fs::write(source.join("big.csv"), big).unwrap();
+    let engine = Engine::open(dir.path().join("wh").to_str().unwrap())
+        .await
+        .unwrap();
+    let mut s = engine.session();
+    s.sql(&format!(
+        "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+         CREATE JOB feed ON STREAMING PROPERTIES ('max_interval' = '1s')
+         DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',')",
+        source.display()
+    ))
+    .await
+    .unwrap();
+
+    wait_for_running_task(&engine).await;
+    s.sql("PAUSE JOB WHERE jobName = 'feed'").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let job = loop {
+        let job = engine.jobs().job("feed").unwrap();
+        if job.canceled_task_count == 1 {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "task not cancelled: {job:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(count(&engine).await, "| 0 |", "nothing of it is visible");
+    assert_eq!(job.current_offset, None, "{job:?}");
+    let tasks = engine
+        .session()
+        .sql("SELECT Label, Status FROM tasks(type='insert') ORDER BY TaskId")
+        .await
+        .unwrap();
+    assert_eq!(lines(&tasks)[3], "| 1_1   | CANCELED |");
+
+    // Resumed, the file loads whole; DROP during the next task cancels it too.
+    s.sql("RESUME JOB WHERE jobName = 'feed'").await.unwrap();
+    wait_for_offset(&engine, "feed", "big.csv").await;
+    assert_eq!(count(&engine).await, "| 1500000 |");
+    std::fs::write(source.join("big2.csv"), "1,x\n".repeat(1_500_000)).unwrap();
+    wait_for_running_task(&engine).await;
+    s.sql("DROP JOB WHERE jobName = 'feed'").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(count(&engine).await, "| 1500000 |", "the dropped job's task left nothing");
+}
