@@ -82,9 +82,10 @@ pub enum Statement {
     ResumeJob {
         name: String,
     },
-    /// `DROP JOB WHERE jobName = 'name'`
+    /// `DROP JOB [IF EXISTS] WHERE jobName = 'name'`
     DropJob {
         name: String,
+        if_exists: bool,
     },
     /// `WAIT JOB WHERE jobName = 'name' [TIMEOUT seconds]`: blocks until
     /// the job has loaded every file that existed when it was issued.
@@ -224,8 +225,10 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
             name: p.where_job_name()?,
         }
     } else if p.words(&["drop", "job"]) {
+        let if_exists = p.words(&["if", "exists"]);
         Statement::DropJob {
             name: p.where_job_name()?,
+            if_exists,
         }
     } else if p.words(&["wait", "job"]) {
         let name = p.where_job_name()?;

@@ -17,6 +17,7 @@ use crate::catalog::now;
 use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
 use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
+use crate::read::location::local_path_uri;
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 use crate::schedule::scheduler::start_job;
 use crate::session::{Session, StatementResult};
@@ -114,8 +115,17 @@ fn only_insert_from_s3() -> Error {
     )
 }
 
-/// Checks a job body and returns its target `(database, table)`.
-fn validate_body(session: &Session, body: &str) -> Result<(String, String)> {
+/// A checked job body: its target table, and its SQL with a local path
+/// `uri` made absolute, so that the job reads the same files whatever the
+/// directory the engine runs in later.
+struct Body {
+    database: String,
+    table: String,
+    sql: String,
+}
+
+/// Checks a job body.
+fn validate_body(session: &Session, body: &str) -> Result<Body> {
     let state = session.context().state();
     let dialect = state.config().options().sql_parser.dialect;
     let mut statement = state.sql_to_statement(body, &dialect)?;
@@ -153,7 +163,20 @@ fn validate_body(session: &Session, body: &str) -> Result<(String, String)> {
     };
     let options = S3Options::parse(&call.pairs)?;
     Location::parse(&options.uri, &options.connection)?;
-    Ok(target)
+    let sql = match local_path_uri(&options.uri)? {
+        Some(absolute) => ["'", "\""].iter().fold(body.to_string(), |sql, q| {
+            sql.replace(
+                &format!("{q}{}{q}", options.uri),
+                &format!("{q}{absolute}{q}"),
+            )
+        }),
+        None => body.to_string(),
+    };
+    Ok(Body {
+        database: target.0,
+        table: target.1,
+        sql,
+    })
 }
 
 /// Plans the job's INSERT against the target table when files already
@@ -180,7 +203,11 @@ pub(super) async fn create_job(
     body: String,
 ) -> Result<StatementResult> {
     let (properties, _) = JobProperties::default().apply(properties, false)?;
-    let (database, table) = validate_body(session, &body)?;
+    let Body {
+        database,
+        table,
+        sql: body,
+    } = validate_body(session, &body)?;
     require(session, Privilege::Load, &database)?;
     let warnings = plan_body(session, &body).await?;
     let (sql, sealed_sql) = session.engine().jobs().seal_sql(&body)?;
@@ -236,19 +263,19 @@ pub(super) async fn alter_job(
         None => None,
     };
     let sealed = match &body {
-        Some(body) => Some(jobs.seal_sql(body)?),
+        Some(body) => {
+            let body = validate_body(session, body)?;
+            plan_body(session, &body.sql).await?;
+            if (&body.database, &body.table) != (&job.database, &job.table) {
+                return Err(Error::InvalidJob(format!(
+                    "ALTER JOB cannot change the target table of job '{name}' from {}.{} to {}.{}",
+                    job.database, job.table, body.database, body.table
+                )));
+            }
+            Some(jobs.seal_sql(&body.sql)?)
+        }
         None => None,
     };
-    if let Some(body) = &body {
-        let target = validate_body(session, body)?;
-        plan_body(session, body).await?;
-        if target != (job.database.clone(), job.table.clone()) {
-            return Err(Error::InvalidJob(format!(
-                "ALTER JOB cannot change the target table of job '{name}' from {}.{} to {}.{}",
-                job.database, job.table, target.0, target.1
-            )));
-        }
-    }
     jobs.modify(name, |job| {
         job.properties = properties;
         if let Some((sql, sealed_sql)) = sealed {
@@ -328,7 +355,14 @@ pub(super) async fn resume_job(session: &Session, name: &str) -> Result<Statemen
     Ok(result)
 }
 
-pub(super) async fn drop_job(session: &Session, name: &str) -> Result<StatementResult> {
+pub(super) async fn drop_job(
+    session: &Session,
+    name: &str,
+    if_exists: bool,
+) -> Result<StatementResult> {
+    if if_exists && session.engine().jobs().job(name).is_err() {
+        return Ok(StatementResult::affected(0));
+    }
     require_job_control(session, name)?;
     let job = session.engine().jobs().remove(name).await?;
     session.engine().controls().cancel(name);

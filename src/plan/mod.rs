@@ -49,7 +49,7 @@ pub(crate) async fn execute(
         } => job::alter_job(session, &name, &properties, body).await,
         Statement::PauseJob { name } => job::pause_job(session, &name).await,
         Statement::ResumeJob { name } => job::resume_job(session, &name).await,
-        Statement::DropJob { name } => job::drop_job(session, &name).await,
+        Statement::DropJob { name, if_exists } => job::drop_job(session, &name, if_exists).await,
         Statement::WaitJob { name, timeout_secs } => {
             job::wait_job(session, &name, timeout_secs).await
         }

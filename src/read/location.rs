@@ -2,6 +2,7 @@
 //! object store (DataFusion's object_store version) that reaches it.
 
 use std::net::IpAddr;
+use std::path::{Component, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,10 +52,38 @@ fn malformed(uri: &str, why: impl Into<String>) -> Error {
     }
 }
 
+/// A URI without a scheme is a path on the local disk, relative to the
+/// current directory unless absolute (as DuckDB reads `data/*.csv`): its
+/// absolute `file://` form, or `None` for a URI with a scheme.
+pub fn local_path_uri(uri: &str) -> Result<Option<String>> {
+    if !matches!(
+        Url::parse(uri),
+        Err(url::ParseError::RelativeUrlWithoutBase)
+    ) {
+        return Ok(None);
+    }
+    let cwd = std::env::current_dir().map_err(|e| {
+        malformed(
+            uri,
+            format!("is a relative path, but the current directory cannot be read: {e}"),
+        )
+    })?;
+    let absolute: PathBuf = cwd
+        .join(uri)
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    Ok(Some(format!("file://{}", absolute.display())))
+}
+
 impl Location {
     /// Parses `uri` (`s3://bucket/key`, `http(s)://endpoint/bucket/key`,
-    /// `http(s)://bucket.endpoint/key` or `file:///abs/path`) and connects.
+    /// `http(s)://bucket.endpoint/key`, `file:///abs/path`, or a local path
+    /// without a scheme) and connects.
     pub fn parse(uri: &str, connection: &S3Connection) -> Result<Self> {
+        // A local path is named in messages as the file:// URI it became.
+        let local = local_path_uri(uri)?;
+        let uri = local.as_deref().unwrap_or(uri);
         let url =
             Url::parse(uri).map_err(|e| malformed(uri, format!("is not a valid URI: {e}")))?;
         match url.scheme() {

@@ -222,5 +222,9 @@ async fn pause_and_drop_cancel_a_running_task_before_its_commit() {
     wait_for_running_task(&engine).await;
     s.sql("DROP JOB WHERE jobName = 'feed'").await.unwrap();
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(count(&engine).await, "| 1500000 |", "the dropped job's task left nothing");
+    assert_eq!(
+        count(&engine).await,
+        "| 1500000 |",
+        "the dropped job's task left nothing"
+    );
 }
