@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +20,8 @@ pub const REGION: &str = "us-east-1";
 pub struct S3Server {
     child: Child,
     pub endpoint: String,
+    /// Where its request log goes, if anywhere.
+    log: Option<PathBuf>,
 }
 
 fn venv() -> PathBuf {
@@ -31,8 +33,9 @@ fn venv() -> PathBuf {
         })
 }
 
-/// Starts moto on `port` and waits until it accepts connections.
-fn spawn(port: u16) -> Child {
+/// Starts moto on `port`, its request log appended to `log` (if any),
+/// and waits until it accepts connections.
+fn spawn(port: u16, log: Option<&Path>) -> Child {
     let binary = venv().join("bin/moto_server");
     assert!(
         binary.exists(),
@@ -42,7 +45,14 @@ fn spawn(port: u16) -> Child {
     let child = Command::new(binary)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log.map_or_else(Stdio::null, |path| {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("the server log can be written");
+            Stdio::from(file)
+        }))
         .spawn()
         .expect("moto_server starts");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -58,15 +68,35 @@ fn spawn(port: u16) -> Child {
 
 impl S3Server {
     /// Starts the server; panics with the fix when it is not installed.
+    #[allow(dead_code)] // the tests use it, the benchmark does not
     pub fn start() -> Self {
+        Self::start_logging_to(None)
+    }
+
+    /// Starts the server with its request log (one line per request)
+    /// written to `log`.
+    pub fn start_logging_to(log: Option<PathBuf>) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         Self {
-            child: spawn(port),
+            child: spawn(port, log.as_deref()),
             endpoint: format!("http://127.0.0.1:{port}"),
+            log,
         }
+    }
+
+    /// The number of LIST requests (ListObjectsV2) in the request log.
+    #[allow(dead_code)] // the benchmark uses it, the tests do not
+    pub fn list_requests(&self) -> usize {
+        self.log
+            .as_ref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains("list-type=2"))
+            .count()
     }
 
     /// Stops the server, as an outage would; its buckets are lost.
@@ -80,7 +110,7 @@ impl S3Server {
     #[allow(dead_code)]
     pub fn restart(&mut self) {
         self.stop();
-        self.child = spawn(self.port());
+        self.child = spawn(self.port(), self.log.as_deref());
     }
 
     fn port(&self) -> u16 {

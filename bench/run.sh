@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the ingest benchmark (benches/ingest.rs): installs what it needs
+# (the test setup, and DuckDB in a virtualenv outside the clone), builds in
+# release mode and runs. Arguments go to the benchmark, e.g.
+#   bash bench/run.sh --files 8 --file-mib 16 --listing-files 10000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tributary-target}"
+bash .ci/setup
+VENV="${TRIBUTARY_BENCH_VENV:-$HOME/.cache/tributary/venv-bench}"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
+  echo "bench: installing duckdb into $VENV" >&2
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q 'duckdb==2.0.0'
+fi
+export BENCH_PYTHON="$VENV/bin/python"
+cargo bench --locked --bench ingest -- "$@"
