@@ -11,7 +11,7 @@ VENV="${TRIBUTARY_BENCH_VENV:-$HOME/.cache/tributary/venv-bench}"
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
   echo "bench: installing duckdb into $VENV" >&2
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q 'duckdb==2.0.0'
+  "$VENV/bin/pip" install -q 'duckdb==2.0.0' 'datafusion==55.0.0' pyarrow
 fi
 export BENCH_PYTHON="$VENV/bin/python"
 cargo bench --locked --bench ingest -- "$@"
