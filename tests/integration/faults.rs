@@ -2,15 +2,13 @@
 //! keeps running and its offset, says why in JobRuntimeMsg, and goes on
 //! when the server is back, loading nothing twice.
 
-use std::time::{Duration, Instant};
-
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use tributary::job::{Job, JobStatus};
 use tributary::Engine;
 
 use crate::s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
-use crate::support::lines;
+use crate::support::{lines, wait_for_job};
 
 const BUCKET: &str = "feed";
 
@@ -25,17 +23,9 @@ async fn put(store: &dyn ObjectStore, name: &str, ids: &[i32]) {
         .unwrap();
 }
 
-/// Waits until `done` holds for the job, or fails after 60 s.
+/// Waits until `done` holds for the job.
 async fn wait_until(engine: &Engine, what: &str, done: impl Fn(&Job) -> bool) -> Job {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let job = engine.jobs().job("feed").unwrap();
-        if done(&job) {
-            return job;
-        }
-        assert!(Instant::now() < deadline, "waited for {what}: {job:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_job(engine, "feed", what, done).await
 }
 
 async fn count(engine: &Engine) -> String {

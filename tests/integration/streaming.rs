@@ -7,31 +7,21 @@ use std::time::{Duration, Instant};
 use tributary::job::Job;
 use tributary::Engine;
 
-use crate::support::lines;
+use crate::support::{lines, wait_for_job};
 
 fn put(dir: &Path, name: &str, rows: &[(i32, &str)]) {
     let body: String = rows.iter().map(|(id, v)| format!("{id},{v}\n")).collect();
     std::fs::write(dir.join(name), body).unwrap();
 }
 
-/// Waits until the job's offset names `file`, or fails after 30 s.
+/// Waits until the job's offset names `file`.
 async fn wait_for_offset(engine: &Engine, job: &str, file: &str) -> Job {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let state = engine.jobs().job(job).unwrap();
-        if state
-            .current_offset
+    wait_for_job(engine, job, &format!("offset {file}"), |j| {
+        j.current_offset
             .as_deref()
             .is_some_and(|o| o.ends_with(file))
-        {
-            return state;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "job {job} did not reach {file}: {state:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 async fn count(engine: &Engine) -> String {
@@ -196,15 +186,10 @@ async fn pause_and_drop_cancel_a_running_task_before_its_commit() {
 
     wait_for_running_task(&engine).await;
     s.sql("PAUSE JOB WHERE jobName = 'feed'").await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let job = loop {
-        let job = engine.jobs().job("feed").unwrap();
-        if job.canceled_task_count == 1 {
-            break job;
-        }
-        assert!(Instant::now() < deadline, "task not cancelled: {job:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let job = wait_for_job(&engine, "feed", "a cancelled task", |j| {
+        j.canceled_task_count == 1
+    })
+    .await;
     assert_eq!(count(&engine).await, "| 0 |", "nothing of it is visible");
     assert_eq!(job.current_offset, None, "{job:?}");
     let tasks = engine

@@ -1,7 +1,11 @@
 //! Helpers shared by the integration tests.
 
+use std::time::{Duration, Instant};
+
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::pretty::pretty_format_batches;
+use tributary::job::Job;
+use tributary::Engine;
 
 /// Formats batches as the table the REPL prints, for assertions.
 pub fn table(batches: &[RecordBatch]) -> String {
@@ -14,4 +18,23 @@ pub fn lines(batches: &[RecordBatch]) -> Vec<String> {
         .lines()
         .map(|l| l.trim().to_string())
         .collect()
+}
+
+/// Waits until `done` holds for job `name`, or fails after 60 s saying
+/// `what` it waited for.
+pub async fn wait_for_job(
+    engine: &Engine,
+    name: &str,
+    what: &str,
+    done: impl Fn(&Job) -> bool,
+) -> Job {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let job = engine.jobs().job(name).unwrap();
+        if done(&job) {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "waited for {what}: {job:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
