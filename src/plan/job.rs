@@ -17,7 +17,6 @@ use crate::catalog::now;
 use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
 use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
-use crate::read::location::local_path_uri;
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 use crate::schedule::scheduler::start_job;
 use crate::session::{Session, StatementResult};
@@ -162,16 +161,14 @@ fn validate_body(session: &Session, body: &str) -> Result<Body> {
         return Err(only_insert_from_s3());
     };
     let options = S3Options::parse(&call.pairs)?;
-    Location::parse(&options.uri, &options.connection)?;
-    let sql = match local_path_uri(&options.uri)? {
-        Some(absolute) => ["'", "\""].iter().fold(body.to_string(), |sql, q| {
-            sql.replace(
-                &format!("{q}{}{q}", options.uri),
-                &format!("{q}{absolute}{q}"),
-            )
-        }),
-        None => body.to_string(),
-    };
+    // A local path comes back as the absolute file:// URI it stands for.
+    let resolved = Location::parse(&options.uri, &options.connection)?.uri;
+    let sql = ["'", "\""].iter().fold(body.to_string(), |sql, q| {
+        sql.replace(
+            &format!("{q}{}{q}", options.uri),
+            &format!("{q}{resolved}{q}"),
+        )
+    });
     Ok(Body {
         database: target.0,
         table: target.1,

@@ -26,7 +26,8 @@ const RETRY_TIMEOUT: Duration = Duration::from_secs(15);
 /// A parsed source location: a store, and a key pattern within it.
 #[derive(Clone)]
 pub struct Location {
-    /// The URI as the user wrote it (for messages).
+    /// The URI as the user wrote it, or for a local path without a scheme
+    /// the absolute `file://` URI it stands for (for messages and jobs).
     pub uri: String,
     /// `s3://bucket` or `file://`: a prefix for displaying file paths.
     pub display_root: String,
@@ -55,7 +56,7 @@ fn malformed(uri: &str, why: impl Into<String>) -> Error {
 /// A URI without a scheme is a path on the local disk, relative to the
 /// current directory unless absolute (as DuckDB reads `data/*.csv`): its
 /// absolute `file://` form, or `None` for a URI with a scheme.
-pub fn local_path_uri(uri: &str) -> Result<Option<String>> {
+fn local_path_uri(uri: &str) -> Result<Option<String>> {
     if !matches!(
         Url::parse(uri),
         Err(url::ParseError::RelativeUrlWithoutBase)

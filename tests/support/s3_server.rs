@@ -100,7 +100,6 @@ impl S3Server {
     }
 
     /// Stops the server, as an outage would; its buckets are lost.
-    #[allow(dead_code)] // the fault tests use it, the sqllogictest runner does not
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -159,7 +158,6 @@ impl S3Server {
 
 impl Drop for S3Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
