@@ -167,29 +167,37 @@ fn s3_options(endpoint: &str) -> String {
     )
 }
 
-fn s3_call(spec: &Spec) -> String {
-    let format = match spec.format.as_str() {
+/// The `S3(...)` call reading `uri` (file:// or s3://) in `format`.
+fn s3_call(uri: &str, format: &str, endpoint: &str) -> String {
+    let format = match format {
         "csv" => "\"format\" = \"csv\", \"column_separator\" = \",\"",
         _ => "\"format\" = \"parquet\"",
     };
-    let connection = if spec.uri.starts_with("s3://") {
-        format!(", {}", s3_options(&spec.endpoint))
+    let connection = if uri.starts_with("s3://") {
+        format!(", {}", s3_options(endpoint))
     } else {
         String::new()
     };
-    format!("S3(\"uri\" = \"{}\", {format}{connection})", spec.uri)
+    format!("S3(\"uri\" = \"{uri}\", {format}{connection})")
 }
 
-async fn open(spec: &Spec) -> tributary::Session {
-    std::env::set_var("TRIBUTARY_SECRET_KEY_FILE", spec.work.join("secret.key"));
-    let warehouse = spec.work.join(format!("wh-{}", std::process::id()));
-    let engine = Engine::open(warehouse.to_str().unwrap()).await.unwrap();
+/// A session on a new warehouse `name` under `work`, with the table.
+async fn open(work: &Path, name: &str) -> tributary::Session {
+    std::env::set_var("TRIBUTARY_SECRET_KEY_FILE", work.join("secret.key"));
+    let engine = Engine::open(work.join(name).to_str().unwrap())
+        .await
+        .unwrap();
     let mut session = engine.session();
     session
         .sql(&format!("CREATE DATABASE bench; {TABLE}"))
         .await
         .unwrap();
     session
+}
+
+/// A session for a child's measurement.
+async fn open_for(spec: &Spec) -> tributary::Session {
+    open(&spec.work, &format!("wh-{}", std::process::id())).await
 }
 
 async fn count(session: &mut tributary::Session) -> u64 {
@@ -206,7 +214,7 @@ async fn count(session: &mut tributary::Session) -> u64 {
 
 /// Times `sql` loading the files into a new table; returns (seconds, rows).
 async fn load(spec: &Spec, sql: &str) -> (f64, u64) {
-    let mut session = open(spec).await;
+    let mut session = open_for(spec).await;
     let start = Instant::now();
     session.sql(sql).await.unwrap();
     let seconds = start.elapsed().as_secs_f64();
@@ -222,7 +230,7 @@ async fn child(spec: &Spec) -> (f64, u64) {
                 &format!(
                     "CREATE JOB load ON STREAMING PROPERTIES (\"max_interval\" = \"1s\") DO INSERT INTO bench.orders SELECT * FROM {};
                      WAIT JOB WHERE jobName = 'load' TIMEOUT 3600",
-                    s3_call(spec)
+                    s3_call(&spec.uri, &spec.format, &spec.endpoint)
                 ),
             )
             .await
@@ -230,15 +238,15 @@ async fn child(spec: &Spec) -> (f64, u64) {
         "insert" => {
             load(
                 spec,
-                &format!("INSERT INTO bench.orders SELECT * FROM {}", s3_call(spec)),
+                &format!("INSERT INTO bench.orders SELECT * FROM {}", s3_call(&spec.uri, &spec.format, &spec.endpoint)),
             )
             .await
         }
         "tributary-read" => {
-            let mut session = open(spec).await;
+            let mut session = open_for(spec).await;
             let start = Instant::now();
             let results = session
-                .execute(&format!("SELECT * FROM {}", s3_call(spec)))
+                .execute(&format!("SELECT * FROM {}", s3_call(&spec.uri, &spec.format, &spec.endpoint)))
                 .await
                 .unwrap();
             let rows = results.last().map(|r| r.num_rows() as u64).unwrap_or(0);
@@ -307,6 +315,14 @@ fn run_duckdb(python: &str, work: &Path, source: &str) -> Measured {
 }
 
 // ---------------------------------------------------------------- parent
+
+/// How one measurement runs.
+enum Case {
+    /// A child process of this benchmark.
+    Child(Spec),
+    /// DuckDB loading the files matching this glob.
+    DuckDb(String),
+}
 
 struct Row {
     name: String,
@@ -377,8 +393,49 @@ async fn parent(args: Args) {
     let s3_csv = format!("s3://{BUCKET}/csv/*.csv");
     let s3_parquet = format!("s3://{BUCKET}/parquet/*.parquet");
 
+    let csv_glob = format!("{}/*.csv", csv_dir.display());
+    let parquet_glob = format!("{}/*.parquet", parquet_dir.display());
+    let cases = [
+        (
+            "DataFusion CSV read, no-op sink (floor)",
+            Case::Child(spec("datafusion-read", local_csv.clone(), "csv")),
+        ),
+        (
+            "tributary S3() CSV read, no-op sink",
+            Case::Child(spec("tributary-read", local_csv.clone(), "csv")),
+        ),
+        ("DuckDB read_csv -> DuckDB table", Case::DuckDb(csv_glob)),
+        (
+            "tributary job file:// CSV -> Lance",
+            Case::Child(spec("job", local_csv.clone(), "csv")),
+        ),
+        (
+            "tributary INSERT file:// CSV -> Lance",
+            Case::Child(spec("insert", local_csv, "csv")),
+        ),
+        (
+            "tributary job s3:// CSV -> Lance",
+            Case::Child(spec("job", s3_csv, "csv")),
+        ),
+        (
+            "DuckDB read_parquet -> DuckDB table",
+            Case::DuckDb(parquet_glob),
+        ),
+        (
+            "tributary job file:// Parquet -> Lance",
+            Case::Child(spec("job", local_parquet, "parquet")),
+        ),
+        (
+            "tributary job s3:// Parquet -> Lance",
+            Case::Child(spec("job", s3_parquet, "parquet")),
+        ),
+    ];
     let mut rows = Vec::new();
-    let mut measure = |name: &str, measured: Measured| {
+    for (name, case) in cases {
+        let measured = match case {
+            Case::Child(spec) => run_child(&spec),
+            Case::DuckDb(source) => run_duckdb(&args.python, root, &source),
+        };
         eprintln!(
             "bench: {name}: {:.2} s, {} rows, peak RSS {:.0} MiB",
             measured.seconds, measured.rows, measured.peak_rss_mib
@@ -389,47 +446,7 @@ async fn parent(args: Args) {
             measured,
             bytes: csv_bytes,
         });
-    };
-    measure(
-        "DataFusion CSV read, no-op sink (floor)",
-        run_child(&spec("datafusion-read", local_csv.clone(), "csv")),
-    );
-    measure(
-        "tributary S3() CSV read, no-op sink",
-        run_child(&spec("tributary-read", local_csv.clone(), "csv")),
-    );
-    measure(
-        "DuckDB read_csv -> DuckDB table",
-        run_duckdb(&args.python, root, &format!("{}/*.csv", csv_dir.display())),
-    );
-    measure(
-        "tributary job file:// CSV -> Lance",
-        run_child(&spec("job", local_csv.clone(), "csv")),
-    );
-    measure(
-        "tributary INSERT file:// CSV -> Lance",
-        run_child(&spec("insert", local_csv.clone(), "csv")),
-    );
-    measure(
-        "tributary job s3:// CSV -> Lance",
-        run_child(&spec("job", s3_csv, "csv")),
-    );
-    measure(
-        "DuckDB read_parquet -> DuckDB table",
-        run_duckdb(
-            &args.python,
-            root,
-            &format!("{}/*.parquet", parquet_dir.display()),
-        ),
-    );
-    measure(
-        "tributary job file:// Parquet -> Lance",
-        run_child(&spec("job", local_parquet, "parquet")),
-    );
-    measure(
-        "tributary job s3:// Parquet -> Lance",
-        run_child(&spec("job", s3_parquet, "parquet")),
-    );
+    }
 
     let latency = latency(&moto, root, args.latency_files).await;
     let listing = idle_poll(&moto, root, args.listing_files).await;
@@ -439,17 +456,16 @@ async fn parent(args: Args) {
 /// Seconds from a file's PUT to its rows being visible, per file.
 async fn latency(moto: &S3Server, root: &Path, files: usize) -> Vec<f64> {
     eprintln!("bench: latency over {files} files (max_interval = 1s)");
-    std::env::set_var("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"));
-    let engine = Engine::open(root.join("wh-latency").to_str().unwrap())
-        .await
-        .unwrap();
-    let mut session = engine.session();
+    let mut session = open(root, "wh-latency").await;
     session
         .sql(&format!(
-            "CREATE DATABASE bench; {TABLE};
-             CREATE JOB latency ON STREAMING PROPERTIES (\"max_interval\" = \"1s\")
-             DO INSERT INTO bench.orders SELECT * FROM S3(\"uri\" = \"s3://{BUCKET}/latency/*.csv\", \"format\" = \"csv\", \"column_separator\" = \",\", {})",
-            s3_options(&moto.endpoint)
+            "CREATE JOB latency ON STREAMING PROPERTIES (\"max_interval\" = \"1s\")
+             DO INSERT INTO bench.orders SELECT * FROM {}",
+            s3_call(
+                &format!("s3://{BUCKET}/latency/*.csv"),
+                "csv",
+                &moto.endpoint
+            )
         ))
         .await
         .unwrap();
@@ -495,21 +511,17 @@ async fn idle_poll(moto: &S3Server, root: &Path, files: usize) -> (usize, f64) {
         .collect();
     let last = keys.last().map(|(k, _)| k.clone()).unwrap_or_default();
     upload(store.as_ref(), keys).await;
-    let engine = Engine::open(root.join("wh-listing").to_str().unwrap())
-        .await
-        .unwrap();
-    let mut session = engine.session();
+    let mut session = open(root, "wh-listing").await;
     // The files count as loaded: the job starts after the last one.
     session
         .sql(&format!(
-            "CREATE DATABASE bench; {TABLE};
-             CREATE JOB many ON STREAMING PROPERTIES (\"max_interval\" = \"3600s\")
-             DO INSERT INTO bench.orders SELECT * FROM S3(\"uri\" = \"s3://{BUCKET}/many/*.csv\", \"format\" = \"csv\", \"column_separator\" = \",\", {});
+            "CREATE JOB many ON STREAMING PROPERTIES (\"max_interval\" = \"3600s\")
+             DO INSERT INTO bench.orders SELECT * FROM {};
              PAUSE JOB WHERE jobName = 'many';
              ALTER JOB many PROPERTIES ('offset' = '{{\"fileName\":\"{last}\"}}');
              RESUME JOB WHERE jobName = 'many';
              WAIT JOB WHERE jobName = 'many' TIMEOUT 600",
-            s3_options(&moto.endpoint)
+            s3_call(&format!("s3://{BUCKET}/many/*.csv"), "csv", &moto.endpoint)
         ))
         .await
         .unwrap();
