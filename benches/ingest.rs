@@ -245,11 +245,17 @@ async fn child(spec: &Spec) -> (f64, u64) {
         "tributary-read" => {
             let mut session = open_for(spec).await;
             let start = Instant::now();
-            let results = session
-                .execute(&format!("SELECT * FROM {}", s3_call(&spec.uri, &spec.format, &spec.endpoint)))
+            let mut stream = session
+                .query(&format!(
+                    "SELECT * FROM {}",
+                    s3_call(&spec.uri, &spec.format, &spec.endpoint)
+                ))
                 .await
                 .unwrap();
-            let rows = results.last().map(|r| r.num_rows() as u64).unwrap_or(0);
+            let mut rows = 0u64;
+            while let Some(batch) = stream.next().await {
+                rows += batch.unwrap().num_rows() as u64;
+            }
             (start.elapsed().as_secs_f64(), rows)
         }
         "datafusion-read" => {

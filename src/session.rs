@@ -7,13 +7,14 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::config::Dialect;
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use object_store::ObjectMeta;
 
 use crate::catalog::{WarehouseCatalogProvider, CATALOG_NAME};
 use crate::engine::Engine;
-use crate::error::Result;
-use crate::parse::{parse_statement, redact_secrets, split_script};
+use crate::error::{Error, Result};
+use crate::parse::{parse_statement, redact_secrets, split_script, Statement};
 use crate::plan;
 use crate::read::{PreparedFunction, PreparedSources};
 
@@ -150,6 +151,19 @@ impl Session {
         plan::execute(self, statement).await
     }
 
+    /// Runs one query (SELECT, including `S3(...)` reads) and streams its
+    /// rows batch by batch instead of collecting them, for results larger
+    /// than memory. Other statements are refused: run them with [`Self::sql`].
+    pub async fn query(&mut self, sql: &str) -> Result<SendableRecordBatchStream> {
+        let Statement::Query(sql) = parse_statement(sql)? else {
+            return Err(not_a_query());
+        };
+        tracing::debug!(user = %self.user, sql = %redact_secrets(&sql), "query");
+        plan::query::stream(self, &sql)
+            .await?
+            .ok_or_else(not_a_query)
+    }
+
     /// The engine this session belongs to.
     pub fn engine(&self) -> &Engine {
         &self.engine
@@ -191,6 +205,13 @@ impl Session {
     pub fn context(&self) -> &SessionContext {
         &self.ctx
     }
+}
+
+fn not_a_query() -> Error {
+    Error::Syntax(
+        "Session::query streams the rows of a SELECT; run other statements with Session::sql"
+            .into(),
+    )
 }
 
 /// Name of the DataFusion default schema while no database is selected; no

@@ -4,6 +4,7 @@ use datafusion::arrow::array::{Array, UInt64Array};
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::TableReference;
 
@@ -83,6 +84,26 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
         }
         None => Ok(StatementResult::rows(schema, batches?)),
     }
+}
+
+/// Plans the query `sql` and streams its rows; `None` when `sql` is not a
+/// query (an INSERT).
+pub(crate) async fn stream(
+    session: &Session,
+    sql: &str,
+) -> Result<Option<SendableRecordBatchStream>> {
+    let plan = plan(session, sql).await?;
+    if matches!(plan, LogicalPlan::Dml(_)) {
+        return Ok(None);
+    }
+    Ok(Some(
+        session
+            .context()
+            .execute_logical_plan(plan)
+            .await?
+            .execute_stream()
+            .await?,
+    ))
 }
 
 /// DataFusion reports a NULL in a NOT NULL column by its position in the

@@ -11,12 +11,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNode;
-use datafusion::error::DataFusionError;
+use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, Projection};
+use datafusion::physical_plan::common::spawn_buffered;
 use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{execute_stream, ExecutionPlan, SendableRecordBatchStream};
+use futures::stream::BoxStream;
 use futures::{stream, StreamExt};
 use lance::Dataset;
 use object_store::path::Path;
@@ -180,7 +184,7 @@ pub async fn load(job: &Job, pending: PendingLoad, cancel: CancellationToken) ->
     );
     let origins = RowOrigins::new(&batch, &options, filters);
     let limits = FilterLimits::of(job);
-    let rows = converted_stream(&physical, &task_ctx, &batch, origins, conversion, &tally)?
+    let rows = converted_stream(&physical, &task_ctx, &batch, origins, conversion, &tally)
         .take_until(cancel.clone().cancelled_owned());
     let checked = rows.chain(
         stream::once({
@@ -196,12 +200,8 @@ pub async fn load(job: &Job, pending: PendingLoad, cancel: CancellationToken) ->
         })
         .filter_map(|r| async move { r.err().map(Err) }),
     );
-    let stream: SendableRecordBatchStream = Box::pin(
-        datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
-            def.arrow_schema(),
-            checked,
-        ),
-    );
+    let stream: SendableRecordBatchStream =
+        Box::pin(RecordBatchStreamAdapter::new(def.arrow_schema(), checked));
 
     let properties = HashMap::from([(offset_key(job.id), batch.end_offset().to_string())]);
     let sink = LanceSink::new(
@@ -275,7 +275,9 @@ fn partition_per_file(plan: &Arc<dyn ExecutionPlan>, files: usize) -> bool {
 }
 
 /// The rows of the batch, converted, from up to `target_partitions` files
-/// at a time.
+/// at a time. A file's partition starts only when its turn comes (so memory
+/// does not grow with the files in the batch), and converts in a task of
+/// its own, in parallel with the write.
 fn converted_stream(
     physical: &Arc<dyn ExecutionPlan>,
     task_ctx: &Arc<TaskContext>,
@@ -283,29 +285,54 @@ fn converted_stream(
     origins: RowOrigins,
     conversion: Conversion,
     tally: &Arc<Mutex<Tally>>,
-) -> Result<
-    futures::stream::BoxStream<
-        'static,
-        datafusion::error::Result<datafusion::arrow::record_batch::RecordBatch>,
-    >,
-> {
-    let origins = Arc::new(origins);
-    let conversion = Arc::new(conversion);
+) -> BoxStream<'static, DFResult<RecordBatch>> {
     let parallel = task_ctx.session_config().target_partitions().max(1);
-    let parts: Vec<(Option<usize>, SendableRecordBatchStream)> =
-        if partition_per_file(physical, batch.files.len()) {
-            (0..batch.files.len())
-                .map(|i| Ok((Some(i), physical.execute(i, task_ctx.clone())?)))
-                .collect::<datafusion::error::Result<_>>()?
-        } else {
-            vec![(None, execute_stream(physical.clone(), task_ctx.clone())?)]
+    let files: Vec<Option<usize>> = if partition_per_file(physical, batch.files.len()) {
+        (0..batch.files.len()).map(Some).collect()
+    } else {
+        vec![None]
+    };
+    let part = FilePart {
+        physical: physical.clone(),
+        task_ctx: task_ctx.clone(),
+        origins: Arc::new(origins),
+        conversion: Arc::new(conversion),
+        tally: tally.clone(),
+    };
+    stream::iter(files)
+        .map(move |file| match part.execute(file) {
+            Ok(rows) => rows.boxed(),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        })
+        .flatten_unordered(parallel)
+        .boxed()
+}
+
+/// What it takes to read and convert one file's partition of a batch.
+struct FilePart {
+    physical: Arc<dyn ExecutionPlan>,
+    task_ctx: Arc<TaskContext>,
+    origins: Arc<RowOrigins>,
+    conversion: Arc<Conversion>,
+    tally: Arc<Mutex<Tally>>,
+}
+
+impl FilePart {
+    /// Starts reading file `file` (all files as one stream when `None`),
+    /// converting in a spawned task.
+    fn execute(&self, file: Option<usize>) -> DFResult<SendableRecordBatchStream> {
+        let rows = match file {
+            Some(i) => self.physical.execute(i, self.task_ctx.clone())?,
+            None => execute_stream(self.physical.clone(), self.task_ctx.clone())?,
         };
-    let tally = tally.clone();
-    let streams = parts.into_iter().map(move |(file, rows)| {
-        let (origins, conversion, tally) = (origins.clone(), conversion.clone(), tally.clone());
+        let (origins, conversion, tally) = (
+            self.origins.clone(),
+            self.conversion.clone(),
+            self.tally.clone(),
+        );
         let mut seen = 0usize;
         let mut first_batch = true;
-        rows.map(move |batch| {
+        let converted = rows.map(move |batch| {
             let batch = batch?;
             if std::mem::take(&mut first_batch) {
                 crash_point("during-read");
@@ -329,9 +356,13 @@ fn converted_stream(
             }
             seen += batch.num_rows();
             Ok(converted.batch)
-        })
-    });
-    Ok(stream::iter(streams).flatten_unordered(parallel).boxed())
+        });
+        let schema = self.conversion.schema().clone();
+        Ok(spawn_buffered(
+            Box::pin(RecordBatchStreamAdapter::new(schema, converted)),
+            2,
+        ))
+    }
 }
 
 /// What conversion counted so far.

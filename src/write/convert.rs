@@ -6,10 +6,12 @@
 //! column's type (`'abc'` into INT, an out-of-range number, a bad date),
 //! or when a NOT NULL column would get NULL.
 
-use datafusion::arrow::array::{Array, ArrayRef, BooleanArray};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Decimal128Array};
 use datafusion::arrow::compute::kernels::boolean::{and_not, or};
 use datafusion::arrow::compute::{cast_with_options, filter_record_batch, is_null, CastOptions};
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::array_value_to_string;
 
@@ -51,6 +53,11 @@ impl Conversion {
         Self { target, type_names }
     }
 
+    /// The table's schema, which converted batches have.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.target
+    }
+
     /// Converts `batch`, whose columns are the target's in order (with any
     /// types).
     pub fn convert(&self, batch: &RecordBatch) -> Result<Converted> {
@@ -63,6 +70,8 @@ impl Conversion {
         for (input, field) in batch.columns().iter().zip(self.target.fields()) {
             let output = if input.data_type() == field.data_type() {
                 input.clone()
+            } else if let Some(decimals) = plain_decimals(input, field.data_type()) {
+                decimals
             } else {
                 cast_with_options(input, field.data_type(), &options)?
             };
@@ -152,6 +161,59 @@ impl Conversion {
     }
 }
 
+/// Strings to DECIMAL without arrow's cast, which formats and re-parses
+/// every value (more time than reading the CSV). Only when every value is
+/// plain (`[-+]digits[.digits]`, no rounding, within the precision);
+/// `None` otherwise, and arrow's cast decides.
+fn plain_decimals(input: &ArrayRef, to: &DataType) -> Option<ArrayRef> {
+    let (DataType::Utf8, DataType::Decimal128(precision, scale)) = (input.data_type(), to) else {
+        return None;
+    };
+    let strings = input.as_string::<i32>();
+    let mut values = Vec::with_capacity(strings.len());
+    for text in strings.iter() {
+        values.push(match text {
+            Some(text) => plain_decimal(text.as_bytes(), *precision, *scale)?,
+            None => 0,
+        });
+    }
+    let array = Decimal128Array::new(values.into(), strings.nulls().cloned())
+        .with_precision_and_scale(*precision, *scale)
+        .ok()?;
+    Some(Arc::new(array))
+}
+
+/// The unscaled value of a plain decimal string, or `None` when it is not
+/// plain or needs rounding or more digits than `precision`.
+fn plain_decimal(text: &[u8], precision: u8, scale: i8) -> Option<i128> {
+    let scale = usize::try_from(scale).ok()?;
+    let (negative, digits) = match text.first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (whole, fraction) = match memchr::memchr(b'.', digits) {
+        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
+        None => (digits, &[][..]),
+    };
+    if (whole.is_empty() && fraction.is_empty()) || fraction.len() > scale {
+        return None;
+    }
+    let significant = whole.iter().position(|&b| b != b'0').unwrap_or(whole.len());
+    if whole.len() - significant + scale > usize::from(precision) {
+        return None;
+    }
+    let mut value: i128 = 0;
+    for &b in whole[significant..].iter().chain(fraction) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + i128::from(b - b'0');
+    }
+    value *= 10i128.pow((scale - fraction.len()) as u32);
+    Some(if negative { -value } else { value })
+}
+
 /// A value shortened for a message.
 fn quote(value: &str) -> String {
     if value.chars().count() <= MAX_QUOTED_CHARS {
@@ -168,15 +230,13 @@ fn relaxed(schema: &SchemaRef) -> SchemaRef {
         .iter()
         .map(|f| f.as_ref().clone().with_nullable(true))
         .collect();
-    std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields))
+    Arc::new(datafusion::arrow::datatypes::Schema::new(fields))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use datafusion::arrow::array::{Int32Array, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::datatypes::{Field, Schema};
 
     use super::*;
 
@@ -231,5 +291,39 @@ mod tests {
                 reason: "column id: 'x' is not a valid INT".into()
             })
         );
+    }
+
+    #[test]
+    fn plain_decimals_match_arrows_cast() {
+        let decimal = DataType::Decimal128(7, 2);
+        let options = CastOptions {
+            safe: true,
+            ..Default::default()
+        };
+        let arrow = |input: &ArrayRef| cast_with_options(input, &decimal, &options).unwrap();
+        let plain = [
+            "12.34", "-12.34", "+7", "0.5", ".5", "5.", "007.10", "-0", "99999.99",
+        ];
+        for value in plain {
+            let input = strings(&[Some(value), None]);
+            let fast = plain_decimals(&input, &decimal).expect(value);
+            assert_eq!(&fast, &arrow(&input), "{value:?}");
+        }
+        // Rounding, too many digits, spaces, exponents, junk: arrow decides.
+        let other = [
+            "1.005",
+            "123456.78",
+            " 1.5",
+            "1e3",
+            "1.2.3",
+            "abc",
+            "-",
+            ".",
+            "",
+        ];
+        for value in other {
+            let input = strings(&[Some("1.5"), Some(value)]);
+            assert!(plain_decimals(&input, &decimal).is_none(), "{value:?}");
+        }
     }
 }

@@ -73,3 +73,43 @@ async fn a_failed_statement_changes_nothing() {
     let rows = session.sql("SELECT count(*) AS n FROM t").await.unwrap();
     assert_eq!(lines(&rows)[3], "| 1 |");
 }
+
+#[tokio::test]
+async fn query_streams_rows_batch_by_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let rows: String = (0..20_000).map(|i| format!("{i},item {i}\n")).collect();
+    std::fs::write(data.join("a.csv"), &rows).unwrap();
+    std::fs::write(data.join("b.csv"), &rows).unwrap();
+    let engine = Engine::open(dir.path().join("wh").to_str().unwrap())
+        .await
+        .unwrap();
+    let mut session = engine.session();
+    let mut stream = session
+        .query(&format!(
+            "SELECT c1, c2 FROM S3('uri' = '{}/*.csv', 'format' = 'csv', 'column_separator' = ',')",
+            data.display()
+        ))
+        .await
+        .unwrap();
+    let (mut batches, mut total) = (0, 0);
+    while let Some(batch) = futures::StreamExt::next(&mut stream).await {
+        let batch = batch.unwrap();
+        assert_eq!(batch.num_columns(), 2);
+        total += batch.num_rows();
+        batches += 1;
+    }
+    assert_eq!(total, 40_000);
+    assert!(batches > 2, "{batches} batches: the rows were not streamed");
+
+    let refused = session
+        .query("CREATE DATABASE shop")
+        .await
+        .err()
+        .expect("only queries stream")
+        .to_string();
+    assert!(refused.contains("Session::sql"), "{refused}");
+    let databases = lines(&session.sql("SHOW DATABASES").await.unwrap()).join("\n");
+    assert!(!databases.contains("shop"), "{databases}");
+}
