@@ -74,6 +74,8 @@ struct Measured {
 }
 
 fn main() {
+    // As the tributary binary does.
+    tributary::tune_encoder_threads();
     if let Ok(spec) = std::env::var(CHILD) {
         let spec: Spec = serde_json::from_str(&spec).expect("child spec");
         let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -531,6 +533,9 @@ async fn idle_poll(moto: &S3Server, root: &Path, files: usize) -> (usize, f64) {
         ))
         .await
         .unwrap();
+    // Let a poll the statements above may have queued finish first, so
+    // that exactly one poll is counted.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let before = moto.list_requests();
     let start = Instant::now();
     session

@@ -42,8 +42,17 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // Before the runtime starts any thread.
+    tributary::tune_encoder_threads();
+    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| {
+        eprintln!("ERROR: cannot start the runtime: {e}");
+        std::process::exit(1);
+    });
+    std::process::exit(runtime.block_on(run()));
+}
+
+async fn run() -> i32 {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
@@ -56,7 +65,7 @@ async fn main() {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("ERROR: {e}");
-            std::process::exit(1);
+            return 1;
         }
     };
     let mut session = engine.session_as(&args.user);
@@ -65,6 +74,5 @@ async fn main() {
         (None, Some(path)) => cli::Input::File(path),
         (None, None) => cli::Input::Stdin,
     };
-    let code = cli::run(&mut session, input).await;
-    std::process::exit(code);
+    cli::run(&mut session, input).await
 }

@@ -308,6 +308,11 @@ fn converted_stream(
         .boxed()
 }
 
+/// Converted batches a file's task may hold before the writer takes them:
+/// enough that reading goes on while the writer encodes what it took (a few
+/// MiB per file being read).
+const CONVERTED_BATCHES_AHEAD: usize = 16;
+
 /// What it takes to read and convert one file's partition of a batch.
 struct FilePart {
     physical: Arc<dyn ExecutionPlan>,
@@ -360,7 +365,7 @@ impl FilePart {
         let schema = self.conversion.schema().clone();
         Ok(spawn_buffered(
             Box::pin(RecordBatchStreamAdapter::new(schema, converted)),
-            2,
+            CONVERTED_BATCHES_AHEAD,
         ))
     }
 }

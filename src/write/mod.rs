@@ -2,6 +2,7 @@
 
 mod convert;
 mod sink;
+mod threads;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use crate::error::{Error, Result};
 
 pub use convert::{Conversion, Converted, Rejected};
 pub use sink::LanceSink;
+pub use threads::tune_encoder_threads;
 
 /// Lance object-store parameters for a warehouse's storage options.
 pub(crate) fn store_params(storage_options: &HashMap<String, String>) -> Option<ObjectStoreParams> {
