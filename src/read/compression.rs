@@ -2,6 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::path::PathBuf;
 
 use async_compression::tokio::bufread::{
     BzDecoder, GzipDecoder, Lz4Decoder, ZlibDecoder, ZstdDecoder,
@@ -63,29 +64,43 @@ fn raw_stream(get: GetResult) -> object_store::Result<ByteStream> {
                     source: format!("cannot seek in {}: {source}", path.display()).into(),
                 }
             })?;
-            Ok(local_chunks(file, range.end - range.start))
+            Ok(local_chunks(file, range.end - range.start, path))
         }
         GetResultPayload::Stream(stream) => Ok(stream.map_err(io::Error::other).boxed()),
     }
 }
 
 /// `remaining` bytes of `file` from its current position, read on the
-/// blocking pool in chunks of [`LOCAL_CHUNK`]; ends early if the file is
-/// shorter than listed.
-fn local_chunks(file: File, remaining: u64) -> ByteStream {
-    futures::stream::try_unfold((file, remaining), |(file, remaining)| async move {
-        if remaining == 0 {
-            return Ok(None);
+/// blocking pool in chunks of [`LOCAL_CHUNK`]. A file that ends early
+/// (truncated while being read) is an error, not a shorter load.
+fn local_chunks(file: File, remaining: u64, path: PathBuf) -> ByteStream {
+    futures::stream::try_unfold((file, remaining), move |(file, remaining)| {
+        let path = path.clone();
+        async move {
+            if remaining == 0 {
+                return Ok(None);
+            }
+            tokio::task::spawn_blocking(move || {
+                let mut chunk = Vec::with_capacity(remaining.min(LOCAL_CHUNK) as usize);
+                let mut reader = file.take(remaining.min(LOCAL_CHUNK));
+                let read = reader.read_to_end(&mut chunk)? as u64;
+                if read == 0 {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "{} ended {remaining} bytes early: it changed while being read",
+                            path.display()
+                        ),
+                    ));
+                }
+                Ok(Some((
+                    Bytes::from(chunk),
+                    (reader.into_inner(), remaining - read),
+                )))
+            })
+            .await
+            .map_err(io::Error::other)?
         }
-        tokio::task::spawn_blocking(move || {
-            let mut chunk = Vec::with_capacity(remaining.min(LOCAL_CHUNK) as usize);
-            let mut reader = file.take(remaining.min(LOCAL_CHUNK));
-            let read = reader.read_to_end(&mut chunk)? as u64;
-            let file = reader.into_inner();
-            Ok((read > 0).then(|| (Bytes::from(chunk), (file, remaining - read))))
-        })
-        .await
-        .map_err(io::Error::other)?
     })
     .boxed()
 }
@@ -100,4 +115,35 @@ pub async fn read_head(mut stream: ByteStream, limit: usize) -> io::Result<(Vec<
         }
     }
     Ok((head, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn read_local(content: &[u8], listed: u64) -> io::Result<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        std::fs::write(&path, content).unwrap();
+        let file = File::open(&path).unwrap();
+        let chunks: Vec<Bytes> = local_chunks(file, listed, path).try_collect().await?;
+        Ok(chunks.concat())
+    }
+
+    #[tokio::test]
+    async fn local_files_are_read_whole_in_large_chunks() {
+        let content: Vec<u8> = (0..(5 * LOCAL_CHUNK / 2)).map(|i| i as u8).collect();
+        let read = read_local(&content, content.len() as u64).await.unwrap();
+        assert_eq!(read, content);
+    }
+
+    #[tokio::test]
+    async fn a_file_shorter_than_its_size_is_an_error() {
+        let error = read_local(b"1,a\n2,b\n", 100).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(
+            error.to_string().contains("changed while being read"),
+            "{error}"
+        );
+    }
 }
