@@ -74,9 +74,9 @@ fn raw_stream(get: GetResult) -> object_store::Result<ByteStream> {
 /// blocking pool in chunks of [`LOCAL_CHUNK`]. A file that ends early
 /// (truncated while being read) is an error, not a shorter load.
 fn local_chunks(file: File, remaining: u64, path: PathBuf) -> ByteStream {
-    futures::stream::try_unfold((file, remaining), move |(file, remaining)| {
-        let path = path.clone();
-        async move {
+    futures::stream::try_unfold(
+        (file, remaining, path),
+        |(file, remaining, path)| async move {
             if remaining == 0 {
                 return Ok(None);
             }
@@ -93,15 +93,13 @@ fn local_chunks(file: File, remaining: u64, path: PathBuf) -> ByteStream {
                         ),
                     ));
                 }
-                Ok(Some((
-                    Bytes::from(chunk),
-                    (reader.into_inner(), remaining - read),
-                )))
+                let state = (reader.into_inner(), remaining - read, path);
+                Ok(Some((Bytes::from(chunk), state)))
             })
             .await
             .map_err(io::Error::other)?
-        }
-    })
+        },
+    )
     .boxed()
 }
 
