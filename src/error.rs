@@ -75,7 +75,7 @@ pub enum Error {
 
     /// Planning or executing a query failed.
     #[error("{0}")]
-    DataFusion(#[from] DataFusionError),
+    DataFusion(DataFusionError),
 
     /// Object store access failed.
     #[error("object store: {0}")]
@@ -96,6 +96,11 @@ pub enum Error {
     /// A pattern that matches no file.
     #[error("no file matches '{uri}': check the path and the pattern")]
     NoFilesMatch { uri: String },
+
+    /// An INSERT from files that are all empty: there are no rows, and no
+    /// columns to plan the INSERT with. It inserts nothing.
+    #[error("every file matching '{uri}' is empty: there is nothing to insert")]
+    EmptySource { uri: String },
 
     /// Reading source files failed (unreachable endpoint, missing bucket,
     /// denied access, a file that does not parse).
@@ -175,6 +180,52 @@ impl Error {
             Error::DataFusion(e) => e,
             other => DataFusionError::External(Box::new(other)),
         }
+    }
+}
+
+/// A DataFusion error that carries one of tributary's (a file that cannot
+/// be read, a job's limits) becomes that error, without DataFusion's
+/// wrappers around it.
+impl From<DataFusionError> for Error {
+    fn from(error: DataFusionError) -> Self {
+        match error {
+            DataFusionError::External(e) => match e.downcast::<Error>() {
+                Ok(inner) => *inner,
+                Err(e) => Error::DataFusion(DataFusionError::External(e)),
+            },
+            DataFusionError::Context(context, inner) if carries_own_error(&inner) => {
+                let _ = context;
+                Error::from(*inner)
+            }
+            DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
+                Ok(inner) => Error::from(inner),
+                Err(shared) => Error::DataFusion(DataFusionError::Shared(shared)),
+            },
+            DataFusionError::ArrowError(arrow, backtrace) => match *arrow {
+                datafusion::arrow::error::ArrowError::ExternalError(e) => {
+                    match e.downcast::<DataFusionError>() {
+                        Ok(inner) => Error::from(*inner),
+                        Err(e) => match e.downcast::<Error>() {
+                            Ok(inner) => *inner,
+                            Err(e) => Error::DataFusion(DataFusionError::ArrowError(
+                                Box::new(datafusion::arrow::error::ArrowError::ExternalError(e)),
+                                backtrace,
+                            )),
+                        },
+                    }
+                }
+                arrow => Error::DataFusion(DataFusionError::ArrowError(Box::new(arrow), backtrace)),
+            },
+            other => Error::DataFusion(other),
+        }
+    }
+}
+
+fn carries_own_error(error: &DataFusionError) -> bool {
+    match error {
+        DataFusionError::External(e) => e.is::<Error>(),
+        DataFusionError::Context(_, e) => carries_own_error(e),
+        _ => false,
     }
 }
 

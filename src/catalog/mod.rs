@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::warehouse::{Document, Warehouse};
-use users::{access_denied, hash_password, Privilege, UserDef, ALL_DATABASES, ROOT};
+use users::{access_denied, hash_password, scope_key, Privilege, UserDef, ALL_DATABASES, ROOT};
 
 pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
 pub use table::LanceTable;
@@ -263,15 +263,22 @@ impl Catalog {
 }
 
 impl Catalog {
-    /// Fails unless `user` holds `privilege` on `database` (`*` for global).
-    pub fn check_privilege(&self, user: &str, privilege: Privilege, database: &str) -> Result<()> {
+    /// Fails unless `user` holds `privilege` on `database` (`*` for global),
+    /// or on its `table` when one is given.
+    pub fn check_privilege(
+        &self,
+        user: &str,
+        privilege: Privilege,
+        database: &str,
+        table: Option<&str>,
+    ) -> Result<()> {
         if user == ROOT {
             return Ok(());
         }
         let state = self.snapshot();
         match state.users.get(user) {
-            Some(def) if def.allows(privilege, database) => Ok(()),
-            _ => Err(access_denied(user, privilege, database)),
+            Some(def) if def.allows(privilege, database, table) => Ok(()),
+            _ => Err(access_denied(user, privilege, &scope_key(database, table))),
         }
     }
 
@@ -315,17 +322,26 @@ impl Catalog {
         .await
     }
 
-    /// Grants (or with `revoke`, revokes) privileges on a database or `*`.
+    /// Grants (or with `revoke`, revokes) privileges on a table, a database
+    /// or `*`.
     pub async fn grant(
         &self,
         user: &str,
         privileges: &[Privilege],
         database: &str,
+        table: Option<&str>,
         revoke: bool,
     ) -> Result<()> {
-        if database != ALL_DATABASES && !self.database_exists(database) {
-            return Err(Error::UnknownDatabase(database.to_string()));
+        match table {
+            Some(table) => {
+                self.table(database, table)?;
+            }
+            None if database != ALL_DATABASES && !self.database_exists(database) => {
+                return Err(Error::UnknownDatabase(database.to_string()));
+            }
+            None => {}
         }
+        let database = &scope_key(database, table);
         self.update(|state| {
             let def = state.users.get_mut(user).ok_or_else(|| {
                 Error::User(format!(

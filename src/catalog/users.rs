@@ -1,6 +1,7 @@
 //! Users and their privileges: a model small enough for an embedded engine.
 //!
-//! Privileges are granted per database (`db.*`) or globally (`*.*`).
+//! Privileges are granted per table (`db.tbl`), per database (`db.*`) or
+//! globally (`*.*`); a grant's scope is kept as `db.tbl`, `db` or `*`.
 //! `ADMIN_PRIV` implies the others; `root` holds every privilege. The
 //! session user comes from the embedding API or `--user`; tributary does
 //! not authenticate (passwords are kept hashed for a server to check).
@@ -66,13 +67,37 @@ pub struct UserDef {
 }
 
 impl UserDef {
-    /// Whether the grants allow `privilege` on `database`.
-    pub fn allows(&self, privilege: Privilege, database: &str) -> bool {
-        [ALL_DATABASES, database].iter().any(|scope| {
+    /// Whether the grants allow `privilege` on `database`, or on its
+    /// `table` when one is given (a table is covered by grants on it, on its
+    /// database and on `*.*`).
+    pub fn allows(&self, privilege: Privilege, database: &str, table: Option<&str>) -> bool {
+        let table_scope = table.map(|t| scope_key(database, Some(t)));
+        let scopes = [Some(ALL_DATABASES), Some(database), table_scope.as_deref()];
+        let allowed = scopes.into_iter().flatten().any(|scope| {
             self.grants
-                .get(*scope)
+                .get(scope)
                 .is_some_and(|p| p.contains(&privilege) || p.contains(&Privilege::Admin))
-        })
+        });
+        allowed
+    }
+}
+
+/// The key a grant on `database` (or its `table`) is kept under.
+pub fn scope_key(database: &str, table: Option<&str>) -> String {
+    match table {
+        Some(table) => format!("{database}.{table}"),
+        None => database.to_string(),
+    }
+}
+
+/// A grant's scope as SQL writes it: `*.*`, `db.*` or `db.tbl`.
+pub fn show_scope(key: &str) -> String {
+    if key == ALL_DATABASES {
+        "*.*".to_string()
+    } else if key.contains('.') {
+        key.to_string()
+    } else {
+        format!("{key}.*")
     }
 }
 
@@ -82,15 +107,11 @@ pub fn hash_password(password: &str) -> String {
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The error for a missing privilege.
-pub fn access_denied(user: &str, privilege: Privilege, database: &str) -> Error {
+/// The error for a missing privilege on the scope kept as `scope`.
+pub fn access_denied(user: &str, privilege: Privilege, scope: &str) -> Error {
     Error::AccessDenied {
         user: user.to_string(),
         privilege: privilege.to_string(),
-        scope: if database == ALL_DATABASES {
-            "*.*".to_string()
-        } else {
-            format!("{database}.*")
-        },
+        scope: show_scope(scope),
     }
 }

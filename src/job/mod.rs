@@ -105,6 +105,10 @@ pub struct Job {
     pub succeed_task_count: u64,
     pub failed_task_count: u64,
     pub canceled_task_count: u64,
+    /// What an offset's key is shown and written with: `/` for local files
+    /// (their absolute path), nothing for S3 keys.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub offset_prefix: String,
     /// The last loaded file name.
     pub current_offset: Option<String>,
     /// The greatest file name seen.
@@ -163,6 +167,22 @@ pub struct Task {
 }
 
 impl Job {
+    /// An offset (a store key) as the user sees it: a local file's
+    /// absolute path, an S3 key.
+    pub fn shown_offset(&self, key: &str) -> String {
+        format!("{}{key}", self.offset_prefix)
+    }
+
+    /// The store key of an offset the user wrote (as [`Job::shown_offset`]
+    /// shows it, or as a key).
+    pub fn offset_key(&self, written: &str) -> String {
+        let written = written.strip_prefix("file://").unwrap_or(written);
+        written
+            .strip_prefix(self.offset_prefix.as_str())
+            .unwrap_or(written)
+            .to_string()
+    }
+
     /// Records a finished task, keeping the most recent ones.
     pub fn push_task(&mut self, task: Task) {
         self.tasks.push(task);

@@ -1,5 +1,5 @@
 //! Job properties: `s3.max_batch_files`, `s3.max_batch_bytes`,
-//! `max_interval`, `session.*`, and (ALTER only) `offset`, validated with
+//! `max_interval`, `session.*` and `offset`, validated with
 //! Doris's names and defaults.
 
 use std::collections::BTreeMap;
@@ -54,13 +54,10 @@ fn invalid(key: &str, message: impl Into<String>) -> Error {
 }
 
 impl JobProperties {
-    /// Applies `pairs` on top of `self`. `offset` is accepted (and returned)
-    /// only when `allow_offset` (ALTER JOB).
-    pub fn apply(
-        &self,
-        pairs: &[(String, String)],
-        allow_offset: bool,
-    ) -> Result<(Self, Option<String>)> {
+    /// Applies `pairs` on top of `self`; returns the `offset` among them
+    /// apart (the file after which the job goes on), still kept among the
+    /// given properties for `job()`.
+    pub fn apply(&self, pairs: &[(String, String)]) -> Result<(Self, Option<String>)> {
         let mut next = self.clone();
         let mut offset = None;
         for (key, value) in pairs {
@@ -91,12 +88,8 @@ impl JobProperties {
                         .filter(|n| *n >= 1)
                         .ok_or_else(|| invalid(&key, format!("'{value}' must be a number of seconds such as 10 or 10s")))?;
                 }
-                "offset" if allow_offset => {
-                    offset = Some(parse_offset(&value)?);
-                    continue;
-                }
                 "offset" => {
-                    return Err(invalid(&key, "can only be set by ALTER JOB on a paused job"));
+                    offset = Some(parse_offset(&value)?);
                 }
                 _ if key.starts_with("session.") => {
                     let variable = &key["session.".len()..];
@@ -106,7 +99,7 @@ impl JobProperties {
                 _ => {
                     return Err(Error::UnknownOption {
                         key,
-                        known: "s3.max_batch_files, s3.max_batch_bytes, max_interval, session.insert_max_filter_ratio, session.enable_insert_strict, session.query_timeout (and offset in ALTER JOB)".into(),
+                        known: "s3.max_batch_files, s3.max_batch_bytes, max_interval, session.insert_max_filter_ratio, session.enable_insert_strict, session.query_timeout, offset".into(),
                     })
                 }
             }
@@ -194,14 +187,11 @@ mod tests {
     #[test]
     fn parses_doris_forms() {
         let (p, _) = JobProperties::default()
-            .apply(
-                &pairs(&[
-                    ("s3.max_batch_bytes", "512MB"),
-                    ("max_interval", "5s"),
-                    ("session.insert_max_filter_ratio", "0.5"),
-                ]),
-                false,
-            )
+            .apply(&pairs(&[
+                ("s3.max_batch_bytes", "512MB"),
+                ("max_interval", "5s"),
+                ("session.insert_max_filter_ratio", "0.5"),
+            ]))
             .unwrap();
         assert_eq!(p.max_batch_bytes, 512 << 20);
         assert_eq!(p.max_interval_secs, 5);
@@ -211,7 +201,7 @@ mod tests {
         assert_eq!(parse_bytes("1.5GiB"), Some(3 << 29));
         assert_eq!(parse_bytes("512 mb"), Some(512 << 20));
         let (_, offset) = JobProperties::default()
-            .apply(&pairs(&[("offset", r#"{"fileName":"a/b.csv"}"#)]), true)
+            .apply(&pairs(&[("offset", r#"{"fileName":"a/b.csv"}"#)]))
             .unwrap();
         assert_eq!(offset.as_deref(), Some("a/b.csv"));
     }

@@ -10,4 +10,4 @@ mod statement;
 
 pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};
-pub use statement::{parse_statement, CreateTable, Statement, TableName};
+pub use statement::{parse_statement, CreateTable, GrantScope, Statement, TableName};

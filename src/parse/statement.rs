@@ -27,6 +27,13 @@ pub struct CreateTable {
     pub ignored_clauses: Vec<String>,
 }
 
+/// What a GRANT covers: `*.*` (database `*`), `db.*`, or `db.tbl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantScope {
+    pub database: String,
+    pub table: Option<String>,
+}
+
 /// A parsed statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Statement {
@@ -104,11 +111,11 @@ pub enum Statement {
         name: String,
         if_exists: bool,
     },
-    /// `GRANT privs ON db.* TO 'name'`, or with `revoke`,
-    /// `REVOKE privs ON db.* FROM 'name'`; `database` is `*` for `*.*`.
+    /// `GRANT privs ON scope TO 'name'`, or with `revoke`,
+    /// `REVOKE privs ON scope FROM 'name'`.
     Grant {
         privileges: Vec<Privilege>,
-        database: String,
+        scope: GrantScope,
         user: String,
         revoke: bool,
     },
@@ -184,10 +191,15 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         }
     } else if p.words(&["create", "job"]) {
         let name = p.identifier_as_written()?;
+        // Doris's grammar puts PROPERTIES before ON STREAMING, its manual
+        // after: both are accepted, once.
+        let mut properties = p.properties()?;
         if !p.words(&["on", "streaming"]) {
             return Err(p.unexpected("expected ON STREAMING (tributary runs streaming jobs only)"));
         }
-        let properties = p.properties()?;
+        if properties.is_empty() {
+            properties = p.properties()?;
+        }
         let comment = if p.word("comment") {
             Some(p.string_literal()?)
         } else {
@@ -268,9 +280,9 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         }
         let privileges = p.privileges()?;
         if !p.word("on") {
-            return Err(p.unexpected("expected ON <database>.*"));
+            return Err(p.unexpected("expected ON <database>.* or ON <database>.<table>"));
         }
-        let database = p.grant_scope()?;
+        let scope = p.grant_scope()?;
         if !p.word(if revoke { "from" } else { "to" }) {
             return Err(p.unexpected(if revoke {
                 "expected FROM 'user'"
@@ -280,7 +292,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         }
         Statement::Grant {
             privileges,
-            database,
+            scope,
             user: p.user_name()?,
             revoke,
         }
@@ -436,19 +448,30 @@ impl StatementParser<'_> {
         }
     }
 
-    /// `db.*` or `*.*`; returns the database, or `*`.
-    fn grant_scope(&mut self) -> Result<String> {
+    /// `*.*`, `db.*` or `db.tbl`.
+    fn grant_scope(&mut self) -> Result<GrantScope> {
         let database = if self.parser.consume_token(&Token::Mul) {
             "*".to_string()
         } else {
             self.identifier()?
         };
-        if self.parser.consume_token(&Token::Period) && !self.parser.consume_token(&Token::Mul) {
-            return Err(
-                self.unexpected("expected <database>.* (privileges are granted per database)")
-            );
+        let expected = "expected <database>.* or <database>.<table> (or *.*)";
+        if !self.parser.consume_token(&Token::Period) {
+            return Err(self.unexpected(expected));
         }
-        Ok(database)
+        if self.parser.consume_token(&Token::Mul) {
+            return Ok(GrantScope {
+                database,
+                table: None,
+            });
+        }
+        if database == "*" {
+            return Err(self.unexpected(expected));
+        }
+        Ok(GrantScope {
+            database,
+            table: Some(self.identifier()?),
+        })
     }
 
     /// `WHERE jobName = 'name'`

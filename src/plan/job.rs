@@ -8,11 +8,9 @@ use datafusion::datasource::MemTable;
 use datafusion::sql::parser::Statement as DFStatement;
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    Expr as SqlExpr, Ident, Statement as SqlStatement, TableObject, Value, VisitMut, VisitorMut,
-};
+use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Ident, Value, VisitMut, VisitorMut};
 
-use super::users::require;
+use super::users::require_on_table;
 use crate::catalog::now;
 use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
@@ -114,64 +112,69 @@ fn only_insert_from_s3() -> Error {
     )
 }
 
-/// A checked job body: its target table, and its SQL with a local path
-/// `uri` made absolute, so that the job reads the same files whatever the
-/// directory the engine runs in later.
+/// A checked job body: its target table, its source, and its SQL with a
+/// local path `uri` made absolute, so that the job reads the same files
+/// whatever the directory the engine runs in later.
 struct Body {
     database: String,
     table: String,
+    source: Source,
     sql: String,
 }
 
-/// Checks a job body.
-fn validate_body(session: &Session, body: &str) -> Result<Body> {
-    let state = session.context().state();
-    let dialect = state.config().options().sql_parser.dialect;
-    let mut statement = state.sql_to_statement(body, &dialect)?;
-    let target = {
-        let DFStatement::Statement(inner) = &statement else {
-            return Err(only_insert_from_s3());
-        };
-        let SqlStatement::Insert(insert) = inner.as_ref() else {
-            return Err(only_insert_from_s3());
-        };
-        let (TableObject::TableName(name), Some(_)) = (&insert.table, &insert.source) else {
-            return Err(only_insert_from_s3());
-        };
-        let parts: Vec<String> = name
-            .0
-            .iter()
-            .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
-            .collect();
-        match parts.as_slice() {
-            [table] => (
-                session
-                    .database()
-                    .ok_or(Error::NoDatabaseSelected)?
-                    .to_string(),
-                table.clone(),
-            ),
-            [database, table] => (database.clone(), table.clone()),
-            _ => return Err(only_insert_from_s3()),
-        }
-    };
-    session.engine().catalog().table(&target.0, &target.1)?;
-    let calls = rewrite_calls(&mut statement, &[S3_FUNCTION])?;
+/// The files a job body reads.
+struct Source {
+    /// The `uri` as written.
+    written: String,
+    /// The `uri` resolved: a local path becomes the absolute `file://` URI.
+    uri: String,
+    /// Whether the files are local (offsets are shown as absolute paths).
+    local: bool,
+}
+
+/// The one `S3()` call of a job body.
+fn source_of(statement: &mut DFStatement) -> Result<Source> {
+    let calls = rewrite_calls(statement, &[S3_FUNCTION])?;
     let [call] = calls.as_slice() else {
         return Err(only_insert_from_s3());
     };
     let options = S3Options::parse(&call.pairs)?;
-    // A local path comes back as the absolute file:// URI it stands for.
-    let resolved = Location::parse(&options.uri, &options.connection)?.uri;
+    let location = Location::parse(&options.uri, &options.connection)?;
+    Ok(Source {
+        local: location.is_local(),
+        uri: location.uri,
+        written: options.uri,
+    })
+}
+
+fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
+    let state = session.context().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    Ok(state.sql_to_statement(sql, &dialect)?)
+}
+
+/// The resolved source `uri` of a stored job.
+fn stored_source_uri(session: &Session, job: &Job) -> Result<String> {
+    Ok(source_of(&mut parse_sql(session, &job.sql)?)?.uri)
+}
+
+/// Checks a job body.
+fn validate_body(session: &Session, body: &str) -> Result<Body> {
+    let mut statement = parse_sql(session, body)?;
+    let (database, table) =
+        super::query::insert_target(session, &statement)?.ok_or_else(only_insert_from_s3)?;
+    session.engine().catalog().table(&database, &table)?;
+    let source = source_of(&mut statement)?;
     let sql = ["'", "\""].iter().fold(body.to_string(), |sql, q| {
         sql.replace(
-            &format!("{q}{}{q}", options.uri),
-            &format!("{q}{resolved}{q}"),
+            &format!("{q}{}{q}", source.written),
+            &format!("{q}{}{q}", source.uri),
         )
     });
     Ok(Body {
-        database: target.0,
-        table: target.1,
+        database,
+        table,
+        source,
         sql,
     })
 }
@@ -184,6 +187,9 @@ async fn plan_body(session: &Session, body: &str) -> Result<Vec<String>> {
         Ok(_) => Ok(vec![]),
         Err(Error::NoFilesMatch { uri }) => Ok(vec![format!(
             "no file matches '{uri}' yet: the SELECT is checked against the table when the first file arrives"
+        )]),
+        Err(Error::EmptySource { uri }) => Ok(vec![format!(
+            "every file matching '{uri}' is empty so far: the SELECT is checked against the table when a file with rows arrives"
         )]),
         Err(Error::DataFusion(e)) => Err(Error::InvalidJob(format!(
             "the job's INSERT does not plan against its target table: {e}"
@@ -199,16 +205,17 @@ pub(super) async fn create_job(
     comment: Option<String>,
     body: String,
 ) -> Result<StatementResult> {
-    let (properties, _) = JobProperties::default().apply(properties, false)?;
+    let (properties, offset) = JobProperties::default().apply(properties)?;
     let Body {
         database,
         table,
+        source,
         sql: body,
     } = validate_body(session, &body)?;
-    require(session, Privilege::Load, &database)?;
+    require_on_table(session, Privilege::Load, &database, &table)?;
     let warnings = plan_body(session, &body).await?;
     let (sql, sealed_sql) = session.engine().jobs().seal_sql(&body)?;
-    let job = Job {
+    let mut job = Job {
         id: 0,
         name,
         definer: session.user().to_string(),
@@ -223,6 +230,11 @@ pub(super) async fn create_job(
         succeed_task_count: 0,
         failed_task_count: 0,
         canceled_task_count: 0,
+        offset_prefix: if source.local {
+            "/".into()
+        } else {
+            String::new()
+        },
         current_offset: None,
         end_offset: None,
         committed_version: 0,
@@ -232,6 +244,10 @@ pub(super) async fn create_job(
         tasks: vec![],
         next_task_id: 1,
     };
+    // Commits to the table before the job existed are none of its own.
+    job.committed_version = table_version(session, &job).await?;
+    // Start strictly after the file the offset names.
+    job.current_offset = offset.map(|o| job.offset_key(&o));
     let job = session.engine().jobs().create(job).await?;
     tracing::info!(job = %job.name, id = job.id, "created streaming job");
     start_job(session.engine(), &job.name);
@@ -246,31 +262,34 @@ pub(super) async fn alter_job(
 ) -> Result<StatementResult> {
     let jobs = session.engine().jobs();
     let job = jobs.job(name)?;
-    require(session, Privilege::Load, &job.database)?;
+    require_job_load(session, &job)?;
     if job.status != JobStatus::Paused {
         return Err(Error::InvalidJob(format!(
             "job '{name}' is {}: pause it first with PAUSE JOB WHERE jobName = '{name}'",
             job.status
         )));
     }
-    let (properties, offset) = job.properties.apply(properties, true)?;
-    // An explicit offset replaces whatever the table's commits say so far.
-    let moved_offset = match offset {
-        Some(offset) => Some((offset, table_version(session, &job).await?)),
-        None => None,
-    };
+    let (properties, offset) = job.properties.apply(properties)?;
     let sealed = match &body {
         Some(body) => {
             let body = validate_body(session, body)?;
+            check_same_target(&job, &body)?;
+            check_same_source(session, &job, &body)?;
             plan_body(session, &body.sql).await?;
-            if (&body.database, &body.table) != (&job.database, &job.table) {
-                return Err(Error::InvalidJob(format!(
-                    "ALTER JOB cannot change the target table of job '{name}' from {}.{} to {}.{}",
-                    job.database, job.table, body.database, body.table
-                )));
-            }
-            Some(jobs.seal_sql(&body.sql)?)
+            (body.sql != jobs.execute_sql(&job)?)
+                .then(|| jobs.seal_sql(&body.sql))
+                .transpose()?
         }
+        None => None,
+    };
+    if offset.is_none() && sealed.is_none() && properties == job.properties {
+        return Err(Error::InvalidJob(format!(
+            "ALTER JOB {name} changes nothing: give PROPERTIES (...) with new values, or a new INSERT INTO ... SELECT ... FROM S3(...)"
+        )));
+    }
+    // An explicit offset replaces whatever the table's commits say so far.
+    let moved_offset = match offset {
+        Some(offset) => Some((job.offset_key(&offset), table_version(session, &job).await?)),
         None => None,
     };
     jobs.modify(name, |job| {
@@ -290,6 +309,29 @@ pub(super) async fn alter_job(
     Ok(StatementResult::affected(0))
 }
 
+/// An offset means nothing for another table: ALTER keeps the target.
+fn check_same_target(job: &Job, body: &Body) -> Result<()> {
+    if (&body.database, &body.table) == (&job.database, &job.table) {
+        return Ok(());
+    }
+    Err(Error::InvalidJob(format!(
+        "ALTER JOB cannot change the target table of job '{}' from {}.{} to {}.{}; create a new job for the other table",
+        job.name, job.database, job.table, body.database, body.table
+    )))
+}
+
+/// An offset means nothing under another prefix: ALTER keeps the `uri`.
+fn check_same_source(session: &Session, job: &Job, body: &Body) -> Result<()> {
+    let stored = stored_source_uri(session, job)?;
+    if stored == body.source.uri {
+        return Ok(());
+    }
+    Err(Error::InvalidJob(format!(
+        "ALTER JOB cannot change the source uri of job '{}' from '{stored}' to '{}': its offset means nothing for other files; create a new job for them",
+        job.name, body.source.uri
+    )))
+}
+
 /// The current version of the job's target table.
 async fn table_version(session: &Session, job: &Job) -> Result<u64> {
     let catalog = session.engine().catalog();
@@ -297,11 +339,20 @@ async fn table_version(session: &Session, job: &Job) -> Result<u64> {
     Ok(catalog.open_dataset(&def).await?.version().version)
 }
 
-/// Fails unless the session user may control job `name` (LOAD_PRIV on its
-/// target database).
+/// Fails unless the session user may control job `name`.
 fn require_job_control(session: &Session, name: &str) -> Result<()> {
-    let job = session.engine().jobs().job(name)?;
-    require(session, Privilege::Load, &job.database)
+    require_job_load(session, &session.engine().jobs().job(name)?)
+}
+
+/// LOAD_PRIV on the job's target table (or its database, or globally).
+fn require_job_load(session: &Session, job: &Job) -> Result<()> {
+    require_on_table(session, Privilege::Load, &job.database, &job.table)
+}
+
+/// Whether the session user sees `job` in `job()` and `tasks()`: they hold
+/// LOAD_PRIV on its target table (ADMIN_PRIV implies it).
+fn visible(session: &Session, job: &Job) -> bool {
+    require_job_load(session, job).is_ok()
 }
 
 /// Moves job `name` to `to` if its state is one of `from`; otherwise fails
@@ -387,7 +438,9 @@ pub(super) async fn wait_job(
         Error::InvalidJob(format!(
             "job '{name}' has not caught up within {timeout}s (status {}, CurrentOffset {}); add TIMEOUT <seconds> to wait longer",
             job.status,
-            job.current_offset.as_deref().unwrap_or("none")
+            job.current_offset
+                .as_deref()
+                .map_or("none".to_string(), |o| job.shown_offset(o))
         ))
     };
     loop {
@@ -454,9 +507,9 @@ fn check_type(function: &str, pairs: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
-fn offset_json(file: &Option<String>) -> Option<String> {
+fn offset_json(job: &Job, file: &Option<String>) -> Option<String> {
     file.as_ref()
-        .map(|f| serde_json::json!({ "fileName": f }).to_string())
+        .map(|f| serde_json::json!({ "fileName": job.shown_offset(f) }).to_string())
 }
 
 /// The `job(type=insert)` table: one row per job, secrets hidden.
@@ -470,6 +523,7 @@ pub(super) fn job_table(
         .jobs()
         .jobs()
         .into_iter()
+        .filter(|job| visible(session, job))
         .map(|job| {
             vec![
                 Some(job.id.to_string()),
@@ -486,8 +540,8 @@ pub(super) fn job_table(
                 job.comment.clone(),
                 (!job.properties.given.is_empty())
                     .then(|| serde_json::to_string(&job.properties.given).unwrap_or_default()),
-                offset_json(&job.current_offset),
-                offset_json(&job.end_offset),
+                offset_json(&job, &job.current_offset),
+                offset_json(&job, &job.end_offset),
                 serde_json::to_string(&job.load_statistic).ok(),
                 job.error_msg.clone(),
                 job.runtime_msg.clone(),
@@ -507,8 +561,12 @@ pub(super) fn tasks_table(
     let mut rows = Vec::new();
     let controls = session.engine().controls();
     for job in session.engine().jobs().jobs() {
+        if !visible(session, &job) {
+            continue;
+        }
         let running = controls.get(&job.name).and_then(|c| c.running_task());
-        for task in job.tasks.iter().chain(running.as_ref()) {
+        // Newest first, as Doris shows them.
+        for task in running.iter().chain(job.tasks.iter().rev()) {
             rows.push(vec![
                 Some(task.id.to_string()),
                 Some(job.id.to_string()),
@@ -523,7 +581,10 @@ pub(super) fn tasks_table(
                 serde_json::to_string(&task.statistic).ok(),
                 Some(job.definer.clone()),
                 task.first_error_msg.clone(),
-                Some(running_offset(&task.start_file, &task.end_file)),
+                Some(running_offset(
+                    &job.shown_offset(&task.start_file),
+                    &job.shown_offset(&task.end_file),
+                )),
             ]);
         }
     }

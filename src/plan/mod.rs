@@ -63,10 +63,10 @@ pub(crate) async fn execute(
         }
         Statement::Grant {
             privileges,
-            database,
+            scope,
             user,
             revoke,
-        } => users::grant(session, &privileges, &database, &user, revoke).await,
+        } => users::grant(session, &privileges, &scope, &user, revoke).await,
         Statement::ShowGrants { user } => users::show_grants(session, user.as_deref()),
         Statement::Query(sql) => query::run(session, &sql).await,
     }

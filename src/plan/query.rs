@@ -6,6 +6,8 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{Statement as SqlStatement, TableObject};
 use datafusion::sql::TableReference;
 
 use crate::catalog::CATALOG_NAME;
@@ -13,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::read::{rewrite_calls, S3_FUNCTION};
 
 use super::database_of;
-use super::users::require;
+use super::users::require_on_table;
 use super::TABLE_FUNCTIONS;
 use crate::catalog::users::Privilege;
 use crate::parse::TableName;
@@ -37,8 +39,19 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
     if calls.iter().any(|c| c.name != S3_FUNCTION) {
         super::job::canonicalize_job_columns(&mut statement);
     }
+    let insert = insert_target(session, &statement)?.is_some();
     for call in calls {
         let table = super::functions::prepare(session, &call, partitions).await?;
+        if insert && call.name == S3_FUNCTION && table.schema().fields().is_empty() {
+            // Only empty files: no columns to fill the table's with.
+            let uri = call
+                .pairs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("uri"));
+            return Err(Error::EmptySource {
+                uri: uri.map(|(_, v)| v.clone()).unwrap_or_default(),
+            });
+        }
         prepared.insert(call.id, table);
     }
     let mut tables = Vec::new();
@@ -68,7 +81,10 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
 
 /// Plans and runs `sql` in the session's DataFusion context.
 pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult> {
-    let plan = plan(session, sql).await?;
+    let plan = match plan(session, sql).await {
+        Err(Error::EmptySource { uri }) => return insert_nothing(session, sql, uri),
+        plan => plan?,
+    };
     let ctx = session.context();
     let target = match &plan {
         LogicalPlan::Dml(dml) => Some(dml.table_name.clone()),
@@ -84,6 +100,55 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
         }
         None => Ok(StatementResult::rows(schema, batches?)),
     }
+}
+
+/// An INSERT whose source files are all empty loads no rows (once the
+/// target and the privilege to load it are checked); any other statement
+/// over them fails with [`Error::EmptySource`].
+fn insert_nothing(session: &Session, sql: &str, uri: String) -> Result<StatementResult> {
+    let state = session.context().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(sql, &dialect)?;
+    let Some((database, table)) = insert_target(session, &statement)? else {
+        return Err(Error::EmptySource { uri });
+    };
+    session.engine().catalog().table(&database, &table)?;
+    require_on_table(session, Privilege::Load, &database, &table)?;
+    Ok(StatementResult::affected(0))
+}
+
+/// The `(database, table)` an `INSERT INTO ... SELECT` statement writes to;
+/// `None` for any other statement.
+pub(super) fn insert_target(
+    session: &Session,
+    statement: &DFStatement,
+) -> Result<Option<(String, String)>> {
+    let DFStatement::Statement(inner) = statement else {
+        return Ok(None);
+    };
+    let SqlStatement::Insert(insert) = inner.as_ref() else {
+        return Ok(None);
+    };
+    let (TableObject::TableName(name), Some(_)) = (&insert.table, &insert.source) else {
+        return Ok(None);
+    };
+    let parts: Vec<String> = name
+        .0
+        .iter()
+        .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
+        .collect();
+    let name = match parts.as_slice() {
+        [table] => TableName {
+            database: None,
+            table: table.clone(),
+        },
+        [database, table] => TableName {
+            database: Some(database.clone()),
+            table: table.clone(),
+        },
+        _ => return Ok(None),
+    };
+    Ok(Some((database_of(session, &name)?, name.table)))
 }
 
 /// Plans the query `sql` and streams its rows; `None` when `sql` is not a
@@ -137,7 +202,8 @@ fn explain_insert_error(
     }
 }
 
-/// LOAD_PRIV on the database written to, SELECT_PRIV on the tables read:
+/// LOAD_PRIV on the table written to, SELECT_PRIV on the tables read (each
+/// granted on the table, its database or globally):
 /// every referenced table of a query, the scanned tables of a DML's input
 /// (which may include its own target).
 fn check_privileges(
@@ -147,11 +213,8 @@ fn check_privileges(
 ) -> Result<()> {
     let read: Vec<(String, String)> = match plan {
         LogicalPlan::Dml(dml) => {
-            require(
-                session,
-                Privilege::Load,
-                &resolve(session, &dml.table_name)?.0,
-            )?;
+            let (database, table) = resolve(session, &dml.table_name)?;
+            require_on_table(session, Privilege::Load, &database, &table)?;
             let mut scanned = Vec::new();
             dml.input.apply(|node| {
                 if let LogicalPlan::TableScan(scan) = node {
@@ -165,8 +228,8 @@ fn check_privileges(
         }
         _ => tables.to_vec(),
     };
-    for (database, _) in &read {
-        require(session, Privilege::Select, database)?;
+    for (database, table) in &read {
+        require_on_table(session, Privilege::Select, database, table)?;
     }
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! CREATE USER, DROP USER, GRANT, REVOKE and SHOW GRANTS, and the
 //! privilege check every other statement goes through.
 
-use crate::catalog::users::{Privilege, ALL_DATABASES};
+use crate::catalog::users::{show_scope, Privilege, ALL_DATABASES};
 use crate::error::Result;
+use crate::parse::GrantScope;
 use crate::session::{Session, StatementResult};
 
 /// Fails unless the session user holds `privilege` on `database`.
@@ -10,7 +11,21 @@ pub(crate) fn require(session: &Session, privilege: Privilege, database: &str) -
     session
         .engine()
         .catalog()
-        .check_privilege(session.user(), privilege, database)
+        .check_privilege(session.user(), privilege, database, None)
+}
+
+/// Fails unless the session user holds `privilege` on table
+/// `database.table` (or on its database, or globally).
+pub(crate) fn require_on_table(
+    session: &Session,
+    privilege: Privilege,
+    database: &str,
+    table: &str,
+) -> Result<()> {
+    session
+        .engine()
+        .catalog()
+        .check_privilege(session.user(), privilege, database, Some(table))
 }
 
 pub(super) async fn create_user(
@@ -45,7 +60,7 @@ pub(super) async fn drop_user(
 pub(super) async fn grant(
     session: &Session,
     privileges: &[Privilege],
-    database: &str,
+    scope: &GrantScope,
     user: &str,
     revoke: bool,
 ) -> Result<StatementResult> {
@@ -53,7 +68,13 @@ pub(super) async fn grant(
     session
         .engine()
         .catalog()
-        .grant(user, privileges, database, revoke)
+        .grant(
+            user,
+            privileges,
+            &scope.database,
+            scope.table.as_deref(),
+            revoke,
+        )
         .await?;
     Ok(StatementResult::affected(0))
 }
@@ -75,11 +96,7 @@ pub(super) fn show_grants(session: &Session, user: Option<&str>) -> Result<State
                         privileges.iter().map(Privilege::to_string).collect();
                     vec![
                         Some(format!("'{name}'@'%'")),
-                        Some(if scope == ALL_DATABASES {
-                            "*.*".to_string()
-                        } else {
-                            format!("{scope}.*")
-                        }),
+                        Some(show_scope(&scope)),
                         Some(privileges.join(",")),
                     ]
                 })

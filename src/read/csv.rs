@@ -14,6 +14,7 @@ use regex::Regex;
 use tokio::sync::mpsc::Sender;
 
 use super::compression::ByteStream;
+use super::listing::{decode_error, stream_read_error};
 use super::options::{CsvOptions, Format};
 use crate::error::{Error, Result};
 
@@ -95,18 +96,13 @@ impl CsvReader {
         let mut decoder = builder.build_decoder();
         let mut to_skip = self.skip;
         let error = |e: datafusion::arrow::error::ArrowError| {
-            DataFusionError::Execution(format!(
-                "{file}: {}",
-                with_file_line(&e.to_string(), self.skip)
-            ))
+            decode_error(file, with_file_line(&e.to_string(), self.skip))
         };
         let flush =
             |decoder: &mut datafusion::arrow::csv::reader::Decoder| decoder.flush().map_err(error);
         loop {
             let mut chunk = match bytes.next().await {
-                Some(chunk) => {
-                    chunk.map_err(|e| DataFusionError::Execution(format!("{file}: {e}")))?
-                }
+                Some(chunk) => chunk.map_err(|e| stream_read_error(file, &e))?,
                 None => Bytes::new(),
             };
             let at_end = chunk.is_empty();

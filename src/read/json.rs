@@ -14,6 +14,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::compression::ByteStream;
 use super::csv::send;
+use super::listing::{decode_error, stream_read_error};
 use super::options::JsonOptions;
 use crate::error::{Error, Result};
 
@@ -84,16 +85,16 @@ impl JsonReader {
         tx: &Sender<DFResult<RecordBatch>>,
     ) -> DFResult<()> {
         let mut decoder = self.decoder(batch_size)?;
-        let fail = |e: String| DataFusionError::Execution(format!("{file}: {e}"));
+        let fail = |e: String| decode_error(file, e);
         if self.options.is_plain() {
             while let Some(chunk) = bytes.next().await {
-                let chunk = chunk.map_err(|e| fail(e.to_string()))?;
+                let chunk = chunk.map_err(|e| stream_read_error(file, &e))?;
                 decode_all(&mut decoder, chunk, tx, &fail).await?;
             }
         } else {
             let mut whole = Vec::new();
             while let Some(chunk) = bytes.next().await {
-                whole.extend_from_slice(&chunk.map_err(|e| fail(e.to_string()))?);
+                whole.extend_from_slice(&chunk.map_err(|e| stream_read_error(file, &e))?);
             }
             let mut ndjson = Vec::new();
             for record in records(&whole, &self.options).map_err(fail)? {

@@ -1,9 +1,11 @@
 //! Listing the files an `S3()` pattern matches, in lexicographic order.
 
+use datafusion::error::DataFusionError;
 use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::ObjectMeta;
 
+use super::fault::transient_cause;
 use super::location::Location;
 use crate::error::{Error, Result};
 
@@ -44,41 +46,52 @@ pub async fn list_all(location: &Location) -> Result<Vec<ObjectMeta>> {
 }
 
 /// An object store failure while reading `location`, with its URI.
-/// Errors that may pass (the endpoint is down, slow or throttling) become
-/// [`Error::Unavailable`], which a job retries.
 pub fn source_error(location: &Location, error: object_store::Error) -> Error {
-    let uri = location.uri.clone();
-    let message = describe_store_error(&error);
-    if is_transient(&error) {
-        Error::Unavailable { uri, message }
-    } else {
-        Error::Source { uri, message }
+    store_error(location.uri.clone(), error)
+}
+
+/// An object store failure about `uri` (a pattern or one file). Faults
+/// that may pass (see [`transient_cause`]) become [`Error::Unavailable`],
+/// which a job retries.
+pub fn store_error(uri: String, error: object_store::Error) -> Error {
+    match transient_cause(&error) {
+        Some(message) => Error::Unavailable { uri, message },
+        None => Error::Source {
+            uri,
+            message: describe_store_error(&error),
+        },
     }
 }
 
-/// Whether an object store error is a fault that may pass.
-fn is_transient(error: &object_store::Error) -> bool {
-    if !matches!(error, object_store::Error::Generic { .. }) {
-        return false;
+/// A failure while streaming the bytes of `file`: the store's error as the
+/// stream carries it, or a local read error.
+pub fn read_error(file: &str, error: &std::io::Error) -> Error {
+    let uri = file.to_string();
+    if let Some(message) = transient_cause(error) {
+        return Error::Unavailable { uri, message };
     }
-    const MARKERS: [&str; 14] = [
-        "error sending request",
-        "connection refused",
-        "connection reset",
-        "connection closed",
-        "timed out",
-        "timeout",
-        "dns error",
-        "slowdown",
-        "throttl",
-        "service unavailable",
-        "internal error",
-        "status 500",
-        "status 503",
-        "retries",
-    ];
-    let text = error.to_string().to_ascii_lowercase();
-    MARKERS.iter().any(|m| text.contains(m))
+    let message = match error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<object_store::Error>())
+    {
+        Some(store) => describe_store_error(store),
+        None => error.to_string(),
+    };
+    Error::Source { uri, message }
+}
+
+/// [`read_error`] for use inside a DataFusion stream.
+pub fn stream_read_error(file: &str, error: &std::io::Error) -> DataFusionError {
+    DataFusionError::External(Box::new(read_error(file, error)))
+}
+
+/// A file whose content cannot be decoded, for use inside a DataFusion
+/// stream.
+pub fn decode_error(file: &str, message: impl std::fmt::Display) -> DataFusionError {
+    DataFusionError::External(Box::new(Error::Source {
+        uri: file.to_string(),
+        message: message.to_string(),
+    }))
 }
 
 /// A short, credential-free description of an object store error.
@@ -93,7 +106,7 @@ pub fn describe_store_error(error: &object_store::Error) -> String {
         between(&text, "<Message>", "</Message>"),
     ) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
-        _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
+        _ => without_code_locations(&text),
     };
     let denied = matches!(
         error,
@@ -116,4 +129,16 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = text.find(start)? + start.len();
     let to = from + text[from..].find(end)?;
     Some(&text[from..to])
+}
+
+/// The text with its whitespace collapsed and without the source-code
+/// locations some HTTP errors append (`, /rustc/<hash>/library/...rs:1:2`).
+fn without_code_locations(text: &str) -> String {
+    text.split(", ")
+        .filter(|part| !(part.starts_with('/') && part.contains(".rs:")))
+        .collect::<Vec<_>>()
+        .join(", ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -257,9 +257,14 @@ impl Location {
         self.matcher.is_match(key.as_ref())
     }
 
+    /// Whether the files are on the local disk.
+    pub fn is_local(&self) -> bool {
+        self.display_root == "file://"
+    }
+
     /// A key as the user would write it (`s3://bucket/key`, `file:///key`).
     pub fn display(&self, key: &Path) -> String {
-        if self.display_root == "file://" {
+        if self.is_local() {
             format!("file:///{key}")
         } else {
             format!("{}{key}", self.display_root)

@@ -8,6 +8,7 @@
 
 mod compression;
 mod csv;
+mod fault;
 mod json;
 pub mod listing;
 pub mod location;

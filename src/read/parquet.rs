@@ -8,19 +8,29 @@ use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::parquet::arrow::async_reader::{
     ParquetObjectReader, ParquetRecordBatchStreamBuilder,
 };
+use datafusion::parquet::errors::ParquetError;
 use futures::StreamExt;
 use object_store::{ObjectMeta, ObjectStore};
 use tokio::sync::mpsc::Sender;
 
 use super::csv::send;
+use super::fault::transient_cause;
+use super::listing::decode_error;
+use crate::error::{Error, Result};
 
 fn reader(store: &Arc<dyn ObjectStore>, file: &ObjectMeta) -> ParquetObjectReader {
     ParquetObjectReader::new(store.clone(), file.location.clone()).with_file_size(file.size)
 }
 
 /// The Arrow schema stored in a Parquet file's footer.
-pub async fn schema(store: &Arc<dyn ObjectStore>, file: &ObjectMeta) -> DFResult<SchemaRef> {
-    let builder = ParquetRecordBatchStreamBuilder::new(reader(store, file)).await?;
+pub async fn schema(
+    store: &Arc<dyn ObjectStore>,
+    file: &ObjectMeta,
+    display: &str,
+) -> Result<SchemaRef> {
+    let builder = ParquetRecordBatchStreamBuilder::new(reader(store, file))
+        .await
+        .map_err(|e| parquet_failure(display, e))?;
     Ok(builder.schema().clone())
 }
 
@@ -33,22 +43,40 @@ pub async fn read(
     batch_size: usize,
     tx: &Sender<DFResult<RecordBatch>>,
 ) -> DFResult<()> {
-    let fail = |e: &dyn std::fmt::Display| DataFusionError::Execution(format!("{display}: {e}"));
+    let fail = |e: ParquetError| parquet_error(display, e);
     let mut stream = ParquetRecordBatchStreamBuilder::new(reader(store, file))
         .await
-        .map_err(|e| fail(&e))?
+        .map_err(fail)?
         .with_batch_size(batch_size)
         .build()
-        .map_err(|e| fail(&e))?;
+        .map_err(fail)?;
     while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(|e| fail(&e))?;
+        let batch = batch.map_err(fail)?;
         let batch =
             RecordBatch::try_new(schema.clone(), batch.columns().to_vec()).map_err(|e| {
-                fail(&format!(
-                    "its schema differs from the first file's, which S3() reads all files as: {e}"
-                ))
+                decode_error(
+                    display,
+                    format!("its schema differs from the first file's, which S3() reads all files as: {e}"),
+                )
             })?;
         send(tx, batch).await?;
     }
     Ok(())
+}
+
+/// A Parquet read failure: the store's fault when it is one (a lost
+/// connection is retried by a job), else a file that is not valid Parquet.
+fn parquet_failure(display: &str, error: ParquetError) -> Error {
+    let uri = display.to_string();
+    match transient_cause(&error) {
+        Some(message) => Error::Unavailable { uri, message },
+        None => Error::Source {
+            uri,
+            message: format!("not a readable Parquet file: {error}"),
+        },
+    }
+}
+
+fn parquet_error(display: &str, error: ParquetError) -> DataFusionError {
+    DataFusionError::External(Box::new(parquet_failure(display, error)))
 }

@@ -15,7 +15,7 @@ use object_store::ObjectMeta;
 use super::compression::{self, read_head};
 use super::csv::CsvReader;
 use super::json::JsonReader;
-use super::listing::source_error;
+use super::listing::{read_error, store_error};
 use super::location::Location;
 use super::options::{Format, S3Options};
 use super::parquet;
@@ -124,7 +124,7 @@ impl FileSource {
                         uri: display.clone(),
                         message: "the file was listed but is gone now (deleted or moved after listing); nothing of it was loaded".into(),
                     },
-                    e => source_error(&self.location, e),
+                    e => store_error(display.clone(), e),
                 };
                 DataFusionError::External(Box::new(error))
             })?;
@@ -141,12 +141,8 @@ async fn infer(location: &Location, options: &S3Options, files: &[ObjectMeta]) -
         let first = files.first().ok_or_else(|| Error::NoFilesMatch {
             uri: location.uri.clone(),
         })?;
-        let schema = parquet::schema(&location.store, first)
-            .await
-            .map_err(|e| Error::Source {
-                uri: location.display(&first.location),
-                message: format!("not a readable Parquet file: {e}"),
-            })?;
+        let schema =
+            parquet::schema(&location.store, first, &location.display(&first.location)).await?;
         return Ok(Decoder::Parquet(schema));
     }
     let limit = match options.format {
@@ -158,14 +154,13 @@ async fn infer(location: &Location, options: &S3Options, files: &[ObjectMeta]) -
     let mut head = (Vec::new(), true);
     let mut display = location.uri.clone();
     for file in files {
+        display = location.display(&file.location);
         let bytes = compression::open(location.store.as_ref(), file, options.compression)
             .await
-            .map_err(|e| source_error(location, e))?;
-        display = location.display(&file.location);
-        head = read_head(bytes, limit).await.map_err(|e| Error::Source {
-            uri: display.clone(),
-            message: e.to_string(),
-        })?;
+            .map_err(|e| store_error(display.clone(), e))?;
+        head = read_head(bytes, limit)
+            .await
+            .map_err(|e| read_error(&display, &e))?;
         if !head.0.iter().all(u8::is_ascii_whitespace) {
             break;
         }

@@ -5,6 +5,7 @@
 mod batch;
 pub(crate) mod control;
 pub mod failpoint;
+pub mod recovery;
 pub(crate) mod scheduler;
 pub mod task;
 

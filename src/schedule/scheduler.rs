@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::control::JobControl;
+use super::recovery::recover;
 use super::task::{load, next_batch, Loaded};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
@@ -50,6 +51,9 @@ enum Next {
 }
 
 async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
+    if let Some(engine) = weak.upgrade() {
+        recover_committed(&engine, name).await;
+    }
     let mut failures = 0u32;
     loop {
         if control.is_cancelled() {
@@ -88,6 +92,18 @@ async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
     }
 }
 
+/// Brings the job store up to date with batches committed before a crash
+/// (see [`recovery`](super::recovery)). A failure here is only logged: the
+/// next task still resumes from the committed offset.
+async fn recover_committed(engine: &Engine, name: &str) {
+    let Ok(job) = engine.jobs().job(name) else {
+        return;
+    };
+    if let Err(error) = recover(engine, job).await {
+        tracing::warn!(job = %name, error = %error, "cannot recover committed batches");
+    }
+}
+
 /// Moves a PENDING job to RUNNING and returns it; `None` when the job is
 /// no longer meant to run (paused or dropped meanwhile: PAUSE wins).
 async fn activate(engine: &Engine, name: &str) -> Option<Job> {
@@ -119,9 +135,11 @@ enum Step {
     Loaded(Task, Box<Loaded>),
     /// Stopped by PAUSE or DROP before its commit.
     Canceled(Task),
-    /// Failed; `task` is `None` when it failed before cutting a batch.
+    /// Failed; `task` is `None` when it failed before cutting a batch,
+    /// `end_offset` when it failed before listing.
     Failed {
         task: Option<Task>,
+        end_offset: Option<String>,
         error: Error,
     },
 }
@@ -142,7 +160,13 @@ async fn run_task(engine: &Engine, job: &Job, control: &JobControl) -> Step {
             control.caught_up(poll);
             return Step::Idle;
         }
-        Err(error) => return Step::Failed { task: None, error },
+        Err(error) => {
+            return Step::Failed {
+                task: None,
+                end_offset: None,
+                error,
+            }
+        }
     };
     let files = &pending.batch.files;
     let name = |f: Option<&object_store::ObjectMeta>| {
@@ -166,13 +190,15 @@ async fn run_task(engine: &Engine, job: &Job, control: &JobControl) -> Step {
         first_error_msg: None,
     };
     control.set_running_task(Some(task.clone()));
-    let loaded = load(job, pending, control.token()).await;
+    let end_offset = pending.end_offset.clone();
+    let loaded = load(job, &task, pending, control.token()).await;
     control.set_running_task(None);
     match loaded {
         Ok(loaded) => Step::Loaded(task, Box::new(loaded)),
         Err(Error::Cancelled) => Step::Canceled(task),
         Err(error) => Step::Failed {
             task: Some(task),
+            end_offset: Some(end_offset),
             error,
         },
     }
@@ -236,7 +262,11 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
             })
             .await,
         ),
-        Step::Failed { task, error } => {
+        Step::Failed {
+            task,
+            end_offset,
+            error,
+        } => {
             tracing::warn!(job = %job.name, error = %error, "task failed; pausing the job");
             let message = error.to_string();
             let first = match &error {
@@ -253,6 +283,9 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
                         });
                     }
                     j.failed_task_count += 1;
+                    if end_offset.is_some() {
+                        j.end_offset = end_offset;
+                    }
                     j.status = JobStatus::Paused;
                     j.error_msg = Some(format!("{message}. {}", advice(&error, &j.name)));
                     Ok(())
@@ -284,7 +317,12 @@ fn advice(error: &Error, name: &str) -> String {
 /// Records a transient failure: the job keeps running and its offset, and
 /// says in JobRuntimeMsg when it tries again.
 async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, delay: Duration) {
-    let Step::Failed { task, error } = step else {
+    let Step::Failed {
+        task,
+        end_offset,
+        error,
+    } = step
+    else {
         return;
     };
     tracing::warn!(job = %job.name, error = %error, attempt = failures, "source unavailable; retrying");
@@ -292,6 +330,9 @@ async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, del
     let _ = engine
         .jobs()
         .modify(&job.name, |j| {
+            if end_offset.is_some() {
+                j.end_offset = end_offset;
+            }
             if let Some(task) = task {
                 j.next_task_id = task.id + 1;
                 j.failed_task_count += 1;

@@ -8,7 +8,6 @@
 //! task still commits. Each file is read by its own partition, so a left-out
 //! row is reported with its file and line.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::record_batch::RecordBatch;
@@ -28,20 +27,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::batch::{cut_batch, Batch};
 use super::failpoint::crash_point;
-use crate::catalog::{Catalog, TableDef};
+use super::recovery::{offset_key, CommittedBatch};
+use crate::catalog::{now, Catalog, TableDef};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::job::{Job, LoadStatistic};
+use crate::job::{Job, LoadStatistic, Task, TaskStatus};
 use crate::read::listing::list_files;
 use crate::read::options::Format;
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 use crate::session::Session;
 use crate::write::{latest_commit_property, Conversion, LanceSink};
-
-/// The commit property that carries job `id`'s offset.
-pub fn offset_key(job_id: u64) -> String {
-    format!("tributary.job.{job_id}.offset")
-}
 
 /// A batch cut for a job, ready to load.
 pub struct PendingLoad {
@@ -67,6 +62,19 @@ pub struct Loaded {
     /// The table version that holds the batch (the job's last one when the
     /// batch had no rows to add).
     pub version: u64,
+}
+
+impl Loaded {
+    /// A batch of files without rows.
+    fn empty(job: &Job, batch: Batch, end_offset: String) -> Self {
+        Self {
+            statistic: Tally::default().statistic(batch.files.len() as u64, batch.bytes),
+            first_error: None,
+            batch,
+            end_offset,
+            version: job.committed_version,
+        }
+    }
 }
 
 /// Where the job resumes: an offset committed with rows after the version
@@ -140,7 +148,12 @@ pub async fn next_batch(engine: &Engine, job: &Job) -> Result<Option<PendingLoad
 /// When `cancel` fires before the commit, the task stops and nothing of it
 /// is committed ([`Error::Cancelled`]); once the rows are all written, the
 /// commit is not interrupted.
-pub async fn load(job: &Job, pending: PendingLoad, cancel: CancellationToken) -> Result<Loaded> {
+pub async fn load(
+    job: &Job,
+    task: &Task,
+    pending: PendingLoad,
+    cancel: CancellationToken,
+) -> Result<Loaded> {
     let PendingLoad {
         batch,
         end_offset,
@@ -163,7 +176,12 @@ pub async fn load(job: &Job, pending: PendingLoad, cancel: CancellationToken) ->
             .optimizer
             .enable_round_robin_repartition = false;
     }
-    let LogicalPlan::Dml(dml) = crate::plan::query::plan(&session, &sql).await? else {
+    let planned = match crate::plan::query::plan(&session, &sql).await {
+        // Only empty files: the batch loads no rows, and the offset moves on.
+        Err(Error::EmptySource { .. }) => return Ok(Loaded::empty(job, batch, end_offset)),
+        planned => planned?,
+    };
+    let LogicalPlan::Dml(dml) = planned else {
         return Err(Error::InvalidJob(format!(
             "job '{}' is not an INSERT",
             job.name
@@ -203,13 +221,31 @@ pub async fn load(job: &Job, pending: PendingLoad, cancel: CancellationToken) ->
     let stream: SendableRecordBatchStream =
         Box::pin(RecordBatchStreamAdapter::new(def.arrow_schema(), checked));
 
-    let properties = HashMap::from([(offset_key(job.id), batch.end_offset().to_string())]);
+    let commit_properties = {
+        let (job_id, offset) = (job.id, batch.end_offset().to_string());
+        let (task, tally, end_offset) = (task.clone(), tally.clone(), end_offset.clone());
+        let (files, bytes) = (batch.files.len() as u64, batch.bytes);
+        move || {
+            let tally = tally.lock().expect("lock").clone();
+            let batch = CommittedBatch {
+                task: Task {
+                    status: TaskStatus::Success,
+                    finish_time: Some(now()),
+                    statistic: tally.statistic(files, bytes),
+                    first_error_msg: tally.first_error(),
+                    ..task.clone()
+                },
+                end_offset: end_offset.clone(),
+            };
+            batch.properties(job_id, &offset)
+        }
+    };
     let sink = LanceSink::new(
         format!("{}.{}", def.database, def.name),
         def.arrow_schema(),
         dataset.clone(),
     )
-    .with_commit_properties(properties);
+    .with_commit_properties(commit_properties);
     let written = datafusion::datasource::sink::DataSink::write_all(&sink, stream, &task_ctx).await;
     let tally = tally.lock().expect("lock").clone();
     if written.is_err() && cancel.is_cancelled() {
@@ -226,13 +262,7 @@ pub async fn load(job: &Job, pending: PendingLoad, cancel: CancellationToken) ->
         job.committed_version
     };
     Ok(Loaded {
-        statistic: LoadStatistic {
-            scanned_rows: tally.scanned,
-            load_bytes: batch.bytes,
-            file_number: batch.files.len() as u64,
-            file_size: batch.bytes,
-            filtered_rows: tally.filtered,
-        },
+        statistic: tally.statistic(batch.files.len() as u64, batch.bytes),
         first_error: tally.first_error(),
         batch,
         end_offset,
@@ -382,6 +412,17 @@ struct Tally {
 impl Tally {
     fn first_error(&self) -> Option<String> {
         self.first.as_ref().map(|(_, message)| message.clone())
+    }
+
+    /// The statistics of a batch of `files` files and `bytes` bytes.
+    fn statistic(&self, files: u64, bytes: u64) -> LoadStatistic {
+        LoadStatistic {
+            scanned_rows: self.scanned,
+            load_bytes: bytes,
+            file_number: files,
+            file_size: bytes,
+            filtered_rows: self.filtered,
+        }
     }
 }
 

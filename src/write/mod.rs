@@ -77,6 +77,29 @@ pub async fn latest_commit_property(
     Ok(None)
 }
 
+/// The transaction properties of every version after `after_version` that
+/// holds `key`, oldest first, with their versions: the batches a streaming
+/// job committed that its job store may not know of yet.
+pub async fn commits_with_property(
+    dataset: &Dataset,
+    key: &str,
+    after_version: u64,
+) -> Result<Vec<(u64, HashMap<String, String>)>> {
+    let uri = dataset.uri().to_string();
+    let mut commits = Vec::new();
+    for version in (after_version + 1)..=dataset.version().version {
+        let properties = dataset
+            .read_transaction_by_version(version)
+            .await
+            .map_err(|e| Error::lance(&uri, e))?
+            .and_then(|t| t.transaction_properties);
+        if let Some(properties) = properties.filter(|p| p.contains_key(key)) {
+            commits.push((version, properties.as_ref().clone()));
+        }
+    }
+    Ok(commits)
+}
+
 /// Opens the latest version of the dataset at `uri`.
 pub async fn open_dataset(uri: &str, storage_options: &HashMap<String, String>) -> Result<Dataset> {
     DatasetBuilder::from_uri(uri)

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -15,7 +15,7 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use futures::{StreamExt, TryStreamExt};
-use lance::dataset::{InsertBuilder, WriteMode, WriteParams};
+use lance::dataset::{CommitBuilder, InsertBuilder, WriteMode, WriteParams};
 use lance::Dataset;
 
 /// Appends a stream of batches to a Lance dataset as one new version.
@@ -25,9 +25,13 @@ pub struct LanceSink {
     schema: SchemaRef,
     dataset: Arc<Dataset>,
     /// Properties recorded in the same commit as the rows (a streaming
-    /// job's offset), so that both become visible together or not at all.
-    commit_properties: HashMap<String, String>,
+    /// job's offset and task), so that both become visible together or not
+    /// at all. Made once the rows are written, so they can count them.
+    commit_properties: Arc<CommitProperties>,
 }
+
+/// Makes the properties of a commit once its rows are written.
+pub type CommitProperties = dyn Fn() -> HashMap<String, String> + Send + Sync;
 
 impl LanceSink {
     pub fn new(table: String, schema: SchemaRef, dataset: Arc<Dataset>) -> Self {
@@ -35,13 +39,17 @@ impl LanceSink {
             table,
             schema,
             dataset,
-            commit_properties: HashMap::new(),
+            commit_properties: Arc::new(HashMap::new),
         }
     }
 
-    /// Records `properties` in the append's commit.
-    pub fn with_commit_properties(mut self, properties: HashMap<String, String>) -> Self {
-        self.commit_properties = properties;
+    /// Records the properties `make` returns, once the rows are written, in
+    /// the append's commit.
+    pub fn with_commit_properties(
+        mut self,
+        make: impl Fn() -> HashMap<String, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.commit_properties = Arc::new(make);
         self
     }
 }
@@ -75,11 +83,16 @@ impl DataSink for LanceSink {
         let counted = rows.clone();
         let schema = self.schema.clone();
         let table = self.table.clone();
+        // Lance turns a failed input stream into an error of its own that
+        // keeps only the message: keep the input's error as it was made
+        // (a lost connection stays retryable, a bad row names its file).
+        let failure: Arc<Mutex<Option<DataFusionError>>> = Arc::default();
+        let kept = failure.clone();
         // Re-label every batch with the table's schema: this checks NOT NULL
         // columns and gives Lance the exact field nullability it stores.
         let mut batches = data
             .map(move |batch| {
-                let batch = batch?;
+                let batch = batch.map_err(|e| keep_first(&kept, e))?;
                 let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
                     .map_err(|e| {
                         DataFusionError::Execution(format!("cannot insert into {table}: {e}"))
@@ -96,18 +109,34 @@ impl DataSink for LanceSink {
         }
         let stream: SendableRecordBatchStream =
             Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches));
-        let mut params = WriteParams {
+        let params = WriteParams {
             mode: WriteMode::Append,
             ..Default::default()
         };
-        if !self.commit_properties.is_empty() {
-            params = params.with_transaction_properties(self.commit_properties.clone());
-        }
-        InsertBuilder::new(self.dataset.clone())
+        let written = InsertBuilder::new(self.dataset.clone())
             .with_params(&params)
-            .execute_stream(stream)
+            .execute_uncommitted_stream(stream)
+            .await;
+        if let Some(error) = failure.lock().expect("lock").take() {
+            return Err(error);
+        }
+        let mut transaction = written.map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let properties = (self.commit_properties)();
+        if !properties.is_empty() {
+            transaction.transaction_properties = Some(Arc::new(properties));
+        }
+        CommitBuilder::new(self.dataset.clone())
+            .execute(transaction)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         Ok(rows.load(Ordering::Relaxed))
     }
+}
+
+/// Keeps `error` in `slot` (the first one only) and hands Lance a copy of
+/// its message.
+fn keep_first(slot: &Mutex<Option<DataFusionError>>, error: DataFusionError) -> DataFusionError {
+    let message = error.to_string();
+    slot.lock().expect("lock").get_or_insert(error);
+    DataFusionError::Execution(message)
 }

@@ -86,7 +86,9 @@ fn crash_and_recover(point: &str) {
         root.path(),
         "WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;
          SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM db1.t;
-         SELECT CurrentOffset LIKE '%part-006.csv%' AS at_end, Status FROM job(type=insert);",
+         SELECT CurrentOffset LIKE '%part-006.csv%' AS at_end, Status FROM job(type=insert);
+         SELECT SucceedTaskCount AS ok, LoadStatistic AS stats FROM job(type=insert);
+         SELECT count(*) AS tasks FROM tasks(type='insert') WHERE Status = 'SUCCESS';",
         None,
     );
     assert_ok(&recovered);
@@ -97,6 +99,13 @@ fn crash_and_recover(point: &str) {
         "after a crash at '{point}' every row must be loaded exactly once:\n{out}"
     );
     assert!(out.contains("| true   | RUNNING |"), "{out}");
+    // The counters count every batch once, the one committed just before
+    // the crash included.
+    assert!(
+        out.contains(r#"| 3  | {"scannedRows":12,"loadBytes":60,"fileNumber":6,"fileSize":60} |"#),
+        "after a crash at '{point}' the job's counters must match its rows:\n{out}"
+    );
+    assert!(out.contains("| 3     |"), "three SUCCESS tasks:\n{out}");
 }
 
 #[test]

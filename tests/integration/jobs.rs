@@ -25,7 +25,7 @@ async fn jobs_and_their_state_are_back_after_reopen() {
              CREATE JOB b ON STREAMING
                DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file:///tmp/b/*.csv', 'format' = 'csv');
              PAUSE JOB WHERE jobName = 'b';
-             ALTER JOB b PROPERTIES ('offset' = '{\"fileName\":\"tmp/b/0042.csv\"}')",
+             ALTER JOB b PROPERTIES ('offset' = '{\"fileName\":\"/tmp/b/0042.csv\"}')",
         )
         .await
         .unwrap();
@@ -50,7 +50,7 @@ async fn jobs_and_their_state_are_back_after_reopen() {
         .unwrap();
     assert_eq!(
         lines(&rows)[3],
-        "| b    | PAUSED | {\"fileName\":\"tmp/b/0042.csv\"} |"
+        "| b    | PAUSED | {\"fileName\":\"/tmp/b/0042.csv\"} |"
     );
     // New ids continue after the reopened ones.
     let mut s = engine.session();

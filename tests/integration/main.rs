@@ -16,3 +16,6 @@ mod support;
 
 #[path = "../support/s3_server.rs"]
 mod s3_server;
+
+#[path = "../support/cutting_proxy.rs"]
+mod cutting_proxy;

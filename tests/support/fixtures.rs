@@ -93,6 +93,14 @@ pub async fn files() -> Vec<(String, Vec<u8>)> {
         ),
         ("stream/bad/part-003.csv", b"6,f\n\\N,no id\n".to_vec()),
         ("bad/bad.csv", b"1,ok\nabc,not a number\n".to_vec()),
+        // Empty files: among files with rows, alone, in every format.
+        ("stream/empty_mix/part-001.csv", b"1,a\n2,b\n".to_vec()),
+        ("stream/empty_mix/part-002.csv", b"".to_vec()),
+        ("stream/empty_mix/part-003.csv", b"3,c\n".to_vec()),
+        ("stream/empty_only/part-001.csv", b"".to_vec()),
+        ("empty/empty.csv", b"".to_vec()),
+        ("empty/empty.json", b"".to_vec()),
+        ("empty/empty.parquet", b"".to_vec()),
         (
             "json/lines.json",
             b"{\"id\": 1, \"name\": \"a\"}\n{\"id\": 2, \"name\": \"b\"}\n".to_vec(),

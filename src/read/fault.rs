@@ -1,0 +1,151 @@
+//! Whether a failure to list or read a source file is a transient fault of
+//! the store (the connection was lost, refused or reset, a request timed
+//! out, the server answered 5xx or throttled) that a job retries, or a
+//! permanent one (missing file or bucket, denied access, bad data).
+//!
+//! The decision is made from the error values where they are made, never
+//! from how they print: object_store's variants, its [`HttpError`] (a
+//! request that did not complete), the HTTP status of a failed request, and
+//! the I/O error kinds of a connection.
+
+use std::error::Error as StdError;
+use std::io;
+
+use object_store::client::{HttpError, HttpErrorKind};
+
+/// The cause of a transient fault, worded for a user (`the connection was
+/// lost`), or `None` when `error` is not transient.
+pub fn transient_cause(error: &(dyn StdError + 'static)) -> Option<String> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(store) = error.downcast_ref::<object_store::Error>() {
+            if !matches!(store, object_store::Error::Generic { .. }) {
+                // NotFound, PermissionDenied, Unauthenticated, ...: the
+                // store answered, and will answer the same again.
+                return None;
+            }
+        }
+        if let Some(http) = error.downcast_ref::<HttpError>() {
+            return http_cause(http.kind()).map(str::to_string);
+        }
+        if let Some(status) = http_status(error) {
+            return transient_status(status).then(|| format!("the server answered HTTP {status}"));
+        }
+        if let Some(io) = error.downcast_ref::<io::Error>() {
+            if let Some(cause) = io_cause(io.kind()) {
+                return Some(cause.to_string());
+            }
+        }
+        next = error.source();
+    }
+    None
+}
+
+/// An HTTP request that did not complete is a fault of the connection;
+/// a response body that does not decode (not UTF-8, not the XML expected)
+/// is not.
+fn http_cause(kind: HttpErrorKind) -> Option<&'static str> {
+    match kind {
+        HttpErrorKind::Connect => Some("cannot connect to the endpoint"),
+        HttpErrorKind::Timeout => Some("the request timed out"),
+        HttpErrorKind::Interrupted | HttpErrorKind::Request => Some("the connection was lost"),
+        HttpErrorKind::Decode => None,
+        _ => Some("the request did not complete"),
+    }
+}
+
+fn io_cause(kind: io::ErrorKind) -> Option<&'static str> {
+    use io::ErrorKind::*;
+    match kind {
+        ConnectionRefused => Some("cannot connect to the endpoint"),
+        ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected => {
+            Some("the connection was lost")
+        }
+        TimedOut => Some("the request timed out"),
+        _ => None,
+    }
+}
+
+/// Server errors, throttling and request timeouts pass; other statuses do
+/// not.
+fn transient_status(status: u16) -> bool {
+    status >= 500 || status == 429 || status == 408
+}
+
+/// The HTTP status of a request object_store gave up on.
+///
+/// object_store 0.13 keeps its retry error type private (only its message
+/// is public), so the status is read from the one field that message
+/// defines for it: `Server returned non-2xx status code: <status> ...`.
+fn http_status(error: &(dyn StdError + 'static)) -> Option<u16> {
+    const STATUS: &str = "Server returned non-2xx status code: ";
+    let text = error.to_string();
+    // The last one: the request's URL comes before it.
+    let rest = &text[text.rfind(STATUS)? + STATUS.len()..];
+    rest.get(..3)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_error(source: impl StdError + Send + Sync + 'static) -> object_store::Error {
+        object_store::Error::Generic {
+            store: "S3",
+            source: Box::new(source),
+        }
+    }
+
+    #[test]
+    fn a_request_that_did_not_complete_is_transient() {
+        let lost = HttpError::new(
+            HttpErrorKind::Interrupted,
+            io::Error::from(io::ErrorKind::ConnectionReset),
+        );
+        let error = store_error(lost);
+        assert_eq!(
+            transient_cause(&error).as_deref(),
+            Some("the connection was lost")
+        );
+        // Wrapped the way a byte stream carries it.
+        let wrapped = io::Error::other(store_error(HttpError::new(
+            HttpErrorKind::Connect,
+            io::Error::from(io::ErrorKind::ConnectionRefused),
+        )));
+        assert_eq!(
+            transient_cause(&wrapped).as_deref(),
+            Some("cannot connect to the endpoint")
+        );
+    }
+
+    #[test]
+    fn answers_that_will_not_change_are_permanent() {
+        let missing = object_store::Error::NotFound {
+            path: "b/x.csv".into(),
+            source: Box::new(io::Error::from(io::ErrorKind::ConnectionReset)),
+        };
+        assert_eq!(transient_cause(&missing), None);
+        let truncated = io::Error::new(io::ErrorKind::UnexpectedEof, "ended early");
+        assert_eq!(transient_cause(&truncated), None);
+        let undecodable = store_error(HttpError::new(
+            HttpErrorKind::Decode,
+            io::Error::other("invalid utf-8"),
+        ));
+        assert_eq!(transient_cause(&undecodable), None);
+    }
+
+    #[test]
+    fn server_errors_and_throttling_are_transient() {
+        let status = |s: &str| {
+            store_error(io::Error::other(format!(
+                "Error performing GET in 1s - Server returned non-2xx status code: {s}: "
+            )))
+        };
+        assert_eq!(
+            transient_cause(&status("503 Service Unavailable")).as_deref(),
+            Some("the server answered HTTP 503")
+        );
+        assert!(transient_cause(&status("429 Too Many Requests")).is_some());
+        assert_eq!(transient_cause(&status("400 Bad Request")), None);
+    }
+}
