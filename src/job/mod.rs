@@ -1,10 +1,12 @@
-//! Streaming jobs: their definitions and state, persisted in the warehouse.
+//! Jobs, streaming and scheduled: their definitions and state, persisted
+//! in the warehouse.
 //!
 //! The job store is one JSON document (`_tributary/jobs.json`) replaced
 //! atomically on every change, like the catalog. The scheduler that runs
 //! jobs is not part of this module.
 
 mod properties;
+pub mod schedule;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -17,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::warehouse::{Document, Warehouse};
 
 pub use properties::JobProperties;
+pub use schedule::Schedule;
 pub use secrets::{default_key_path, SecretKey};
 
 /// Relative path of the job store inside the warehouse.
@@ -40,6 +43,8 @@ pub enum JobStatus {
     Paused,
     /// Dropped.
     Stopped,
+    /// A scheduled job whose schedule is over.
+    Finished,
 }
 
 impl fmt::Display for JobStatus {
@@ -49,6 +54,7 @@ impl fmt::Display for JobStatus {
             JobStatus::Running => "RUNNING",
             JobStatus::Paused => "PAUSED",
             JobStatus::Stopped => "STOPPED",
+            JobStatus::Finished => "FINISHED",
         };
         f.write_str(s)
     }
@@ -83,15 +89,15 @@ impl LoadStatistic {
     }
 }
 
-/// A streaming job.
+/// A job: streaming (`ON STREAMING`) or scheduled (`ON SCHEDULE`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: u64,
     pub name: String,
     pub definer: String,
     pub status: JobStatus,
-    /// The `INSERT ... SELECT ... FROM S3(...)` the job runs, with its
-    /// secrets blanked (as `job()` shows it).
+    /// The INSERT the job runs (`INSERT ... SELECT ... FROM S3(...)` for a
+    /// streaming job), with its secrets blanked (as `job()` shows it).
     pub sql: String,
     /// The full SQL, sealed with the secret key, when it carries secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -101,6 +107,10 @@ pub struct Job {
     pub table: String,
     pub create_time: String,
     pub comment: Option<String>,
+    /// When the job fires, for a job `ON SCHEDULE`; `None` for a streaming
+    /// job, which runs as files arrive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
     pub properties: JobProperties,
     pub succeed_task_count: u64,
     pub failed_task_count: u64,
@@ -167,6 +177,13 @@ pub struct Task {
 }
 
 impl Job {
+    /// Doris's `ExecuteType`: `STREAMING`, `RECURRING` or `ONE_TIME`.
+    pub fn execute_type(&self) -> &'static str {
+        self.schedule
+            .as_ref()
+            .map_or("STREAMING", Schedule::execute_type)
+    }
+
     /// An offset (a store key) as the user sees it: a local file's
     /// absolute path, an S3 key.
     pub fn shown_offset(&self, key: &str) -> String {

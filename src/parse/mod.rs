@@ -10,4 +10,6 @@ mod statement;
 
 pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};
-pub use statement::{parse_statement, CreateTable, GrantScope, Statement, TableName};
+pub use statement::{
+    parse_statement, CreateTable, GrantScope, JobTrigger, Statement, TableName, When,
+};

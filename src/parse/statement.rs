@@ -27,6 +27,28 @@ pub struct CreateTable {
     pub ignored_clauses: Vec<String>,
 }
 
+/// What runs a job: new files (`ON STREAMING`) or the clock (`ON SCHEDULE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobTrigger {
+    Streaming,
+    /// `EVERY count unit [STARTS when] [ENDS 'ts']`
+    Every {
+        count: u64,
+        unit: String,
+        starts: Option<When>,
+        ends: Option<String>,
+    },
+    /// `AT when`
+    At(When),
+}
+
+/// A time in a schedule: `CURRENT_TIMESTAMP` or a literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum When {
+    Now,
+    Time(String),
+}
+
 /// What a GRANT covers: `*.*` (database `*`), `db.*`, or `db.tbl`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantScope {
@@ -68,9 +90,11 @@ pub enum Statement {
     DescribeFunction {
         call: String,
     },
-    /// `CREATE JOB name ON STREAMING [PROPERTIES (...)] [COMMENT '...'] DO <insert>`
+    /// `CREATE JOB name [PROPERTIES (...)] ON {STREAMING | SCHEDULE ...}
+    /// [PROPERTIES (...)] [COMMENT '...'] DO <insert>`
     CreateJob {
         name: String,
+        trigger: JobTrigger,
         properties: Vec<(String, String)>,
         comment: Option<String>,
         body: String,
@@ -194,9 +218,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         // Doris's grammar puts PROPERTIES before ON STREAMING, its manual
         // after: both are accepted, once.
         let mut properties = p.properties()?;
-        if !p.words(&["on", "streaming"]) {
-            return Err(p.unexpected("expected ON STREAMING (tributary runs streaming jobs only)"));
-        }
+        let trigger = p.job_trigger()?;
         if properties.is_empty() {
             properties = p.properties()?;
         }
@@ -211,6 +233,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         let body = p.rest(sql)?;
         return Ok(Statement::CreateJob {
             name,
+            trigger,
             properties,
             comment,
             body,
@@ -474,6 +497,54 @@ impl StatementParser<'_> {
         })
     }
 
+    /// `ON STREAMING`, `ON SCHEDULE EVERY n unit [STARTS ..] [ENDS ..]` or
+    /// `ON SCHEDULE AT ..`.
+    fn job_trigger(&mut self) -> Result<JobTrigger> {
+        const EXPECTED: &str =
+            "expected ON STREAMING, ON SCHEDULE EVERY <n> <unit> or ON SCHEDULE AT '<time>'";
+        if self.words(&["on", "streaming"]) {
+            return Ok(JobTrigger::Streaming);
+        }
+        if !self.words(&["on", "schedule"]) {
+            return Err(self.unexpected(EXPECTED));
+        }
+        if self.word("at") {
+            return Ok(JobTrigger::At(self.when()?));
+        }
+        if !self.word("every") {
+            return Err(self.unexpected(EXPECTED));
+        }
+        let count = self
+            .parser
+            .parse_literal_uint()
+            .map_err(|_| self.unexpected("expected EVERY <n> <unit>, e.g. EVERY 1 MINUTE"))?;
+        let unit = self.identifier_as_written()?;
+        let starts = if self.word("starts") {
+            Some(self.when()?)
+        } else {
+            None
+        };
+        let ends = if self.word("ends") {
+            Some(self.string_literal()?)
+        } else {
+            None
+        };
+        Ok(JobTrigger::Every {
+            count,
+            unit,
+            starts,
+            ends,
+        })
+    }
+
+    /// `CURRENT_TIMESTAMP` or `'2026-01-01 10:00:00'`.
+    fn when(&mut self) -> Result<When> {
+        if self.word("current_timestamp") {
+            return Ok(When::Now);
+        }
+        Ok(When::Time(self.string_literal()?))
+    }
+
     /// `WHERE jobName = 'name'`
     fn where_job_name(&mut self) -> Result<String> {
         if !self.word("where") || !self.word("jobname") {
@@ -715,6 +786,7 @@ mod tests {
             parse_statement(sql).unwrap(),
             Statement::CreateJob {
                 name: "my_job".into(),
+                trigger: JobTrigger::Streaming,
                 properties: vec![("s3.max_batch_files".into(), "2".into())],
                 comment: Some("feed".into()),
                 body: "INSERT INTO db1.t SELECT * FROM S3(\"uri\" = \"s3://b/*.csv\")".into(),
@@ -733,6 +805,44 @@ mod tests {
                 properties: vec![("max_interval".into(), "5s".into())],
                 body: None,
             }
+        );
+    }
+
+    #[test]
+    fn parses_scheduled_jobs() {
+        let every = "CREATE JOB j ON SCHEDULE EVERY 2 minute STARTS CURRENT_TIMESTAMP ENDS '2030-01-01 00:00:00' COMMENT 'c' DO INSERT INTO t SELECT 1";
+        let Statement::CreateJob { trigger, body, .. } = parse_statement(every).unwrap() else {
+            panic!("not a job");
+        };
+        assert_eq!(
+            trigger,
+            JobTrigger::Every {
+                count: 2,
+                unit: "minute".into(),
+                starts: Some(When::Now),
+                ends: Some("2030-01-01 00:00:00".into()),
+            }
+        );
+        assert_eq!(body, "INSERT INTO t SELECT 1");
+        let at = "CREATE JOB j PROPERTIES ('session.query_timeout' = '5') ON SCHEDULE AT '2030-01-01 00:00:00' DO INSERT INTO t SELECT 1";
+        let Statement::CreateJob {
+            trigger,
+            properties,
+            ..
+        } = parse_statement(at).unwrap()
+        else {
+            panic!("not a job");
+        };
+        assert_eq!(
+            trigger,
+            JobTrigger::At(When::Time("2030-01-01 00:00:00".into()))
+        );
+        assert_eq!(properties.len(), 1);
+        assert!(
+            parse_statement("CREATE JOB j ON SCHEDULE EVERY soon DO INSERT INTO t SELECT 1")
+                .unwrap_err()
+                .to_string()
+                .contains("expected EVERY <n> <unit>")
         );
     }
 

@@ -1,5 +1,6 @@
-//! The JOB statements: CREATE, ALTER, PAUSE, RESUME and DROP of streaming
-//! jobs, and the `job()` / `tasks()` tables that show them.
+//! The JOB statements: CREATE, ALTER, PAUSE, RESUME, DROP and WAIT of
+//! streaming and scheduled jobs, and the `job()` / `tasks()` tables that
+//! show them.
 
 use std::sync::Arc;
 
@@ -14,7 +15,9 @@ use super::users::require_on_table;
 use crate::catalog::now;
 use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
-use crate::job::{Job, JobProperties, JobStatus, LoadStatistic};
+use crate::job::schedule::{now_seconds, parse_time, show_time, Every, IntervalUnit};
+use crate::job::{Job, JobProperties, JobStatus, LoadStatistic, Schedule};
+use crate::parse::{JobTrigger, When};
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 use crate::schedule::scheduler::start_job;
 use crate::session::{Session, StatementResult};
@@ -201,21 +204,38 @@ async fn plan_body(session: &Session, body: &str) -> Result<Vec<String>> {
 pub(super) async fn create_job(
     session: &Session,
     name: String,
+    trigger: &JobTrigger,
     properties: &[(String, String)],
     comment: Option<String>,
     body: String,
 ) -> Result<StatementResult> {
     let (properties, offset) = JobProperties::default().apply(properties)?;
-    let Body {
-        database,
-        table,
-        source,
-        sql: body,
-    } = validate_body(session, &body)?;
-    require_on_table(session, Privilege::Load, &database, &table)?;
-    let warnings = plan_body(session, &body).await?;
-    let (sql, sealed_sql) = session.engine().jobs().seal_sql(&body)?;
-    let mut job = Job {
+    let (job, warnings) = match trigger {
+        JobTrigger::Streaming => {
+            streaming_job(session, name, properties, offset, comment, &body).await?
+        }
+        trigger => {
+            let schedule = schedule_of(trigger)?;
+            scheduled_job(session, name, schedule, properties, comment, &body).await?
+        }
+    };
+    let job = session.engine().jobs().create(job).await?;
+    tracing::info!(job = %job.name, id = job.id, kind = job.execute_type(), "created job");
+    start_job(session.engine(), &job.name);
+    Ok(StatementResult::affected(0).with_warnings(warnings))
+}
+
+/// A new job with its definition and no history.
+fn new_job(
+    session: &Session,
+    name: String,
+    (database, table): (String, String),
+    body: &str,
+    properties: JobProperties,
+    comment: Option<String>,
+) -> Result<Job> {
+    let (sql, sealed_sql) = session.engine().jobs().seal_sql(body)?;
+    Ok(Job {
         id: 0,
         name,
         definer: session.user().to_string(),
@@ -226,15 +246,12 @@ pub(super) async fn create_job(
         table,
         create_time: now(),
         comment,
+        schedule: None,
         properties,
         succeed_task_count: 0,
         failed_task_count: 0,
         canceled_task_count: 0,
-        offset_prefix: if source.local {
-            "/".into()
-        } else {
-            String::new()
-        },
+        offset_prefix: String::new(),
         current_offset: None,
         end_offset: None,
         committed_version: 0,
@@ -243,15 +260,99 @@ pub(super) async fn create_job(
         runtime_msg: None,
         tasks: vec![],
         next_task_id: 1,
-    };
+    })
+}
+
+/// `CREATE JOB ... ON STREAMING`: checked, starting after `offset` if given.
+async fn streaming_job(
+    session: &Session,
+    name: String,
+    properties: JobProperties,
+    offset: Option<String>,
+    comment: Option<String>,
+    body: &str,
+) -> Result<(Job, Vec<String>)> {
+    let Body {
+        database,
+        table,
+        source,
+        sql: body,
+    } = validate_body(session, body)?;
+    require_on_table(session, Privilege::Load, &database, &table)?;
+    let warnings = plan_body(session, &body).await?;
+    let mut job = new_job(session, name, (database, table), &body, properties, comment)?;
+    if source.local {
+        job.offset_prefix = "/".into();
+    }
     // Commits to the table before the job existed are none of its own.
     job.committed_version = table_version(session, &job).await?;
     // Start strictly after the file the offset names.
     job.current_offset = offset.map(|o| job.offset_key(&o));
-    let job = session.engine().jobs().create(job).await?;
-    tracing::info!(job = %job.name, id = job.id, "created streaming job");
-    start_job(session.engine(), &job.name);
-    Ok(StatementResult::affected(0).with_warnings(warnings))
+    Ok((job, warnings))
+}
+
+/// `CREATE JOB ... ON SCHEDULE`: any INSERT the engine can run, checked
+/// against its tables now; only `session.*` properties apply.
+async fn scheduled_job(
+    session: &Session,
+    name: String,
+    schedule: Schedule,
+    properties: JobProperties,
+    comment: Option<String>,
+    body: &str,
+) -> Result<(Job, Vec<String>)> {
+    if let Some(key) = properties.given.keys().find(|k| !k.starts_with("session.")) {
+        return Err(Error::InvalidJob(format!(
+            "property \"{key}\" applies to streaming jobs only; a job ON SCHEDULE takes session.* properties"
+        )));
+    }
+    let statement = parse_sql(session, body)?;
+    let target = super::query::insert_target(session, &statement)?.ok_or_else(|| {
+        Error::InvalidJob("a scheduled job runs an INSERT: DO INSERT INTO <table> ...".into())
+    })?;
+    session.engine().catalog().table(&target.0, &target.1)?;
+    require_on_table(session, Privilege::Load, &target.0, &target.1)?;
+    let warnings = plan_body(session, body).await?;
+    let mut job = new_job(session, name, target, body, properties, comment)?;
+    job.schedule = Some(schedule);
+    job.status = JobStatus::Running;
+    Ok((job, warnings))
+}
+
+/// The schedule an `ON SCHEDULE` clause describes, checked against now.
+fn schedule_of(trigger: &JobTrigger) -> Result<Schedule> {
+    let clock = now_seconds();
+    let time = |when: &When, what: &str| match when {
+        When::Now => Ok(clock),
+        When::Time(text) => parse_time(text, what),
+    };
+    match trigger {
+        JobTrigger::Streaming => unreachable!("a streaming job has no schedule"),
+        JobTrigger::At(when) => {
+            let at = time(when, "AT")?;
+            if at < clock {
+                return Err(Error::InvalidJob(format!(
+                    "AT {} is in the past: give a later time, or CURRENT_TIMESTAMP to run the job now",
+                    show_time(at)
+                )));
+            }
+            Ok(Schedule::at(at))
+        }
+        JobTrigger::Every {
+            count,
+            unit,
+            starts,
+            ends,
+        } => {
+            let every = Every {
+                count: *count,
+                unit: IntervalUnit::parse(unit)?,
+            };
+            let starts = starts.as_ref().map(|w| time(w, "STARTS")).transpose()?;
+            let ends = ends.as_ref().map(|e| parse_time(e, "ENDS")).transpose()?;
+            Schedule::every(every, starts, ends, clock)
+        }
+    }
 }
 
 pub(super) async fn alter_job(
@@ -263,6 +364,12 @@ pub(super) async fn alter_job(
     let jobs = session.engine().jobs();
     let job = jobs.job(name)?;
     require_job_load(session, &job)?;
+    if job.schedule.is_some() {
+        return Err(Error::InvalidJob(format!(
+            "ALTER JOB changes streaming jobs only; job '{name}' is {}: DROP it and create it again",
+            job.execute_type()
+        )));
+    }
     if job.status != JobStatus::Paused {
         return Err(Error::InvalidJob(format!(
             "job '{name}' is {}: pause it first with PAUSE JOB WHERE jobName = '{name}'",
@@ -445,6 +552,9 @@ pub(super) async fn wait_job(
     };
     loop {
         let job = engine.jobs().job(name)?;
+        if job.status == JobStatus::Finished {
+            break;
+        }
         if job.status == JobStatus::Paused {
             return Err(Error::InvalidJob(match &job.error_msg {
                 Some(error) => format!("job '{name}' is PAUSED: {error}"),
@@ -529,8 +639,8 @@ pub(super) fn job_table(
                 Some(job.id.to_string()),
                 Some(job.name.clone()),
                 Some(job.definer.clone()),
-                Some("STREAMING".to_string()),
-                None,
+                Some(job.execute_type().to_string()),
+                job.schedule.as_ref().map(Schedule::strategy),
                 Some(job.status.to_string()),
                 Some(job.sql.clone()),
                 Some(job.create_time.clone()),
@@ -542,7 +652,11 @@ pub(super) fn job_table(
                     .then(|| serde_json::to_string(&job.properties.given).unwrap_or_default()),
                 offset_json(&job, &job.current_offset),
                 offset_json(&job, &job.end_offset),
-                serde_json::to_string(&job.load_statistic).ok(),
+                // The streaming columns stay empty for scheduled jobs.
+                job.schedule
+                    .is_none()
+                    .then(|| serde_json::to_string(&job.load_statistic).ok())
+                    .flatten(),
                 job.error_msg.clone(),
                 job.runtime_msg.clone(),
             ]
@@ -581,10 +695,12 @@ pub(super) fn tasks_table(
                 serde_json::to_string(&task.statistic).ok(),
                 Some(job.definer.clone()),
                 task.first_error_msg.clone(),
-                Some(running_offset(
-                    &job.shown_offset(&task.start_file),
-                    &job.shown_offset(&task.end_file),
-                )),
+                job.schedule.is_none().then(|| {
+                    running_offset(
+                        &job.shown_offset(&task.start_file),
+                        &job.shown_offset(&task.end_file),
+                    )
+                }),
             ]);
         }
     }

@@ -38,10 +38,11 @@ pub(crate) async fn execute(
         Statement::DescribeFunction { call } => show::describe_function(session, &call).await,
         Statement::CreateJob {
             name,
+            trigger,
             properties,
             comment,
             body,
-        } => job::create_job(session, name, &properties, comment, body).await,
+        } => job::create_job(session, name, &trigger, &properties, comment, body).await,
         Statement::AlterJob {
             name,
             properties,

@@ -1,4 +1,5 @@
-//! The scheduler: one loop per RUNNING job, each running the job's tasks
+//! The scheduler: one loop per RUNNING job (a job `ON SCHEDULE` runs the
+//! [`timer`](super::timer) loop instead), each running the job's tasks
 //! one at a time (and at most `job_streaming_task_exec_thread_num` tasks
 //! across all jobs), sleeping `max_interval` when there is nothing new and
 //! backing off exponentially while the source is unavailable.
@@ -9,6 +10,7 @@ use std::time::Duration;
 use super::control::JobControl;
 use super::recovery::recover;
 use super::task::{load, next_batch, Loaded};
+use super::timer::timer_loop;
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::Error;
@@ -22,10 +24,15 @@ pub(crate) fn start_job(engine: &Engine, name: &str) {
     let Some(control) = engine.controls().claim(name) else {
         return;
     };
+    let scheduled = engine.jobs().job(name).is_ok_and(|j| j.schedule.is_some());
     let weak = engine.downgrade();
     let name = name.to_string();
     tokio::spawn(async move {
-        job_loop(&weak, &name, &control).await;
+        if scheduled {
+            timer_loop(&weak, &name, &control).await;
+        } else {
+            job_loop(&weak, &name, &control).await;
+        }
         let Some(engine) = weak.upgrade() else { return };
         engine.controls().release(&name, &control);
         // A RESUME that came in while this cancelled loop was ending found
@@ -106,7 +113,7 @@ async fn recover_committed(engine: &Engine, name: &str) {
 
 /// Moves a PENDING job to RUNNING and returns it; `None` when the job is
 /// no longer meant to run (paused or dropped meanwhile: PAUSE wins).
-async fn activate(engine: &Engine, name: &str) -> Option<Job> {
+pub(super) async fn activate(engine: &Engine, name: &str) -> Option<Job> {
     let job = engine
         .jobs()
         .modify(name, |j| {

@@ -4,7 +4,8 @@
 //! job. Every file must be loaded exactly once whatever the step.
 
 use std::path::Path;
-use std::process::{Command, Output};
+
+use crate::support::{assert_ok, stdout, tributary};
 
 /// Six files of two rows; the job loads two files per task.
 const FILES: usize = 6;
@@ -19,32 +20,6 @@ fn put_files(dir: &Path) {
         )
         .unwrap();
     }
-}
-
-/// Runs the binary on `warehouse` with `-e sql`, crashing at `crash_at`.
-fn tributary(root: &Path, sql: &str, crash_at: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
-    command
-        .args(["--warehouse", root.join("wh").to_str().unwrap(), "-e", sql])
-        .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
-        .env_remove(tributary::schedule::failpoint::CRASH_AT);
-    if let Some(point) = crash_at {
-        command.env(tributary::schedule::failpoint::CRASH_AT, point);
-    }
-    command.output().expect("tributary binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).to_string()
-}
-
-fn assert_ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "stdout: {}\nstderr: {}",
-        stdout(output),
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// Creates the table and a paused job, crashes the first task at `point`,

@@ -10,6 +10,7 @@ mod jobs;
 mod listing;
 mod privileges;
 mod reopen;
+mod scheduled;
 mod secrets;
 mod streaming;
 mod support;

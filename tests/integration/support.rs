@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
 
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::record_batch::RecordBatch;
@@ -37,4 +39,31 @@ pub async fn wait_for_job(
         assert!(Instant::now() < deadline, "waited for {what}: {job:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// Runs the `tributary` binary on the warehouse `root/wh` with `-e sql`
+/// (its secret key in `root`), crashing at `crash_at` when given.
+pub fn tributary(root: &Path, sql: &str, crash_at: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    command
+        .args(["--warehouse", root.join("wh").to_str().unwrap(), "-e", sql])
+        .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
+        .env_remove(tributary::schedule::failpoint::CRASH_AT);
+    if let Some(point) = crash_at {
+        command.env(tributary::schedule::failpoint::CRASH_AT, point);
+    }
+    command.output().expect("tributary binary runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+pub fn assert_ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "stdout: {}\nstderr: {}",
+        stdout(output),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -1,0 +1,160 @@
+//! The loop of a job `ON SCHEDULE`: it sleeps until the job's
+//! [`Schedule`](crate::job::Schedule) has a point due, then runs the job's
+//! INSERT once as a task (one task per firing, in a task slot like a
+//! streaming task), records it, and ends the job FINISHED when the
+//! schedule is over. A failed firing is recorded and the schedule goes on;
+//! PAUSE and DROP cancel a firing before its commit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::control::JobControl;
+use super::scheduler::activate;
+use crate::catalog::now;
+use crate::engine::{Engine, WeakEngine};
+use crate::error::{Error, Result};
+use crate::job::schedule::now_seconds;
+use crate::job::{Job, JobStatus, LoadStatistic, Task, TaskStatus};
+use crate::session::ResultKind;
+
+pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
+    loop {
+        if control.is_cancelled() {
+            return;
+        }
+        let Some(engine) = weak.upgrade() else { return };
+        let Some(job) = activate(&engine, name).await else {
+            return;
+        };
+        let Some(schedule) = job.schedule.clone() else {
+            return;
+        };
+        let clock = now_seconds();
+        if let Some(point) = schedule.due(clock) {
+            let slots = engine.task_slots().clone();
+            let permit = tokio::select! {
+                permit = slots.acquire_owned() => permit,
+                _ = control.cancelled() => return,
+            };
+            let Ok(_permit) = permit else { return };
+            let poll = control.poll_started();
+            if fire(&engine, &job, point, control).await.is_err() {
+                // Dropped meanwhile, or the store cannot be written.
+                return;
+            }
+            control.caught_up(poll);
+            continue;
+        }
+        let Some(next) = schedule.next(clock) else {
+            let _ = finish_if_over(&engine, name).await;
+            return;
+        };
+        drop(engine);
+        control
+            .sleep(Duration::from_secs((next - clock).max(1) as u64))
+            .await;
+    }
+}
+
+/// Runs the job's INSERT for the schedule point `point` and records the
+/// task; the job is FINISHED when that was its last point.
+async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> Result<()> {
+    let task = Task {
+        id: job.next_task_id,
+        status: TaskStatus::Running,
+        create_time: now(),
+        start_time: now(),
+        finish_time: None,
+        start_file: String::new(),
+        end_file: String::new(),
+        statistic: LoadStatistic::default(),
+        error_msg: None,
+        first_error_msg: None,
+    };
+    tracing::info!(job = %job.name, task = task.id, "firing scheduled job");
+    control.set_running_task(Some(task.clone()));
+    // A finished INSERT wins over a PAUSE that comes at the same time.
+    let outcome = tokio::select! {
+        biased;
+        rows = run_insert(engine, job) => Some(rows),
+        _ = control.cancelled() => None,
+    };
+    control.set_running_task(None);
+    let finished = |status, error| Task {
+        status,
+        finish_time: Some(now()),
+        error_msg: error,
+        ..task.clone()
+    };
+    engine
+        .jobs()
+        .modify(&job.name, |j| {
+            j.next_task_id = task.id + 1;
+            match outcome {
+                // Cancelled by PAUSE: the point fires again on RESUME.
+                None => {
+                    j.canceled_task_count += 1;
+                    j.push_task(finished(TaskStatus::Canceled, None));
+                    return Ok(());
+                }
+                Some(Ok(rows)) => {
+                    j.succeed_task_count += 1;
+                    j.load_statistic.scanned_rows += rows;
+                    j.push_task(Task {
+                        statistic: LoadStatistic {
+                            scanned_rows: rows,
+                            ..Default::default()
+                        },
+                        ..finished(TaskStatus::Success, None)
+                    });
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(job = %j.name, error = %error, "scheduled firing failed");
+                    j.failed_task_count += 1;
+                    j.push_task(finished(TaskStatus::Failed, Some(error.to_string())));
+                }
+            }
+            if let Some(schedule) = j.schedule.as_mut() {
+                schedule.fired_until = Some(point);
+                if schedule.is_over(now_seconds()) && j.status == JobStatus::Running {
+                    j.status = JobStatus::Finished;
+                }
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// The job's INSERT, run as its definer in its database; the rows it
+/// inserted.
+async fn run_insert(engine: &Engine, job: &Job) -> Result<u64> {
+    let sql = engine.jobs().execute_sql(job)?;
+    let mut session = engine.session_as(&job.definer);
+    session.set_database(Some(job.database.clone()));
+    let results = session.execute(&sql).await?;
+    match results.last().map(|r| &r.kind) {
+        Some(ResultKind::Affected(rows)) => Ok(*rows),
+        _ => Err(Error::InvalidJob(format!(
+            "job '{}' ran a statement that is not an INSERT",
+            job.name
+        ))),
+    }
+}
+
+/// Marks a RUNNING job whose schedule is over FINISHED.
+async fn finish_if_over(engine: &Engine, name: &str) -> Result<Job> {
+    engine
+        .jobs()
+        .modify(name, |j| {
+            let over = j
+                .schedule
+                .as_ref()
+                .is_some_and(|s| s.is_over(now_seconds()));
+            if over && j.status == JobStatus::Running {
+                j.status = JobStatus::Finished;
+            }
+            Ok(())
+        })
+        .await
+}
