@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::OwnedSemaphorePermit;
+
 use super::control::JobControl;
 use super::recovery::recover;
 use super::task::{load, next_batch, Loaded};
@@ -63,20 +65,13 @@ async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
     }
     let mut failures = 0u32;
     loop {
-        if control.is_cancelled() {
-            return;
-        }
-        let Some(engine) = weak.upgrade() else { return };
-        let Some(job) = activate(&engine, name).await else {
+        let Some((engine, job)) = next_turn(weak, name, control).await else {
             return;
         };
         let interval = Duration::from_secs(job.properties.max_interval_secs);
-        let slots = engine.task_slots().clone();
-        let permit = tokio::select! {
-            permit = slots.acquire_owned() => permit,
-            _ = control.cancelled() => return,
+        let Some(_permit) = task_slot(&engine, control).await else {
+            return;
         };
-        let Ok(_permit) = permit else { return };
         let step = run_task(&engine, &job, control).await;
         let next = match step {
             Step::Failed { ref error, .. } if error.is_transient() => {
@@ -99,6 +94,34 @@ async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
     }
 }
 
+/// The engine and the job for the loop's next turn; `None` when the loop
+/// is to end (cancelled, engine closed, job paused or dropped).
+pub(super) async fn next_turn(
+    weak: &WeakEngine,
+    name: &str,
+    control: &JobControl,
+) -> Option<(Engine, Job)> {
+    if control.is_cancelled() {
+        return None;
+    }
+    let engine = weak.upgrade()?;
+    let job = activate(&engine, name).await?;
+    Some((engine, job))
+}
+
+/// One of the engine's task slots (`job_streaming_task_exec_thread_num`),
+/// held while a task runs; `None` when the loop is cancelled meanwhile.
+pub(super) async fn task_slot(
+    engine: &Engine,
+    control: &JobControl,
+) -> Option<OwnedSemaphorePermit> {
+    let slots = engine.task_slots().clone();
+    tokio::select! {
+        permit = slots.acquire_owned() => permit.ok(),
+        _ = control.cancelled() => None,
+    }
+}
+
 /// Brings the job store up to date with batches committed before a crash
 /// (see [`recovery`](super::recovery)). A failure here is only logged: the
 /// next task still resumes from the committed offset.
@@ -113,7 +136,7 @@ async fn recover_committed(engine: &Engine, name: &str) {
 
 /// Moves a PENDING job to RUNNING and returns it; `None` when the job is
 /// no longer meant to run (paused or dropped meanwhile: PAUSE wins).
-pub(super) async fn activate(engine: &Engine, name: &str) -> Option<Job> {
+async fn activate(engine: &Engine, name: &str) -> Option<Job> {
     let job = engine
         .jobs()
         .modify(name, |j| {

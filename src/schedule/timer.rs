@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::control::JobControl;
-use super::scheduler::activate;
+use super::scheduler::{next_turn, task_slot};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::{Error, Result};
@@ -19,11 +19,7 @@ use crate::session::ResultKind;
 
 pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
     loop {
-        if control.is_cancelled() {
-            return;
-        }
-        let Some(engine) = weak.upgrade() else { return };
-        let Some(job) = activate(&engine, name).await else {
+        let Some((engine, job)) = next_turn(weak, name, control).await else {
             return;
         };
         let Some(schedule) = job.schedule.clone() else {
@@ -31,12 +27,9 @@ pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobC
         };
         let clock = now_seconds();
         if let Some(point) = schedule.due(clock) {
-            let slots = engine.task_slots().clone();
-            let permit = tokio::select! {
-                permit = slots.acquire_owned() => permit,
-                _ = control.cancelled() => return,
+            let Some(_permit) = task_slot(&engine, control).await else {
+                return;
             };
-            let Ok(_permit) = permit else { return };
             let poll = control.poll_started();
             if fire(&engine, &job, point, control).await.is_err() {
                 // Dropped meanwhile, or the store cannot be written.

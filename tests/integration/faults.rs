@@ -39,14 +39,9 @@ async fn count(engine: &Engine) -> String {
     lines(&rows)[3].clone()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unreachable_source_is_retried_and_the_job_goes_on() {
-    let mut server = S3Server::start();
-    server.create_bucket(BUCKET);
-    let store = server.store(BUCKET);
-    put(store.as_ref(), "0001.csv", &[1, 2]).await;
-    put(store.as_ref(), "0002.csv", &[3]).await;
-
+/// An engine on a new warehouse with job `feed` loading `orders/*.csv` of
+/// the bucket at `endpoint` into `db1.t` every second.
+async fn engine_with_feed(endpoint: &str) -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
     engine
@@ -56,12 +51,23 @@ async fn an_unreachable_source_is_retried_and_the_job_goes_on() {
              CREATE JOB feed ON STREAMING PROPERTIES ('max_interval' = '1s')
              DO INSERT INTO db1.t SELECT * FROM S3(
                'uri' = 's3://{BUCKET}/orders/*.csv', 'format' = 'csv', 'column_separator' = ',',
-               's3.endpoint' = '{}', 's3.region' = '{REGION}',
-               's3.access_key' = '{ACCESS_KEY}', 's3.secret_key' = '{SECRET_KEY}')",
-            server.endpoint
+               's3.endpoint' = '{endpoint}', 's3.region' = '{REGION}',
+               's3.access_key' = '{ACCESS_KEY}', 's3.secret_key' = '{SECRET_KEY}')"
         ))
         .await
         .unwrap();
+    (dir, engine)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_source_is_retried_and_the_job_goes_on() {
+    let mut server = S3Server::start();
+    server.create_bucket(BUCKET);
+    let store = server.store(BUCKET);
+    put(store.as_ref(), "0001.csv", &[1, 2]).await;
+    put(store.as_ref(), "0002.csv", &[3]).await;
+
+    let (_dir, engine) = engine_with_feed(&server.endpoint).await;
     let loaded = |job: &Job| {
         job.current_offset
             .as_deref()
@@ -123,21 +129,7 @@ async fn a_connection_cut_while_reading_or_listing_is_retried() {
     // Listings (a few KiB) pass; the 400 KiB file is cut at every try.
     proxy.cut_bodies_after(64 * 1024);
 
-    let dir = tempfile::tempdir().unwrap();
-    let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
-    engine
-        .session()
-        .sql(&format!(
-            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
-             CREATE JOB feed ON STREAMING PROPERTIES ('max_interval' = '1s')
-             DO INSERT INTO db1.t SELECT * FROM S3(
-               'uri' = 's3://{BUCKET}/orders/*.csv', 'format' = 'csv', 'column_separator' = ',',
-               's3.endpoint' = '{}', 's3.region' = '{REGION}',
-               's3.access_key' = '{ACCESS_KEY}', 's3.secret_key' = '{SECRET_KEY}')",
-            proxy.endpoint
-        ))
-        .await
-        .unwrap();
+    let (_dir, engine) = engine_with_feed(&proxy.endpoint).await;
 
     let job = wait_until(&engine, "a retry after a cut read", |j| {
         j.runtime_msg
