@@ -193,10 +193,7 @@ impl From<DataFusionError> for Error {
                 Ok(inner) => *inner,
                 Err(e) => Error::DataFusion(DataFusionError::External(e)),
             },
-            DataFusionError::Context(context, inner) if carries_own_error(&inner) => {
-                let _ = context;
-                Error::from(*inner)
-            }
+            DataFusionError::Context(_, inner) if carries_own_error(&inner) => Error::from(*inner),
             DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
                 Ok(inner) => Error::from(inner),
                 Err(shared) => Error::DataFusion(DataFusionError::Shared(shared)),

@@ -210,12 +210,9 @@ pub(super) async fn create_job(
     body: String,
 ) -> Result<StatementResult> {
     let (properties, offset) = JobProperties::default().apply(properties)?;
-    let (job, warnings) = match trigger {
-        JobTrigger::Streaming => {
-            streaming_job(session, name, properties, offset, comment, &body).await?
-        }
-        trigger => {
-            let schedule = schedule_of(trigger)?;
+    let (job, warnings) = match schedule_of(trigger)? {
+        None => streaming_job(session, name, properties, offset, comment, &body).await?,
+        Some(schedule) => {
             scheduled_job(session, name, schedule, properties, comment, &body).await?
         }
     };
@@ -319,15 +316,16 @@ async fn scheduled_job(
     Ok((job, warnings))
 }
 
-/// The schedule an `ON SCHEDULE` clause describes, checked against now.
-fn schedule_of(trigger: &JobTrigger) -> Result<Schedule> {
+/// The schedule an `ON SCHEDULE` clause describes, checked against now;
+/// `None` for `ON STREAMING`.
+fn schedule_of(trigger: &JobTrigger) -> Result<Option<Schedule>> {
     let clock = now_seconds();
     let time = |when: &When, what: &str| match when {
         When::Now => Ok(clock),
         When::Time(text) => parse_time(text, what),
     };
     match trigger {
-        JobTrigger::Streaming => unreachable!("a streaming job has no schedule"),
+        JobTrigger::Streaming => Ok(None),
         JobTrigger::At(when) => {
             let at = time(when, "AT")?;
             if at < clock {
@@ -336,7 +334,7 @@ fn schedule_of(trigger: &JobTrigger) -> Result<Schedule> {
                     show_time(at)
                 )));
             }
-            Ok(Schedule::at(at))
+            Ok(Some(Schedule::at(at)))
         }
         JobTrigger::Every {
             count,
@@ -350,7 +348,7 @@ fn schedule_of(trigger: &JobTrigger) -> Result<Schedule> {
             };
             let starts = starts.as_ref().map(|w| time(w, "STARTS")).transpose()?;
             let ends = ends.as_ref().map(|e| parse_time(e, "ENDS")).transpose()?;
-            Schedule::every(every, starts, ends, clock)
+            Schedule::every(every, starts, ends, clock).map(Some)
         }
     }
 }
@@ -383,9 +381,10 @@ pub(super) async fn alter_job(
             check_same_target(&job, &body)?;
             check_same_source(session, &job, &body)?;
             plan_body(session, &body.sql).await?;
-            (body.sql != jobs.execute_sql(&job)?)
-                .then(|| jobs.seal_sql(&body.sql))
-                .transpose()?
+            // Without the secret key the stored SQL cannot be read: giving
+            // the credentials again is then the change.
+            let changed = jobs.execute_sql(&job).map_or(true, |sql| sql != body.sql);
+            changed.then(|| jobs.seal_sql(&body.sql)).transpose()?
         }
         None => None,
     };

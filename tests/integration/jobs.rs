@@ -3,7 +3,7 @@
 use tributary::job::JobStatus;
 use tributary::Engine;
 
-use crate::support::lines;
+use crate::support::{assert_ok, lines, stdout, tributary};
 
 #[tokio::test]
 async fn jobs_and_their_state_are_back_after_reopen() {
@@ -89,5 +89,35 @@ async fn job_credentials_are_sealed_in_the_warehouse() {
     assert!(
         full.contains("'s3.secret_key' = 'PLAINTEXT-SECRET'"),
         "{full}"
+    );
+}
+
+/// Without the secret key a job's sealed SQL cannot be read; giving the
+/// credentials again with ALTER JOB is the way out, even when the rest of
+/// the INSERT is the same.
+#[test]
+fn credentials_are_given_again_with_alter_when_the_key_is_lost() {
+    let root = tempfile::tempdir().unwrap();
+    let body = "INSERT INTO d.t SELECT * FROM S3('uri' = 'file:///nonexistent/tributary/*.csv',
+        's3.region' = 'us-east-1', 's3.access_key' = 'AKIA-A', 's3.secret_key' = 'S-A', 'format' = 'csv')";
+    assert_ok(&tributary(
+        root.path(),
+        &format!(
+            "CREATE DATABASE d; CREATE TABLE d.t (a STRING);
+             CREATE JOB j ON STREAMING DO {body}; PAUSE JOB WHERE jobName = 'j';"
+        ),
+        None,
+    ));
+    std::fs::remove_file(root.path().join("secret.key")).unwrap();
+    let altered = tributary(
+        root.path(),
+        &format!("ALTER JOB j {body}; SELECT Status FROM job(type=insert);"),
+        None,
+    );
+    assert_ok(&altered);
+    assert!(
+        stdout(&altered).contains("| PAUSED |"),
+        "{}",
+        stdout(&altered)
     );
 }
