@@ -6,9 +6,9 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::catalog::Catalog;
 use crate::error::Result;
-use crate::job::{JobStatus, JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
-use crate::schedule::control::Controls;
-use crate::schedule::scheduler::start_job;
+use crate::ingest::scheduler::supervise;
+use crate::job::control::Controls;
+use crate::job::{JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
 use crate::session::Session;
 use crate::warehouse::{StorageOptions, Warehouse};
 
@@ -70,12 +70,9 @@ impl Engine {
                 runtime: Arc::new(RuntimeEnv::default()),
             }),
         };
-        // Jobs that were running before go on by themselves.
-        for job in engine.jobs().jobs() {
-            if matches!(job.status, JobStatus::Pending | JobStatus::Running) {
-                start_job(&engine, &job.name);
-            }
-        }
+        // Jobs that were running before go on by themselves, and the
+        // statements' changes to jobs take effect from now on.
+        supervise(&engine);
         Ok(engine)
     }
 

@@ -29,11 +29,11 @@
 pub mod catalog;
 mod engine;
 mod error;
+pub mod ingest;
 pub mod job;
 pub mod parse;
 mod plan;
 pub mod read;
-pub mod schedule;
 mod session;
 pub mod warehouse;
 pub mod write;

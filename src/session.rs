@@ -9,7 +9,6 @@ use datafusion::config::Dialect;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use object_store::ObjectMeta;
 
 use crate::catalog::{WarehouseCatalogProvider, CATALOG_NAME};
 use crate::engine::Engine;
@@ -96,9 +95,6 @@ pub struct Session {
     ctx: SessionContext,
     /// Tables prepared for the `S3(...)` calls of the statement being planned.
     prepared: Arc<PreparedSources>,
-    /// When set, `S3(...)` reads exactly these files instead of listing its
-    /// pattern (a streaming job's batch).
-    s3_files: Option<Vec<ObjectMeta>>,
 }
 
 impl Session {
@@ -111,7 +107,6 @@ impl Session {
             database: None,
             ctx,
             prepared,
-            s3_files: None,
         }
     }
 
@@ -188,17 +183,6 @@ impl Session {
     /// Tables prepared for table-function calls (see [`crate::read::rewrite_calls`]).
     pub(crate) fn prepared_sources(&self) -> &PreparedSources {
         &self.prepared
-    }
-
-    /// Makes `S3(...)` read exactly `files` (a job's batch) instead of
-    /// listing its pattern.
-    pub(crate) fn set_s3_files(&mut self, files: Option<Vec<ObjectMeta>>) {
-        self.s3_files = files;
-    }
-
-    /// The files `S3(...)` must read, if fixed.
-    pub(crate) fn s3_files(&self) -> Option<&[ObjectMeta]> {
-        self.s3_files.as_deref()
     }
 
     /// The DataFusion context queries are planned in.

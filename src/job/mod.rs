@@ -2,12 +2,20 @@
 //! in the warehouse.
 //!
 //! The job store is one JSON document (`_tributary/jobs.json`) replaced
-//! atomically on every change, like the catalog. The scheduler that runs
-//! jobs is not part of this module.
+//! atomically on every change, like the catalog; every change is announced
+//! on a watch channel ([`JobStore::watch`]) that the scheduler in
+//! [`ingest`](crate::ingest) follows to start and stop job loops. Here too:
+//! job states and their transitions ([`state`]), the live controls of
+//! running loops ([`control`]), what a task commits with its rows and the
+//! recovery rule ([`offset`]), schedules, properties and sealed
+//! credentials.
 
+pub mod control;
+pub mod offset;
 mod properties;
 pub mod schedule;
 mod secrets;
+mod state;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +29,7 @@ use crate::warehouse::{Document, Warehouse};
 pub use properties::JobProperties;
 pub use schedule::Schedule;
 pub use secrets::{default_key_path, SecretKey};
+pub use state::JobStatus;
 
 /// Relative path of the job store inside the warehouse.
 const JOBS_FILE: &str = "_tributary/jobs.json";
@@ -32,33 +41,6 @@ pub const MAX_STREAMING_JOB_NUM: usize = 1024;
 pub const JOB_STREAMING_TASK_EXEC_THREAD_NUM: usize = 10;
 /// `max_streaming_task_show_count`: tasks kept per job for `tasks()`.
 pub const MAX_STREAMING_TASK_SHOW_COUNT: usize = 100;
-
-/// The state of a job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum JobStatus {
-    /// Created or resumed, waiting for the scheduler.
-    Pending,
-    Running,
-    Paused,
-    /// Dropped.
-    Stopped,
-    /// A scheduled job whose schedule is over.
-    Finished,
-}
-
-impl fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self {
-            JobStatus::Pending => "PENDING",
-            JobStatus::Running => "RUNNING",
-            JobStatus::Paused => "PAUSED",
-            JobStatus::Stopped => "STOPPED",
-            JobStatus::Finished => "FINISHED",
-        };
-        f.write_str(s)
-    }
-}
 
 /// Cumulative load statistics, as `LoadStatistic` shows them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,6 +204,8 @@ struct JobState {
 pub struct JobStore {
     document: Document<JobState>,
     key_path: std::path::PathBuf,
+    /// Counts changes, for those that follow them ([`JobStore::watch`]).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl JobStore {
@@ -235,6 +219,7 @@ impl JobStore {
         Ok(Self {
             document,
             key_path: default_key_path(),
+            changes: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -272,9 +257,17 @@ impl JobStore {
             .ok_or_else(|| Error::UnknownJob(name.to_string()))
     }
 
-    /// Applies `change` to a copy, persists it, then publishes it.
+    /// Applies `change` to a copy, persists it, publishes it, and tells
+    /// the followers.
     async fn update<T>(&self, change: impl FnOnce(&mut JobState) -> Result<T>) -> Result<T> {
-        self.document.update(change).await
+        let out = self.document.update(change).await?;
+        self.changes.send_modify(|n| *n += 1);
+        Ok(out)
+    }
+
+    /// Follows the store: the receiver sees a change after every update.
+    pub fn watch(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Adds a job (its id is assigned here) after checking the name and the

@@ -1,15 +1,19 @@
 //! Parsing: SQL text → [`Statement`]s.
 //!
-//! Statements that tributary owns (databases, tables, later jobs) are parsed
-//! here with sqlparser's MySQL dialect; everything else (`SELECT`, `INSERT`,
+//! Statements that tributary owns (databases, tables, jobs, users) are
+//! parsed here with sqlparser's MySQL dialect, one module per family; everything else (`SELECT`, `INSERT`,
 //! `EXPLAIN`, ...) is passed to DataFusion as text.
 
+mod ast;
+mod job;
 mod redact;
 mod script;
 mod statement;
+mod table;
+mod tokens;
+mod user;
 
+pub use ast::{CreateTable, GrantScope, JobTrigger, Statement, TableName, When};
 pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};
-pub use statement::{
-    parse_statement, CreateTable, GrantScope, JobTrigger, Statement, TableName, When,
-};
+pub use statement::parse_statement;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
+use object_store::ObjectMeta;
 
 use crate::error::Result;
 use crate::read::{prepare_s3, FunctionCall, S3_FUNCTION};
@@ -11,14 +12,15 @@ use crate::session::Session;
 /// Names of the table functions, as calls are rewritten to (lower case).
 pub(crate) const TABLE_FUNCTIONS: [&str; 4] = [S3_FUNCTION, "job", "jobs", "tasks"];
 
-/// Prepares the table a call returns.
+/// Prepares the table a call returns; `S3()` reads `files` when given.
 pub(super) async fn prepare(
     session: &Session,
     call: &FunctionCall,
     partitions: usize,
+    files: Option<&[ObjectMeta]>,
 ) -> Result<Arc<dyn TableProvider>> {
     match call.name.as_str() {
-        S3_FUNCTION => prepare_s3(&call.pairs, session.s3_files(), partitions).await,
+        S3_FUNCTION => prepare_s3(&call.pairs, files, partitions).await,
         "job" | "jobs" => super::job::job_table(session, &call.pairs),
         "tasks" => super::job::tasks_table(session, &call.pairs),
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),

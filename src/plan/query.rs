@@ -9,6 +9,7 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{Statement as SqlStatement, TableObject};
 use datafusion::sql::TableReference;
+use object_store::ObjectMeta;
 
 use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
@@ -24,15 +25,22 @@ use crate::session::{Session, StatementResult};
 /// Plans `sql` in the session's DataFusion context, checking that its
 /// tables exist and that the session user may read and write them.
 pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
+    plan_reading(session, sql, None).await
+}
+
+/// [`plan`], with `S3()` reading exactly `files` (a streaming job's batch,
+/// one partition per file, so that each row can be traced to its file)
+/// instead of the files its pattern matches.
+pub(crate) async fn plan_reading(
+    session: &Session,
+    sql: &str,
+    files: Option<&[ObjectMeta]>,
+) -> Result<LogicalPlan> {
     let ctx = session.context();
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
     let mut statement = state.sql_to_statement(sql, &dialect)?;
-    // A job's task reads one file per partition, so that each row can be
-    // traced to its file.
-    let partitions = session
-        .s3_files()
-        .map_or(state.config().target_partitions(), |files| files.len());
+    let partitions = files.map_or(state.config().target_partitions(), <[_]>::len);
     let prepared = session.prepared_sources();
     prepared.clear();
     let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;
@@ -41,7 +49,7 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
     }
     let insert = insert_target(session, &statement)?.is_some();
     for call in calls {
-        let table = super::functions::prepare(session, &call, partitions).await?;
+        let table = super::functions::prepare(session, &call, partitions, files).await?;
         if insert && call.name == S3_FUNCTION && table.schema().fields().is_empty() {
             // Only empty files: no columns to fill the table's with.
             let uri = call

@@ -1,5 +1,8 @@
-//! [`LanceSink`]: the DataFusion data sink behind `INSERT INTO`, appending a
-//! statement's rows to a Lance dataset in a single commit.
+//! Appending to a Lance dataset in two explicit steps, [`write_fragments`]
+//! then [`commit`], and [`LanceSink`]: the DataFusion data sink behind
+//! `INSERT INTO`, which does both for a statement's rows in one commit. A
+//! streaming job's task runs the steps itself, checking its limits and
+//! cancellation between them.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -15,8 +18,96 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use futures::{StreamExt, TryStreamExt};
+use lance::dataset::transaction::Transaction;
 use lance::dataset::{CommitBuilder, InsertBuilder, WriteMode, WriteParams};
 use lance::Dataset;
+
+/// Fragments written for an append, not yet visible.
+pub struct Written {
+    pub transaction: Transaction,
+    pub rows: u64,
+}
+
+/// Writes `data` as new fragments of `dataset`, without committing them;
+/// `None` when there are no rows. Every batch is re-labelled with `schema`
+/// (the table's), which checks NOT NULL columns. A failed input stream
+/// fails with its own error, not Lance's retelling of it.
+pub async fn write_fragments(
+    dataset: Arc<Dataset>,
+    schema: SchemaRef,
+    table: &str,
+    data: SendableRecordBatchStream,
+) -> DFResult<Option<Written>> {
+    let rows = Arc::new(AtomicU64::new(0));
+    let counted = rows.clone();
+    let labelled = schema.clone();
+    let table = table.to_string();
+    // Lance turns a failed input stream into an error of its own that keeps
+    // only the message: keep the input's error as it was made (a lost
+    // connection stays retryable, a bad row names its file).
+    let failure: Arc<Mutex<Option<DataFusionError>>> = Arc::default();
+    let kept = failure.clone();
+    let mut batches = data
+        .map(move |batch| {
+            let batch = batch.map_err(|e| keep_first(&kept, e))?;
+            let batch =
+                RecordBatch::try_new(labelled.clone(), batch.columns().to_vec()).map_err(|e| {
+                    DataFusionError::Execution(format!("cannot insert into {table}: {e}"))
+                })?;
+            counted.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+            Ok(batch)
+        })
+        .try_filter(|b| futures::future::ready(b.num_rows() > 0))
+        .boxed()
+        .peekable();
+    // No rows: no fragments.
+    if std::pin::Pin::new(&mut batches).peek().await.is_none() {
+        return Ok(None);
+    }
+    let stream: SendableRecordBatchStream =
+        Box::pin(RecordBatchStreamAdapter::new(schema, batches));
+    let params = WriteParams {
+        mode: WriteMode::Append,
+        ..Default::default()
+    };
+    let written = InsertBuilder::new(dataset)
+        .with_params(&params)
+        .execute_uncommitted_stream(stream)
+        .await;
+    if let Some(error) = failure.lock().expect("lock").take() {
+        return Err(error);
+    }
+    let transaction = written.map_err(|e| DataFusionError::External(Box::new(e)))?;
+    Ok(Some(Written {
+        transaction,
+        rows: rows.load(Ordering::Relaxed),
+    }))
+}
+
+/// Commits written fragments as the dataset's next version, with
+/// `properties` in the same commit; returns that version.
+pub async fn commit(
+    dataset: Arc<Dataset>,
+    written: Written,
+    properties: HashMap<String, String>,
+) -> DFResult<Dataset> {
+    let mut transaction = written.transaction;
+    if !properties.is_empty() {
+        transaction.transaction_properties = Some(Arc::new(properties));
+    }
+    CommitBuilder::new(dataset)
+        .execute(transaction)
+        .await
+        .map_err(|e| DataFusionError::External(Box::new(e)))
+}
+
+/// Keeps `error` in `slot` (the first one only) and hands Lance a copy of
+/// its message.
+fn keep_first(slot: &Mutex<Option<DataFusionError>>, error: DataFusionError) -> DataFusionError {
+    let message = error.to_string();
+    slot.lock().expect("lock").get_or_insert(error);
+    DataFusionError::Execution(message)
+}
 
 /// Appends a stream of batches to a Lance dataset as one new version.
 pub struct LanceSink {
@@ -24,14 +115,9 @@ pub struct LanceSink {
     table: String,
     schema: SchemaRef,
     dataset: Arc<Dataset>,
-    /// Properties recorded in the same commit as the rows (a streaming
-    /// job's offset and task), so that both become visible together or not
-    /// at all. Made once the rows are written, so they can count them.
-    commit_properties: Arc<CommitProperties>,
+    /// Properties recorded in the same commit as the rows.
+    commit_properties: HashMap<String, String>,
 }
-
-/// Makes the properties of a commit once its rows are written.
-pub type CommitProperties = dyn Fn() -> HashMap<String, String> + Send + Sync;
 
 impl LanceSink {
     pub fn new(table: String, schema: SchemaRef, dataset: Arc<Dataset>) -> Self {
@@ -39,17 +125,13 @@ impl LanceSink {
             table,
             schema,
             dataset,
-            commit_properties: Arc::new(HashMap::new),
+            commit_properties: HashMap::new(),
         }
     }
 
-    /// Records the properties `make` returns, once the rows are written, in
-    /// the append's commit.
-    pub fn with_commit_properties(
-        mut self,
-        make: impl Fn() -> HashMap<String, String> + Send + Sync + 'static,
-    ) -> Self {
-        self.commit_properties = Arc::new(make);
+    /// Records `properties` in the append's commit.
+    pub fn with_commit_properties(mut self, properties: HashMap<String, String>) -> Self {
+        self.commit_properties = properties;
         self
     }
 }
@@ -79,64 +161,19 @@ impl DataSink for LanceSink {
         data: SendableRecordBatchStream,
         _context: &Arc<TaskContext>,
     ) -> DFResult<u64> {
-        let rows = Arc::new(AtomicU64::new(0));
-        let counted = rows.clone();
-        let schema = self.schema.clone();
-        let table = self.table.clone();
-        // Lance turns a failed input stream into an error of its own that
-        // keeps only the message: keep the input's error as it was made
-        // (a lost connection stays retryable, a bad row names its file).
-        let failure: Arc<Mutex<Option<DataFusionError>>> = Arc::default();
-        let kept = failure.clone();
-        // Re-label every batch with the table's schema: this checks NOT NULL
-        // columns and gives Lance the exact field nullability it stores.
-        let mut batches = data
-            .map(move |batch| {
-                let batch = batch.map_err(|e| keep_first(&kept, e))?;
-                let batch = RecordBatch::try_new(schema.clone(), batch.columns().to_vec())
-                    .map_err(|e| {
-                        DataFusionError::Execution(format!("cannot insert into {table}: {e}"))
-                    })?;
-                counted.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                Ok(batch)
-            })
-            .try_filter(|b| futures::future::ready(b.num_rows() > 0))
-            .boxed()
-            .peekable();
-        // No rows: no new dataset version.
-        if std::pin::Pin::new(&mut batches).peek().await.is_none() {
+        let written =
+            write_fragments(self.dataset.clone(), self.schema.clone(), &self.table, data).await?;
+        let Some(written) = written else {
+            // No rows: no new dataset version.
             return Ok(0);
-        }
-        let stream: SendableRecordBatchStream =
-            Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches));
-        let params = WriteParams {
-            mode: WriteMode::Append,
-            ..Default::default()
         };
-        let written = InsertBuilder::new(self.dataset.clone())
-            .with_params(&params)
-            .execute_uncommitted_stream(stream)
-            .await;
-        if let Some(error) = failure.lock().expect("lock").take() {
-            return Err(error);
-        }
-        let mut transaction = written.map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let properties = (self.commit_properties)();
-        if !properties.is_empty() {
-            transaction.transaction_properties = Some(Arc::new(properties));
-        }
-        CommitBuilder::new(self.dataset.clone())
-            .execute(transaction)
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        Ok(rows.load(Ordering::Relaxed))
+        let rows = written.rows;
+        commit(
+            self.dataset.clone(),
+            written,
+            self.commit_properties.clone(),
+        )
+        .await?;
+        Ok(rows)
     }
-}
-
-/// Keeps `error` in `slot` (the first one only) and hands Lance a copy of
-/// its message.
-fn keep_first(slot: &Mutex<Option<DataFusionError>>, error: DataFusionError) -> DataFusionError {
-    let message = error.to_string();
-    slot.lock().expect("lock").get_or_insert(error);
-    DataFusionError::Execution(message)
 }

@@ -17,8 +17,8 @@ async fn append(uri: &str, values: Vec<i32>, properties: HashMap<String, String>
     let batch =
         RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(values))]).unwrap();
     let dataset = Arc::new(open_dataset(uri, &HashMap::new()).await.unwrap());
-    let sink = LanceSink::new("d.t".into(), schema.clone(), dataset)
-        .with_commit_properties(move || properties.clone());
+    let sink =
+        LanceSink::new("d.t".into(), schema.clone(), dataset).with_commit_properties(properties);
     let stream = RecordBatchStreamAdapter::new(schema, futures::stream::iter(vec![Ok(batch)]));
     sink.write_all(Box::pin(stream), &Arc::new(TaskContext::default()))
         .await

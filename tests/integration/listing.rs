@@ -3,9 +3,9 @@
 
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload};
+use tributary::ingest::cut_batch;
 use tributary::read::listing::list_files;
 use tributary::read::{Location, S3Options};
-use tributary::schedule::cut_batch;
 
 use crate::s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
 

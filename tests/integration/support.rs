@@ -48,9 +48,9 @@ pub fn tributary(root: &Path, sql: &str, crash_at: Option<&str>) -> Output {
     command
         .args(["--warehouse", root.join("wh").to_str().unwrap(), "-e", sql])
         .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
-        .env_remove(tributary::schedule::failpoint::CRASH_AT);
+        .env_remove(tributary::ingest::failpoint::CRASH_AT);
     if let Some(point) = crash_at {
-        command.env(tributary::schedule::failpoint::CRASH_AT, point);
+        command.env(tributary::ingest::failpoint::CRASH_AT, point);
     }
     command.output().expect("tributary binary runs")
 }

@@ -1,5 +1,8 @@
-//! The scheduler: one loop per RUNNING job (a job `ON SCHEDULE` runs the
-//! [`timer`](super::timer) loop instead), each running the job's tasks
+//! The scheduler: it follows the job store ([`supervise`]) and keeps one
+//! loop per job whose state says it runs, cancelling the loop of a job
+//! that is paused or dropped; nobody else starts or stops loops. A
+//! streaming job's loop (a job `ON SCHEDULE` runs the
+//! [`timer`](super::timer) loop instead) runs the job's tasks
 //! one at a time (and at most `job_streaming_task_exec_thread_num` tasks
 //! across all jobs), sleeping `max_interval` when there is nothing new and
 //! backing off exponentially while the source is unavailable.
@@ -9,20 +12,53 @@ use std::time::Duration;
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::control::JobControl;
 use super::recovery::recover;
 use super::task::{load, next_batch, Loaded};
 use super::timer::timer_loop;
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::Error;
+use crate::job::control::JobControl;
 use crate::job::{Job, JobStatus, LoadStatistic, Task, TaskStatus};
 
 /// The longest wait between retries of an unavailable source.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
+/// Follows the job store for as long as the engine lives: after every
+/// change, starts a loop for each job that should run and has none, and
+/// cancels the loops of jobs that should not run (their task stops before
+/// its commit).
+pub(crate) fn supervise(engine: &Engine) {
+    let weak = engine.downgrade();
+    let mut changes = engine.jobs().watch();
+    tokio::spawn(async move {
+        loop {
+            match weak.upgrade() {
+                Some(engine) => reconcile(&engine),
+                None => return,
+            }
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// Makes the running loops match the jobs' states.
+fn reconcile(engine: &Engine) {
+    let jobs = engine.jobs().jobs();
+    for job in jobs.iter().filter(|j| j.status.runs()) {
+        start_job(engine, &job.name);
+    }
+    for name in engine.controls().names() {
+        if !jobs.iter().any(|j| j.name == name && j.status.runs()) {
+            engine.controls().cancel(&name);
+        }
+    }
+}
+
 /// Starts the loop of job `name` unless one is running.
-pub(crate) fn start_job(engine: &Engine, name: &str) {
+fn start_job(engine: &Engine, name: &str) {
     let Some(control) = engine.controls().claim(name) else {
         return;
     };
@@ -39,10 +75,7 @@ pub(crate) fn start_job(engine: &Engine, name: &str) {
         engine.controls().release(&name, &control);
         // A RESUME that came in while this cancelled loop was ending found
         // it still registered: start the job's next loop now.
-        let resumed = engine
-            .jobs()
-            .job(&name)
-            .is_ok_and(|j| matches!(j.status, JobStatus::Pending | JobStatus::Running));
+        let resumed = engine.jobs().job(&name).is_ok_and(|j| j.status.runs());
         if control.is_cancelled() && resumed {
             start_job(&engine, &name);
         }
@@ -140,8 +173,8 @@ async fn activate(engine: &Engine, name: &str) -> Option<Job> {
     let job = engine
         .jobs()
         .modify(name, |j| {
-            if j.status == JobStatus::Pending {
-                j.status = JobStatus::Running;
+            if let Some(running) = j.status.activate() {
+                j.status = running;
             }
             Ok(())
         })
@@ -316,7 +349,7 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
                     if end_offset.is_some() {
                         j.end_offset = end_offset;
                     }
-                    j.status = JobStatus::Paused;
+                    j.status = j.status.fail();
                     j.error_msg = Some(format!("{message}. {}", advice(&error, &j.name)));
                     Ok(())
                 })

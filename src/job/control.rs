@@ -143,6 +143,11 @@ impl Controls {
         self.loops.lock().expect("lock").get(name).cloned()
     }
 
+    /// The jobs whose loops run.
+    pub fn names(&self) -> Vec<String> {
+        self.loops.lock().expect("lock").keys().cloned().collect()
+    }
+
     /// Cancels job `name`'s loop and its running task, if any.
     pub fn cancel(&self, name: &str) {
         if let Some(control) = self.get(name) {

@@ -8,13 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::control::JobControl;
 use super::scheduler::{next_turn, task_slot};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::{Error, Result};
+use crate::job::control::JobControl;
 use crate::job::schedule::now_seconds;
-use crate::job::{Job, JobStatus, LoadStatistic, Task, TaskStatus};
+use crate::job::{Job, LoadStatistic, Task, TaskStatus};
 use crate::session::ResultKind;
 
 pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
@@ -109,8 +109,8 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
             }
             if let Some(schedule) = j.schedule.as_mut() {
                 schedule.fired_until = Some(point);
-                if schedule.is_over(now_seconds()) && j.status == JobStatus::Running {
-                    j.status = JobStatus::Finished;
+                if schedule.is_over(now_seconds()) {
+                    j.status = j.status.finish();
                 }
             }
             Ok(())
@@ -140,12 +140,11 @@ async fn finish_if_over(engine: &Engine, name: &str) -> Result<Job> {
     engine
         .jobs()
         .modify(name, |j| {
-            let over = j
-                .schedule
+            if j.schedule
                 .as_ref()
-                .is_some_and(|s| s.is_over(now_seconds()));
-            if over && j.status == JobStatus::Running {
-                j.status = JobStatus::Finished;
+                .is_some_and(|s| s.is_over(now_seconds()))
+            {
+                j.status = j.status.finish();
             }
             Ok(())
         })

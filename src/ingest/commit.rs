@@ -1,0 +1,93 @@
+//! The end of a task, in plain steps: write the converted rows as
+//! fragments without committing them; check cancellation and the filter
+//! limits; commit rows, offset and the finished task together.
+
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::physical_plan::SendableRecordBatchStream;
+use lance::Dataset;
+use tokio_util::sync::CancellationToken;
+
+use super::batch::Batch;
+use super::failpoint::{crash_point, CrashPoint};
+use super::tally::{FilterLimits, Tally};
+use crate::catalog::now;
+use crate::error::{Error, Result};
+use crate::job::offset::CommittedBatch;
+use crate::job::{Job, Task, TaskStatus};
+use crate::write::{commit, write_fragments};
+
+/// Where a batch goes.
+pub struct Target {
+    /// `database.table`, for messages.
+    pub name: String,
+    pub schema: SchemaRef,
+    pub dataset: Arc<Dataset>,
+}
+
+/// What a task committed.
+pub struct Committed {
+    pub tally: Tally,
+    /// The table version that holds the batch (the job's last one when the
+    /// batch had no rows to add).
+    pub version: u64,
+}
+
+/// Writes `rows` (the batch's, converted, counted in `tally`) to `target`,
+/// then commits them with the batch's offset and the finished `task`.
+///
+/// Nothing is committed when `cancel` fired first ([`Error::Cancelled`]) or
+/// too many rows were left out; once the checks pass, the commit is not
+/// interrupted.
+#[allow(clippy::too_many_arguments)]
+pub async fn write_and_commit(
+    job: &Job,
+    task: &Task,
+    batch: &Batch,
+    end_offset: &str,
+    target: &Target,
+    rows: SendableRecordBatchStream,
+    tally: &Mutex<Tally>,
+    cancel: &CancellationToken,
+) -> Result<Committed> {
+    let written = write_fragments(
+        target.dataset.clone(),
+        target.schema.clone(),
+        &target.name,
+        rows,
+    )
+    .await;
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
+    let written = written?;
+    crash_point(CrashPoint::BeforeCommit);
+    let tally = tally.lock().expect("lock").clone();
+    if let Some(error) = tally.over_limit(&FilterLimits::of(job)) {
+        return Err(error);
+    }
+    let Some(written) = written else {
+        return Ok(Committed {
+            tally,
+            version: job.committed_version,
+        });
+    };
+    let properties = CommittedBatch {
+        task: Task {
+            status: TaskStatus::Success,
+            finish_time: Some(now()),
+            statistic: tally.statistic(batch.files.len() as u64, batch.bytes),
+            first_error_msg: tally.first_error(),
+            ..task.clone()
+        },
+        end_offset: end_offset.to_string(),
+    }
+    .properties(job.id, batch.end_offset());
+    let committed = commit(target.dataset.clone(), written, properties).await?;
+    crash_point(CrashPoint::AfterCommit);
+    Ok(Committed {
+        tally,
+        version: committed.version().version,
+    })
+}

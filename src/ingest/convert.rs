@@ -1,0 +1,168 @@
+//! Converting a batch's rows to the table's types, file by file: each
+//! file's partition is read and converted in a task of its own, rows that
+//! do not convert are left out and counted in the [`Tally`] with the file
+//! and line they came from ([`RowOrigins`]).
+
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::Result as DFResult;
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::common::spawn_buffered;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{execute_stream, ExecutionPlan, SendableRecordBatchStream};
+use futures::stream::BoxStream;
+use futures::{stream, StreamExt};
+
+use super::batch::Batch;
+use super::failpoint::{crash_point, CrashPoint};
+use super::tally::Tally;
+use crate::error::Error;
+use crate::read::options::Format;
+use crate::read::S3Options;
+use crate::write::Conversion;
+
+/// Whether partition `i` of `plan` holds exactly the rows of file `i`.
+fn partition_per_file(plan: &Arc<dyn ExecutionPlan>, files: usize) -> bool {
+    fn has_repartition(plan: &Arc<dyn ExecutionPlan>) -> bool {
+        plan.name() == RepartitionExec::static_name()
+            || plan.children().into_iter().any(has_repartition)
+    }
+    plan.properties().output_partitioning().partition_count() == files && !has_repartition(plan)
+}
+
+/// The rows of the batch, converted, from up to `target_partitions` files
+/// at a time. A file's partition starts only when its turn comes (so memory
+/// does not grow with the files in the batch), and converts in a task of
+/// its own, in parallel with the write.
+pub fn converted_stream(
+    physical: &Arc<dyn ExecutionPlan>,
+    task_ctx: &Arc<TaskContext>,
+    batch: &Batch,
+    origins: RowOrigins,
+    conversion: Conversion,
+    tally: &Arc<Mutex<Tally>>,
+) -> BoxStream<'static, DFResult<RecordBatch>> {
+    let parallel = task_ctx.session_config().target_partitions().max(1);
+    let files: Vec<Option<usize>> = if partition_per_file(physical, batch.files.len()) {
+        (0..batch.files.len()).map(Some).collect()
+    } else {
+        vec![None]
+    };
+    let part = FilePart {
+        physical: physical.clone(),
+        task_ctx: task_ctx.clone(),
+        origins: Arc::new(origins),
+        conversion: Arc::new(conversion),
+        tally: tally.clone(),
+    };
+    stream::iter(files)
+        .map(move |file| match part.execute(file) {
+            Ok(rows) => rows.boxed(),
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        })
+        .flatten_unordered(parallel)
+        .boxed()
+}
+
+/// Converted batches a file's task may hold before the writer takes them:
+/// enough that reading goes on while the writer encodes what it took (a few
+/// MiB per file being read).
+const CONVERTED_BATCHES_AHEAD: usize = 16;
+
+/// What it takes to read and convert one file's partition of a batch.
+struct FilePart {
+    physical: Arc<dyn ExecutionPlan>,
+    task_ctx: Arc<TaskContext>,
+    origins: Arc<RowOrigins>,
+    conversion: Arc<Conversion>,
+    tally: Arc<Mutex<Tally>>,
+}
+
+impl FilePart {
+    /// Starts reading file `file` (all files as one stream when `None`),
+    /// converting in a spawned task.
+    fn execute(&self, file: Option<usize>) -> DFResult<SendableRecordBatchStream> {
+        let rows = match file {
+            Some(i) => self.physical.execute(i, self.task_ctx.clone())?,
+            None => execute_stream(self.physical.clone(), self.task_ctx.clone())?,
+        };
+        let (origins, conversion, tally) = (
+            self.origins.clone(),
+            self.conversion.clone(),
+            self.tally.clone(),
+        );
+        let mut seen = 0usize;
+        let mut first_batch = true;
+        let converted = rows.map(move |batch| {
+            let batch = batch?;
+            if std::mem::take(&mut first_batch) {
+                crash_point(CrashPoint::DuringRead);
+            }
+            let converted = conversion.convert(&batch).map_err(Error::into_datafusion)?;
+            let mut tally = tally.lock().expect("lock");
+            tally.count(batch.num_rows(), converted.filtered);
+            if let Some(first) = &converted.first {
+                // The earliest bad row, whichever file was read first.
+                let at = (file.unwrap_or(0), seen + first.row);
+                tally.left_out(at, || origins.describe(file, at.1, &first.reason));
+            }
+            seen += batch.num_rows();
+            Ok(converted.batch)
+        });
+        let schema = self.conversion.schema().clone();
+        Ok(spawn_buffered(
+            Box::pin(RecordBatchStreamAdapter::new(schema, converted)),
+            CONVERTED_BATCHES_AHEAD,
+        ))
+    }
+}
+
+/// Names the file and line a row came from.
+#[derive(Debug)]
+pub struct RowOrigins {
+    files: Vec<String>,
+    /// Lines before the first record of every file (headers, skip_lines).
+    lines_before: usize,
+    format: Format,
+    /// The job's SELECT filters rows, so positions count the kept ones.
+    filtered: bool,
+}
+
+impl RowOrigins {
+    pub fn new(batch: &Batch, options: &S3Options, filtered: bool) -> Self {
+        let lines_before = match options.format {
+            Format::CsvWithNames => 1,
+            Format::CsvWithNamesAndTypes => 2,
+            Format::Csv => options.csv.skip_lines,
+            _ => 0,
+        };
+        Self {
+            files: batch.files.iter().map(|f| f.location.to_string()).collect(),
+            lines_before,
+            format: options.format,
+            filtered,
+        }
+    }
+
+    /// `file`, `line N: reason`, for the row at `index` (0-based) of file
+    /// number `file` (or of the whole batch when unknown).
+    fn describe(&self, file: Option<usize>, index: usize, reason: &str) -> String {
+        let Some(name) = file.and_then(|i| self.files.get(i)) else {
+            let first = self.files.first().map(String::as_str).unwrap_or_default();
+            let last = self.files.last().map(String::as_str).unwrap_or_default();
+            return format!("row {} of the batch {first} .. {last}: {reason}", index + 1);
+        };
+        let position = if self.filtered {
+            format!("row {} of those the job's SELECT kept", index + 1)
+        } else {
+            match self.format {
+                Format::Parquet => format!("row {}", index + 1),
+                Format::Json => format!("record {}", index + 1),
+                _ => format!("line {}", self.lines_before + index + 1),
+            }
+        };
+        format!("{name}, {position}: {reason}")
+    }
+}

@@ -1,0 +1,29 @@
+//! Running jobs. The [`scheduler`] follows the job store and keeps one loop
+//! per running job; a streaming job's loop runs its tasks, and each task
+//! goes through the phases of the ingest path, one module each:
+//!
+//! ```text
+//! task::next_batch   list the files after the offset, cut the batch   (batch)
+//!   -> read          the job's INSERT over exactly those files
+//!   -> convert       rows to the table's types, file by file           (tally)
+//!   -> commit        write fragments; check cancel and limits; commit
+//!                    rows + offset + finished task in one Lance commit
+//! ```
+//!
+//! A job's loop first applies commits a crash kept from its store
+//! ([`recovery`]); crash points at the phase boundaries serve the crash
+//! tests ([`failpoint`]). A job `ON SCHEDULE` runs its INSERT at the
+//! points of its schedule instead ([`timer`]).
+
+mod batch;
+mod commit;
+mod convert;
+pub mod failpoint;
+mod read;
+pub mod recovery;
+pub(crate) mod scheduler;
+mod tally;
+pub mod task;
+mod timer;
+
+pub use batch::{cut_batch, Batch};

@@ -1,0 +1,154 @@
+//! [`Tally`]: what converting a batch counted (rows read, rows left out,
+//! the first one left out), and [`FilterLimits`]: the job's rule for how
+//! many may be left out before the task commits nothing
+//! (`session.insert_max_filter_ratio`, `session.enable_insert_strict`).
+
+use crate::error::Error;
+use crate::job::{Job, LoadStatistic};
+
+/// What conversion counted so far.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    pub scanned: u64,
+    pub filtered: u64,
+    /// The first bad row: (file number, row in file), and its description.
+    first: Option<((usize, usize), String)>,
+}
+
+impl Tally {
+    /// Counts a converted batch of `rows` rows of which `filtered` were
+    /// left out.
+    pub fn count(&mut self, rows: usize, filtered: usize) {
+        self.scanned += rows as u64;
+        self.filtered += filtered as u64;
+    }
+
+    /// Records a left-out row at (file number, row in file) unless an
+    /// earlier one is known; `describe` is called only when it is kept.
+    pub fn left_out(&mut self, at: (usize, usize), describe: impl FnOnce() -> String) {
+        if self
+            .first
+            .as_ref()
+            .is_none_or(|(earliest, _)| at < *earliest)
+        {
+            self.first = Some((at, describe()));
+        }
+    }
+
+    /// The first row left out: file, line and reason.
+    pub fn first_error(&self) -> Option<String> {
+        self.first.as_ref().map(|(_, message)| message.clone())
+    }
+
+    /// The statistics of a batch of `files` files and `bytes` bytes.
+    pub fn statistic(&self, files: u64, bytes: u64) -> LoadStatistic {
+        LoadStatistic {
+            scanned_rows: self.scanned,
+            load_bytes: bytes,
+            file_number: files,
+            file_size: bytes,
+            filtered_rows: self.filtered,
+        }
+    }
+
+    /// The error that fails the task when too many rows were left out.
+    pub fn over_limit(&self, limits: &FilterLimits) -> Option<Error> {
+        if self.filtered == 0 {
+            return None;
+        }
+        let ratio = self.filtered as f64 / self.scanned.max(1) as f64;
+        let rule = if limits.strict {
+            "session.enable_insert_strict is true".to_string()
+        } else if ratio > limits.max_ratio {
+            format!(
+                "more than session.insert_max_filter_ratio = {} allows",
+                limits.max_ratio
+            )
+        } else {
+            return None;
+        };
+        Some(Error::TooManyFilteredRows {
+            filtered: self.filtered,
+            scanned: self.scanned,
+            rule,
+            first: self.first_error().unwrap_or_default(),
+        })
+    }
+}
+
+/// When left-out rows fail a task.
+#[derive(Debug, Clone, Default)]
+pub struct FilterLimits {
+    /// `session.insert_max_filter_ratio`: the share of rows that may be left out.
+    pub max_ratio: f64,
+    /// `session.enable_insert_strict`: no row may be left out.
+    pub strict: bool,
+}
+
+impl FilterLimits {
+    pub fn of(job: &Job) -> Self {
+        let session = &job.properties.session;
+        Self {
+            max_ratio: session
+                .get("insert_max_filter_ratio")
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(0.0),
+            strict: session
+                .get("enable_insert_strict")
+                .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(scanned: usize, filtered: usize) -> Tally {
+        let mut tally = Tally::default();
+        tally.count(scanned, filtered);
+        tally
+    }
+
+    #[test]
+    fn the_ratio_decides_unless_strict() {
+        let quarter = FilterLimits {
+            max_ratio: 0.25,
+            strict: false,
+        };
+        assert!(tally(8, 2).over_limit(&quarter).is_none());
+        let error = tally(8, 3).over_limit(&quarter).unwrap().to_string();
+        assert!(
+            error.starts_with("3 of 8 rows could not be converted to the table's types (more than session.insert_max_filter_ratio = 0.25 allows)"),
+            "{error}"
+        );
+        let strict = FilterLimits {
+            max_ratio: 1.0,
+            strict: true,
+        };
+        assert!(tally(8, 1).over_limit(&strict).is_some());
+        assert!(tally(8, 0).over_limit(&strict).is_none());
+        // By default no row may be left out.
+        assert!(tally(1000, 1)
+            .over_limit(&FilterLimits::default())
+            .is_some());
+    }
+
+    #[test]
+    fn the_earliest_bad_row_is_kept_whichever_file_came_first() {
+        let mut tally = tally(10, 3);
+        tally.left_out((1, 4), || "file 1".into());
+        tally.left_out((0, 7), || "file 0, row 7".into());
+        tally.left_out((0, 9), || unreachable!("a later row is not described"));
+        assert_eq!(tally.first_error().as_deref(), Some("file 0, row 7"));
+        let statistic = tally.statistic(2, 100);
+        assert_eq!(
+            (
+                statistic.scanned_rows,
+                statistic.filtered_rows,
+                statistic.file_number
+            ),
+            (10, 3, 2)
+        );
+    }
+}

@@ -1,0 +1,182 @@
+//! One task of a streaming job, phase by phase: list the files after the
+//! job's offset and cut the next [`Batch`] ([`next_batch`]); then
+//! ([`load`]) read exactly those files through the job's INSERT
+//! ([`read`](super::read)), convert and count the rows
+//! ([`convert`](super::convert), [`tally`](super::tally)), write them and
+//! commit them with the new offset ([`commit`](super::commit)).
+
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use object_store::path::Path;
+use tokio_util::sync::CancellationToken;
+
+use super::batch::{cut_batch, Batch};
+use super::commit::{write_and_commit, Target};
+use super::convert::{converted_stream, RowOrigins};
+use super::read::plan_batch;
+use super::tally::Tally;
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::job::offset::resume_offset;
+use crate::job::{Job, LoadStatistic, Task};
+use crate::read::listing::list_files;
+use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
+use crate::session::Session;
+use crate::write::Conversion;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+
+/// A batch cut for a job, ready to load.
+pub struct PendingLoad {
+    pub batch: Batch,
+    /// The greatest file name the listing saw.
+    pub end_offset: String,
+    session: Session,
+    sql: String,
+    options: S3Options,
+    target: Target,
+    conversion: Conversion,
+}
+
+/// A batch that was loaded and committed.
+#[derive(Debug)]
+pub struct Loaded {
+    pub batch: Batch,
+    pub end_offset: String,
+    pub statistic: LoadStatistic,
+    /// The first row left out, when some were.
+    pub first_error: Option<String>,
+    /// The table version that holds the batch (the job's last one when the
+    /// batch had no rows to add).
+    pub version: u64,
+}
+
+/// Lists the files after `job`'s offset and cuts the next batch; `None`
+/// when there is no new file.
+pub async fn next_batch(engine: &Engine, job: &Job) -> Result<Option<PendingLoad>> {
+    let sql = engine.jobs().execute_sql(job)?;
+    let mut session = engine.session_as(&job.definer);
+    session.set_database(Some(job.database.clone()));
+    let options = source_options(&session, &sql, job)?;
+    let location = Location::parse(&options.uri, &options.connection)?;
+
+    let catalog = engine.catalog();
+    let def = catalog
+        .table(&job.database, &job.table)
+        .map_err(|_| Error::InvalidJob(format!(
+            "the job's target table {}.{} does not exist any more; create it again and RESUME JOB WHERE jobName = '{}', or DROP JOB",
+            job.database, job.table, job.name
+        )))?;
+    let dataset = Arc::new(catalog.open_dataset(&def).await?);
+    let offset = resume_offset(job, &dataset).await?;
+    let files = list_files(&location, offset.as_deref().map(Path::from).as_ref()).await?;
+    let Some(end_offset) = files.last().map(|f| f.location.to_string()) else {
+        return Ok(None);
+    };
+    let Some(batch) = cut_batch(
+        files,
+        job.properties.max_batch_files,
+        job.properties.max_batch_bytes,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(PendingLoad {
+        batch,
+        end_offset,
+        session,
+        sql,
+        options,
+        conversion: Conversion::new(
+            def.arrow_schema(),
+            def.columns.iter().map(|c| c.sql_type.to_string()).collect(),
+        ),
+        target: Target {
+            name: format!("{}.{}", def.database, def.name),
+            schema: def.arrow_schema(),
+            dataset,
+        },
+    }))
+}
+
+/// The options of the job's one `S3()` call.
+fn source_options(session: &Session, sql: &str, job: &Job) -> Result<S3Options> {
+    let state = session.context().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let mut statement = state.sql_to_statement(sql, &dialect)?;
+    let calls = rewrite_calls(&mut statement, &[S3_FUNCTION])?;
+    let call = calls
+        .first()
+        .ok_or_else(|| Error::InvalidJob(format!("job '{}' has no S3() call", job.name)))?;
+    S3Options::parse(&call.pairs)
+}
+
+/// Loads a batch: reads exactly its files through the job's INSERT,
+/// converts the rows, and appends them with the new offset in one commit.
+///
+/// When `cancel` fires before the commit, the task stops and nothing of it
+/// is committed ([`Error::Cancelled`]).
+pub async fn load(
+    job: &Job,
+    task: &Task,
+    pending: PendingLoad,
+    cancel: CancellationToken,
+) -> Result<Loaded> {
+    let PendingLoad {
+        batch,
+        end_offset,
+        session,
+        sql,
+        options,
+        target,
+        conversion,
+    } = pending;
+    tracing::info!(job = %job.name, files = batch.files.len(), bytes = batch.bytes, end = batch.end_offset(), "loading batch");
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let Some(read) = plan_batch(&session, &sql, &batch).await? else {
+        // Only empty files: no rows, and the offset moves on.
+        return Ok(loaded(
+            job.committed_version,
+            &Tally::default(),
+            batch,
+            end_offset,
+        ));
+    };
+    let origins = RowOrigins::new(&batch, &options, read.filters);
+    let rows = converted_stream(
+        &read.plan,
+        &read.task_ctx,
+        &batch,
+        origins,
+        conversion,
+        &tally,
+    )
+    .take_until(cancel.clone().cancelled_owned());
+    let rows = Box::pin(RecordBatchStreamAdapter::new(target.schema.clone(), rows));
+    let committed = write_and_commit(
+        job,
+        task,
+        &batch,
+        &end_offset,
+        &target,
+        rows,
+        &tally,
+        &cancel,
+    )
+    .await?;
+    Ok(loaded(
+        committed.version,
+        &committed.tally,
+        batch,
+        end_offset,
+    ))
+}
+
+fn loaded(version: u64, tally: &Tally, batch: Batch, end_offset: String) -> Loaded {
+    Loaded {
+        statistic: tally.statistic(batch.files.len() as u64, batch.bytes),
+        first_error: tally.first_error(),
+        batch,
+        end_offset,
+        version,
+    }
+}

@@ -1,0 +1,108 @@
+//! The offset travels in the table's own commit: what a streaming task
+//! commits besides its rows, how a job finds where to resume, and how its
+//! store is brought up to date after a crash.
+//!
+//! A task's Lance commit carries, in its transaction properties, the job's
+//! new offset ([`offset_key`]: the last file of the batch) and the finished
+//! task with its statistics ([`batch_key`]). The job store is updated only
+//! after that commit, and remembers in `committed_version` the table
+//! version of the last commit it knows of.
+//!
+//! The recovery rule: every commit of the job after the store's
+//! `committed_version` happened, but the store missed it (a crash between
+//! the commit and the store update). When a job's loop starts, those
+//! commits are applied to the store, oldest first, as if their tasks had
+//! just finished: offset, counters, task row ([`apply`]). A task resumes
+//! from the newest such offset, else the store's ([`resume_offset`]).
+//! Commits at or before `committed_version` are never looked at again: a
+//! new job starts at the table's version when it is created, and
+//! `ALTER JOB ... "offset"` moves `committed_version` to the table's
+//! version, so an explicit offset wins over what was committed before it.
+
+use std::collections::HashMap;
+
+use lance::Dataset;
+use serde::{Deserialize, Serialize};
+
+use super::{Job, Task};
+use crate::error::Result;
+use crate::write::{commits_with_property, latest_commit_property};
+
+/// The commit property that carries job `id`'s offset.
+pub fn offset_key(job_id: u64) -> String {
+    format!("tributary.job.{job_id}.offset")
+}
+
+/// The commit property that carries the task that committed.
+pub fn batch_key(job_id: u64) -> String {
+    format!("tributary.job.{job_id}.task")
+}
+
+/// The task a commit finished, and the greatest file name its listing saw.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommittedBatch {
+    pub task: Task,
+    pub end_offset: String,
+}
+
+impl CommittedBatch {
+    /// The commit properties of a batch whose offset is `offset`.
+    pub fn properties(&self, job_id: u64, offset: &str) -> HashMap<String, String> {
+        HashMap::from([
+            (offset_key(job_id), offset.to_string()),
+            (
+                batch_key(job_id),
+                serde_json::to_string(self).unwrap_or_default(),
+            ),
+        ])
+    }
+}
+
+/// A commit of the job that its store does not know of.
+#[derive(Debug)]
+pub struct Commit {
+    version: u64,
+    offset: String,
+    batch: Option<CommittedBatch>,
+}
+
+/// The job's commits after the store's `committed_version`, oldest first.
+pub async fn commits_after(job: &Job, dataset: &Dataset) -> Result<Vec<Commit>> {
+    let key = offset_key(job.id);
+    let commits = commits_with_property(dataset, &key, job.committed_version).await?;
+    Ok(commits
+        .into_iter()
+        .map(|(version, properties)| Commit {
+            version,
+            offset: properties[&key].clone(),
+            batch: properties
+                .get(&batch_key(job.id))
+                .and_then(|b| serde_json::from_str(b).ok()),
+        })
+        .collect())
+}
+
+/// Records in the store a commit it missed, as if its task had finished.
+pub fn apply(job: &mut Job, commit: Commit) {
+    job.current_offset = Some(commit.offset);
+    job.committed_version = commit.version;
+    let Some(CommittedBatch { task, end_offset }) = commit.batch else {
+        return;
+    };
+    job.succeed_task_count += 1;
+    job.load_statistic.add(&task.statistic);
+    job.end_offset = Some(end_offset);
+    job.next_task_id = job.next_task_id.max(task.id + 1);
+    job.push_task(task);
+}
+
+/// Where the job resumes: an offset committed with rows after the version
+/// the store knows, else the store's offset.
+pub async fn resume_offset(job: &Job, dataset: &Dataset) -> Result<Option<String>> {
+    let committed =
+        latest_commit_property(dataset, &offset_key(job.id), job.committed_version).await?;
+    Ok(committed
+        .map(|(_, file)| file)
+        .or_else(|| job.current_offset.clone()))
+}

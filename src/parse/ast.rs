@@ -1,0 +1,147 @@
+//! The statements tributary parses itself, as typed values.
+
+use crate::catalog::users::Privilege;
+use crate::catalog::Column;
+
+/// A `[database.]table` reference, normalised to lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableName {
+    pub database: Option<String>,
+    pub table: String,
+}
+
+/// `CREATE TABLE`, with the Doris clauses tributary accepts and ignores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateTable {
+    pub name: TableName,
+    pub if_not_exists: bool,
+    pub columns: Vec<Column>,
+    pub comment: Option<String>,
+    /// Doris clauses (keys, distribution, partitioning, properties, indexes)
+    /// that have no meaning for a Lance table, as written.
+    pub ignored_clauses: Vec<String>,
+}
+
+/// What runs a job: new files (`ON STREAMING`) or the clock (`ON SCHEDULE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobTrigger {
+    Streaming,
+    /// `EVERY count unit [STARTS when] [ENDS 'ts']`
+    Every {
+        count: u64,
+        unit: String,
+        starts: Option<When>,
+        ends: Option<String>,
+    },
+    /// `AT when`
+    At(When),
+}
+
+/// A time in a schedule: `CURRENT_TIMESTAMP` or a literal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum When {
+    Now,
+    Time(String),
+}
+
+/// What a GRANT covers: `*.*` (database `*`), `db.*`, or `db.tbl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantScope {
+    pub database: String,
+    pub table: Option<String>,
+}
+
+/// A parsed statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Statement {
+    CreateDatabase {
+        name: String,
+        if_not_exists: bool,
+    },
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+    },
+    ShowDatabases,
+    Use {
+        database: String,
+    },
+    CreateTable(CreateTable),
+    DropTable {
+        name: TableName,
+        if_exists: bool,
+    },
+    ShowTables {
+        database: Option<String>,
+    },
+    Describe {
+        table: TableName,
+    },
+    ShowCreateTable {
+        table: TableName,
+    },
+    /// `DESC FUNCTION S3(...)`: the schema a table function returns; holds
+    /// the call as written.
+    DescribeFunction {
+        call: String,
+    },
+    /// `CREATE JOB name [PROPERTIES (...)] ON {STREAMING | SCHEDULE ...}
+    /// [PROPERTIES (...)] [COMMENT '...'] DO <insert>`
+    CreateJob {
+        name: String,
+        trigger: JobTrigger,
+        properties: Vec<(String, String)>,
+        comment: Option<String>,
+        body: String,
+    },
+    /// `ALTER JOB name [PROPERTIES (...)] [[DO] <insert>]`
+    AlterJob {
+        name: String,
+        properties: Vec<(String, String)>,
+        body: Option<String>,
+    },
+    /// `PAUSE JOB WHERE jobName = 'name'`
+    PauseJob {
+        name: String,
+    },
+    /// `RESUME JOB WHERE jobName = 'name'`
+    ResumeJob {
+        name: String,
+    },
+    /// `DROP JOB [IF EXISTS] WHERE jobName = 'name'`
+    DropJob {
+        name: String,
+        if_exists: bool,
+    },
+    /// `WAIT JOB WHERE jobName = 'name' [TIMEOUT seconds]`: blocks until
+    /// the job has loaded every file that existed when it was issued.
+    WaitJob {
+        name: String,
+        timeout_secs: Option<u64>,
+    },
+    /// `CREATE USER [IF NOT EXISTS] 'name' [IDENTIFIED BY 'password']`
+    CreateUser {
+        name: String,
+        password: Option<String>,
+        if_not_exists: bool,
+    },
+    /// `DROP USER [IF EXISTS] 'name'`
+    DropUser {
+        name: String,
+        if_exists: bool,
+    },
+    /// `GRANT privs ON scope TO 'name'`, or with `revoke`,
+    /// `REVOKE privs ON scope FROM 'name'`.
+    Grant {
+        privileges: Vec<Privilege>,
+        scope: GrantScope,
+        user: String,
+        revoke: bool,
+    },
+    /// `SHOW GRANTS [FOR 'name']`
+    ShowGrants {
+        user: Option<String>,
+    },
+    /// Any other statement, executed by DataFusion.
+    Query(String),
+}

@@ -1,0 +1,158 @@
+//! `CREATE TABLE`, with the Doris clauses tributary accepts and ignores.
+
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use super::ast::CreateTable;
+use super::tokens::StatementParser;
+use crate::catalog::{Column, SqlType};
+use crate::error::{Error, Result};
+
+/// Doris `CREATE TABLE` clauses that may follow the column list.
+const DORIS_TABLE_CLAUSES: &[&str] = &[
+    "engine",
+    "duplicate",
+    "unique",
+    "aggregate",
+    "primary",
+    "partition",
+    "auto",
+    "distributed",
+    "properties",
+    "rollup",
+];
+
+impl StatementParser<'_> {
+    /// `CREATE TABLE [IF NOT EXISTS] [db.]name (column, ... [, INDEX ...])
+    /// [ENGINE=...] [DUPLICATE|UNIQUE|AGGREGATE KEY(...)] [COMMENT '...']
+    /// [PARTITION BY ...] [DISTRIBUTED BY ...] [PROPERTIES (...)]`, after
+    /// `CREATE TABLE`.
+    pub(super) fn create_table(&mut self) -> Result<CreateTable> {
+        let if_not_exists = self.words(&["if", "not", "exists"]);
+        let name = self.table_name()?;
+        self.expect_token(Token::LParen)?;
+        let mut columns = Vec::new();
+        let mut ignored_clauses = Vec::new();
+        loop {
+            if self.peek_word("index") {
+                ignored_clauses.push(self.clause_text(&[","]));
+            } else {
+                columns.push(self.column()?);
+            }
+            if !self.parser.consume_token(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect_token(Token::RParen)?;
+        let mut comment = None;
+        loop {
+            if self.parser.peek_token().token == Token::EOF {
+                break;
+            }
+            if self.word("comment") {
+                let _ = self.parser.consume_token(&Token::Eq);
+                comment = Some(self.string_literal()?);
+            } else if DORIS_TABLE_CLAUSES.iter().any(|w| self.peek_word(w)) {
+                let mut stops = DORIS_TABLE_CLAUSES.to_vec();
+                stops.push("comment");
+                ignored_clauses.push(self.clause_text(&stops));
+            } else {
+                return Err(self.unexpected(
+                    "expected a table clause (COMMENT, or Doris's ENGINE, DUPLICATE/UNIQUE/AGGREGATE KEY, PARTITION BY, DISTRIBUTED BY, PROPERTIES)",
+                ));
+            }
+        }
+        Ok(CreateTable {
+            name,
+            if_not_exists,
+            columns,
+            comment,
+            ignored_clauses,
+        })
+    }
+    /// `name TYPE [NULL | NOT NULL] [COMMENT '...']`
+    fn column(&mut self) -> Result<Column> {
+        let name = self.identifier()?;
+        let sql_type = self.sql_type()?;
+        let mut nullable = true;
+        let mut comment = None;
+        loop {
+            if self.words(&["not", "null"]) {
+                nullable = false;
+            } else if self.word("null") {
+                nullable = true;
+            } else if self.word("comment") {
+                comment = Some(self.string_literal()?);
+            } else {
+                break;
+            }
+        }
+        Ok(Column {
+            name,
+            sql_type,
+            nullable,
+            comment,
+        })
+    }
+    /// A type name with optional numeric arguments: `DECIMAL(10, 2)`.
+    fn sql_type(&mut self) -> Result<SqlType> {
+        let name = match self.parser.next_token().token {
+            Token::Word(w) => w.value,
+            _ => {
+                self.parser.prev_token();
+                return Err(self.unexpected("expected a column type"));
+            }
+        };
+        let mut args = Vec::new();
+        if self.parser.consume_token(&Token::LParen) {
+            loop {
+                let arg = self
+                    .parser
+                    .parse_literal_uint()
+                    .map_err(|e| Error::Syntax(format!("type {name}: {e}")))?;
+                args.push(arg);
+                if !self.parser.consume_token(&Token::Comma) {
+                    break;
+                }
+            }
+            self.expect_token(Token::RParen)?;
+        }
+        SqlType::from_parts(&name, &args)
+    }
+    /// The text of a clause, from the next token up to (not including) one of
+    /// the unquoted words or tokens in `stops` at parenthesis depth zero, or
+    /// an unbalanced `)`.
+    fn clause_text(&mut self, stops: &[&str]) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        let mut depth = 0usize;
+        loop {
+            let token = self.parser.peek_token().token;
+            let at_stop = match &token {
+                Token::EOF => true,
+                Token::RParen if depth == 0 => true,
+                Token::Comma if depth == 0 => stops.contains(&","),
+                Token::Word(w) if depth == 0 && !parts.is_empty() && w.quote_style.is_none() => {
+                    stops.iter().any(|s| w.value.eq_ignore_ascii_case(s))
+                }
+                _ => false,
+            };
+            if at_stop {
+                break;
+            }
+            match token {
+                Token::LParen => depth += 1,
+                Token::RParen => depth -= 1,
+                _ => {}
+            }
+            self.parser.next_token();
+            let text = token.to_string();
+            match (parts.last_mut(), text.as_str()) {
+                (Some(last), "(" | ")" | "," | ".") => last.push_str(&text),
+                (Some(last), _) if last.ends_with('(') || last.ends_with('.') => {
+                    last.push_str(&text)
+                }
+                _ => parts.push(text),
+            }
+        }
+        parts.join(" ")
+    }
+}

@@ -1,0 +1,148 @@
+//! [`StatementParser`]: a thin layer over sqlparser's [`Parser`] with the
+//! word-based helpers every statement's parser uses, so that Doris words
+//! that are not sqlparser keywords parse the same way, and one way to say
+//! "expected X, found Y".
+
+use datafusion::sql::sqlparser::dialect::MySqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use super::ast::TableName;
+use crate::error::{Error, Result};
+
+/// Parses one statement's tokens.
+pub(super) struct StatementParser<'a> {
+    pub(super) parser: Parser<'a>,
+}
+
+impl<'a> StatementParser<'a> {
+    /// A parser over `sql` in the MySQL dialect.
+    pub(super) fn new(dialect: &'a MySqlDialect, sql: &str) -> Result<Self> {
+        Ok(Self {
+            parser: Parser::new(dialect)
+                .try_with_sql(sql)
+                .map_err(|e| Error::Syntax(e.to_string()))?,
+        })
+    }
+}
+
+impl StatementParser<'_> {
+    /// Consumes the next token if it is the unquoted word `w` (any case).
+    pub(super) fn word(&mut self, w: &str) -> bool {
+        if self.peek_word(w) {
+            self.parser.next_token();
+            true
+        } else {
+            false
+        }
+    }
+    pub(super) fn peek_word(&self, w: &str) -> bool {
+        self.peek_word_at(0, w)
+    }
+    pub(super) fn peek_word_at(&self, n: usize, w: &str) -> bool {
+        matches!(&self.parser.peek_nth_token(n).token,
+            Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w))
+    }
+    /// Consumes the words `ws` if all of them come next; otherwise nothing.
+    pub(super) fn words(&mut self, ws: &[&str]) -> bool {
+        if ws.iter().enumerate().all(|(i, w)| self.peek_word_at(i, w)) {
+            for _ in ws {
+                self.parser.next_token();
+            }
+            true
+        } else {
+            false
+        }
+    }
+    pub(super) fn expect_token(&mut self, t: Token) -> Result<()> {
+        if self.parser.consume_token(&t) {
+            Ok(())
+        } else {
+            Err(self.unexpected(&format!("expected '{t}'")))
+        }
+    }
+    pub(super) fn expect_end(&mut self) -> Result<()> {
+        match self.parser.peek_token().token {
+            Token::EOF => Ok(()),
+            _ => Err(self.unexpected("expected end of statement")),
+        }
+    }
+    pub(super) fn unexpected(&self, what: &str) -> Error {
+        let next = self.parser.peek_token();
+        match next.token {
+            Token::EOF => Error::Syntax(format!("{what}, found end of statement")),
+            t => Error::Syntax(format!(
+                "{what}, found '{t}' at line {}, column {}",
+                next.span.start.line, next.span.start.column
+            )),
+        }
+    }
+    /// An identifier, bare, quoted or backticked, in lower case.
+    pub(super) fn identifier(&mut self) -> Result<String> {
+        match self.parser.next_token().token {
+            Token::Word(w) => Ok(w.value.to_lowercase()),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(s.to_lowercase()),
+            _ => {
+                self.parser.prev_token();
+                Err(self.unexpected("expected a name"))
+            }
+        }
+    }
+    /// A name kept as written (job names are case-sensitive, as in Doris).
+    pub(super) fn identifier_as_written(&mut self) -> Result<String> {
+        match self.parser.next_token().token {
+            Token::Word(w) => Ok(w.value),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(s),
+            _ => {
+                self.parser.prev_token();
+                Err(self.unexpected("expected a name"))
+            }
+        }
+    }
+    pub(super) fn string_literal(&mut self) -> Result<String> {
+        match self.parser.next_token().token {
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(s),
+            _ => {
+                self.parser.prev_token();
+                Err(self.unexpected("expected a quoted string"))
+            }
+        }
+    }
+    /// The text of `sql` from the next token to the end.
+    pub(super) fn rest(&self, sql: &str) -> Result<String> {
+        let next = self.parser.peek_token();
+        if next.token == Token::EOF {
+            return Err(self.unexpected("expected INSERT INTO ... SELECT ... FROM S3(...)"));
+        }
+        let start = next.span.start;
+        let offset = byte_offset(sql, start.line as usize, start.column as usize);
+        Ok(sql[offset..].trim().to_string())
+    }
+    pub(super) fn table_name(&mut self) -> Result<TableName> {
+        let first = self.identifier()?;
+        if self.parser.consume_token(&Token::Period) {
+            Ok(TableName {
+                database: Some(first),
+                table: self.identifier()?,
+            })
+        } else {
+            Ok(TableName {
+                database: None,
+                table: first,
+            })
+        }
+    }
+}
+
+/// The byte offset of a 1-based line and character column in `text`.
+fn byte_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    text[line_start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(i, _)| line_start + i)
+}

@@ -1,0 +1,101 @@
+//! `CREATE USER`, `DROP USER`, `GRANT`, `REVOKE` and their clauses.
+
+use datafusion::sql::sqlparser::tokenizer::Token;
+
+use super::ast::{GrantScope, Statement};
+use super::tokens::StatementParser;
+use crate::catalog::users::Privilege;
+use crate::error::Result;
+
+impl StatementParser<'_> {
+    /// `{GRANT privs ON scope TO | REVOKE privs ON scope FROM} 'user'[@'host']`.
+    pub(super) fn grant(&mut self) -> Result<Statement> {
+        let revoke = self.word("revoke");
+        if !revoke {
+            self.word("grant");
+        }
+        let privileges = self.privileges()?;
+        if !self.word("on") {
+            return Err(self.unexpected("expected ON <database>.* or ON <database>.<table>"));
+        }
+        let scope = self.grant_scope()?;
+        if !self.word(if revoke { "from" } else { "to" }) {
+            return Err(self.unexpected(if revoke {
+                "expected FROM 'user'"
+            } else {
+                "expected TO 'user'"
+            }));
+        }
+        Ok(Statement::Grant {
+            privileges,
+            scope,
+            user: self.user_name()?,
+            revoke,
+        })
+    }
+
+    /// `CREATE USER [IF NOT EXISTS] 'name' [IDENTIFIED BY 'password']`,
+    /// after `CREATE USER`.
+    pub(super) fn create_user(&mut self) -> Result<Statement> {
+        let if_not_exists = self.words(&["if", "not", "exists"]);
+        let name = self.user_name()?;
+        let password = if self.words(&["identified", "by"]) {
+            Some(self.string_literal()?)
+        } else {
+            None
+        };
+        Ok(Statement::CreateUser {
+            name,
+            password,
+            if_not_exists,
+        })
+    }
+
+    /// `'name'` or `'name'@'host'` (the host is accepted and ignored).
+    pub(super) fn user_name(&mut self) -> Result<String> {
+        let name = self.identifier_as_written()?;
+        if self.parser.consume_token(&Token::AtSign) {
+            self.identifier_as_written()?;
+        }
+        Ok(name)
+    }
+    /// `SELECT_PRIV, LOAD_PRIV` or `ALL [PRIVILEGES]`.
+    fn privileges(&mut self) -> Result<Vec<Privilege>> {
+        if self.word("all") {
+            self.word("privileges");
+            return Ok(Privilege::ALL.to_vec());
+        }
+        let mut privileges = Vec::new();
+        loop {
+            privileges.push(Privilege::parse(&self.identifier_as_written()?)?);
+            if !self.parser.consume_token(&Token::Comma) {
+                return Ok(privileges);
+            }
+        }
+    }
+    /// `*.*`, `db.*` or `db.tbl`.
+    fn grant_scope(&mut self) -> Result<GrantScope> {
+        let database = if self.parser.consume_token(&Token::Mul) {
+            "*".to_string()
+        } else {
+            self.identifier()?
+        };
+        let expected = "expected <database>.* or <database>.<table> (or *.*)";
+        if !self.parser.consume_token(&Token::Period) {
+            return Err(self.unexpected(expected));
+        }
+        if self.parser.consume_token(&Token::Mul) {
+            return Ok(GrantScope {
+                database,
+                table: None,
+            });
+        }
+        if database == "*" {
+            return Err(self.unexpected(expected));
+        }
+        Ok(GrantScope {
+            database,
+            table: Some(self.identifier()?),
+        })
+    }
+}

@@ -1,0 +1,101 @@
+//! A streaming job's body, checked: `INSERT INTO <table> SELECT ... FROM
+//! S3(...)` with exactly one `S3()` call, its target table and its source.
+
+use datafusion::sql::parser::Statement as DFStatement;
+
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
+use crate::session::Session;
+
+fn only_insert_from_s3() -> Error {
+    Error::InvalidJob(
+        "only INSERT INTO <table> SELECT ... FROM S3(...) is supported as a job body".into(),
+    )
+}
+
+/// A checked job body: its target table, its source, and its SQL with a
+/// local path `uri` made absolute, so that the job reads the same files
+/// whatever the directory the engine runs in later.
+pub(super) struct Body {
+    pub database: String,
+    pub table: String,
+    pub source: Source,
+    pub sql: String,
+}
+
+/// The files a job body reads.
+pub(super) struct Source {
+    /// The `uri` as written.
+    pub written: String,
+    /// The `uri` resolved: a local path becomes the absolute `file://` URI.
+    pub uri: String,
+    /// Whether the files are local (offsets are shown as absolute paths).
+    pub local: bool,
+}
+
+/// The one `S3()` call of a job body.
+fn source_of(statement: &mut DFStatement) -> Result<Source> {
+    let calls = rewrite_calls(statement, &[S3_FUNCTION])?;
+    let [call] = calls.as_slice() else {
+        return Err(only_insert_from_s3());
+    };
+    let options = S3Options::parse(&call.pairs)?;
+    let location = Location::parse(&options.uri, &options.connection)?;
+    Ok(Source {
+        local: location.is_local(),
+        uri: location.uri,
+        written: options.uri,
+    })
+}
+
+pub(super) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
+    let state = session.context().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    Ok(state.sql_to_statement(sql, &dialect)?)
+}
+
+/// The resolved source `uri` of a stored job.
+pub(super) fn stored_source_uri(session: &Session, job: &Job) -> Result<String> {
+    Ok(source_of(&mut parse_sql(session, &job.sql)?)?.uri)
+}
+
+/// Checks a job body.
+pub(super) fn validate_body(session: &Session, body: &str) -> Result<Body> {
+    let mut statement = parse_sql(session, body)?;
+    let (database, table) =
+        crate::plan::query::insert_target(session, &statement)?.ok_or_else(only_insert_from_s3)?;
+    session.engine().catalog().table(&database, &table)?;
+    let source = source_of(&mut statement)?;
+    let sql = ["'", "\""].iter().fold(body.to_string(), |sql, q| {
+        sql.replace(
+            &format!("{q}{}{q}", source.written),
+            &format!("{q}{}{q}", source.uri),
+        )
+    });
+    Ok(Body {
+        database,
+        table,
+        source,
+        sql,
+    })
+}
+
+/// Plans the job's INSERT against the target table when files already
+/// match its pattern (column count and types must fit); with no file yet
+/// there is no schema to check, which a warning says.
+pub(super) async fn plan_body(session: &Session, body: &str) -> Result<Vec<String>> {
+    match crate::plan::query::plan(session, body).await {
+        Ok(_) => Ok(vec![]),
+        Err(Error::NoFilesMatch { uri }) => Ok(vec![format!(
+            "no file matches '{uri}' yet: the SELECT is checked against the table when the first file arrives"
+        )]),
+        Err(Error::EmptySource { uri }) => Ok(vec![format!(
+            "every file matching '{uri}' is empty so far: the SELECT is checked against the table when a file with rows arrives"
+        )]),
+        Err(Error::DataFusion(e)) => Err(Error::InvalidJob(format!(
+            "the job's INSERT does not plan against its target table: {e}"
+        ))),
+        Err(e) => Err(e),
+    }
+}
