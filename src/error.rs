@@ -149,6 +149,26 @@ pub enum Error {
     #[error("cannot read '{uri}': {message}")]
     Unavailable { uri: String, message: String },
 
+    /// The key file that seals job credentials cannot be read, created or
+    /// used.
+    #[error("secret key file {path}: {message}")]
+    SecretKey { path: String, message: String },
+
+    /// A job's credentials cannot be sealed or opened.
+    #[error("{0}")]
+    Credentials(String),
+
+    /// The catalog or the job store cannot be read or written in the
+    /// warehouse; nothing of the change was made.
+    #[error("cannot {action} the {what} at {uri}: {source}")]
+    Document {
+        what: &'static str,
+        action: &'static str,
+        uri: String,
+        #[source]
+        source: Box<Error>,
+    },
+
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,

@@ -24,7 +24,9 @@
 //! # }
 //! ```
 //!
-//! The data flow follows the folders: `parse` → `plan` → `catalog` → `write`.
+//! The data flow follows the folders: a statement goes `parse` → `plan` →
+//! `catalog`/`write`; a job's rows go `ingest` (list, read through `read`,
+//! convert, commit through `write`), steered by the job store in `job`.
 
 pub mod catalog;
 mod engine;

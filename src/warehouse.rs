@@ -169,7 +169,13 @@ impl<T: Clone + Serialize + DeserializeOwned> Document<T> {
         what: &'static str,
         empty: impl FnOnce() -> T,
     ) -> Result<Self> {
-        let state = match warehouse.read(path).await? {
+        let read = warehouse.read(path).await.map_err(|e| Error::Document {
+            what,
+            action: "read",
+            uri: warehouse.uri(path),
+            source: Box::new(e),
+        })?;
+        let state = match read {
             Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
                 Error::Catalog(format!(
                     "{} is not a valid {what}: {e}",
@@ -209,7 +215,15 @@ impl<T: Clone + Serialize + DeserializeOwned> Document<T> {
         let out = change(&mut next)?;
         let json = serde_json::to_vec_pretty(&next)
             .map_err(|e| Error::Catalog(format!("cannot serialise the {}: {e}", self.what)))?;
-        self.warehouse.write(self.path, Bytes::from(json)).await?;
+        self.warehouse
+            .write(self.path, Bytes::from(json))
+            .await
+            .map_err(|e| Error::Document {
+                what: self.what,
+                action: "write",
+                uri: self.uri(),
+                source: Box::new(e),
+            })?;
         *self.state.write().expect("document lock poisoned") = Arc::new(next);
         Ok(out)
     }

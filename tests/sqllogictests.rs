@@ -7,6 +7,10 @@
 //! `${S3_ENDPOINT}`, `${S3_BUCKET}`, `${S3_ACCESS_KEY}`, `${S3_SECRET_KEY}`,
 //! `${S3_REGION}` (a real S3-compatible server on 127.0.0.1 holding the
 //! same fixtures) and `${DEAD_ENDPOINT}` (a loopback port nobody listens on).
+//!
+//! Result column types are checked (`I`, `R`, `B`, `T`: see [`ColumnType`]).
+//! With `SLT_LOG_TYPES=1` they are printed instead (`SLT-FILE name`, then
+//! `SLT-TYPES expected actual` per query, in order) for fixing a file.
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
@@ -17,8 +21,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use sqllogictest::{AsyncDB, DBOutput, DefaultColumnType, Runner};
+use sqllogictest::{AsyncDB, DBOutput, Runner};
 use tributary::{Engine, ResultKind, Session, StatementResult};
 
 /// One sqllogictest connection: a tributary session.
@@ -29,9 +34,9 @@ struct TributaryDb {
 #[async_trait]
 impl AsyncDB for TributaryDb {
     type Error = tributary::Error;
-    type ColumnType = DefaultColumnType;
+    type ColumnType = ColumnType;
 
-    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, Self::Error> {
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<ColumnType>, Self::Error> {
         let results = self.session.execute(sql).await?;
         Ok(match results.last() {
             None => DBOutput::StatementComplete(0),
@@ -50,7 +55,51 @@ impl AsyncDB for TributaryDb {
     }
 }
 
-fn to_output(result: &StatementResult) -> DBOutput<DefaultColumnType> {
+/// The result column types a `query` record names: `I` integers, `R`
+/// floating point and decimals, `B` booleans, `T` anything else (text,
+/// dates, times). They are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ColumnType {
+    Text,
+    Integer,
+    Real,
+    Boolean,
+    /// A letter the harness does not know: never matches.
+    Other(char),
+}
+
+impl sqllogictest::ColumnType for ColumnType {
+    fn from_char(value: char) -> Option<Self> {
+        Some(match value {
+            'T' => Self::Text,
+            'I' => Self::Integer,
+            'R' => Self::Real,
+            'B' => Self::Boolean,
+            other => Self::Other(other),
+        })
+    }
+
+    fn to_char(&self) -> char {
+        match self {
+            Self::Text => 'T',
+            Self::Integer => 'I',
+            Self::Real => 'R',
+            Self::Boolean => 'B',
+            Self::Other(c) => *c,
+        }
+    }
+}
+
+fn column_type(data_type: &DataType) -> ColumnType {
+    match data_type {
+        t if t.is_integer() => ColumnType::Integer,
+        t if t.is_floating() || t.is_decimal() => ColumnType::Real,
+        DataType::Boolean => ColumnType::Boolean,
+        _ => ColumnType::Text,
+    }
+}
+
+fn to_output(result: &StatementResult) -> DBOutput<ColumnType> {
     match result.kind {
         ResultKind::Affected(n) => DBOutput::StatementComplete(n),
         ResultKind::Rows => {
@@ -75,7 +124,12 @@ fn to_output(result: &StatementResult) -> DBOutput<DefaultColumnType> {
                 }
             }
             DBOutput::Rows {
-                types: vec![DefaultColumnType::Any; result.schema.fields().len()],
+                types: result
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| column_type(f.data_type()))
+                    .collect(),
                 rows,
             }
         }
@@ -164,12 +218,23 @@ async fn run_file(path: &Path, env: &Environment) -> Result<(), String> {
     for (key, value) in vars {
         runner.set_var(key.to_string(), value);
     }
-    runner.with_column_validator(sqllogictest::default_column_validator);
+    if std::env::var_os("SLT_LOG_TYPES").is_some() {
+        runner.with_column_validator(log_types);
+    } else {
+        runner.with_column_validator(sqllogictest::strict_column_validator);
+    }
     runner.with_validator(multi_line_validator);
     runner
         .run_file_async(path)
         .await
         .map_err(|e| e.display(true).to_string())
+}
+
+fn log_types(actual: &Vec<ColumnType>, expected: &Vec<ColumnType>) -> bool {
+    use sqllogictest::ColumnType as _;
+    let chars = |v: &Vec<ColumnType>| v.iter().map(|t| t.to_char()).collect::<String>();
+    eprintln!("SLT-TYPES {} {}", chars(expected), chars(actual));
+    true
 }
 
 #[tokio::main]
@@ -181,6 +246,9 @@ async fn main() {
     let (mut passed, mut failed) = (0, 0);
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy();
+        if std::env::var_os("SLT_LOG_TYPES").is_some() {
+            eprintln!("SLT-FILE {name}");
+        }
         match run_file(file, &env).await {
             Ok(()) => {
                 passed += 1;

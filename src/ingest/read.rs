@@ -11,6 +11,7 @@ use datafusion::physical_plan::ExecutionPlan;
 
 use super::batch::Batch;
 use crate::error::{Error, Result};
+use crate::read::FixedFiles;
 use crate::session::Session;
 
 /// The physical plan of a batch's rows, before conversion to the table's
@@ -22,9 +23,15 @@ pub struct BatchRead {
     pub filters: bool,
 }
 
-/// Plans the job's INSERT `sql` over the batch's files in `session` (the
-/// task's own, as the job's definer); `None` when the files are all empty.
-pub async fn plan_batch(session: &Session, sql: &str, batch: &Batch) -> Result<Option<BatchRead>> {
+/// Plans the job's INSERT `sql` over the batch's files (under `uri`, the
+/// job's resolved source) in `session` (the task's own, as the job's
+/// definer); `None` when the files are all empty.
+pub async fn plan_batch(
+    session: &Session,
+    sql: &str,
+    uri: &str,
+    batch: &Batch,
+) -> Result<Option<BatchRead>> {
     {
         // Keep one partition per file up to the sink.
         let state = session.context().state_ref();
@@ -35,7 +42,11 @@ pub async fn plan_batch(session: &Session, sql: &str, batch: &Batch) -> Result<O
             .optimizer
             .enable_round_robin_repartition = false;
     }
-    let planned = crate::plan::query::plan_reading(session, sql, Some(&batch.files)).await;
+    let files = FixedFiles {
+        uri,
+        files: &batch.files,
+    };
+    let planned = crate::plan::query::plan_reading(session, sql, Some(files)).await;
     let LogicalPlan::Dml(dml) = (match planned {
         // Only empty files: nothing to read.
         Err(Error::EmptySource { .. }) => return Ok(None),

@@ -57,7 +57,11 @@ pub async fn next_batch(engine: &Engine, job: &Job) -> Result<Option<PendingLoad
     let sql = engine.jobs().execute_sql(job)?;
     let mut session = engine.session_as(&job.definer);
     session.set_database(Some(job.database.clone()));
-    let options = source_options(&session, &sql, job)?;
+    let mut options = source_options(&session, &sql, job)?;
+    // The uri as resolved at CREATE (a local path made absolute then).
+    if let Some(uri) = &job.source_uri {
+        options.uri = uri.clone();
+    }
     let location = Location::parse(&options.uri, &options.connection)?;
 
     let catalog = engine.catalog();
@@ -132,7 +136,7 @@ pub async fn load(
     } = pending;
     tracing::info!(job = %job.name, files = batch.files.len(), bytes = batch.bytes, end = batch.end_offset(), "loading batch");
     let tally = Arc::new(Mutex::new(Tally::default()));
-    let Some(read) = plan_batch(&session, &sql, &batch).await? else {
+    let Some(read) = plan_batch(&session, &sql, &options.uri, &batch).await? else {
         // Only empty files: no rows, and the offset moves on.
         return Ok(loaded(
             job.committed_version,

@@ -97,6 +97,12 @@ pub struct Job {
     pub succeed_task_count: u64,
     pub failed_task_count: u64,
     pub canceled_task_count: u64,
+    /// The `uri` of the job's `S3()` call resolved when the job was created
+    /// or altered (a local path made absolute then): the files it reads
+    /// whatever directory the engine runs in later. The stored SQL keeps the
+    /// `uri` as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_uri: Option<String>,
     /// What an offset's key is shown and written with: `/` for local files
     /// (their absolute path), nothing for S3 keys.
     #[serde(default, skip_serializing_if = "String::is_empty")]

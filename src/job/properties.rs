@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::parse::options::{invalid, OptionBag};
 
 /// Default `s3.max_batch_files`.
 pub const DEFAULT_MAX_BATCH_FILES: u64 = 256;
@@ -46,64 +47,42 @@ impl Default for JobProperties {
     }
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> Error {
-    Error::InvalidOption {
-        key: key.to_string(),
-        message: message.into(),
-    }
-}
-
 impl JobProperties {
     /// Applies `pairs` on top of `self`; returns the `offset` among them
     /// apart (the file after which the job goes on), still kept among the
     /// given properties for `job()`.
     pub fn apply(&self, pairs: &[(String, String)]) -> Result<(Self, Option<String>)> {
+        let mut bag = OptionBag::new(pairs)?;
         let mut next = self.clone();
-        let mut offset = None;
+        let at_least_one = |n: &u64| *n >= 1;
+        if let Some(n) = bag.take_parsed("s3.max_batch_files", "an integer of at least 1", |v| {
+            v.parse::<u64>().ok().filter(at_least_one)
+        })? {
+            next.max_batch_files = n;
+        }
+        let size = "a size such as 10G, 512MB or a number of bytes";
+        if let Some(n) = bag.take_parsed("s3.max_batch_bytes", size, |v| {
+            parse_bytes(v).filter(at_least_one)
+        })? {
+            next.max_batch_bytes = n;
+        }
+        let seconds = "a number of seconds such as 10 or 10s";
+        if let Some(n) = bag.take_parsed("max_interval", seconds, |v| {
+            let number = v.strip_suffix(['s', 'S']).unwrap_or(v).trim();
+            number.parse::<u64>().ok().filter(at_least_one)
+        })? {
+            next.max_interval_secs = n;
+        }
+        let offset = bag.take("offset").map(|v| parse_offset(&v)).transpose()?;
+        for (variable, value) in bag.take_prefixed("session.") {
+            let value = value.trim();
+            validate_session_variable(&format!("session.{variable}"), &variable, value)?;
+            next.session.insert(variable, value.to_string());
+        }
+        bag.finish()?;
         for (key, value) in pairs {
-            let key = key.to_ascii_lowercase();
-            let value = value.trim().to_string();
-            match key.as_str() {
-                "s3.max_batch_files" => {
-                    next.max_batch_files = value
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| invalid(&key, format!("'{value}' must be an integer of at least 1")))?;
-                }
-                "s3.max_batch_bytes" => {
-                    next.max_batch_bytes = parse_bytes(&value)
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| {
-                            invalid(&key, format!("'{value}' must be a size such as 10G, 512MB or a number of bytes"))
-                        })?;
-                }
-                "max_interval" => {
-                    next.max_interval_secs = value
-                        .strip_suffix(['s', 'S'])
-                        .unwrap_or(&value)
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| *n >= 1)
-                        .ok_or_else(|| invalid(&key, format!("'{value}' must be a number of seconds such as 10 or 10s")))?;
-                }
-                "offset" => {
-                    offset = Some(parse_offset(&value)?);
-                }
-                _ if key.starts_with("session.") => {
-                    let variable = &key["session.".len()..];
-                    validate_session_variable(&key, variable, &value)?;
-                    next.session.insert(variable.to_string(), value.clone());
-                }
-                _ => {
-                    return Err(Error::UnknownOption {
-                        key,
-                        known: "s3.max_batch_files, s3.max_batch_bytes, max_interval, session.insert_max_filter_ratio, session.enable_insert_strict, session.query_timeout, offset".into(),
-                    })
-                }
-            }
-            next.given.insert(key, value);
+            next.given
+                .insert(key.to_ascii_lowercase(), value.trim().to_string());
         }
         Ok((next, offset))
     }

@@ -31,7 +31,10 @@ pub fn default_key_path() -> PathBuf {
 }
 
 fn key_error(path: &Path, message: impl std::fmt::Display) -> Error {
-    Error::InvalidJob(format!("secret key file {}: {message}", path.display()))
+    Error::SecretKey {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
 }
 
 /// The key that seals job credentials.
@@ -69,13 +72,13 @@ impl SecretKey {
     /// Seals `plaintext` as base64 of nonce, ciphertext and tag.
     pub fn seal(&self, plaintext: &str) -> Result<String> {
         let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| Error::InvalidJob("cannot draw a random nonce".into()))?;
+        SystemRandom::new().fill(&mut nonce).map_err(|_| {
+            Error::Credentials("cannot draw a random nonce to seal the job's credentials".into())
+        })?;
         let mut data = plaintext.as_bytes().to_vec();
         self.key
             .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut data)
-            .map_err(|_| Error::InvalidJob("cannot seal the job's credentials".into()))?;
+            .map_err(|_| Error::Credentials("cannot seal the job's credentials".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
         Ok(BASE64.encode(out))
@@ -84,7 +87,7 @@ impl SecretKey {
     /// Opens what [`SecretKey::seal`] sealed.
     pub fn open(&self, sealed: &str) -> Result<String> {
         let wrong = || {
-            Error::InvalidJob(
+            Error::Credentials(
                 "cannot open the job's sealed credentials: the secret key file is not the one they were sealed with; give them again with ALTER JOB".into(),
             )
         };

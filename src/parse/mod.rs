@@ -6,6 +6,7 @@
 
 mod ast;
 mod job;
+pub mod options;
 mod redact;
 mod script;
 mod statement;

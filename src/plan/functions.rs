@@ -3,10 +3,9 @@
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
-use object_store::ObjectMeta;
 
 use crate::error::Result;
-use crate::read::{prepare_s3, FunctionCall, S3_FUNCTION};
+use crate::read::{prepare_s3, FixedFiles, FunctionCall, S3_FUNCTION};
 use crate::session::Session;
 
 /// Names of the table functions, as calls are rewritten to (lower case).
@@ -17,7 +16,7 @@ pub(super) async fn prepare(
     session: &Session,
     call: &FunctionCall,
     partitions: usize,
-    files: Option<&[ObjectMeta]>,
+    files: Option<FixedFiles<'_>>,
 ) -> Result<Arc<dyn TableProvider>> {
     match call.name.as_str() {
         S3_FUNCTION => prepare_s3(&call.pairs, files, partitions).await,

@@ -9,11 +9,10 @@ use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{Statement as SqlStatement, TableObject};
 use datafusion::sql::TableReference;
-use object_store::ObjectMeta;
 
 use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
-use crate::read::{rewrite_calls, S3_FUNCTION};
+use crate::read::{rewrite_calls, FixedFiles, S3_FUNCTION};
 
 use super::database_of;
 use super::users::require_on_table;
@@ -34,13 +33,13 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
 pub(crate) async fn plan_reading(
     session: &Session,
     sql: &str,
-    files: Option<&[ObjectMeta]>,
+    files: Option<FixedFiles<'_>>,
 ) -> Result<LogicalPlan> {
     let ctx = session.context();
     let state = ctx.state();
     let dialect = state.config().options().sql_parser.dialect;
     let mut statement = state.sql_to_statement(sql, &dialect)?;
-    let partitions = files.map_or(state.config().target_partitions(), <[_]>::len);
+    let partitions = files.map_or(state.config().target_partitions(), |f| f.files.len());
     let prepared = session.prepared_sources();
     prepared.clear();
     let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;

@@ -20,6 +20,7 @@ pub mod source;
 pub use location::Location;
 pub use options::S3Options;
 pub use resolve::{
-    prepare_s3, rewrite_calls, FunctionCall, PreparedFunction, PreparedSources, S3_FUNCTION,
+    prepare_s3, rewrite_calls, FixedFiles, FunctionCall, PreparedFunction, PreparedSources,
+    S3_FUNCTION,
 };
 pub use source::FileSource;

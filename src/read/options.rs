@@ -1,36 +1,11 @@
 //! The options of the `S3(...)` table function, validated, with Doris's
 //! names and defaults.
 
-use std::collections::BTreeMap;
-
 use datafusion::arrow::datatypes::{Field, Schema};
 
 use crate::catalog::SqlType;
-use crate::error::{Error, Result};
-
-/// Every option key `S3()` accepts (lower case).
-pub const KNOWN_OPTIONS: &[&str] = &[
-    "uri",
-    "s3.endpoint",
-    "s3.region",
-    "s3.access_key",
-    "s3.secret_key",
-    "s3.session_token",
-    "use_path_style",
-    "format",
-    "column_separator",
-    "line_delimiter",
-    "enclose",
-    "escape",
-    "trim_double_quotes",
-    "skip_lines",
-    "compress_type",
-    "read_json_by_line",
-    "strip_outer_array",
-    "json_root",
-    "jsonpaths",
-    "csv_schema",
-];
+use crate::error::Result;
+use crate::parse::options::{invalid, OptionBag};
 
 /// Option keys whose values are secrets: never shown in output or errors.
 pub const SECRET_OPTIONS: &[&str] = &["s3.access_key", "s3.secret_key", "s3.session_token"];
@@ -140,37 +115,27 @@ pub struct S3Options {
     pub connection: S3Connection,
 }
 
-fn invalid(key: &str, message: impl Into<String>) -> Error {
-    Error::InvalidOption {
-        key: key.to_string(),
-        message: message.into(),
-    }
-}
-
 impl S3Options {
-    /// Validates `"key" = "value"` pairs (keys case-insensitive).
+    /// Validates `"key" = "value"` pairs (keys case-insensitive); a key
+    /// not read here is refused, naming those that are.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self> {
-        let mut map = BTreeMap::new();
-        for (key, value) in pairs {
-            let key = key.to_ascii_lowercase();
-            if !KNOWN_OPTIONS.contains(&key.as_str()) {
-                return Err(Error::UnknownOption {
-                    key,
-                    known: KNOWN_OPTIONS.join(", "),
-                });
-            }
-            if map.insert(key.clone(), value.clone()).is_some() {
-                return Err(invalid(&key, "is given twice"));
-            }
-        }
-        let mut take = |key: &str| map.remove(key);
-        let uri = take("uri").ok_or_else(|| {
+        let mut bag = OptionBag::new(pairs)?;
+        // Where and how to connect first: the list of known keys starts so.
+        let uri = bag.take("uri").ok_or_else(|| {
             invalid(
                 "uri",
                 "is required, e.g. \"uri\" = \"s3://bucket/path/*.csv\"",
             )
         })?;
-        let format = match take("format").as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let connection = S3Connection {
+            endpoint: bag.take("s3.endpoint").filter(|v| !v.is_empty()),
+            region: bag.take("s3.region").filter(|v| !v.is_empty()),
+            access_key: bag.take("s3.access_key").filter(|v| !v.is_empty()),
+            secret_key: bag.take("s3.secret_key").filter(|v| !v.is_empty()),
+            session_token: bag.take("s3.session_token").filter(|v| !v.is_empty()),
+            use_path_style: bag.take_bool("use_path_style", false)?,
+        };
+        let format = match bag.take("format").as_deref().map(str::to_ascii_lowercase).as_deref() {
             None => {
                 return Err(invalid(
                     "format",
@@ -189,7 +154,8 @@ impl S3Options {
                 ))
             }
         };
-        let compression = match take("compress_type")
+        let compression = match bag
+            .take("compress_type")
             .as_deref()
             .map(str::to_ascii_lowercase)
             .as_deref()
@@ -209,47 +175,39 @@ impl S3Options {
             }
         };
         let csv = CsvOptions {
-            column_separator: match take("column_separator") {
+            column_separator: match bag.take("column_separator") {
                 Some(v) => single_byte("column_separator", &v)?,
                 None => b'\t',
             },
-            line_delimiter: match take("line_delimiter").map(|v| unescape(&v)) {
+            line_delimiter: match bag.take("line_delimiter").map(|v| unescape(&v)) {
                 None => None,
                 Some(v) if v == b"\n" || v == b"\r\n" => None,
                 Some(v) if v.len() == 1 => Some(v[0]),
                 Some(_) => return Err(invalid("line_delimiter", "must be one byte, or \\r\\n")),
             },
-            enclose: take("enclose")
+            enclose: bag
+                .take("enclose")
                 .filter(|v| !v.is_empty())
                 .map(|v| single_byte("enclose", &v))
                 .transpose()?,
-            escape: take("escape")
+            escape: bag
+                .take("escape")
                 .filter(|v| !v.is_empty())
                 .map(|v| single_byte("escape", &v))
                 .transpose()?,
-            trim_double_quotes: boolean("trim_double_quotes", take("trim_double_quotes"), false)?,
-            skip_lines: match take("skip_lines") {
-                None => 0,
-                Some(v) => v.trim().parse().map_err(|_| {
-                    invalid("skip_lines", format!("'{v}' is not a non-negative integer"))
-                })?,
-            },
-            schema: take("csv_schema").map(|v| csv_schema(&v)).transpose()?,
+            trim_double_quotes: bag.take_bool("trim_double_quotes", false)?,
+            skip_lines: bag
+                .take_parsed("skip_lines", "a non-negative integer", |v| v.parse().ok())?
+                .unwrap_or(0),
+            schema: bag.take("csv_schema").map(|v| csv_schema(&v)).transpose()?,
         };
         let json = JsonOptions {
-            read_json_by_line: boolean("read_json_by_line", take("read_json_by_line"), true)?,
-            strip_outer_array: boolean("strip_outer_array", take("strip_outer_array"), false)?,
-            json_root: take("json_root").filter(|v| !v.is_empty()),
-            jsonpaths: take("jsonpaths").map(|v| jsonpaths(&v)).transpose()?,
+            read_json_by_line: bag.take_bool("read_json_by_line", true)?,
+            strip_outer_array: bag.take_bool("strip_outer_array", false)?,
+            json_root: bag.take("json_root").filter(|v| !v.is_empty()),
+            jsonpaths: bag.take("jsonpaths").map(|v| jsonpaths(&v)).transpose()?,
         };
-        let connection = S3Connection {
-            endpoint: take("s3.endpoint").filter(|v| !v.is_empty()),
-            region: take("s3.region").filter(|v| !v.is_empty()),
-            access_key: take("s3.access_key").filter(|v| !v.is_empty()),
-            secret_key: take("s3.secret_key").filter(|v| !v.is_empty()),
-            session_token: take("s3.session_token").filter(|v| !v.is_empty()),
-            use_path_style: boolean("use_path_style", take("use_path_style"), false)?,
-        };
+        bag.finish()?;
         Ok(Self {
             uri,
             format,
@@ -297,15 +255,6 @@ fn single_byte(key: &str, value: &str) -> Result<u8> {
             key,
             format!("'{value}' must be a single byte (e.g. ',', '\\t' or '\\x01')"),
         )),
-    }
-}
-
-fn boolean(key: &str, value: Option<String>, default: bool) -> Result<bool> {
-    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(default),
-        Some("true" | "1") => Ok(true),
-        Some("false" | "0") => Ok(false),
-        Some(other) => Err(invalid(key, format!("'{other}' is not true or false"))),
     }
 }
 

@@ -99,18 +99,31 @@ pub struct FunctionCall {
     pub pairs: Vec<(String, String)>,
 }
 
+/// Exactly these files, under this resolved `uri`, instead of those an
+/// `S3()` call's pattern matches now: a streaming job's batch.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedFiles<'a> {
+    /// The call's `uri` as resolved when the job was created (a local path
+    /// made absolute then).
+    pub uri: &'a str,
+    pub files: &'a [ObjectMeta],
+}
+
 /// Prepares the table an `S3(...)` call reads: the files matching its
-/// pattern, or exactly `files` when given (a streaming job's batch).
-/// `partitions` bounds read parallelism.
+/// pattern, or exactly the `fixed` ones when given. `partitions` bounds
+/// read parallelism.
 pub async fn prepare_s3(
     pairs: &[(String, String)],
-    files: Option<&[ObjectMeta]>,
+    fixed: Option<FixedFiles<'_>>,
     partitions: usize,
 ) -> Result<Arc<dyn TableProvider>> {
-    let options = S3Options::parse(pairs)?;
+    let mut options = S3Options::parse(pairs)?;
+    if let Some(fixed) = fixed {
+        options.uri = fixed.uri.to_string();
+    }
     let location = Location::parse(&options.uri, &options.connection)?;
-    let files = match files {
-        Some(files) => files.to_vec(),
+    let files = match fixed {
+        Some(fixed) => fixed.files.to_vec(),
         None => listing::list_all(&location).await?,
     };
     let table = FileSource::new(location, options, files)

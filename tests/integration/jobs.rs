@@ -121,3 +121,41 @@ fn credentials_are_given_again_with_alter_when_the_key_is_lost() {
         stdout(&altered)
     );
 }
+
+/// A local path without a scheme is resolved when the job is created: a
+/// process started in another directory later reads the same files.
+#[test]
+fn a_relative_uri_is_resolved_once_when_the_job_is_created() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("here/data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("1.csv"), "1\n2\n").unwrap();
+    std::fs::create_dir_all(root.path().join("elsewhere")).unwrap();
+    let run_in = |dir: &str, sql: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+            .current_dir(root.path().join(dir))
+            .args([
+                "--warehouse",
+                root.path().join("wh").to_str().unwrap(),
+                "-e",
+                sql,
+            ])
+            .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
+            .output()
+            .unwrap();
+        assert_ok(&output);
+        stdout(&output)
+    };
+    run_in(
+        "here",
+        "CREATE DATABASE d; CREATE TABLE d.t (id INT);
+         CREATE JOB rel ON STREAMING DO INSERT INTO d.t SELECT * FROM S3('uri' = 'data/*.csv', 'format' = 'csv');
+         PAUSE JOB WHERE jobName = 'rel';",
+    );
+    let out = run_in(
+        "elsewhere",
+        "RESUME JOB WHERE jobName = 'rel'; WAIT JOB WHERE jobName = 'rel' TIMEOUT 60;
+         SELECT count(*) AS n FROM d.t;",
+    );
+    assert!(out.contains("| 2 |"), "{out}");
+}

@@ -14,9 +14,9 @@ fn only_insert_from_s3() -> Error {
     )
 }
 
-/// A checked job body: its target table, its source, and its SQL with a
-/// local path `uri` made absolute, so that the job reads the same files
-/// whatever the directory the engine runs in later.
+/// A checked job body: its target table, its source (with a local path
+/// `uri` resolved now, so that the job reads the same files whatever the
+/// directory the engine runs in later), and its SQL as written.
 pub(super) struct Body {
     pub database: String,
     pub table: String,
@@ -26,8 +26,6 @@ pub(super) struct Body {
 
 /// The files a job body reads.
 pub(super) struct Source {
-    /// The `uri` as written.
-    pub written: String,
     /// The `uri` resolved: a local path becomes the absolute `file://` URI.
     pub uri: String,
     /// Whether the files are local (offsets are shown as absolute paths).
@@ -45,7 +43,6 @@ fn source_of(statement: &mut DFStatement) -> Result<Source> {
     Ok(Source {
         local: location.is_local(),
         uri: location.uri,
-        written: options.uri,
     })
 }
 
@@ -57,7 +54,10 @@ pub(super) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
 
 /// The resolved source `uri` of a stored job.
 pub(super) fn stored_source_uri(session: &Session, job: &Job) -> Result<String> {
-    Ok(source_of(&mut parse_sql(session, &job.sql)?)?.uri)
+    match &job.source_uri {
+        Some(uri) => Ok(uri.clone()),
+        None => Ok(source_of(&mut parse_sql(session, &job.sql)?)?.uri),
+    }
 }
 
 /// Checks a job body.
@@ -67,17 +67,11 @@ pub(super) fn validate_body(session: &Session, body: &str) -> Result<Body> {
         crate::plan::query::insert_target(session, &statement)?.ok_or_else(only_insert_from_s3)?;
     session.engine().catalog().table(&database, &table)?;
     let source = source_of(&mut statement)?;
-    let sql = ["'", "\""].iter().fold(body.to_string(), |sql, q| {
-        sql.replace(
-            &format!("{q}{}{q}", source.written),
-            &format!("{q}{}{q}", source.uri),
-        )
-    });
     Ok(Body {
         database,
         table,
         source,
-        sql,
+        sql: body.to_string(),
     })
 }
 

@@ -59,6 +59,7 @@ fn new_job(
         succeed_task_count: 0,
         failed_task_count: 0,
         canceled_task_count: 0,
+        source_uri: None,
         offset_prefix: String::new(),
         current_offset: None,
         end_offset: None,
@@ -92,6 +93,7 @@ async fn streaming_job(
     if source.local {
         job.offset_prefix = "/".into();
     }
+    job.source_uri = Some(source.uri);
     // Commits to the table before the job existed are none of its own.
     job.committed_version = table_version(session, &job).await?;
     // Start strictly after the file the offset names.
