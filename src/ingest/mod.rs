@@ -22,6 +22,7 @@ pub mod failpoint;
 mod read;
 pub mod recovery;
 pub(crate) mod scheduler;
+mod streaming;
 mod tally;
 pub mod task;
 mod timer;

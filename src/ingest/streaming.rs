@@ -1,0 +1,304 @@
+//! The loop of a streaming job: it runs the job's tasks one at a time,
+//! records each outcome in the job store, goes on at once after a full
+//! batch, sleeps `max_interval` when there is nothing new, backs off
+//! exponentially while the source is unavailable, and stops when a task
+//! fails in a way that needs the user (the job pauses).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::scheduler::{next_turn, recover_committed, task_slot};
+use super::task::{load, next_batch, Loaded};
+use crate::catalog::now;
+use crate::engine::{Engine, WeakEngine};
+use crate::error::Error;
+use crate::job::control::JobControl;
+use crate::job::{Job, LoadStatistic, Task, TaskStatus};
+
+/// The longest wait between retries of an unavailable source.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// What the loop does after a task.
+enum Next {
+    /// Start the next task at once (the batch was full).
+    Continue,
+    /// Sleep this long, then poll again.
+    Sleep(Duration),
+    /// End the loop (paused, dropped, failed).
+    Stop,
+}
+
+pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
+    if let Some(engine) = weak.upgrade() {
+        recover_committed(&engine, name).await;
+    }
+    let mut failures = 0u32;
+    loop {
+        let Some((engine, job)) = next_turn(weak, name, control).await else {
+            return;
+        };
+        let interval = Duration::from_secs(job.properties.max_interval_secs);
+        let Some(_permit) = task_slot(&engine, control).await else {
+            return;
+        };
+        let step = run_task(&engine, &job, control).await;
+        let next = match step {
+            Step::Failed { ref error, .. } if error.is_transient() => {
+                failures += 1;
+                let delay = backoff(failures, interval);
+                record_retry(&engine, &job, step, failures, delay).await;
+                Next::Sleep(delay)
+            }
+            step => {
+                failures = 0;
+                record(&engine, &job, step, interval).await
+            }
+        };
+        drop(engine);
+        match next {
+            Next::Continue => {}
+            Next::Sleep(delay) => control.sleep(delay).await,
+            Next::Stop => return,
+        }
+    }
+}
+
+/// `max_interval` doubled for each failure in a row beyond the first,
+/// starting at one second and capped at [`MAX_BACKOFF`] (or `max_interval`
+/// if longer).
+fn backoff(failures: u32, interval: Duration) -> Duration {
+    let exponential = Duration::from_secs(1u64 << failures.saturating_sub(1).min(16));
+    exponential.min(MAX_BACKOFF.max(interval))
+}
+
+/// How a task ended.
+enum Step {
+    /// No new file.
+    Idle,
+    Loaded(Task, Box<Loaded>),
+    /// Stopped by PAUSE or DROP before its commit.
+    Canceled(Task),
+    /// Failed; `task` is `None` when it failed before cutting a batch,
+    /// `end_offset` when it failed before listing.
+    Failed {
+        task: Option<Task>,
+        end_offset: Option<String>,
+        error: Error,
+    },
+}
+
+/// Runs one task: the next batch, loaded. Shows it as RUNNING in `tasks()`
+/// while it loads.
+async fn run_task(engine: &Engine, job: &Job, control: &JobControl) -> Step {
+    let poll = control.poll_started();
+    let created = now();
+    let pending = tokio::select! {
+        biased;
+        _ = control.cancelled() => return Step::Idle,
+        pending = next_batch(engine, job) => pending,
+    };
+    let pending = match pending {
+        Ok(Some(pending)) => pending,
+        Ok(None) => {
+            control.caught_up(poll);
+            return Step::Idle;
+        }
+        Err(error) => {
+            return Step::Failed {
+                task: None,
+                end_offset: None,
+                error,
+            }
+        }
+    };
+    let files = &pending.batch.files;
+    let name = |f: Option<&object_store::ObjectMeta>| {
+        f.map(|f| f.location.to_string()).unwrap_or_default()
+    };
+    let task = Task {
+        id: job.next_task_id,
+        status: TaskStatus::Running,
+        create_time: created,
+        start_time: now(),
+        finish_time: None,
+        start_file: name(files.first()),
+        end_file: name(files.last()),
+        statistic: LoadStatistic {
+            file_number: files.len() as u64,
+            file_size: pending.batch.bytes,
+            load_bytes: pending.batch.bytes,
+            ..Default::default()
+        },
+        error_msg: None,
+        first_error_msg: None,
+    };
+    control.set_running_task(Some(task.clone()));
+    let end_offset = pending.end_offset.clone();
+    let loaded = load(job, &task, pending, control.token()).await;
+    control.set_running_task(None);
+    match loaded {
+        Ok(loaded) => Step::Loaded(task, Box::new(loaded)),
+        Err(Error::Cancelled) => Step::Canceled(task),
+        Err(error) => Step::Failed {
+            task: Some(task),
+            end_offset: Some(end_offset),
+            error,
+        },
+    }
+}
+
+/// Finishes a task record: its status, finish time and outcome.
+fn finish(task: Task, status: TaskStatus, error: Option<String>) -> Task {
+    Task {
+        status,
+        finish_time: Some(now()),
+        error_msg: error,
+        ..task
+    }
+}
+
+/// Records a task's outcome in the job store and says what to do next.
+async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> Next {
+    let jobs = engine.jobs();
+    let (next, result) = match step {
+        Step::Idle => (
+            Next::Sleep(interval),
+            jobs.modify(&job.name, |j| {
+                j.runtime_msg = None;
+                Ok(())
+            })
+            .await,
+        ),
+        Step::Loaded(task, loaded) => {
+            let next = if loaded.batch.full {
+                Next::Continue
+            } else {
+                Next::Sleep(interval)
+            };
+            let result = jobs
+                .modify(&job.name, |j| {
+                    j.current_offset = Some(loaded.batch.end_offset().to_string());
+                    j.end_offset = Some(loaded.end_offset.clone());
+                    j.committed_version = loaded.version;
+                    j.succeed_task_count += 1;
+                    j.load_statistic.add(&loaded.statistic);
+                    j.error_msg = None;
+                    j.runtime_msg = None;
+                    j.next_task_id = task.id + 1;
+                    j.push_task(Task {
+                        statistic: loaded.statistic.clone(),
+                        first_error_msg: loaded.first_error.clone(),
+                        ..finish(task, TaskStatus::Success, None)
+                    });
+                    Ok(())
+                })
+                .await;
+            (next, result)
+        }
+        Step::Canceled(task) => (
+            Next::Stop,
+            jobs.modify(&job.name, |j| {
+                j.canceled_task_count += 1;
+                j.next_task_id = task.id + 1;
+                j.push_task(finish(task, TaskStatus::Canceled, None));
+                Ok(())
+            })
+            .await,
+        ),
+        Step::Failed {
+            task,
+            end_offset,
+            error,
+        } => {
+            tracing::warn!(job = %job.name, error = %error, "task failed; pausing the job");
+            let message = error.to_string();
+            let first = match &error {
+                Error::TooManyFilteredRows { first, .. } => Some(first.clone()),
+                _ => None,
+            };
+            let result = jobs
+                .modify(&job.name, |j| {
+                    if let Some(task) = task {
+                        j.next_task_id = task.id + 1;
+                        j.push_task(Task {
+                            first_error_msg: first,
+                            ..finish(task, TaskStatus::Failed, Some(message.clone()))
+                        });
+                    }
+                    j.failed_task_count += 1;
+                    if end_offset.is_some() {
+                        j.end_offset = end_offset;
+                    }
+                    j.status = j.status.fail();
+                    j.error_msg = Some(format!("{message}. {}", advice(&error, &j.name)));
+                    Ok(())
+                })
+                .await;
+            (Next::Stop, result)
+        }
+    };
+    match result {
+        Ok(_) => next,
+        // Dropped meanwhile, or the store cannot be written: stop.
+        Err(_) => Next::Stop,
+    }
+}
+
+/// What to do about a failure that paused a job.
+fn advice(error: &Error, name: &str) -> String {
+    let resume = format!("then RESUME JOB WHERE jobName = '{name}'");
+    match error {
+        Error::TooManyFilteredRows { .. } => format!(
+            "The job is paused: fix the file, allow some bad rows with ALTER JOB {name} PROPERTIES (\"session.insert_max_filter_ratio\" = \"0.1\"), or skip the file with ALTER JOB {name} PROPERTIES (\"offset\" = '{{\"fileName\":\"<file>\"}}'), {resume}"
+        ),
+        _ => format!(
+            "The job is paused: fix the cause (the data, the table, or the job with ALTER JOB), or move its offset past the file, {resume}"
+        ),
+    }
+}
+
+/// Records a transient failure: the job keeps running and its offset, and
+/// says in JobRuntimeMsg when it tries again.
+async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, delay: Duration) {
+    let Step::Failed {
+        task,
+        end_offset,
+        error,
+    } = step
+    else {
+        return;
+    };
+    tracing::warn!(job = %job.name, error = %error, attempt = failures, "source unavailable; retrying");
+    let message = error.to_string();
+    let _ = engine
+        .jobs()
+        .modify(&job.name, |j| {
+            if end_offset.is_some() {
+                j.end_offset = end_offset;
+            }
+            if let Some(task) = task {
+                j.next_task_id = task.id + 1;
+                j.failed_task_count += 1;
+                j.push_task(finish(task, TaskStatus::Failed, Some(message.clone())));
+            }
+            j.runtime_msg = Some(format!(
+                "source unavailable ({failures} failed attempt(s) in a row; next in {}s): {message}",
+                delay.as_secs()
+            ));
+            Ok(())
+        })
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_a_cap() {
+        let ten = Duration::from_secs(10);
+        let secs: Vec<u64> = (1..=9).map(|n| backoff(n, ten).as_secs()).collect();
+        assert_eq!(secs, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff(20, Duration::from_secs(300)).as_secs(), 300);
+    }
+}
