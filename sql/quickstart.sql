@@ -1,7 +1,7 @@
 -- tributary quickstart: a Lance table fed by a streaming job over CSV files.
 -- Run from the repository root: cargo run -- -f sql/quickstart.sql
 -- (the job reads sql/data/orders/*.csv; a path without a scheme is a local
--- path, made absolute when the job is created).
+-- path, resolved once when the job is created).
 
 CREATE DATABASE IF NOT EXISTS demo;
 USE demo;

@@ -16,6 +16,7 @@
 //! points of its schedule instead ([`timer`]).
 
 mod batch;
+mod body;
 mod commit;
 mod convert;
 pub mod failpoint;

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::body::JobBody;
 use super::scheduler::{next_turn, recover_committed, task_slot};
 use super::task::{load, next_batch, Loaded};
 use crate::catalog::now;
@@ -33,6 +34,8 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
         recover_committed(&engine, name).await;
     }
     let mut failures = 0u32;
+    // Parsed by the first task, kept for the loop's life.
+    let mut body: Option<Arc<JobBody>> = None;
     loop {
         let Some((engine, job)) = next_turn(weak, name, control).await else {
             return;
@@ -41,7 +44,7 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
         let Some(_permit) = task_slot(&engine, control).await else {
             return;
         };
-        let step = run_task(&engine, &job, control).await;
+        let step = run_task(&engine, &job, &mut body, control).await;
         let next = match step {
             Step::Failed { ref error, .. } if error.is_transient() => {
                 failures += 1;
@@ -89,13 +92,32 @@ enum Step {
 
 /// Runs one task: the next batch, loaded. Shows it as RUNNING in `tasks()`
 /// while it loads.
-async fn run_task(engine: &Engine, job: &Job, control: &JobControl) -> Step {
+async fn run_task(
+    engine: &Engine,
+    job: &Job,
+    body: &mut Option<Arc<JobBody>>,
+    control: &JobControl,
+) -> Step {
     let poll = control.poll_started();
     let created = now();
+    let parsed = match body {
+        Some(parsed) => Ok(parsed.clone()),
+        None => JobBody::load(engine, job).map(Arc::new),
+    };
+    let parsed = match parsed {
+        Ok(parsed) => body.insert(parsed).clone(),
+        Err(error) => {
+            return Step::Failed {
+                task: None,
+                end_offset: None,
+                error,
+            }
+        }
+    };
     let pending = tokio::select! {
         biased;
         _ = control.cancelled() => return Step::Idle,
-        pending = next_batch(engine, job) => pending,
+        pending = next_batch(engine, job, &parsed) => pending,
     };
     let pending = match pending {
         Ok(Some(pending)) => pending,

@@ -12,6 +12,7 @@ use object_store::path::Path;
 use tokio_util::sync::CancellationToken;
 
 use super::batch::{cut_batch, Batch};
+use super::body::JobBody;
 use super::commit::{write_and_commit, Target};
 use super::convert::{converted_stream, RowOrigins};
 use super::read::plan_batch;
@@ -21,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::job::offset::resume_offset;
 use crate::job::{Job, LoadStatistic, Task};
 use crate::read::listing::list_files;
-use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
+
 use crate::session::Session;
 use crate::write::Conversion;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -32,8 +33,7 @@ pub struct PendingLoad {
     /// The greatest file name the listing saw.
     pub end_offset: String,
     session: Session,
-    sql: String,
-    options: S3Options,
+    body: Arc<JobBody>,
     target: Target,
     conversion: Conversion,
 }
@@ -53,16 +53,13 @@ pub struct Loaded {
 
 /// Lists the files after `job`'s offset and cuts the next batch; `None`
 /// when there is no new file.
-pub async fn next_batch(engine: &Engine, job: &Job) -> Result<Option<PendingLoad>> {
-    let sql = engine.jobs().execute_sql(job)?;
+pub async fn next_batch(
+    engine: &Engine,
+    job: &Job,
+    body: &Arc<JobBody>,
+) -> Result<Option<PendingLoad>> {
     let mut session = engine.session_as(&job.definer);
     session.set_database(Some(job.database.clone()));
-    let mut options = source_options(&session, &sql, job)?;
-    // The uri as resolved at CREATE (a local path made absolute then).
-    if let Some(uri) = &job.source_uri {
-        options.uri = uri.clone();
-    }
-    let location = Location::parse(&options.uri, &options.connection)?;
 
     let catalog = engine.catalog();
     let def = catalog
@@ -73,7 +70,7 @@ pub async fn next_batch(engine: &Engine, job: &Job) -> Result<Option<PendingLoad
         )))?;
     let dataset = Arc::new(catalog.open_dataset(&def).await?);
     let offset = resume_offset(job, &dataset).await?;
-    let files = list_files(&location, offset.as_deref().map(Path::from).as_ref()).await?;
+    let files = list_files(&body.location, offset.as_deref().map(Path::from).as_ref()).await?;
     let Some(end_offset) = files.last().map(|f| f.location.to_string()) else {
         return Ok(None);
     };
@@ -88,8 +85,7 @@ pub async fn next_batch(engine: &Engine, job: &Job) -> Result<Option<PendingLoad
         batch,
         end_offset,
         session,
-        sql,
-        options,
+        body: body.clone(),
         conversion: Conversion::new(
             def.arrow_schema(),
             def.columns.iter().map(|c| c.sql_type.to_string()).collect(),
@@ -100,18 +96,6 @@ pub async fn next_batch(engine: &Engine, job: &Job) -> Result<Option<PendingLoad
             dataset,
         },
     }))
-}
-
-/// The options of the job's one `S3()` call.
-fn source_options(session: &Session, sql: &str, job: &Job) -> Result<S3Options> {
-    let state = session.context().state();
-    let dialect = state.config().options().sql_parser.dialect;
-    let mut statement = state.sql_to_statement(sql, &dialect)?;
-    let calls = rewrite_calls(&mut statement, &[S3_FUNCTION])?;
-    let call = calls
-        .first()
-        .ok_or_else(|| Error::InvalidJob(format!("job '{}' has no S3() call", job.name)))?;
-    S3Options::parse(&call.pairs)
 }
 
 /// Loads a batch: reads exactly its files through the job's INSERT,
@@ -129,14 +113,13 @@ pub async fn load(
         batch,
         end_offset,
         session,
-        sql,
-        options,
+        body,
         target,
         conversion,
     } = pending;
     tracing::info!(job = %job.name, files = batch.files.len(), bytes = batch.bytes, end = batch.end_offset(), "loading batch");
     let tally = Arc::new(Mutex::new(Tally::default()));
-    let Some(read) = plan_batch(&session, &sql, &options.uri, &batch).await? else {
+    let Some(read) = plan_batch(&session, &body.sql, &body.options.uri, &batch).await? else {
         // Only empty files: no rows, and the offset moves on.
         return Ok(loaded(
             job.committed_version,
@@ -145,7 +128,7 @@ pub async fn load(
             end_offset,
         ));
     };
-    let origins = RowOrigins::new(&batch, &options, read.filters);
+    let origins = RowOrigins::new(&batch, &body.options, read.filters);
     let rows = converted_stream(
         &read.plan,
         &read.task_ctx,

@@ -1,0 +1,48 @@
+//! [`JobBody`]: a streaming job's INSERT, credentials included, parsed
+//! once when the job's loop starts (the definition can only change while
+//! the job is paused, and a resumed job starts a new loop): the options of
+//! its `S3()` call and the location they name, with the `uri` the job
+//! resolved when it was created. Every task of the loop uses it.
+
+use datafusion::sql::parser::DFParser;
+use datafusion::sql::sqlparser::dialect::MySqlDialect;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
+
+/// A streaming job's INSERT, ready for its tasks.
+pub struct JobBody {
+    /// The INSERT as written, credentials included.
+    pub sql: String,
+    pub options: S3Options,
+    pub location: Location,
+}
+
+impl JobBody {
+    /// Reads and parses `job`'s INSERT.
+    pub fn load(engine: &Engine, job: &Job) -> Result<Self> {
+        let sql = engine.jobs().execute_sql(job)?;
+        let mut statement = DFParser::parse_sql_with_dialect(&sql, &MySqlDialect {})?
+            .pop_front()
+            .ok_or_else(|| no_s3_call(job))?;
+        let calls = rewrite_calls(&mut statement, &[S3_FUNCTION])?;
+        let call = calls.first().ok_or_else(|| no_s3_call(job))?;
+        let mut options = S3Options::parse(&call.pairs)?;
+        // The uri as resolved at CREATE (a local path made absolute then).
+        if let Some(uri) = &job.source_uri {
+            options.uri = uri.clone();
+        }
+        let location = Location::parse(&options.uri, &options.connection)?;
+        Ok(Self {
+            sql,
+            options,
+            location,
+        })
+    }
+}
+
+fn no_s3_call(job: &Job) -> Error {
+    Error::InvalidJob(format!("job '{}' has no S3() call", job.name))
+}
