@@ -1,16 +1,15 @@
-//! [`Engine`]: an opened warehouse, shared by all sessions of a process.
+//! [`Engine`]: an opened warehouse, shared by all sessions of a process:
+//! its catalog, its job store, the live controls of running job loops and
+//! the task slots they share. Opening one (and starting its scheduler) is
+//! in [`crate::open`]; its sessions are made in [`crate::session`].
 
 use std::sync::{Arc, Weak};
 
 use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::catalog::Catalog;
-use crate::error::Result;
-use crate::ingest::scheduler::supervise;
 use crate::job::control::Controls;
 use crate::job::{JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
-use crate::session::Session;
-use crate::warehouse::{StorageOptions, Warehouse};
 
 /// An [`Engine`] reference that lets it be dropped.
 pub(crate) struct WeakEngine(Weak<EngineInner>);
@@ -44,22 +43,10 @@ struct EngineInner {
 }
 
 impl Engine {
-    /// Opens or creates the warehouse at `location`: a local directory, or an
-    /// `s3://bucket/prefix` URI (see [`Engine::open_with_options`]).
-    pub async fn open(location: &str) -> Result<Self> {
-        Self::open_with_options(location, &StorageOptions::new()).await
-    }
-
-    /// Opens or creates the warehouse at `location` with object-store
-    /// options, e.g. `aws_endpoint`, `aws_region`, `aws_access_key_id`,
-    /// `aws_secret_access_key` (or Doris's `s3.endpoint`, `s3.region`,
-    /// `s3.access_key`, `s3.secret_key`).
-    pub async fn open_with_options(location: &str, options: &StorageOptions) -> Result<Self> {
-        let warehouse = Arc::new(Warehouse::open(location, options)?);
-        let catalog = Arc::new(Catalog::load(warehouse.clone()).await?);
-        let jobs = Arc::new(JobStore::load(warehouse).await?);
-        tracing::info!(warehouse = location, "opened warehouse");
-        let engine = Self {
+    /// An engine over a loaded catalog and job store; no job runs yet
+    /// (see [`Engine::open`], which starts the scheduler).
+    pub(crate) fn new(catalog: Arc<Catalog>, jobs: Arc<JobStore>) -> Self {
+        Self {
             inner: Arc::new(EngineInner {
                 catalog,
                 jobs,
@@ -69,21 +56,7 @@ impl Engine {
                 )),
                 runtime: Arc::new(RuntimeEnv::default()),
             }),
-        };
-        // Jobs that were running before go on by themselves, and the
-        // statements' changes to jobs take effect from now on.
-        supervise(&engine);
-        Ok(engine)
-    }
-
-    /// A new session as `root`.
-    pub fn session(&self) -> Session {
-        self.session_as(DEFAULT_USER)
-    }
-
-    /// A new session as `user`.
-    pub fn session_as(&self, user: &str) -> Session {
-        Session::new(self.clone(), user)
+        }
     }
 
     /// The engine's catalog.

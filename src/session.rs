@@ -7,15 +7,11 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::config::Dialect;
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::catalog::{WarehouseCatalogProvider, CATALOG_NAME};
-use crate::engine::Engine;
-use crate::error::{Error, Result};
-use crate::parse::{parse_statement, redact_secrets, split_script, Statement};
-use crate::plan;
-use crate::read::{PreparedFunction, PreparedSources};
+use crate::engine::{Engine, DEFAULT_USER};
+use crate::read::{PreparedFunction, PreparedSources, TABLE_FUNCTIONS};
 
 /// What a statement produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +93,18 @@ pub struct Session {
     prepared: Arc<PreparedSources>,
 }
 
+impl Engine {
+    /// A new session as `root`.
+    pub fn session(&self) -> Session {
+        self.session_as(DEFAULT_USER)
+    }
+
+    /// A new session as `user`.
+    pub fn session_as(&self, user: &str) -> Session {
+        Session::new(self.clone(), user)
+    }
+}
+
 impl Session {
     pub(crate) fn new(engine: Engine, user: &str) -> Self {
         let prepared = Arc::new(PreparedSources::default());
@@ -108,55 +116,6 @@ impl Session {
             ctx,
             prepared,
         }
-    }
-
-    /// Runs one or several `;`-separated statements and returns the batches
-    /// of the last one. Stops at the first error; statements before it stay
-    /// applied.
-    pub async fn sql(&mut self, sql: &str) -> Result<Vec<RecordBatch>> {
-        Ok(self
-            .execute(sql)
-            .await?
-            .pop()
-            .map(|r| r.batches)
-            .unwrap_or_default())
-    }
-
-    /// Runs one or several `;`-separated statements and returns each one's
-    /// result. Stops at the first error.
-    pub async fn execute(&mut self, sql: &str) -> Result<Vec<StatementResult>> {
-        let script = split_script(sql);
-        let mut results = Vec::new();
-        let remainder = (!script.remainder.is_empty()).then_some(script.remainder);
-        for statement in script
-            .statements
-            .into_iter()
-            .map(|s| s.sql)
-            .chain(remainder)
-        {
-            results.push(self.execute_one(&statement).await?);
-        }
-        Ok(results)
-    }
-
-    /// Runs exactly one statement (no terminator needed).
-    pub async fn execute_one(&mut self, sql: &str) -> Result<StatementResult> {
-        let statement = parse_statement(sql)?;
-        tracing::debug!(user = %self.user, sql = %redact_secrets(sql), "execute");
-        plan::execute(self, statement).await
-    }
-
-    /// Runs one query (SELECT, including `S3(...)` reads) and streams its
-    /// rows batch by batch instead of collecting them, for results larger
-    /// than memory. Other statements are refused: run them with [`Self::sql`].
-    pub async fn query(&mut self, sql: &str) -> Result<SendableRecordBatchStream> {
-        let Statement::Query(sql) = parse_statement(sql)? else {
-            return Err(not_a_query());
-        };
-        tracing::debug!(user = %self.user, sql = %redact_secrets(&sql), "query");
-        plan::query::stream(self, &sql)
-            .await?
-            .ok_or_else(not_a_query)
     }
 
     /// The engine this session belongs to.
@@ -191,13 +150,6 @@ impl Session {
     }
 }
 
-fn not_a_query() -> Error {
-    Error::Syntax(
-        "Session::query streams the rows of a SELECT; run other statements with Session::sql"
-            .into(),
-    )
-}
-
 /// Name of the DataFusion default schema while no database is selected; no
 /// database can have it, so unqualified names fail with "no database selected".
 pub(crate) const NO_DATABASE: &str = "";
@@ -225,7 +177,7 @@ fn new_context(
         Arc::new(WarehouseCatalogProvider::new(engine.catalog().clone())),
     );
     // Calls are rewritten to these lower-case names before planning.
-    for name in crate::plan::TABLE_FUNCTIONS {
+    for name in TABLE_FUNCTIONS {
         ctx.register_udtf(
             name,
             Arc::new(PreparedFunction::new(name, prepared.clone())),

@@ -8,9 +8,6 @@ use crate::error::Result;
 use crate::read::{prepare_s3, FixedFiles, FunctionCall, S3_FUNCTION};
 use crate::session::Session;
 
-/// Names of the table functions, as calls are rewritten to (lower case).
-pub(crate) const TABLE_FUNCTIONS: [&str; 4] = [S3_FUNCTION, "job", "jobs", "tasks"];
-
 /// Prepares the table a call returns; `S3()` reads `files` when given.
 pub(super) async fn prepare(
     session: &Session,

@@ -4,10 +4,9 @@ mod ddl;
 mod functions;
 pub(crate) mod job;
 pub(crate) mod query;
+mod run;
 mod show;
 mod users;
-
-pub(crate) use functions::TABLE_FUNCTIONS;
 
 use crate::error::{Error, Result};
 use crate::parse::{Statement, TableName};

@@ -16,9 +16,9 @@ use crate::read::{rewrite_calls, FixedFiles, S3_FUNCTION};
 
 use super::database_of;
 use super::users::require_on_table;
-use super::TABLE_FUNCTIONS;
 use crate::catalog::users::Privilege;
 use crate::parse::TableName;
+use crate::read::TABLE_FUNCTIONS;
 use crate::session::{Session, StatementResult};
 
 /// Plans `sql` in the session's DataFusion context, checking that its

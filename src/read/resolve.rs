@@ -33,6 +33,9 @@ use crate::error::{Error, Result};
 /// Name the S3 table function is known by (any case).
 pub const S3_FUNCTION: &str = "s3";
 
+/// Names of the table functions, as calls are rewritten to (lower case).
+pub const TABLE_FUNCTIONS: [&str; 4] = [S3_FUNCTION, "job", "jobs", "tasks"];
+
 /// Tables prepared for the table-function calls of the statement being
 /// planned, by id.
 #[derive(Debug, Default)]
