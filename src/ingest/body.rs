@@ -1,10 +1,10 @@
 //! [`JobBody`]: a streaming job's INSERT, credentials included, parsed
-//! once when the job's loop starts (the definition can only change while
+//! (its syntax tree kept) once when the job's loop starts (the definition can only change while
 //! the job is paused, and a resumed job starts a new loop): the options of
 //! its `S3()` call and the location they name, with the `uri` the job
 //! resolved when it was created. Every task of the loop uses it.
 
-use datafusion::sql::parser::DFParser;
+use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::dialect::MySqlDialect;
 
 use crate::engine::Engine;
@@ -14,8 +14,8 @@ use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 
 /// A streaming job's INSERT, ready for its tasks.
 pub struct JobBody {
-    /// The INSERT as written, credentials included.
-    pub sql: String,
+    /// The INSERT as written, credentials included, parsed.
+    pub statement: DFStatement,
     pub options: S3Options,
     pub location: Location,
 }
@@ -24,10 +24,10 @@ impl JobBody {
     /// Reads and parses `job`'s INSERT.
     pub fn load(engine: &Engine, job: &Job) -> Result<Self> {
         let sql = engine.jobs().execute_sql(job)?;
-        let mut statement = DFParser::parse_sql_with_dialect(&sql, &MySqlDialect {})?
+        let statement = DFParser::parse_sql_with_dialect(&sql, &MySqlDialect {})?
             .pop_front()
             .ok_or_else(|| no_s3_call(job))?;
-        let calls = rewrite_calls(&mut statement, &[S3_FUNCTION])?;
+        let calls = rewrite_calls(&mut statement.clone(), &[S3_FUNCTION])?;
         let call = calls.first().ok_or_else(|| no_s3_call(job))?;
         let mut options = S3Options::parse(&call.pairs)?;
         // The uri as resolved at CREATE (a local path made absolute then).
@@ -36,7 +36,7 @@ impl JobBody {
         }
         let location = Location::parse(&options.uri, &options.connection)?;
         Ok(Self {
-            sql,
+            statement,
             options,
             location,
         })

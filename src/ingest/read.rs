@@ -10,6 +10,7 @@ use datafusion::logical_expr::{Expr, LogicalPlan, Projection};
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::batch::Batch;
+use super::body::JobBody;
 use crate::error::{Error, Result};
 use crate::read::FixedFiles;
 use crate::session::Session;
@@ -23,13 +24,11 @@ pub struct BatchRead {
     pub filters: bool,
 }
 
-/// Plans the job's INSERT `sql` over the batch's files (under `uri`, the
-/// job's resolved source) in `session` (the task's own, as the job's
-/// definer); `None` when the files are all empty.
+/// Plans the job's INSERT over the batch's files in `session` (the task's
+/// own, as the job's definer); `None` when the files are all empty.
 pub async fn plan_batch(
     session: &Session,
-    sql: &str,
-    uri: &str,
+    body: &JobBody,
     batch: &Batch,
 ) -> Result<Option<BatchRead>> {
     {
@@ -43,10 +42,11 @@ pub async fn plan_batch(
             .enable_round_robin_repartition = false;
     }
     let files = FixedFiles {
-        uri,
+        uri: &body.options.uri,
         files: &batch.files,
     };
-    let planned = crate::plan::query::plan_reading(session, sql, Some(files)).await;
+    let statement = body.statement.clone();
+    let planned = crate::plan::query::plan_reading(session, statement, Some(files)).await;
     let LogicalPlan::Dml(dml) = (match planned {
         // Only empty files: nothing to read.
         Err(Error::EmptySource { .. }) => return Ok(None),

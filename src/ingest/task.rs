@@ -119,7 +119,7 @@ pub async fn load(
     } = pending;
     tracing::info!(job = %job.name, files = batch.files.len(), bytes = batch.bytes, end = batch.end_offset(), "loading batch");
     let tally = Arc::new(Mutex::new(Tally::default()));
-    let Some(read) = plan_batch(&session, &body.sql, &body.options.uri, &batch).await? else {
+    let Some(read) = plan_batch(&session, &body, &batch).await? else {
         // Only empty files: no rows, and the offset moves on.
         return Ok(loaded(
             job.committed_version,

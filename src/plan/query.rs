@@ -24,21 +24,22 @@ use crate::session::{Session, StatementResult};
 /// Plans `sql` in the session's DataFusion context, checking that its
 /// tables exist and that the session user may read and write them.
 pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
-    plan_reading(session, sql, None).await
+    let state = session.context().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    plan_reading(session, state.sql_to_statement(sql, &dialect)?, None).await
 }
 
-/// [`plan`], with `S3()` reading exactly `files` (a streaming job's batch,
-/// one partition per file, so that each row can be traced to its file)
-/// instead of the files its pattern matches.
+/// [`plan`] of a parsed statement, with `S3()` reading exactly `files`
+/// when given (a streaming job's batch, one partition per file, so that
+/// each row can be traced to its file) instead of the files its pattern
+/// matches.
 pub(crate) async fn plan_reading(
     session: &Session,
-    sql: &str,
+    mut statement: DFStatement,
     files: Option<FixedFiles<'_>>,
 ) -> Result<LogicalPlan> {
     let ctx = session.context();
     let state = ctx.state();
-    let dialect = state.config().options().sql_parser.dialect;
-    let mut statement = state.sql_to_statement(sql, &dialect)?;
     let partitions = files.map_or(state.config().target_partitions(), |f| f.files.len());
     let prepared = session.prepared_sources();
     prepared.clear();
