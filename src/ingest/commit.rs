@@ -12,7 +12,6 @@ use tokio_util::sync::CancellationToken;
 use super::batch::Batch;
 use super::failpoint::{crash_point, CrashPoint};
 use super::tally::{FilterLimits, Tally};
-use crate::catalog::now;
 use crate::error::{Error, Result};
 use crate::job::offset::CommittedBatch;
 use crate::job::{Job, Task, TaskStatus};
@@ -28,10 +27,24 @@ pub struct Target {
 
 /// What a task committed.
 pub struct Committed {
-    pub tally: Tally,
+    /// The finished task, as the commit records it.
+    pub done: CommittedBatch,
     /// The table version that holds the batch (the job's last one when the
     /// batch had no rows to add).
     pub version: u64,
+}
+
+/// `task` finished well, with what `tally` counted for `batch`, and the
+/// greatest file name its listing saw.
+pub fn finished(task: &Task, tally: &Tally, batch: &Batch, end_offset: &str) -> CommittedBatch {
+    CommittedBatch {
+        task: Task {
+            statistic: tally.statistic(batch.files.len() as u64, batch.bytes),
+            first_error_msg: tally.first_error(),
+            ..task.clone().finished(TaskStatus::Success, None)
+        },
+        end_offset: end_offset.to_string(),
+    }
 }
 
 /// Writes `rows` (the batch's, converted, counted in `tally`) to `target`,
@@ -67,27 +80,18 @@ pub async fn write_and_commit(
     if let Some(error) = tally.over_limit(&FilterLimits::of(job)) {
         return Err(error);
     }
+    let done = finished(task, &tally, batch, end_offset);
     let Some(written) = written else {
         return Ok(Committed {
-            tally,
+            done,
             version: job.committed_version,
         });
     };
-    let properties = CommittedBatch {
-        task: Task {
-            status: TaskStatus::Success,
-            finish_time: Some(now()),
-            statistic: tally.statistic(batch.files.len() as u64, batch.bytes),
-            first_error_msg: tally.first_error(),
-            ..task.clone()
-        },
-        end_offset: end_offset.to_string(),
-    }
-    .properties(job.id, batch.end_offset());
+    let properties = done.properties(job.id, batch.end_offset());
     let committed = commit(target.dataset.clone(), written, properties).await?;
     crash_point(CrashPoint::AfterCommit);
     Ok(Committed {
-        tally,
+        done,
         version: committed.version().version,
     })
 }

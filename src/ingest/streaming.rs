@@ -14,6 +14,7 @@ use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::Error;
 use crate::job::control::JobControl;
+use crate::job::offset::{apply, Commit};
 use crate::job::{Job, LoadStatistic, Task, TaskStatus};
 
 /// The longest wait between retries of an unavailable source.
@@ -78,7 +79,7 @@ fn backoff(failures: u32, interval: Duration) -> Duration {
 enum Step {
     /// No new file.
     Idle,
-    Loaded(Task, Box<Loaded>),
+    Loaded(Box<Loaded>),
     /// Stopped by PAUSE or DROP before its commit.
     Canceled(Task),
     /// Failed; `task` is `None` when it failed before cutting a batch,
@@ -159,23 +160,13 @@ async fn run_task(
     let loaded = load(job, &task, pending, control.token()).await;
     control.set_running_task(None);
     match loaded {
-        Ok(loaded) => Step::Loaded(task, Box::new(loaded)),
+        Ok(loaded) => Step::Loaded(Box::new(loaded)),
         Err(Error::Cancelled) => Step::Canceled(task),
         Err(error) => Step::Failed {
             task: Some(task),
             end_offset: Some(end_offset),
             error,
         },
-    }
-}
-
-/// Finishes a task record: its status, finish time and outcome.
-fn finish(task: Task, status: TaskStatus, error: Option<String>) -> Task {
-    Task {
-        status,
-        finish_time: Some(now()),
-        error_msg: error,
-        ..task
     }
 }
 
@@ -191,27 +182,24 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
             })
             .await,
         ),
-        Step::Loaded(task, loaded) => {
+        Step::Loaded(loaded) => {
             let next = if loaded.batch.full {
                 Next::Continue
             } else {
                 Next::Sleep(interval)
             };
+            let Loaded {
+                batch,
+                done,
+                version,
+            } = *loaded;
+            // The same record a recovery makes of a commit the store missed.
+            let commit = Commit::new(version, batch.end_offset().to_string(), Some(done));
             let result = jobs
                 .modify(&job.name, |j| {
-                    j.current_offset = Some(loaded.batch.end_offset().to_string());
-                    j.end_offset = Some(loaded.end_offset.clone());
-                    j.committed_version = loaded.version;
-                    j.succeed_task_count += 1;
-                    j.load_statistic.add(&loaded.statistic);
+                    apply(j, commit);
                     j.error_msg = None;
                     j.runtime_msg = None;
-                    j.next_task_id = task.id + 1;
-                    j.push_task(Task {
-                        statistic: loaded.statistic.clone(),
-                        first_error_msg: loaded.first_error.clone(),
-                        ..finish(task, TaskStatus::Success, None)
-                    });
                     Ok(())
                 })
                 .await;
@@ -222,7 +210,7 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
             jobs.modify(&job.name, |j| {
                 j.canceled_task_count += 1;
                 j.next_task_id = task.id + 1;
-                j.push_task(finish(task, TaskStatus::Canceled, None));
+                j.push_task(task.finished(TaskStatus::Canceled, None));
                 Ok(())
             })
             .await,
@@ -244,7 +232,7 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
                         j.next_task_id = task.id + 1;
                         j.push_task(Task {
                             first_error_msg: first,
-                            ..finish(task, TaskStatus::Failed, Some(message.clone()))
+                            ..task.finished(TaskStatus::Failed, Some(message.clone()))
                         });
                     }
                     j.failed_task_count += 1;
@@ -301,7 +289,7 @@ async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, del
             if let Some(task) = task {
                 j.next_task_id = task.id + 1;
                 j.failed_task_count += 1;
-                j.push_task(finish(task, TaskStatus::Failed, Some(message.clone())));
+                j.push_task(task.finished(TaskStatus::Failed, Some(message.clone())));
             }
             j.runtime_msg = Some(format!(
                 "source unavailable ({failures} failed attempt(s) in a row; next in {}s): {message}",

@@ -13,14 +13,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::batch::{cut_batch, Batch};
 use super::body::JobBody;
-use super::commit::{write_and_commit, Target};
+use super::commit::{finished, write_and_commit, Target};
 use super::convert::{converted_stream, RowOrigins};
 use super::read::plan_batch;
 use super::tally::Tally;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::job::offset::resume_offset;
-use crate::job::{Job, LoadStatistic, Task};
+use crate::job::offset::{resume_offset, CommittedBatch};
+use crate::job::{Job, Task};
 use crate::read::listing::list_files;
 
 use crate::session::Session;
@@ -42,10 +42,9 @@ pub struct PendingLoad {
 #[derive(Debug)]
 pub struct Loaded {
     pub batch: Batch,
-    pub end_offset: String,
-    pub statistic: LoadStatistic,
-    /// The first row left out, when some were.
-    pub first_error: Option<String>,
+    /// The finished task (statistics, first row left out) and the greatest
+    /// file name the listing saw.
+    pub done: CommittedBatch,
     /// The table version that holds the batch (the job's last one when the
     /// batch had no rows to add).
     pub version: u64,
@@ -121,12 +120,11 @@ pub async fn load(
     let tally = Arc::new(Mutex::new(Tally::default()));
     let Some(read) = plan_batch(&session, &body, &batch).await? else {
         // Only empty files: no rows, and the offset moves on.
-        return Ok(loaded(
-            job.committed_version,
-            &Tally::default(),
+        return Ok(Loaded {
+            done: finished(task, &Tally::default(), &batch, &end_offset),
             batch,
-            end_offset,
-        ));
+            version: job.committed_version,
+        });
     };
     let origins = RowOrigins::new(&batch, &body.options, read.filters);
     let rows = converted_stream(
@@ -150,20 +148,9 @@ pub async fn load(
         &cancel,
     )
     .await?;
-    Ok(loaded(
-        committed.version,
-        &committed.tally,
+    Ok(Loaded {
         batch,
-        end_offset,
-    ))
-}
-
-fn loaded(version: u64, tally: &Tally, batch: Batch, end_offset: String) -> Loaded {
-    Loaded {
-        statistic: tally.statistic(batch.files.len() as u64, batch.bytes),
-        first_error: tally.first_error(),
-        batch,
-        end_offset,
-        version,
-    }
+        done: committed.done,
+        version: committed.version,
+    })
 }

@@ -73,12 +73,6 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
         _ = control.cancelled() => None,
     };
     control.set_running_task(None);
-    let finished = |status, error| Task {
-        status,
-        finish_time: Some(now()),
-        error_msg: error,
-        ..task.clone()
-    };
     engine
         .jobs()
         .modify(&job.name, |j| {
@@ -87,7 +81,7 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
                 // Cancelled by PAUSE: the point fires again on RESUME.
                 None => {
                     j.canceled_task_count += 1;
-                    j.push_task(finished(TaskStatus::Canceled, None));
+                    j.push_task(task.clone().finished(TaskStatus::Canceled, None));
                     return Ok(());
                 }
                 Some(Ok(rows)) => {
@@ -98,21 +92,22 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
                             scanned_rows: rows,
                             ..Default::default()
                         },
-                        ..finished(TaskStatus::Success, None)
+                        ..task.clone().finished(TaskStatus::Success, None)
                     });
                 }
                 Some(Err(error)) => {
                     tracing::warn!(job = %j.name, error = %error, "scheduled firing failed");
                     j.failed_task_count += 1;
-                    j.push_task(finished(TaskStatus::Failed, Some(error.to_string())));
+                    j.push_task(
+                        task.clone()
+                            .finished(TaskStatus::Failed, Some(error.to_string())),
+                    );
                 }
             }
             if let Some(schedule) = j.schedule.as_mut() {
                 schedule.fired_until = Some(point);
-                if schedule.is_over(now_seconds()) {
-                    j.status = j.status.finish();
-                }
             }
+            j.finish_if_schedule_over();
             Ok(())
         })
         .await?;
@@ -140,12 +135,7 @@ async fn finish_if_over(engine: &Engine, name: &str) -> Result<Job> {
     engine
         .jobs()
         .modify(name, |j| {
-            if j.schedule
-                .as_ref()
-                .is_some_and(|s| s.is_over(now_seconds()))
-            {
-                j.status = j.status.finish();
-            }
+            j.finish_if_schedule_over();
             Ok(())
         })
         .await

@@ -164,7 +164,30 @@ pub struct Task {
     pub first_error_msg: Option<String>,
 }
 
+impl Task {
+    /// The task finished now with `status` and, when it failed, `error`.
+    pub fn finished(self, status: TaskStatus, error: Option<String>) -> Task {
+        Task {
+            status,
+            finish_time: Some(crate::catalog::now()),
+            error_msg: error,
+            ..self
+        }
+    }
+}
+
 impl Job {
+    /// Ends a running job whose schedule will fire no more (FINISHED).
+    pub fn finish_if_schedule_over(&mut self) {
+        let over = self
+            .schedule
+            .as_ref()
+            .is_some_and(|s| s.is_over(schedule::now_seconds()));
+        if over {
+            self.status = self.status.finish();
+        }
+    }
+
     /// Doris's `ExecuteType`: `STREAMING`, `RECURRING` or `ONE_TIME`.
     pub fn execute_type(&self) -> &'static str {
         self.schedule

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Job, Task};
 use crate::error::Result;
-use crate::write::{commits_with_property, latest_commit_property};
+use crate::write::commits_with_property;
 
 /// The commit property that carries job `id`'s offset.
 pub fn offset_key(job_id: u64) -> String {
@@ -67,6 +67,18 @@ pub struct Commit {
     batch: Option<CommittedBatch>,
 }
 
+impl Commit {
+    /// Table version `version` holding the batch up to file `offset`,
+    /// finished as `batch` (`None` for a commit that recorded no task).
+    pub fn new(version: u64, offset: String, batch: Option<CommittedBatch>) -> Self {
+        Self {
+            version,
+            offset,
+            batch,
+        }
+    }
+}
+
 /// The job's commits after the store's `committed_version`, oldest first.
 pub async fn commits_after(job: &Job, dataset: &Dataset) -> Result<Vec<Commit>> {
     let key = offset_key(job.id);
@@ -83,7 +95,8 @@ pub async fn commits_after(job: &Job, dataset: &Dataset) -> Result<Vec<Commit>> 
         .collect())
 }
 
-/// Records in the store a commit it missed, as if its task had finished.
+/// Records a finished batch in the store: a task's own outcome, or a
+/// commit the store missed, as if its task had just finished.
 pub fn apply(job: &mut Job, commit: Commit) {
     job.current_offset = Some(commit.offset);
     job.committed_version = commit.version;
@@ -97,12 +110,11 @@ pub fn apply(job: &mut Job, commit: Commit) {
     job.push_task(task);
 }
 
-/// Where the job resumes: an offset committed with rows after the version
-/// the store knows, else the store's offset.
+/// Where the job resumes: the newest offset committed with rows after the
+/// version the store knows, else the store's offset.
 pub async fn resume_offset(job: &Job, dataset: &Dataset) -> Result<Option<String>> {
-    let committed =
-        latest_commit_property(dataset, &offset_key(job.id), job.committed_version).await?;
+    let committed = commits_after(job, dataset).await?.pop();
     Ok(committed
-        .map(|(_, file)| file)
+        .map(|c| c.offset)
         .or_else(|| job.current_offset.clone()))
 }

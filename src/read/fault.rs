@@ -13,6 +13,25 @@ use std::io;
 
 use object_store::client::{HttpError, HttpErrorKind};
 
+use crate::error::Error;
+
+/// The error for a failure to list or read `uri`: [`Error::Unavailable`]
+/// (a job retries it) when `error` is a transient fault, else
+/// [`Error::Source`] saying `message()`.
+pub fn source_failure(
+    uri: String,
+    error: &(dyn StdError + 'static),
+    message: impl FnOnce() -> String,
+) -> Error {
+    match transient_cause(error) {
+        Some(message) => Error::Unavailable { uri, message },
+        None => Error::Source {
+            uri,
+            message: message(),
+        },
+    }
+}
+
 /// The cause of a transient fault, worded for a user (`the connection was
 /// lost`), or `None` when `error` is not transient.
 pub fn transient_cause(error: &(dyn StdError + 'static)) -> Option<String> {

@@ -5,7 +5,7 @@ use futures::TryStreamExt;
 use object_store::path::Path;
 use object_store::ObjectMeta;
 
-use super::fault::transient_cause;
+use super::fault::source_failure;
 use super::location::Location;
 use crate::error::{Error, Result};
 
@@ -54,30 +54,21 @@ pub fn source_error(location: &Location, error: object_store::Error) -> Error {
 /// that may pass (see [`transient_cause`]) become [`Error::Unavailable`],
 /// which a job retries.
 pub fn store_error(uri: String, error: object_store::Error) -> Error {
-    match transient_cause(&error) {
-        Some(message) => Error::Unavailable { uri, message },
-        None => Error::Source {
-            uri,
-            message: describe_store_error(&error),
-        },
-    }
+    source_failure(uri, &error, || describe_store_error(&error))
 }
 
 /// A failure while streaming the bytes of `file`: the store's error as the
 /// stream carries it, or a local read error.
 pub fn read_error(file: &str, error: &std::io::Error) -> Error {
-    let uri = file.to_string();
-    if let Some(message) = transient_cause(error) {
-        return Error::Unavailable { uri, message };
-    }
-    let message = match error
-        .get_ref()
-        .and_then(|e| e.downcast_ref::<object_store::Error>())
-    {
-        Some(store) => describe_store_error(store),
-        None => error.to_string(),
-    };
-    Error::Source { uri, message }
+    source_failure(file.to_string(), error, || {
+        match error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<object_store::Error>())
+        {
+            Some(store) => describe_store_error(store),
+            None => error.to_string(),
+        }
+    })
 }
 
 /// [`read_error`] for use inside a DataFusion stream.

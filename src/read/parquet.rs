@@ -14,7 +14,7 @@ use object_store::{ObjectMeta, ObjectStore};
 use tokio::sync::mpsc::Sender;
 
 use super::csv::send;
-use super::fault::transient_cause;
+use super::fault::source_failure;
 use super::listing::decode_error;
 use crate::error::{Error, Result};
 
@@ -67,14 +67,9 @@ pub async fn read(
 /// A Parquet read failure: the store's fault when it is one (a lost
 /// connection is retried by a job), else a file that is not valid Parquet.
 fn parquet_failure(display: &str, error: ParquetError) -> Error {
-    let uri = display.to_string();
-    match transient_cause(&error) {
-        Some(message) => Error::Unavailable { uri, message },
-        None => Error::Source {
-            uri,
-            message: format!("not a readable Parquet file: {error}"),
-        },
-    }
+    source_failure(display.to_string(), &error, || {
+        format!("not a readable Parquet file: {error}")
+    })
 }
 
 fn parquet_error(display: &str, error: ParquetError) -> DataFusionError {

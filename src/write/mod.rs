@@ -50,33 +50,6 @@ pub async fn create_dataset(
         .map_err(|e| Error::lance(uri, e))
 }
 
-/// The newest value of commit property `key` among the dataset's versions
-/// after `after_version` (all versions when 0), newest first, with the
-/// version that committed it. This is how a streaming job finds the offset
-/// committed together with its last rows.
-pub async fn latest_commit_property(
-    dataset: &Dataset,
-    key: &str,
-    after_version: u64,
-) -> Result<Option<(u64, String)>> {
-    let uri = dataset.uri().to_string();
-    let mut version = dataset.version().version;
-    while version > after_version {
-        let transaction = dataset
-            .read_transaction_by_version(version)
-            .await
-            .map_err(|e| Error::lance(&uri, e))?;
-        let value = transaction
-            .and_then(|t| t.transaction_properties)
-            .and_then(|p| p.get(key).cloned());
-        if let Some(value) = value {
-            return Ok(Some((version, value)));
-        }
-        version -= 1;
-    }
-    Ok(None)
-}
-
 /// The transaction properties of every version after `after_version` that
 /// holds `key`, oldest first, with their versions: the batches a streaming
 /// job committed that its job store may not know of yet.

@@ -10,7 +10,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::sink::DataSink;
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use tributary::write::{create_dataset, latest_commit_property, open_dataset, LanceSink};
+use tributary::write::{commits_with_property, create_dataset, open_dataset, LanceSink};
 
 async fn append(uri: &str, values: Vec<i32>, properties: HashMap<String, String>) -> u64 {
     let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int32, true)]));
@@ -41,24 +41,21 @@ async fn the_offset_committed_with_rows_is_read_back() {
     assert_eq!(append(uri, vec![4], HashMap::new()).await, 1);
 
     let dataset = open_dataset(uri, &HashMap::new()).await.unwrap();
-    let found = latest_commit_property(&dataset, "tributary.job.7.offset", 0)
-        .await
-        .unwrap();
-    let (version, file) = found.expect("an offset was committed");
-    assert_eq!(file, "a/0002.csv");
+    let key = "tributary.job.7.offset";
+    let commits = commits_with_property(&dataset, key, 0).await.unwrap();
+    let (version, properties) = commits.last().expect("an offset was committed");
+    let version = *version;
+    assert_eq!(properties[key], "a/0002.csv");
+    assert_eq!(commits.len(), 2, "both offsets, oldest first: {commits:?}");
     assert_eq!(version, dataset.version().version - 1);
     assert_eq!(dataset.count_rows(None).await.unwrap(), 4);
     // Another job's key was never committed; a search after the last offset finds nothing newer.
-    assert!(
-        latest_commit_property(&dataset, "tributary.job.8.offset", 0)
-            .await
-            .unwrap()
-            .is_none()
-    );
-    assert!(
-        latest_commit_property(&dataset, "tributary.job.7.offset", version)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(commits_with_property(&dataset, "tributary.job.8.offset", 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(commits_with_property(&dataset, key, version)
+        .await
+        .unwrap()
+        .is_empty());
 }
