@@ -24,9 +24,14 @@ use crate::session::{Session, StatementResult};
 /// Plans `sql` in the session's DataFusion context, checking that its
 /// tables exist and that the session user may read and write them.
 pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
+    plan_reading(session, parse_sql(session, sql)?, None).await
+}
+
+/// Parses one statement in the session's SQL dialect.
+pub(crate) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
     let state = session.context().state();
     let dialect = state.config().options().sql_parser.dialect;
-    plan_reading(session, state.sql_to_statement(sql, &dialect)?, None).await
+    Ok(state.sql_to_statement(sql, &dialect)?)
 }
 
 /// [`plan`] of a parsed statement, with `S3()` reading exactly `files`
@@ -114,9 +119,7 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
 /// target and the privilege to load it are checked); any other statement
 /// over them fails with [`Error::EmptySource`].
 fn insert_nothing(session: &Session, sql: &str, uri: String) -> Result<StatementResult> {
-    let state = session.context().state();
-    let dialect = state.config().options().sql_parser.dialect;
-    let statement = state.sql_to_statement(sql, &dialect)?;
+    let statement = parse_sql(session, sql)?;
     let Some((database, table)) = insert_target(session, &statement)? else {
         return Err(Error::EmptySource { uri });
     };

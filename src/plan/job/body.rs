@@ -5,6 +5,7 @@ use datafusion::sql::parser::Statement as DFStatement;
 
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::plan::query::parse_sql;
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 use crate::session::Session;
 
@@ -44,12 +45,6 @@ fn source_of(statement: &mut DFStatement) -> Result<Source> {
         local: location.is_local(),
         uri: location.uri,
     })
-}
-
-pub(super) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
-    let state = session.context().state();
-    let dialect = state.config().options().sql_parser.dialect;
-    Ok(state.sql_to_statement(sql, &dialect)?)
 }
 
 /// The resolved source `uri` of a stored job.

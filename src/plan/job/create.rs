@@ -2,7 +2,7 @@
 //! (`ON SCHEDULE EVERY ... | AT ...`), checked before it is stored. The
 //! scheduler picks it up from the job store.
 
-use super::body::{parse_sql, plan_body, validate_body, Body};
+use super::body::{plan_body, validate_body, Body};
 use super::table_version;
 use crate::catalog::now;
 use crate::catalog::users::Privilege;
@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::job::schedule::{now_seconds, parse_time, show_time, Every, IntervalUnit};
 use crate::job::{Job, JobProperties, JobStatus, LoadStatistic, Schedule};
 use crate::parse::{JobTrigger, When};
+use crate::plan::query::parse_sql;
 use crate::plan::users::require_on_table;
 use crate::session::{Session, StatementResult};
 
