@@ -1,6 +1,10 @@
 //! [`Batch`]: the files one task of a streaming job loads.
 
+use futures::stream::BoxStream;
+use futures::TryStreamExt;
 use object_store::ObjectMeta;
+
+use crate::error::Result;
 
 /// The files of one task, in lexicographic order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +27,18 @@ impl Batch {
     }
 }
 
+/// The files after an offset, as a listing streams them in key order.
+pub type Listing<'a> = BoxStream<'a, Result<ObjectMeta>>;
+
+/// The files a listing gave one task, and where the listing stopped.
+#[derive(Debug)]
+pub struct Cut {
+    pub batch: Batch,
+    /// The greatest file name the listing read: the batch's last file, or
+    /// the first one after it when the batch stopped at a limit.
+    pub end_offset: String,
+}
+
 /// Takes files, in the order given, until adding the next one would pass
 /// `max_files` or `max_bytes`; always at least one file. `None` when there
 /// is no file.
@@ -31,27 +47,81 @@ pub fn cut_batch(
     max_files: u64,
     max_bytes: u64,
 ) -> Option<Batch> {
-    let mut batch = Batch {
-        files: Vec::new(),
-        bytes: 0,
-        full: false,
-    };
+    let mut cutter = Cutter::new(max_files, max_bytes);
     for file in files {
-        let over_files = batch.files.len() as u64 + 1 > max_files;
-        let over_bytes = batch.bytes + file.size > max_bytes;
+        if !cutter.offer(file) {
+            break;
+        }
+    }
+    cutter.finish()
+}
+
+/// [`cut_batch`] over a listing, reading no further than the first file
+/// that does not fit: a listing that pages stops there, so a task lists
+/// about one page however long the backlog is.
+pub async fn cut_from_listing(
+    mut listing: Listing<'_>,
+    max_files: u64,
+    max_bytes: u64,
+) -> Result<Option<Cut>> {
+    let mut cutter = Cutter::new(max_files, max_bytes);
+    let mut end_offset = None;
+    while let Some(file) = listing.try_next().await? {
+        end_offset = Some(file.location.to_string());
+        if !cutter.offer(file) {
+            break;
+        }
+    }
+    Ok(cutter
+        .finish()
+        .zip(end_offset)
+        .map(|(batch, end_offset)| Cut { batch, end_offset }))
+}
+
+/// Builds a batch file by file up to its limits.
+struct Cutter {
+    batch: Batch,
+    max_files: u64,
+    max_bytes: u64,
+}
+
+impl Cutter {
+    fn new(max_files: u64, max_bytes: u64) -> Self {
+        Self {
+            batch: Batch {
+                files: Vec::new(),
+                bytes: 0,
+                full: false,
+            },
+            max_files,
+            max_bytes,
+        }
+    }
+
+    /// Adds `file` to the batch; `false` (and the batch is full) when it
+    /// would pass a limit.
+    fn offer(&mut self, file: ObjectMeta) -> bool {
+        let batch = &mut self.batch;
+        let over_files = batch.files.len() as u64 + 1 > self.max_files;
+        let over_bytes = batch.bytes + file.size > self.max_bytes;
         if !batch.files.is_empty() && (over_files || over_bytes) {
             batch.full = true;
-            break;
+            return false;
         }
         batch.bytes += file.size;
         batch.files.push(file);
+        true
     }
-    (!batch.files.is_empty()).then_some(batch)
+
+    fn finish(self) -> Option<Batch> {
+        (!self.batch.files.is_empty()).then_some(self.batch)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::Utc;
+    use futures::StreamExt;
     use object_store::path::Path;
 
     use super::*;
@@ -92,5 +162,29 @@ mod tests {
         let all = cut_batch(files, 100, 1000).unwrap();
         assert_eq!((all.files.len(), all.full), (3, false));
         assert!(cut_batch(vec![], 1, 1).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_read_up_to_the_first_file_that_does_not_fit() {
+        let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = read.clone();
+        let listing = futures::stream::iter((1..=10).map(|i| file(&format!("a/{i:02}"), 10)))
+            .inspect(move |_| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            })
+            .map(Ok)
+            .boxed();
+        let cut = cut_from_listing(listing, 3, u64::MAX)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(names(&cut.batch), ["a/01", "a/02", "a/03"]);
+        assert_eq!((cut.end_offset.as_str(), cut.batch.full), ("a/04", true));
+        assert_eq!(read.load(std::sync::atomic::Ordering::Relaxed), 4);
+        let rest = futures::stream::iter([Ok(file("a/09", 1)), Ok(file("a/10", 1))]).boxed();
+        let cut = cut_from_listing(rest, 3, u64::MAX).await.unwrap().unwrap();
+        assert_eq!((cut.end_offset.as_str(), cut.batch.full), ("a/10", false));
+        let empty = futures::stream::empty().boxed();
+        assert!(cut_from_listing(empty, 3, 3).await.unwrap().is_none());
     }
 }

@@ -28,4 +28,4 @@ mod tally;
 pub mod task;
 mod timer;
 
-pub use batch::{cut_batch, Batch};
+pub use batch::{cut_batch, cut_from_listing, Batch, Cut, Listing};

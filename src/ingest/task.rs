@@ -11,7 +11,7 @@ use futures::StreamExt;
 use object_store::path::Path;
 use tokio_util::sync::CancellationToken;
 
-use super::batch::{cut_batch, Batch};
+use super::batch::{cut_from_listing, Batch, Cut};
 use super::body::JobBody;
 use super::commit::{finished, write_and_commit, Target};
 use super::convert::{converted_stream, RowOrigins};
@@ -21,7 +21,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::job::offset::{resume_offset, CommittedBatch};
 use crate::job::{Job, Task};
-use crate::read::listing::list_files;
+use crate::read::listing::files_after;
 
 use crate::session::Session;
 use crate::write::Conversion;
@@ -30,7 +30,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 /// A batch cut for a job, ready to load.
 pub struct PendingLoad {
     pub batch: Batch,
-    /// The greatest file name the listing saw.
+    /// The greatest file name the listing read.
     pub end_offset: String,
     session: Session,
     body: Arc<JobBody>,
@@ -69,15 +69,15 @@ pub async fn next_batch(
         )))?;
     let dataset = Arc::new(catalog.open_dataset(&def).await?);
     let offset = resume_offset(job, &dataset).await?;
-    let files = list_files(&body.location, offset.as_deref().map(Path::from).as_ref()).await?;
-    let Some(end_offset) = files.last().map(|f| f.location.to_string()) else {
-        return Ok(None);
-    };
-    let Some(batch) = cut_batch(
-        files,
+    let offset = offset.map(Path::from);
+    let listing = files_after(&body.location, offset.as_ref());
+    let Some(Cut { batch, end_offset }) = cut_from_listing(
+        listing,
         job.properties.max_batch_files,
         job.properties.max_batch_bytes,
-    ) else {
+    )
+    .await?
+    else {
         return Ok(None);
     };
     Ok(Some(PendingLoad {

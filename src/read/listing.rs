@@ -1,7 +1,8 @@
 //! Listing the files an `S3()` pattern matches, in lexicographic order.
 
 use datafusion::error::DataFusionError;
-use futures::TryStreamExt;
+use futures::stream::{self, BoxStream};
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::ObjectMeta;
 
@@ -9,29 +10,45 @@ use super::fault::source_failure;
 use super::location::Location;
 use crate::error::{Error, Result};
 
-/// Lists the files matching the location's pattern whose keys sort after
-/// `start_after` (all files when `None`), in lexicographic key order, with
-/// one listing of the pattern's directory that starts after the offset.
-pub async fn list_files(
-    location: &Location,
-    start_after: Option<&Path>,
-) -> Result<Vec<ObjectMeta>> {
+/// The files matching the location's pattern whose keys sort after
+/// `start_after` (all files when `None`), in lexicographic key order, as a
+/// stream: one listing that starts after the offset, read page by page as
+/// the stream is read, so a reader that stops early lists no further.
+/// (Local directories do not list in key order: they are read whole and
+/// sorted.)
+pub fn files_after<'a>(
+    location: &'a Location,
+    start_after: Option<&'a Path>,
+) -> BoxStream<'a, Result<ObjectMeta>> {
     let prefix = (!location.list_prefix.as_ref().is_empty()).then_some(&location.list_prefix);
     let listing = match start_after {
         Some(offset) => location.store.list_with_offset(prefix, offset),
         None => location.store.list(prefix),
     };
-    let mut files: Vec<ObjectMeta> = listing
-        .try_filter(|meta| futures::future::ready(location.matches(&meta.location)))
-        .try_collect()
-        .await
-        .map_err(|e| source_error(location, e))?;
-    // S3 lists in key order; local directories do not.
-    files.sort_by(|a, b| a.location.cmp(&b.location));
-    if let Some(offset) = start_after {
-        files.retain(|f| &f.location > offset);
+    let matching = listing
+        .map_err(move |e| source_error(location, e))
+        .try_filter(move |meta| {
+            let after = start_after.is_none_or(|offset| &meta.location > offset);
+            futures::future::ready(after && location.matches(&meta.location))
+        });
+    if !location.is_local() {
+        return matching.boxed();
     }
-    Ok(files)
+    stream::once(async move {
+        let mut files: Vec<ObjectMeta> = matching.try_collect().await?;
+        files.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok::<_, Error>(stream::iter(files.into_iter().map(Ok)))
+    })
+    .try_flatten()
+    .boxed()
+}
+
+/// All of [`files_after`].
+pub async fn list_files(
+    location: &Location,
+    start_after: Option<&Path>,
+) -> Result<Vec<ObjectMeta>> {
+    files_after(location, start_after).try_collect().await
 }
 
 /// Lists the matching files, failing when there is none.
@@ -43,6 +60,12 @@ pub async fn list_all(location: &Location) -> Result<Vec<ObjectMeta>> {
         });
     }
     Ok(files)
+}
+
+/// The first `count` matching files (fewer when there are fewer), listing
+/// no further than it takes to find them.
+pub async fn first_files(location: &Location, count: usize) -> Result<Vec<ObjectMeta>> {
+    files_after(location, None).take(count).try_collect().await
 }
 
 /// An object store failure while reading `location`, with its URI.

@@ -1,11 +1,14 @@
 //! Listing after a job's offset on a real S3-compatible server: only keys
-//! that sort after the offset and match the pattern, in order.
+//! that sort after the offset and match the pattern, in order, and no
+//! more pages than a batch needs.
 
+use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStoreExt, PutPayload};
 use tributary::ingest::cut_batch;
 use tributary::read::listing::list_files;
 use tributary::read::{Location, S3Options};
+use tributary::Engine;
 
 use crate::s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
 
@@ -81,4 +84,73 @@ async fn lists_after_the_offset_and_cuts_batches() {
         .await
         .unwrap();
     assert!(none.is_empty());
+}
+
+/// A backlog of 2,000 files in batches of 50: each task lists about one
+/// page (S3 pages hold 1,000 keys) instead of everything after the offset,
+/// and CREATE JOB lists no further than its first page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_is_listed_a_page_per_task() {
+    const FILES: usize = 2_000;
+    const BATCH: usize = 50;
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start_logging_to(Some(dir.path().join("requests.log")));
+    server.create_bucket("feed");
+    let store = server.store("feed");
+    futures::stream::iter(0..FILES)
+        .map(|i| {
+            let store = store.clone();
+            async move {
+                store
+                    .put(
+                        &Path::from(format!("orders/{i:05}.csv")),
+                        PutPayload::from(format!("{i},x\n")),
+                    )
+                    .await
+            }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap();
+    std::env::set_var("TRIBUTARY_SECRET_KEY_FILE", dir.path().join("secret.key"));
+    let engine = Engine::open(dir.path().join("wh").to_str().unwrap())
+        .await
+        .unwrap();
+    let before = server.list_requests();
+    engine
+        .session()
+        .sql(&format!(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+             CREATE JOB backlog ON STREAMING PROPERTIES ('s3.max_batch_files' = '{BATCH}', 'max_interval' = '3600s')
+             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 's3://feed/orders/*.csv', 'format' = 'csv', 'column_separator' = ',',
+               's3.endpoint' = '{}', 's3.region' = '{REGION}', 's3.access_key' = '{ACCESS_KEY}', 's3.secret_key' = '{SECRET_KEY}');
+             WAIT JOB WHERE jobName = 'backlog' TIMEOUT 120",
+            server.endpoint
+        ))
+        .await
+        .unwrap();
+    let lists = server.list_requests() - before;
+    let job = engine.jobs().job("backlog").unwrap();
+    let tasks = job.succeed_task_count as usize;
+    assert_eq!(tasks, FILES / BATCH);
+    assert_eq!(job.load_statistic.file_number as usize, FILES);
+    // CREATE JOB's page, one page per task, the pages a task crossing a
+    // page boundary needs, and the poll that finds nothing new. Listing
+    // everything after the offset every time took 63 here.
+    assert!(
+        lists <= FILES / 1000 + tasks + 2,
+        "{lists} LIST requests for {FILES} files in {tasks} tasks"
+    );
+    let rows = engine
+        .session()
+        .sql("SELECT count(*), count(DISTINCT c) FROM (SELECT id AS c FROM db1.t)")
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::support::lines(&rows)[3]
+            .split_whitespace()
+            .collect::<String>(),
+        format!("|{FILES}|{FILES}|")
+    );
 }

@@ -88,7 +88,6 @@ impl S3Server {
     }
 
     /// The number of LIST requests (ListObjectsV2) in the request log.
-    #[allow(dead_code)] // the benchmark uses it, the tests do not
     pub fn list_requests(&self) -> usize {
         self.log
             .as_ref()

@@ -1,12 +1,14 @@
 //! A streaming job's body, checked: `INSERT INTO <table> SELECT ... FROM
 //! S3(...)` with exactly one `S3()` call, its target table and its source.
 
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::sql::parser::Statement as DFStatement;
 
 use crate::error::{Error, Result};
 use crate::job::Job;
-use crate::plan::query::parse_sql;
-use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
+use crate::plan::query::{parse_sql, plan_reading};
+use crate::read::listing::first_files;
+use crate::read::{rewrite_calls, FixedFiles, Location, S3Options, S3_FUNCTION};
 use crate::session::Session;
 
 fn only_insert_from_s3() -> Error {
@@ -31,6 +33,7 @@ pub(super) struct Source {
     pub uri: String,
     /// Whether the files are local (offsets are shown as absolute paths).
     pub local: bool,
+    pub location: Location,
 }
 
 /// The one `S3()` call of a job body.
@@ -43,7 +46,8 @@ fn source_of(statement: &mut DFStatement) -> Result<Source> {
     let location = Location::parse(&options.uri, &options.connection)?;
     Ok(Source {
         local: location.is_local(),
-        uri: location.uri,
+        uri: location.uri.clone(),
+        location,
     })
 }
 
@@ -70,17 +74,43 @@ pub(super) fn validate_body(session: &Session, body: &str) -> Result<Body> {
     })
 }
 
-/// Plans the job's INSERT against the target table when files already
-/// match its pattern (column count and types must fit); with no file yet
-/// there is no schema to check, which a warning says.
+/// Files a streaming job's INSERT is planned against at CREATE: the first
+/// ones matching, so that creating a job over a long backlog lists one page.
+const PLANNED_FILES: usize = 8;
+
+/// Plans a streaming job's INSERT against the target table over the first
+/// files matching its pattern (column count and types must fit); with no
+/// file yet there is no schema to check, which a warning says.
+pub(super) async fn plan_streaming_body(session: &Session, body: &Body) -> Result<Vec<String>> {
+    let source = &body.source;
+    let files = first_files(&source.location, PLANNED_FILES).await?;
+    if files.is_empty() {
+        return planned(Err(Error::NoFilesMatch {
+            uri: source.uri.clone(),
+        }));
+    }
+    let files = FixedFiles {
+        uri: &source.uri,
+        files: &files,
+    };
+    planned(plan_reading(session, parse_sql(session, &body.sql)?, Some(files)).await)
+}
+
+/// Plans a job's INSERT against the target table when files already
+/// match its `S3()` pattern (column count and types must fit).
 pub(super) async fn plan_body(session: &Session, body: &str) -> Result<Vec<String>> {
-    match crate::plan::query::plan(session, body).await {
+    planned(crate::plan::query::plan(session, body).await)
+}
+
+/// The warnings of a job body that planned, or why it does not.
+fn planned(plan: Result<LogicalPlan>) -> Result<Vec<String>> {
+    match plan {
         Ok(_) => Ok(vec![]),
         Err(Error::NoFilesMatch { uri }) => Ok(vec![format!(
             "no file matches '{uri}' yet: the SELECT is checked against the table when the first file arrives"
         )]),
         Err(Error::EmptySource { uri }) => Ok(vec![format!(
-            "every file matching '{uri}' is empty so far: the SELECT is checked against the table when a file with rows arrives"
+            "the first files matching '{uri}' are empty: the SELECT is checked against the table when a file with rows arrives"
         )]),
         Err(Error::DataFusion(e)) => Err(Error::InvalidJob(format!(
             "the job's INSERT does not plan against its target table: {e}"

@@ -2,7 +2,7 @@
 //! (`ON SCHEDULE EVERY ... | AT ...`), checked before it is stored. The
 //! scheduler picks it up from the job store.
 
-use super::body::{plan_body, validate_body, Body};
+use super::body::{plan_body, plan_streaming_body, validate_body, Body};
 use super::table_version;
 use crate::catalog::now;
 use crate::catalog::users::Privilege;
@@ -82,14 +82,15 @@ async fn streaming_job(
     comment: Option<String>,
     body: &str,
 ) -> Result<(Job, Vec<String>)> {
+    let checked = validate_body(session, body)?;
+    require_on_table(session, Privilege::Load, &checked.database, &checked.table)?;
+    let warnings = plan_streaming_body(session, &checked).await?;
     let Body {
         database,
         table,
         source,
         sql: body,
-    } = validate_body(session, body)?;
-    require_on_table(session, Privilege::Load, &database, &table)?;
-    let warnings = plan_body(session, &body).await?;
+    } = checked;
     let mut job = new_job(session, name, (database, table), &body, properties, comment)?;
     if source.local {
         job.offset_prefix = "/".into();
