@@ -88,6 +88,7 @@ impl S3Server {
     }
 
     /// The number of LIST requests (ListObjectsV2) in the request log.
+    #[allow(dead_code)] // the sqllogictest harness does not count requests
     pub fn list_requests(&self) -> usize {
         self.log
             .as_ref()
