@@ -3,13 +3,16 @@
 //!
 //! It writes orders-like CSV files (and the same rows as Parquet) to a
 //! local directory and to a real S3-compatible server (moto) on 127.0.0.1,
-//! then measures, each in a fresh process so that peak memory is its own:
-//! a streaming job from zero to caught up (file:// and s3://, CSV and
-//! Parquet), a one-shot `INSERT ... SELECT FROM S3()`, DuckDB's
-//! `CREATE TABLE AS SELECT * FROM read_csv/read_parquet`, and two floors:
-//! DataFusion's own CSV reader and tributary's `S3()` reader, both into a
-//! no-op sink. Then the latency from a file landing to its rows being
-//! visible, and the LIST requests of an idle poll over many loaded files.
+//! then measures, each in a fresh process so that peak memory and CPU time
+//! are its own: a streaming job from zero to caught up (file:// and s3://,
+//! CSV and Parquet), a one-shot `INSERT ... SELECT FROM S3()`, DuckDB's
+//! `CREATE TABLE AS SELECT * FROM read_csv/read_parquet`, pylance (pyarrow's
+//! CSV reader into `lance.write_dataset`), and two floors: DataFusion's own
+//! CSV reader and tributary's `S3()` reader, both into a no-op sink. Then
+//! many small files (local against DuckDB; on the S3 server, counting the
+//! LIST requests of the backlog), the latency from a file landing to its
+//! rows being visible, and the LIST requests of an idle poll over many
+//! loaded files.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -43,10 +46,20 @@ struct Args {
     /// Loaded files under the prefix for the idle-poll measurement.
     #[arg(long, default_value_t = 100_000)]
     listing_files: usize,
+    /// Number of small CSV files (local, and the S3 backlog).
+    #[arg(long, default_value_t = 20_000)]
+    small_files: usize,
+    /// Rows in each small file.
+    #[arg(long, default_value_t = 10)]
+    small_rows: usize,
+    /// Run only the measurements whose name contains this (no latency,
+    /// idle poll or results file then): for working on one figure.
+    #[arg(long)]
+    only: Option<String>,
     /// Where to write the results as JSON.
     #[arg(long, default_value = "bench/results.json")]
     out: PathBuf,
-    /// The Python with duckdb installed (bench/run.sh sets it).
+    /// The Python with duckdb and pylance installed (bench/run.sh sets it).
     #[arg(long, env = "BENCH_PYTHON", default_value = "python3")]
     python: String,
     /// Passed by `cargo bench`.
@@ -71,6 +84,12 @@ struct Measured {
     seconds: f64,
     rows: u64,
     peak_rss_mib: f64,
+    /// User and system CPU time of the measured part.
+    #[serde(default)]
+    cpu_seconds: f64,
+    /// A job's tasks (SucceedTaskCount).
+    #[serde(default)]
+    tasks: Option<u64>,
 }
 
 fn main() {
@@ -79,12 +98,7 @@ fn main() {
     if let Ok(spec) = std::env::var(CHILD) {
         let spec: Spec = serde_json::from_str(&spec).expect("child spec");
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let (seconds, rows) = runtime.block_on(child(&spec));
-        let measured = Measured {
-            seconds,
-            rows,
-            peak_rss_mib: peak_rss_mib(),
-        };
+        let measured = runtime.block_on(child(&spec));
         println!("{}", serde_json::to_string(&measured).unwrap());
         return;
     }
@@ -214,20 +228,55 @@ async fn count(session: &mut tributary::Session) -> u64 {
     .value(0) as u64
 }
 
-/// Times `sql` loading the files into a new table; returns (seconds, rows).
-async fn load(spec: &Spec, sql: &str) -> (f64, u64) {
-    let mut session = open_for(spec).await;
-    let start = Instant::now();
-    session.sql(sql).await.unwrap();
-    let seconds = start.elapsed().as_secs_f64();
-    (seconds, count(&mut session).await)
+/// The time a measurement started, wall and CPU.
+struct Started(Instant, f64);
+
+impl Started {
+    fn now() -> Self {
+        Self(Instant::now(), cpu_seconds())
+    }
+
+    fn measured(self, rows: u64) -> Measured {
+        Measured {
+            seconds: self.0.elapsed().as_secs_f64(),
+            rows,
+            peak_rss_mib: peak_rss_mib(),
+            cpu_seconds: cpu_seconds() - self.1,
+            tasks: None,
+        }
+    }
 }
 
-/// Runs one measurement; returns (seconds, rows).
-async fn child(spec: &Spec) -> (f64, u64) {
+/// Times `sql` loading the files into a new table.
+async fn load(spec: &Spec, sql: &str) -> (Measured, tributary::Session) {
+    let mut session = open_for(spec).await;
+    let start = Started::now();
+    session.sql(sql).await.unwrap();
+    let measured = start.measured(0);
+    let measured = Measured {
+        rows: count(&mut session).await,
+        ..measured
+    };
+    (measured, session)
+}
+
+/// The job's SucceedTaskCount.
+async fn tasks(session: &mut tributary::Session, job: &str) -> u64 {
+    let batches = session
+        .sql(&format!(
+            "SELECT SucceedTaskCount FROM job(type=insert) WHERE Name = '{job}'"
+        ))
+        .await
+        .unwrap();
+    let value = datafusion::arrow::util::display::array_value_to_string(batches[0].column(0), 0);
+    value.unwrap().parse().unwrap()
+}
+
+/// Runs one measurement.
+async fn child(spec: &Spec) -> Measured {
     match spec.kind.as_str() {
         "job" => {
-            load(
+            let (measured, mut session) = load(
                 spec,
                 &format!(
                     "CREATE JOB load ON STREAMING PROPERTIES (\"max_interval\" = \"1s\") DO INSERT INTO bench.orders SELECT * FROM {};
@@ -235,18 +284,26 @@ async fn child(spec: &Spec) -> (f64, u64) {
                     s3_call(&spec.uri, &spec.format, &spec.endpoint)
                 ),
             )
-            .await
+            .await;
+            Measured {
+                tasks: Some(tasks(&mut session, "load").await),
+                ..measured
+            }
         }
         "insert" => {
             load(
                 spec,
-                &format!("INSERT INTO bench.orders SELECT * FROM {}", s3_call(&spec.uri, &spec.format, &spec.endpoint)),
+                &format!(
+                    "INSERT INTO bench.orders SELECT * FROM {}",
+                    s3_call(&spec.uri, &spec.format, &spec.endpoint)
+                ),
             )
             .await
+            .0
         }
         "tributary-read" => {
             let mut session = open_for(spec).await;
-            let start = Instant::now();
+            let start = Started::now();
             let mut stream = session
                 .query(&format!(
                     "SELECT * FROM {}",
@@ -258,13 +315,13 @@ async fn child(spec: &Spec) -> (f64, u64) {
             while let Some(batch) = stream.next().await {
                 rows += batch.unwrap().num_rows() as u64;
             }
-            (start.elapsed().as_secs_f64(), rows)
+            start.measured(rows)
         }
         "datafusion-read" => {
             let ctx = SessionContext::new();
             let dir = spec.uri.trim_start_matches("file://");
             let dir = dir.rsplit_once('/').unwrap().0;
-            let start = Instant::now();
+            let start = Started::now();
             let schema = arrow_schema();
             let options = CsvReadOptions::new()
                 .has_header(false)
@@ -276,7 +333,7 @@ async fn child(spec: &Spec) -> (f64, u64) {
             while let Some(batch) = stream.next().await {
                 rows += batch.unwrap().num_rows() as u64;
             }
-            (start.elapsed().as_secs_f64(), rows)
+            start.measured(rows)
         }
         other => panic!("unknown measurement {other}"),
     }
@@ -293,6 +350,22 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The process's user and system CPU time so far, seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime and
+    // stime are the 12th and 13th, in clock ticks of 1/100 s.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn run_child(spec: &Spec) -> Measured {
     let output = Command::new(std::env::current_exe().unwrap())
         .env(CHILD, serde_json::to_string(spec).unwrap())
@@ -305,21 +378,27 @@ fn run_child(spec: &Spec) -> Measured {
     serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("child result")
 }
 
-fn run_duckdb(python: &str, work: &Path, source: &str) -> Measured {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/duckdb_load.py");
-    let extension = source.rsplit('.').next().unwrap_or("data");
-    let db = work.join(format!("duckdb-{extension}.db"));
-    let _ = std::fs::remove_file(&db);
+/// Runs a peer's Python script `bench/<script>` with a new target under
+/// `work` and the source glob.
+fn run_python(python: &str, script: &str, work: &Path, source: &str) -> Measured {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("bench")
+        .join(script);
+    let target = work.join(format!("peer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&target);
+    let _ = std::fs::remove_file(&target);
     let output = Command::new(python)
-        .arg(script)
-        .arg(&db)
+        .arg(path)
+        .arg(&target)
         .arg(source)
         .stderr(Stdio::inherit())
         .output()
         .expect("python runs: run bash bench/run.sh");
-    assert!(output.status.success(), "duckdb load failed");
+    assert!(output.status.success(), "{script} failed");
+    let _ = std::fs::remove_dir_all(&target);
+    let _ = std::fs::remove_file(&target);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("duckdb result")
+    serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("peer result")
 }
 
 // ---------------------------------------------------------------- parent
@@ -330,12 +409,69 @@ enum Case {
     Child(Spec),
     /// DuckDB loading the files matching this glob.
     DuckDb(String),
+    /// pylance loading the CSV files matching this glob.
+    Pylance(String),
+}
+
+/// The files a measurement loads.
+#[derive(Debug, Clone, Copy)]
+struct Files {
+    count: usize,
+    bytes: u64,
+    rows: u64,
 }
 
 struct Row {
     name: String,
     measured: Measured,
-    bytes: u64,
+    files: Files,
+    /// LIST requests the S3 server served during the measurement.
+    lists: usize,
+}
+
+/// Writes `count` CSV files of about `bytes` bytes each to `dir`; returns
+/// them as (key under `prefix`, body) and what they hold.
+fn write_csv_files(
+    dir: &Path,
+    prefix: &str,
+    count: usize,
+    size: impl Fn(u64) -> (Vec<u8>, u64),
+) -> (Vec<(String, Vec<u8>)>, Files) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut files = Vec::new();
+    let mut next_id = 1;
+    let mut total = Files {
+        count,
+        bytes: 0,
+        rows: 0,
+    };
+    for i in 0..count {
+        let (body, rows) = size(next_id);
+        next_id += rows;
+        total.rows += rows;
+        total.bytes += body.len() as u64;
+        let name = format!("orders-{i:05}.csv");
+        std::fs::write(dir.join(&name), &body).unwrap();
+        files.push((format!("{prefix}/{name}"), body));
+    }
+    (files, total)
+}
+
+/// One orders-like CSV file of exactly `rows` rows, ids from `first_id`.
+fn orders_rows(first_id: u64, rows: usize) -> (Vec<u8>, u64) {
+    let (whole, _) = orders_csv(first_id, rows * 160);
+    let end = end_of_line(&whole, rows);
+    (whole[..end].to_vec(), rows as u64)
+}
+
+/// The end (after the newline) of the `n`th line of `bytes`.
+fn end_of_line(bytes: &[u8], n: usize) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(n - 1)
+        .map_or(bytes.len(), |(i, _)| i + 1)
 }
 
 async fn parent(args: Args) {
@@ -343,25 +479,19 @@ async fn parent(args: Args) {
     let root = work.path();
     let csv_dir = root.join("csv");
     let parquet_dir = root.join("parquet");
-    std::fs::create_dir_all(&csv_dir).unwrap();
+    let small_dir = root.join("small");
     std::fs::create_dir_all(&parquet_dir).unwrap();
 
     eprintln!(
-        "bench: writing {} CSV files of {} MiB",
-        args.files, args.file_mib
+        "bench: writing {} CSV files of {} MiB and {} of {} rows",
+        args.files, args.file_mib, args.small_files, args.small_rows
     );
-    let mut files = Vec::new();
-    let mut next_id = 1;
-    let mut total_rows = 0;
-    for i in 0..args.files {
-        let (body, rows) = orders_csv(next_id, args.file_mib << 20);
-        next_id += rows;
-        total_rows += rows;
-        let name = format!("orders-{i:05}.csv");
-        std::fs::write(csv_dir.join(&name), &body).unwrap();
-        files.push((format!("csv/{name}"), body));
-    }
-    let csv_bytes: u64 = files.iter().map(|(_, b)| b.len() as u64).sum();
+    let (files, big) = write_csv_files(&csv_dir, "csv", args.files, |id| {
+        orders_csv(id, args.file_mib << 20)
+    });
+    let (small_files, small) = write_csv_files(&small_dir, "small", args.small_files, |id| {
+        orders_rows(id, args.small_rows)
+    });
     eprintln!("bench: converting to Parquet with DuckDB");
     let status = Command::new(&args.python)
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/duckdb_load.py"))
@@ -388,6 +518,7 @@ async fn parent(args: Args) {
     let store = moto.store(BUCKET);
     upload(store.as_ref(), files).await;
     upload(store.as_ref(), parquet_files).await;
+    upload(store.as_ref(), small_files).await;
 
     let spec = |kind: &str, uri: String, format: &str| Spec {
         kind: kind.into(),
@@ -396,70 +527,105 @@ async fn parent(args: Args) {
         endpoint: moto.endpoint.clone(),
         work: root.to_path_buf(),
     };
-    let local_csv = format!("file://{}/*.csv", csv_dir.display());
-    let local_parquet = format!("file://{}/*.parquet", parquet_dir.display());
-    let s3_csv = format!("s3://{BUCKET}/csv/*.csv");
-    let s3_parquet = format!("s3://{BUCKET}/parquet/*.parquet");
-
-    let csv_glob = format!("{}/*.csv", csv_dir.display());
-    let parquet_glob = format!("{}/*.parquet", parquet_dir.display());
+    let local = |dir: &Path, extension: &str| format!("file://{}/*.{extension}", dir.display());
+    let glob = |dir: &Path, extension: &str| format!("{}/*.{extension}", dir.display());
+    let local_csv = local(&csv_dir, "csv");
     let cases = [
         (
             "DataFusion CSV read, no-op sink (floor)",
             Case::Child(spec("datafusion-read", local_csv.clone(), "csv")),
+            big,
         ),
         (
             "tributary S3() CSV read, no-op sink",
             Case::Child(spec("tributary-read", local_csv.clone(), "csv")),
+            big,
         ),
-        ("DuckDB read_csv -> DuckDB table", Case::DuckDb(csv_glob)),
+        (DUCKDB_CSV, Case::DuckDb(glob(&csv_dir, "csv")), big),
+        (PYLANCE_CSV, Case::Pylance(glob(&csv_dir, "csv")), big),
         (
-            "tributary job file:// CSV -> Lance",
+            JOB_CSV,
             Case::Child(spec("job", local_csv.clone(), "csv")),
+            big,
         ),
         (
             "tributary INSERT file:// CSV -> Lance",
             Case::Child(spec("insert", local_csv, "csv")),
+            big,
         ),
         (
             "tributary job s3:// CSV -> Lance",
-            Case::Child(spec("job", s3_csv, "csv")),
+            Case::Child(spec("job", format!("s3://{BUCKET}/csv/*.csv"), "csv")),
+            big,
         ),
         (
             "DuckDB read_parquet -> DuckDB table",
-            Case::DuckDb(parquet_glob),
+            Case::DuckDb(glob(&parquet_dir, "parquet")),
+            big,
         ),
         (
             "tributary job file:// Parquet -> Lance",
-            Case::Child(spec("job", local_parquet, "parquet")),
+            Case::Child(spec("job", local(&parquet_dir, "parquet"), "parquet")),
+            big,
         ),
         (
             "tributary job s3:// Parquet -> Lance",
-            Case::Child(spec("job", s3_parquet, "parquet")),
+            Case::Child(spec(
+                "job",
+                format!("s3://{BUCKET}/parquet/*.parquet"),
+                "parquet",
+            )),
+            big,
+        ),
+        (DUCKDB_SMALL, Case::DuckDb(glob(&small_dir, "csv")), small),
+        (
+            JOB_SMALL,
+            Case::Child(spec("job", local(&small_dir, "csv"), "csv")),
+            small,
+        ),
+        (
+            JOB_SMALL_S3,
+            Case::Child(spec("job", format!("s3://{BUCKET}/small/*.csv"), "csv")),
+            small,
         ),
     ];
     let mut rows = Vec::new();
-    for (name, case) in cases {
+    let chosen = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    for (name, case, files) in cases.into_iter().filter(|(name, ..)| chosen(name)) {
+        let lists_before = moto.list_requests();
         let measured = match case {
             Case::Child(spec) => run_child(&spec),
-            Case::DuckDb(source) => run_duckdb(&args.python, root, &source),
+            Case::DuckDb(source) => run_python(&args.python, "duckdb_load.py", root, &source),
+            Case::Pylance(source) => run_python(&args.python, "pylance_load.py", root, &source),
         };
+        let lists = moto.list_requests() - lists_before;
         eprintln!(
-            "bench: {name}: {:.2} s, {} rows, peak RSS {:.0} MiB",
-            measured.seconds, measured.rows, measured.peak_rss_mib
+            "bench: {name}: {:.2} s, {:.1} CPU s, {} rows, peak RSS {:.0} MiB, {lists} LISTs",
+            measured.seconds, measured.cpu_seconds, measured.rows, measured.peak_rss_mib
         );
-        assert_eq!(measured.rows, total_rows, "{name} loaded every row");
+        assert_eq!(measured.rows, files.rows, "{name} loaded every row");
         rows.push(Row {
             name: name.into(),
             measured,
-            bytes: csv_bytes,
+            files,
+            lists,
         });
     }
 
+    if args.only.is_some() {
+        return report(&args, &rows, &[], &(0, 0.0));
+    }
     let latency = latency(&moto, root, args.latency_files).await;
     let listing = idle_poll(&moto, root, args.listing_files).await;
     report(&args, &rows, &latency, &listing);
 }
+
+const DUCKDB_CSV: &str = "DuckDB read_csv -> DuckDB table";
+const PYLANCE_CSV: &str = "pylance: pyarrow CSV -> lance.write_dataset";
+const JOB_CSV: &str = "tributary job file:// CSV -> Lance";
+const DUCKDB_SMALL: &str = "DuckDB read_csv small files -> DuckDB table";
+const JOB_SMALL: &str = "tributary job file:// small CSV files -> Lance";
+const JOB_SMALL_S3: &str = "tributary job s3:// small CSV files -> Lance";
 
 /// Seconds from a file's PUT to its rows being visible, per file.
 async fn latency(moto: &S3Server, root: &Path, files: usize) -> Vec<f64> {
@@ -556,33 +722,40 @@ fn median(values: &[f64]) -> f64 {
 fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64)) {
     let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
     println!(
-        "\n{:<42} {:>9} {:>10} {:>12} {:>10}",
-        "measurement", "seconds", "MiB/s", "rows/s", "peak MiB"
+        "\n{:<46} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8} {:>6}",
+        "measurement", "seconds", "CPU s", "MiB/s", "rows/s", "files/s", "peak MiB", "LISTs"
     );
     let mut results = BTreeMap::new();
     for row in rows {
         let m = &row.measured;
-        let mib_s = mib(row.bytes) / m.seconds;
+        let mib_s = mib(row.files.bytes) / m.seconds;
         let rows_s = m.rows as f64 / m.seconds;
+        let files_s = row.files.count as f64 / m.seconds;
         println!(
-            "{:<42} {:>9.2} {:>10.1} {:>12.0} {:>10.0}",
-            row.name, m.seconds, mib_s, rows_s, m.peak_rss_mib
+            "{:<46} {:>8.2} {:>8.1} {:>8.1} {:>10.0} {:>9.0} {:>8.0} {:>6}",
+            row.name, m.seconds, m.cpu_seconds, mib_s, rows_s, files_s, m.peak_rss_mib, row.lists
         );
         results.insert(
             row.name.clone(),
-            json!({"seconds": m.seconds, "rows": m.rows, "mib_per_s": mib_s,
-                   "rows_per_s": rows_s, "peak_rss_mib": m.peak_rss_mib}),
+            json!({"seconds": m.seconds, "cpu_seconds": m.cpu_seconds, "rows": m.rows,
+                   "files": row.files.count, "mib_per_s": mib_s, "rows_per_s": rows_s,
+                   "files_per_s": files_s, "peak_rss_mib": m.peak_rss_mib,
+                   "list_requests": row.lists, "tasks": m.tasks}),
         );
     }
-    let secs = |name: &str| {
-        rows.iter()
-            .find(|r| r.name == name)
-            .map(|r| r.measured.seconds)
-            .unwrap_or(f64::NAN)
-    };
-    let job = secs("tributary job file:// CSV -> Lance");
-    let vs_duckdb = secs("DuckDB read_csv -> DuckDB table") / job;
+    let row = |name: &str| rows.iter().find(|r| r.name == name);
+    let secs = |name: &str| row(name).map_or(f64::NAN, |r| r.measured.seconds);
+    let job = secs(JOB_CSV);
+    let vs_duckdb = secs(DUCKDB_CSV) / job;
+    let vs_pylance = secs(PYLANCE_CSV) / job;
     let vs_floor = secs("DataFusion CSV read, no-op sink (floor)") / job;
+    let small_vs_duckdb = secs(DUCKDB_SMALL) / secs(JOB_SMALL);
+    let gib = |r: &Row| r.files.bytes as f64 / (1u64 << 30) as f64;
+    let cpu_per_gib = |name: &str| row(name).map_or(f64::NAN, |r| r.measured.cpu_seconds / gib(r));
+    let (backlog_lists, backlog_tasks) = row(JOB_SMALL_S3).map_or((0, 0), |r| {
+        (r.lists, r.measured.tasks.unwrap_or(0) as usize)
+    });
+    let backlog_bound = args.small_files / 1000 + backlog_tasks + 2;
     let (lists, poll_seconds) = *listing;
     println!(
         "latency file -> visible (max_interval 1s): median {:.2} s, max {:.2} s over {} files",
@@ -595,15 +768,31 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64)) {
         args.listing_files, poll_seconds
     );
     println!(
-        "ratios: CSV job throughput {vs_duckdb:.2}x DuckDB, {vs_floor:.2}x the DataFusion read floor"
+        "S3 backlog of {} files: {backlog_lists} LIST requests in {backlog_tasks} tasks (bound N/1000 + tasks + 2 = {backlog_bound})",
+        args.small_files
+    );
+    println!(
+        "ratios: CSV job throughput {vs_duckdb:.2}x DuckDB, {vs_pylance:.2}x pylance, {vs_floor:.2}x the DataFusion read floor; small files {small_vs_duckdb:.2}x DuckDB"
+    );
+    println!(
+        "CPU per GiB of CSV: job {:.1} s, DuckDB {:.1} s, pylance {:.1} s",
+        cpu_per_gib(JOB_CSV),
+        cpu_per_gib(DUCKDB_CSV),
+        cpu_per_gib(PYLANCE_CSV)
     );
     let value = json!({
         "files": args.files, "file_mib": args.file_mib,
-        "csv_bytes": rows.first().map(|r| r.bytes),
+        "small_files": args.small_files, "small_rows": args.small_rows,
+        "csv_bytes": row(JOB_CSV).map(|r| r.files.bytes),
         "measurements": results,
         "latency_seconds": {"median": median(latency), "max": latency.iter().copied().fold(0.0, f64::max), "all": latency},
         "idle_poll": {"loaded_files": args.listing_files, "list_requests": lists, "seconds": poll_seconds},
-        "ratios": {"csv_job_vs_duckdb": vs_duckdb, "csv_job_vs_datafusion_floor": vs_floor},
+        "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
+        "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
+        "ratios": {"csv_job_vs_duckdb": vs_duckdb, "csv_job_vs_pylance": vs_pylance,
+                   "csv_job_vs_datafusion_floor": vs_floor, "small_files_job_vs_duckdb": small_vs_duckdb},
     });
-    std::fs::write(&args.out, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    if args.only.is_none() {
+        std::fs::write(&args.out, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    }
 }

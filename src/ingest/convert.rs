@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use datafusion::arrow::compute::BatchCoalescer;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::Result as DFResult;
 use datafusion::execution::TaskContext;
@@ -17,6 +19,7 @@ use futures::{stream, StreamExt};
 
 use super::batch::Batch;
 use super::failpoint::{crash_point, CrashPoint};
+use super::read::TypedRead;
 use super::tally::Tally;
 use crate::error::Error;
 use crate::read::options::Format;
@@ -32,38 +35,92 @@ fn partition_per_file(plan: &Arc<dyn ExecutionPlan>, files: usize) -> bool {
     plan.properties().output_partitioning().partition_count() == files && !has_repartition(plan)
 }
 
-/// The rows of the batch, converted, from up to `target_partitions` files
-/// at a time. A file's partition starts only when its turn comes (so memory
-/// does not grow with the files in the batch), and converts in a task of
-/// its own, in parallel with the write.
+/// Bytes of small files read at once: reading a small file is mostly
+/// waiting on the store, so more of them are read at once than there are
+/// cores, up to about this many bytes (and [`MAX_FILES_AT_ONCE`]).
+const SMALL_FILE_BYTES_AT_ONCE: u64 = 16 << 20;
+
+/// The most files read at once.
+const MAX_FILES_AT_ONCE: usize = 64;
+
+/// How many of the batch's files are read at once: one per core
+/// (`target_partitions`) for large files, more for small ones, bounded by
+/// [`SMALL_FILE_BYTES_AT_ONCE`] on average.
+fn files_at_once(batch: &Batch, cores: usize) -> usize {
+    let average = (batch.bytes / batch.files.len().max(1) as u64).max(1);
+    let by_bytes = usize::try_from(SMALL_FILE_BYTES_AT_ONCE / average).unwrap_or(usize::MAX);
+    by_bytes.clamp(cores.max(1), MAX_FILES_AT_ONCE.max(cores))
+}
+
+/// The rows of the batch, converted, from several files at a time
+/// ([`files_at_once`]), in batches of about the session's batch size (the
+/// rows of small files are gathered). A file's partition starts only when
+/// its turn comes (so memory does not grow with the files in the batch),
+/// and converts in a task of its own, in parallel with the write.
 pub fn converted_stream(
     physical: &Arc<dyn ExecutionPlan>,
     task_ctx: &Arc<TaskContext>,
+    typed: Option<TypedRead>,
     batch: &Batch,
     origins: RowOrigins,
     conversion: Conversion,
     tally: &Arc<Mutex<Tally>>,
 ) -> BoxStream<'static, DFResult<RecordBatch>> {
-    let parallel = task_ctx.session_config().target_partitions().max(1);
-    let files: Vec<Option<usize>> = if partition_per_file(physical, batch.files.len()) {
+    let config = task_ctx.session_config();
+    let parallel = files_at_once(batch, config.target_partitions());
+    let batch_size = config.batch_size();
+    let per_file = typed.is_some() || partition_per_file(physical, batch.files.len());
+    let files: Vec<Option<usize>> = if per_file {
         (0..batch.files.len()).map(Some).collect()
     } else {
         vec![None]
     };
     let part = FilePart {
         physical: physical.clone(),
+        typed,
         task_ctx: task_ctx.clone(),
         origins: Arc::new(origins),
         conversion: Arc::new(conversion),
         tally: tally.clone(),
     };
-    stream::iter(files)
+    let schema = part.conversion.schema().clone();
+    let rows = stream::iter(files)
         .map(move |file| match part.execute(file) {
             Ok(rows) => rows.boxed(),
             Err(e) => stream::once(async move { Err(e) }).boxed(),
         })
         .flatten_unordered(parallel)
-        .boxed()
+        .boxed();
+    gathered(rows, schema, batch_size)
+}
+
+/// `rows` in batches of about `size` rows: small batches are gathered,
+/// large ones (half `size` or more) pass as they are.
+fn gathered(
+    rows: BoxStream<'static, DFResult<RecordBatch>>,
+    schema: SchemaRef,
+    size: usize,
+) -> BoxStream<'static, DFResult<RecordBatch>> {
+    let coalescer = BatchCoalescer::new(schema, size.max(1))
+        .with_biggest_coalesce_batch_size(Some((size / 2).max(1)));
+    stream::unfold(Some((rows.fuse(), coalescer)), |state| async move {
+        let (mut rows, mut coalescer) = state?;
+        loop {
+            if let Some(batch) = coalescer.next_completed_batch() {
+                return Some((Ok(batch), Some((rows, coalescer))));
+            }
+            let pushed = match rows.next().await {
+                Some(Ok(batch)) => coalescer.push_batch(batch),
+                Some(Err(e)) => return Some((Err(e), None)),
+                None if coalescer.is_empty() => return None,
+                None => coalescer.finish_buffered_batch(),
+            };
+            if let Err(e) = pushed {
+                return Some((Err(e.into()), None));
+            }
+        }
+    })
+    .boxed()
 }
 
 /// Converted batches a file's task may hold before the writer takes them:
@@ -74,6 +131,8 @@ const CONVERTED_BATCHES_AHEAD: usize = 16;
 /// What it takes to read and convert one file's partition of a batch.
 struct FilePart {
     physical: Arc<dyn ExecutionPlan>,
+    /// Files read straight to the table's types instead of by the plan.
+    typed: Option<TypedRead>,
     task_ctx: Arc<TaskContext>,
     origins: Arc<RowOrigins>,
     conversion: Arc<Conversion>,
@@ -84,9 +143,13 @@ impl FilePart {
     /// Starts reading file `file` (all files as one stream when `None`),
     /// converting in a spawned task.
     fn execute(&self, file: Option<usize>) -> DFResult<SendableRecordBatchStream> {
-        let rows = match file {
-            Some(i) => self.physical.execute(i, self.task_ctx.clone())?,
-            None => execute_stream(self.physical.clone(), self.task_ctx.clone())?,
+        let batch_size = self.task_ctx.session_config().batch_size();
+        let rows = match (file, &self.typed) {
+            (Some(i), Some(typed)) => typed
+                .source
+                .read_typed(i, typed.columns.clone(), batch_size),
+            (Some(i), None) => self.physical.execute(i, self.task_ctx.clone())?,
+            (None, _) => execute_stream(self.physical.clone(), self.task_ctx.clone())?,
         };
         let (origins, conversion, tally) = (
             self.origins.clone(),

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::tree_node::TreeNode;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, Projection};
@@ -12,7 +13,8 @@ use datafusion::physical_plan::ExecutionPlan;
 use super::batch::Batch;
 use super::body::JobBody;
 use crate::error::{Error, Result};
-use crate::read::FixedFiles;
+use crate::read::options::Format;
+use crate::read::{FileSource, FixedFiles, TypedColumns};
 use crate::session::Session;
 
 /// The physical plan of a batch's rows, before conversion to the table's
@@ -22,6 +24,67 @@ pub struct BatchRead {
     pub task_ctx: Arc<TaskContext>,
     /// The job's SELECT filters rows, so row positions count kept rows.
     pub filters: bool,
+    /// The INSERT maps file columns to table columns as they are.
+    pub mapping: Option<ColumnMapping>,
+}
+
+/// An INSERT's input that only picks file columns: for each table column,
+/// the file column it takes.
+pub struct ColumnMapping {
+    /// The file's columns, as the `S3()` table has them.
+    pub file_schema: Schema,
+    pub columns: Vec<usize>,
+}
+
+/// How a batch's CSV files are read when the INSERT maps file columns to
+/// table columns as they are: each file straight to the table's types.
+pub struct TypedRead {
+    pub source: Arc<FileSource>,
+    pub columns: Arc<TypedColumns>,
+}
+
+impl BatchRead {
+    /// The typed reading of the batch's files into `table`'s columns, when
+    /// the INSERT maps columns as they are and the files are CSV read as
+    /// text; `None` otherwise (rows go through the plan).
+    pub fn typed(
+        &self,
+        body: &JobBody,
+        batch: &Batch,
+        table: &Schema,
+    ) -> Result<Option<TypedRead>> {
+        let Some(mapping) = &self.mapping else {
+            return Ok(None);
+        };
+        if !matches!(
+            body.options.format,
+            Format::Csv | Format::CsvWithNames | Format::CsvWithNamesAndTypes
+        ) {
+            return Ok(None);
+        }
+        let source = FileSource::csv(
+            body.location.clone(),
+            body.options.clone(),
+            batch.files.clone(),
+            mapping.file_schema.clone(),
+        )?;
+        if !source.reads_csv_text() {
+            return Ok(None);
+        }
+        let types: Vec<DataType> = table
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        Ok(
+            TypedColumns::new(&mapping.file_schema, mapping.columns.clone(), &types).map(
+                |columns| TypedRead {
+                    source: Arc::new(source),
+                    columns: Arc::new(columns),
+                },
+            ),
+        )
+    }
 }
 
 /// Plans the job's INSERT over the batch's files in `session` (the task's
@@ -59,11 +122,41 @@ pub async fn plan_batch(
         .exists(|p| Ok(matches!(p, LogicalPlan::Filter(_))))?;
     let input = without_casts(dml.input.as_ref().clone())?;
     let ctx = session.context();
+    let state = ctx.state();
+    let optimized = state.optimize(&input)?;
     Ok(Some(BatchRead {
-        plan: ctx.state().create_physical_plan(&input).await?,
+        plan: state.create_physical_plan(&input).await?,
         task_ctx: ctx.task_ctx(),
         filters,
+        mapping: column_mapping(&optimized),
     }))
+}
+
+/// The file column each output column of `input` takes, when `input` (an
+/// optimized plan) only picks columns of its one table scan.
+fn column_mapping(input: &LogicalPlan) -> Option<ColumnMapping> {
+    let LogicalPlan::Projection(projection) = input else {
+        return None;
+    };
+    let LogicalPlan::TableScan(scan) = projection.input.as_ref() else {
+        return None;
+    };
+    if !scan.filters.is_empty() || scan.fetch.is_some() {
+        return None;
+    }
+    let file_schema = scan.source.schema();
+    let columns = projection
+        .expr
+        .iter()
+        .map(|expr| match expr.clone().unalias() {
+            Expr::Column(column) => file_schema.index_of(&column.name).ok(),
+            _ => None,
+        })
+        .collect::<Option<Vec<usize>>>()?;
+    Some(ColumnMapping {
+        file_schema: file_schema.as_ref().clone(),
+        columns,
+    })
 }
 
 /// The INSERT's input with the casts to the table's types taken off its

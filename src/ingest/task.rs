@@ -127,9 +127,12 @@ pub async fn load(
         });
     };
     let origins = RowOrigins::new(&batch, &body.options, read.filters);
+    let typed = read.typed(&body, &batch, conversion.schema())?;
+    tracing::debug!(job = %job.name, typed = typed.is_some(), "reading the batch's CSV columns straight to the table's types");
     let rows = converted_stream(
         &read.plan,
         &read.task_ctx,
+        typed,
         &batch,
         origins,
         conversion,

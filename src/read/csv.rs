@@ -5,7 +5,9 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use datafusion::arrow::csv::reader::{Format as ArrowCsvFormat, ReaderBuilder};
+use datafusion::arrow::csv::reader::{
+    Decoder as ArrowDecoder, Format as ArrowCsvFormat, ReaderBuilder,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result as DFResult};
@@ -64,28 +66,40 @@ impl CsvReader {
         }
     }
 
-    /// Decodes one file, sending batches of at most `batch_size` rows.
-    pub async fn read(
+    /// Whether every column is read as text (no `csv_schema`), as a job's
+    /// rows are before their conversion to the table's types.
+    pub fn reads_text(&self) -> bool {
+        self.schema
+            .fields()
+            .iter()
+            .all(|f| f.data_type() == &DataType::Utf8)
+    }
+
+    /// An arrow CSV decoder of this dialect for `schema`'s columns
+    /// `projection` (all when `None`).
+    fn decoder(
         &self,
-        mut bytes: ByteStream,
-        file: &str,
+        schema: SchemaRef,
+        projection: Option<&[usize]>,
         batch_size: usize,
-        tx: &Sender<DFResult<RecordBatch>>,
-    ) -> DFResult<()> {
-        let mut builder = ReaderBuilder::new(self.schema.clone())
+    ) -> ArrowDecoder {
+        let text = schema
+            .fields()
+            .iter()
+            .all(|f| f.data_type() == &DataType::Utf8);
+        let mut builder = ReaderBuilder::new(schema)
             .with_header(false)
             .with_delimiter(self.options.column_separator)
             .with_quote(self.quote())
             .with_batch_size(batch_size);
-        if self
-            .schema
-            .fields()
-            .iter()
-            .all(|f| f.data_type() == &DataType::Utf8)
-        {
+        if text || projection.is_some() {
             // As in Doris, an empty field of a string column is an empty
-            // string, and only \N is NULL.
+            // string, and only \N is NULL. (Typed columns then fail on an
+            // empty field and are converted from text, as a cast does.)
             builder = builder.with_null_regex(Regex::new(r"^\\N$").expect("valid regex"));
+        }
+        if let Some(projection) = projection {
+            builder = builder.with_projection(projection.to_vec());
         }
         if let Some(escape) = self.options.escape {
             builder = builder.with_escape(escape);
@@ -93,13 +107,42 @@ impl CsvReader {
         if let Some(terminator) = self.options.line_delimiter {
             builder = builder.with_terminator(terminator);
         }
-        let mut decoder = builder.build_decoder();
+        builder.build_decoder()
+    }
+
+    /// Decodes one file, sending batches of at most `batch_size` rows; with
+    /// `typed`, only its columns in `typed` order, each straight to its type. A
+    /// batch with a value that does not decode so is decoded again as text
+    /// (the same rows), for the conversion to find and describe the row.
+    pub async fn read_columns(
+        &self,
+        mut bytes: ByteStream,
+        file: &str,
+        batch_size: usize,
+        typed: Option<&TypedColumns>,
+        tx: &Sender<DFResult<RecordBatch>>,
+    ) -> DFResult<()> {
+        let mut decoder = match typed {
+            Some(typed) => self.decoder(typed.schema.clone(), Some(&typed.projection), batch_size),
+            None => self.decoder(self.schema.clone(), None, batch_size),
+        };
+        // The bytes of the rows the decoder holds, to decode again as text.
+        let mut held: Vec<Bytes> = Vec::new();
         let mut to_skip = self.skip;
         let error = |e: datafusion::arrow::error::ArrowError| {
             decode_error(file, with_file_line(&e.to_string(), self.skip))
         };
-        let flush =
-            |decoder: &mut datafusion::arrow::csv::reader::Decoder| decoder.flush().map_err(error);
+        let flush = |decoder: &mut ArrowDecoder, held: &mut Vec<Bytes>| {
+            let batch = match (decoder.flush(), typed) {
+                (Ok(batch), _) => batch,
+                (Err(_), Some(typed)) => {
+                    self.decode_text(held, typed, batch_size).map_err(error)?
+                }
+                (Err(e), None) => return Err(error(e)),
+            };
+            held.clear();
+            Ok(batch)
+        };
         loop {
             let mut chunk = match bytes.next().await {
                 Some(chunk) => chunk.map_err(|e| stream_read_error(file, &e))?,
@@ -117,16 +160,19 @@ impl CsvReader {
             }
             if at_end {
                 decoder.decode(&[]).map_err(error)?;
-                if let Some(batch) = flush(&mut decoder)? {
+                if let Some(batch) = flush(&mut decoder, &mut held)? {
                     send(tx, batch).await?;
                 }
                 return Ok(());
             }
             while !chunk.is_empty() {
                 let consumed = decoder.decode(&chunk).map_err(error)?;
+                if typed.is_some() {
+                    held.push(chunk.slice(..consumed));
+                }
                 chunk = chunk.slice(consumed..);
                 if decoder.capacity() == 0 {
-                    if let Some(batch) = flush(&mut decoder)? {
+                    if let Some(batch) = flush(&mut decoder, &mut held)? {
                         send(tx, batch).await?;
                     }
                 } else if consumed == 0 {
@@ -135,6 +181,83 @@ impl CsvReader {
             }
         }
     }
+
+    /// The rows in `held` (whole records), decoded as text in `typed`'s
+    /// column order.
+    fn decode_text(
+        &self,
+        held: &[Bytes],
+        typed: &TypedColumns,
+        batch_size: usize,
+    ) -> std::result::Result<Option<RecordBatch>, datafusion::arrow::error::ArrowError> {
+        let mut decoder = self.decoder(self.schema.clone(), Some(&typed.projection), batch_size);
+        for bytes in held {
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                let consumed = decoder.decode(rest)?;
+                rest = &rest[consumed..];
+            }
+        }
+        decoder.decode(&[])?;
+        decoder.flush()
+    }
+}
+
+/// Columns of a CSV file decoded straight to a table's column types,
+/// skipping the text arrays and the cast: for a job whose INSERT maps file
+/// columns to table columns as they are.
+#[derive(Debug, Clone)]
+pub struct TypedColumns {
+    /// For each table column, in order, the file column it comes from.
+    pub projection: Vec<usize>,
+    /// Every file column's type to decode: its table column's type where
+    /// the CSV decoder reads text as a cast does ([`decodes_as_cast`]),
+    /// text otherwise.
+    pub schema: SchemaRef,
+}
+
+impl TypedColumns {
+    /// The plan for reading file columns `projection` (of `file_schema`,
+    /// all text) into columns of `types`; `None` when no column would be
+    /// decoded to a type.
+    pub fn new(file_schema: &Schema, projection: Vec<usize>, types: &[DataType]) -> Option<Self> {
+        let mut fields: Vec<Field> = file_schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let mut typed = false;
+        for (&column, data_type) in projection.iter().zip(types) {
+            if decodes_as_cast(data_type) && fields[column].data_type() == &DataType::Utf8 {
+                fields[column] = Field::new(fields[column].name(), data_type.clone(), true);
+                typed = true;
+            }
+        }
+        typed.then(|| Self {
+            projection,
+            schema: Arc::new(Schema::new(fields)),
+        })
+    }
+}
+
+/// Whether arrow's CSV decoder reads a field of this type exactly as a
+/// cast from text does (the same values accepted, the same results), so a
+/// column can be decoded straight to it.
+pub fn decodes_as_cast(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+            | DataType::Float32
+            | DataType::Float64
+            | DataType::Date32
+    )
 }
 
 /// Rewrites arrow's "at line N" (0-based, counting decoded records) as the
@@ -207,4 +330,112 @@ fn infer_schema(format: Format, options: &CsvOptions, head: &[u8], file: &str) -
         })
         .collect();
     Ok(Schema::new(fields))
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+    use datafusion::arrow::datatypes::Int32Type;
+    use futures::stream;
+
+    use super::*;
+
+    fn reader(columns: usize) -> CsvReader {
+        let options = CsvOptions {
+            column_separator: b',',
+            line_delimiter: None,
+            enclose: None,
+            escape: None,
+            trim_double_quotes: false,
+            skip_lines: 0,
+            schema: None,
+        };
+        let text: Vec<Field> = (1..=columns)
+            .map(|i| Field::new(format!("c{i}"), DataType::Utf8, true))
+            .collect();
+        let options = CsvOptions {
+            schema: Some(Schema::new(text)),
+            ..options
+        };
+        CsvReader::infer(Format::Csv, &options, &[], "t.csv").unwrap()
+    }
+
+    /// Reads `body` (in chunks of 5 bytes) in batches of 2 rows.
+    async fn read(
+        reader: &CsvReader,
+        body: &'static str,
+        typed: Option<&TypedColumns>,
+    ) -> Vec<RecordBatch> {
+        let chunks: Vec<std::io::Result<Bytes>> = body
+            .as_bytes()
+            .chunks(5)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        reader
+            .read_columns(stream::iter(chunks).boxed(), "t.csv", 2, typed, &tx)
+            .await
+            .unwrap();
+        drop(tx);
+        let mut batches = vec![];
+        while let Some(batch) = rx.recv().await {
+            batches.push(batch.unwrap());
+        }
+        batches
+    }
+
+    #[tokio::test]
+    async fn typed_columns_decode_to_their_type_and_a_bad_batch_again_as_text() {
+        let reader = reader(3);
+        // Table columns: (c3 INT, c1 DATE, c2 DECIMAL): c2 stays text.
+        let types = [
+            DataType::Int32,
+            DataType::Date32,
+            DataType::Decimal128(10, 2),
+        ];
+        let typed = TypedColumns::new(reader.schema(), vec![2, 0, 1], &types).unwrap();
+        let batches = read(
+            &reader,
+            "2026-01-01,1.50,10\n2026-01-02,2.25,20\n2026-01-03,3.00,x\n2026-01-04,4.00,\\N\n2026-01-05,5.00,50\n",
+            Some(&typed),
+        )
+        .await;
+        let rows: Vec<usize> = batches.iter().map(RecordBatch::num_rows).collect();
+        assert_eq!(rows, [2, 2, 1]);
+        // Decoded straight to INT and DATE; the decimal column as text.
+        let first = &batches[0];
+        assert_eq!(first.column(0).data_type(), &DataType::Int32);
+        assert_eq!(first.column(1).data_type(), &DataType::Date32);
+        assert_eq!(first.column(2).data_type(), &DataType::Utf8);
+        assert_eq!(
+            first.column(0).as_primitive::<Int32Type>().values(),
+            &[10, 20]
+        );
+        // 'x' is not an INT: the same two rows, as text, in table order.
+        let bad = &batches[1];
+        assert_eq!(bad.column(0).data_type(), &DataType::Utf8);
+        let ids = bad.column(0).as_string::<i32>();
+        assert_eq!((ids.value(0), ids.is_null(1)), ("x", true));
+        assert_eq!(bad.column(1).as_string::<i32>().value(1), "2026-01-04");
+        // Then straight to types again.
+        assert_eq!(
+            batches[2].column(0).as_primitive::<Int32Type>().value(0),
+            50
+        );
+    }
+
+    #[test]
+    fn only_types_the_decoder_reads_as_a_cast_does_are_decoded_directly() {
+        let reader = reader(2);
+        let text_only = [DataType::Boolean, DataType::Decimal128(10, 2)];
+        assert!(TypedColumns::new(reader.schema(), vec![0, 1], &text_only).is_none());
+        let typed = TypedColumns::new(
+            reader.schema(),
+            vec![1, 0],
+            &[DataType::Int64, DataType::Utf8],
+        )
+        .unwrap();
+        assert_eq!(typed.schema.field(1).data_type(), &DataType::Int64);
+        assert_eq!(typed.schema.field(0).data_type(), &DataType::Utf8);
+    }
 }

@@ -4,7 +4,7 @@ use datafusion::error::DataFusionError;
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::ObjectMeta;
+use object_store::{ObjectMeta, ObjectStoreExt};
 
 use super::fault::source_failure;
 use super::location::Location;
@@ -14,33 +14,93 @@ use crate::error::{Error, Result};
 /// `start_after` (all files when `None`), in lexicographic key order, as a
 /// stream: one listing that starts after the offset, read page by page as
 /// the stream is read, so a reader that stops early lists no further.
-/// (Local directories do not list in key order: they are read whole and
-/// sorted.)
+/// (Local directories do not list in key order: their names are read whole
+/// and sorted, and a file's size is read when the stream reaches it.)
 pub fn files_after<'a>(
     location: &'a Location,
     start_after: Option<&'a Path>,
 ) -> BoxStream<'a, Result<ObjectMeta>> {
+    if location.is_local() {
+        return local_files_after(location, start_after);
+    }
     let prefix = (!location.list_prefix.as_ref().is_empty()).then_some(&location.list_prefix);
     let listing = match start_after {
         Some(offset) => location.store.list_with_offset(prefix, offset),
         None => location.store.list(prefix),
     };
-    let matching = listing
+    listing
         .map_err(move |e| source_error(location, e))
         .try_filter(move |meta| {
             let after = start_after.is_none_or(|offset| &meta.location > offset);
             futures::future::ready(after && location.matches(&meta.location))
-        });
-    if !location.is_local() {
-        return matching.boxed();
-    }
+        })
+        .boxed()
+}
+
+/// [`files_after`] in a local directory: the names under the pattern's
+/// directory (without reading each file's metadata, which a backlog of
+/// many files would make slow), sorted, then each file's metadata as the
+/// stream reaches it.
+fn local_files_after<'a>(
+    location: &'a Location,
+    start_after: Option<&'a Path>,
+) -> BoxStream<'a, Result<ObjectMeta>> {
+    let directory = std::path::Path::new("/").join(location.list_prefix.as_ref());
     stream::once(async move {
-        let mut files: Vec<ObjectMeta> = matching.try_collect().await?;
-        files.sort_by(|a, b| a.location.cmp(&b.location));
-        Ok::<_, Error>(stream::iter(files.into_iter().map(Ok)))
+        let paths = tokio::task::spawn_blocking(move || files_under(&directory))
+            .await
+            .map_err(|e| Error::Source {
+                uri: location.uri.clone(),
+                message: format!("the directory listing stopped: {e}"),
+            })?;
+        let mut keys: Vec<Path> = paths
+            .map_err(|e| read_error(&location.uri, &e))?
+            .into_iter()
+            .filter_map(|path| Path::from_absolute_path(path).ok())
+            .filter(|key| start_after.is_none_or(|offset| key > offset) && location.matches(key))
+            .collect();
+        keys.sort();
+        let metadata = stream::iter(keys).then(move |key| async move {
+            location
+                .store
+                .head(&key)
+                .await
+                .map_err(|e| source_error(location, e))
+        });
+        Ok::<_, Error>(metadata)
     })
     .try_flatten()
     .boxed()
+}
+
+/// The files under `directory` and its subdirectories (none when it does
+/// not exist).
+fn files_under(directory: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files = Vec::new();
+    let mut directories = vec![directory.to_path_buf()];
+    while let Some(directory) = directories.pop() {
+        let entries = match std::fs::read_dir(&directory) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let entry = entry?;
+            let mut kind = entry.file_type()?;
+            if kind.is_symlink() {
+                match std::fs::metadata(entry.path()) {
+                    Ok(target) => kind = target.file_type(),
+                    Err(_) => continue,
+                }
+            }
+            if kind.is_dir() {
+                directories.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    Ok(files)
 }
 
 /// All of [`files_after`].

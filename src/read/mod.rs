@@ -17,6 +17,7 @@ mod parquet;
 mod resolve;
 pub mod source;
 
+pub use csv::TypedColumns;
 pub use location::Location;
 pub use options::S3Options;
 pub use resolve::{

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -13,11 +13,11 @@ use datafusion::physical_plan::streaming::PartitionStream;
 use object_store::ObjectMeta;
 
 use super::compression::{self, read_head};
-use super::csv::CsvReader;
+use super::csv::{CsvReader, TypedColumns};
 use super::json::JsonReader;
 use super::listing::{read_error, store_error};
 use super::location::Location;
-use super::options::{Format, S3Options};
+use super::options::{CsvOptions, Format, S3Options};
 use super::parquet;
 use crate::error::{Error, Result};
 
@@ -77,6 +77,52 @@ impl FileSource {
         })
     }
 
+    /// CSV files whose columns are known already (`schema`, as planning
+    /// inferred them), without reading any file now.
+    pub fn csv(
+        location: Location,
+        options: S3Options,
+        files: Vec<ObjectMeta>,
+        schema: Schema,
+    ) -> Result<Self> {
+        let known = CsvOptions {
+            schema: Some(schema),
+            ..options.csv.clone()
+        };
+        let reader = CsvReader::infer(options.format, &known, &[], &location.uri)?;
+        Ok(Self {
+            location,
+            options,
+            files,
+            decoder: Decoder::Csv(reader),
+        })
+    }
+
+    /// Whether the files are CSV read as text columns, which
+    /// [`read_typed`](Self::read_typed) can decode to types instead.
+    pub fn reads_csv_text(&self) -> bool {
+        matches!(&self.decoder, Decoder::Csv(reader) if reader.reads_text())
+    }
+
+    /// Reads file `index` with its columns decoded straight to types (see
+    /// [`TypedColumns`]), in batches of at most `batch_size` rows whose
+    /// columns are `typed`'s, in its order.
+    pub fn read_typed(
+        self: &Arc<Self>,
+        index: usize,
+        typed: Arc<TypedColumns>,
+        batch_size: usize,
+    ) -> SendableRecordBatchStream {
+        let mut builder = RecordBatchReceiverStreamBuilder::new(typed.schema.clone(), 2);
+        let tx = builder.tx();
+        let source = self.clone();
+        builder.spawn(async move {
+            let file = &source.files[index];
+            source.read_file(file, batch_size, Some(&typed), &tx).await
+        });
+        builder.build()
+    }
+
     /// The columns the files are read as.
     pub fn schema(&self) -> SchemaRef {
         self.decoder.schema().clone()
@@ -109,6 +155,7 @@ impl FileSource {
         &self,
         file: &ObjectMeta,
         batch_size: usize,
+        typed: Option<&TypedColumns>,
         tx: &tokio::sync::mpsc::Sender<DFResult<datafusion::arrow::record_batch::RecordBatch>>,
     ) -> DFResult<()> {
         let display = self.location.display(&file.location);
@@ -129,7 +176,11 @@ impl FileSource {
                 DataFusionError::External(Box::new(error))
             })?;
         match &self.decoder {
-            Decoder::Csv(reader) => reader.read(bytes, &display, batch_size, tx).await,
+            Decoder::Csv(reader) => {
+                reader
+                    .read_columns(bytes, &display, batch_size, typed, tx)
+                    .await
+            }
             Decoder::Json(reader) => reader.read(bytes, &display, batch_size, tx).await,
             Decoder::Parquet(_) => unreachable!("handled above"),
         }
@@ -197,7 +248,7 @@ impl PartitionStream for FilePartition {
         let range = self.range.clone();
         builder.spawn(async move {
             for file in &source.files[range] {
-                source.read_file(file, batch_size, &tx).await?;
+                source.read_file(file, batch_size, None, &tx).await?;
             }
             Ok(())
         });
