@@ -9,11 +9,12 @@ process's).
 """
 import json
 import pathlib
-import resource
 import sys
 import time
 
 import duckdb
+
+from measure import cpu_seconds, peak_rss_mib
 
 COLUMNS = (
     "{'order_id': 'BIGINT', 'customer_id': 'INTEGER', 'amount': 'DECIMAL(12,2)', "
@@ -34,11 +35,6 @@ def to_parquet(csv_dir: str, out_dir: str) -> None:
         con.execute(f"COPY (SELECT * FROM {read(str(csv))}) TO '{target}' (FORMAT parquet)")
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def load(db_file: str, source: str) -> None:
     con = duckdb.connect(db_file)
     start, cpu = time.perf_counter(), cpu_seconds()
@@ -46,7 +42,7 @@ def load(db_file: str, source: str) -> None:
     con.execute("CHECKPOINT")
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
     rows = con.execute("SELECT count(*) FROM orders").fetchone()[0]
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
     print(json.dumps({"seconds": seconds, "rows": rows, "peak_rss_mib": peak, "cpu_seconds": cpu}))
 
 

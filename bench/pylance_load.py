@@ -10,13 +10,14 @@ process's).
 """
 import glob
 import json
-import resource
 import sys
 import time
 
 import lance
 import pyarrow as pa
 import pyarrow.csv as csv
+
+from measure import cpu_seconds, peak_rss_mib
 
 SCHEMA = pa.schema(
     [
@@ -41,18 +42,13 @@ def batches(files):
                 yield pa.RecordBatch.from_arrays(batch.columns, schema=SCHEMA)
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def main(target: str, pattern: str) -> None:
     files = sorted(glob.glob(pattern))
     start, cpu = time.perf_counter(), cpu_seconds()
     reader = pa.RecordBatchReader.from_batches(SCHEMA, batches(files))
     dataset = lance.write_dataset(reader, target, mode="create")
     seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()
     print(json.dumps({"seconds": seconds, "rows": dataset.count_rows(), "peak_rss_mib": peak, "cpu_seconds": cpu}))
 
 

@@ -15,7 +15,20 @@ use super::tally::{FilterLimits, Tally};
 use crate::error::{Error, Result};
 use crate::job::offset::CommittedBatch;
 use crate::job::{Job, Task, TaskStatus};
-use crate::write::{commit, write_fragments};
+use crate::write::{commit, write_fragments_in_parallel};
+
+/// Bytes of files per Lance writer: a batch this large or larger is written
+/// by several writers at once (one per core at most), a smaller one by one
+/// writer, in fewer and larger fragments.
+const BYTES_PER_WRITER: u64 = 128 << 20;
+
+/// How many Lance writers write `batch`'s rows.
+fn writers(batch: &Batch) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    usize::try_from(batch.bytes / BYTES_PER_WRITER)
+        .unwrap_or(usize::MAX)
+        .clamp(1, cores)
+}
 
 /// Where a batch goes.
 pub struct Target {
@@ -64,11 +77,12 @@ pub async fn write_and_commit(
     tally: &Mutex<Tally>,
     cancel: &CancellationToken,
 ) -> Result<Committed> {
-    let written = write_fragments(
+    let written = write_fragments_in_parallel(
         target.dataset.clone(),
         target.schema.clone(),
         &target.name,
         rows,
+        writers(batch),
     )
     .await;
     if cancel.is_cancelled() {

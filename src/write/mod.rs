@@ -17,7 +17,7 @@ use lance::Dataset;
 use crate::error::{Error, Result};
 
 pub use convert::{Conversion, Converted, Rejected};
-pub use sink::{commit, write_fragments, LanceSink, Written};
+pub use sink::{commit, write_fragments, write_fragments_in_parallel, LanceSink, Written};
 pub use threads::tune_encoder_threads;
 
 /// Lance object-store parameters for a warehouse's storage options.

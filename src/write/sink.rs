@@ -18,9 +18,10 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
 use futures::{StreamExt, TryStreamExt};
-use lance::dataset::transaction::Transaction;
+use lance::dataset::transaction::{Operation, Transaction};
 use lance::dataset::{CommitBuilder, InsertBuilder, WriteMode, WriteParams};
 use lance::Dataset;
+use tokio::sync::mpsc::Sender;
 
 /// Fragments written for an append, not yet visible.
 pub struct Written {
@@ -82,6 +83,69 @@ pub async fn write_fragments(
         transaction,
         rows: rows.load(Ordering::Relaxed),
     }))
+}
+
+/// [`write_fragments`] with `writers` Lance writers at once, dealt the
+/// batches in turn, their fragments gathered into one append: Lance
+/// encodes one writer's batches one at a time, so a large load keeps more
+/// cores busy this way. Fails with the first writer's failure.
+pub async fn write_fragments_in_parallel(
+    dataset: Arc<Dataset>,
+    schema: SchemaRef,
+    table: &str,
+    data: SendableRecordBatchStream,
+    writers: usize,
+) -> DFResult<Option<Written>> {
+    if writers <= 1 {
+        return write_fragments(dataset, schema, table, data).await;
+    }
+    let (senders, writes): (Vec<_>, Vec<_>) = (0..writers)
+        .map(|_| {
+            let (tx, rx) = tokio::sync::mpsc::channel::<DFResult<RecordBatch>>(2);
+            let batches = futures::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|batch| (batch, rx))
+            });
+            let batches = Box::pin(RecordBatchStreamAdapter::new(schema.clone(), batches));
+            let write = write_fragments(dataset.clone(), schema.clone(), table, batches);
+            (tx, write)
+        })
+        .unzip();
+    let (_, written) = tokio::join!(deal(data, senders), futures::future::try_join_all(writes));
+    gathered(written?)
+}
+
+/// Sends the batches of `data` to `writers` in turn, until the data ends,
+/// fails (the failure goes to the next writer) or a writer stops.
+async fn deal(mut data: SendableRecordBatchStream, writers: Vec<Sender<DFResult<RecordBatch>>>) {
+    for writer in writers.iter().cycle() {
+        let Some(batch) = data.next().await else {
+            return;
+        };
+        let failed = batch.is_err();
+        if writer.send(batch).await.is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// The appends of several writers as one.
+fn gathered(parts: Vec<Option<Written>>) -> DFResult<Option<Written>> {
+    let mut parts = parts.into_iter().flatten();
+    let Some(mut all) = parts.next() else {
+        return Ok(None);
+    };
+    for part in parts {
+        let (Operation::Append { fragments: into }, Operation::Append { fragments }) =
+            (&mut all.transaction.operation, part.transaction.operation)
+        else {
+            return Err(DataFusionError::Internal(
+                "a Lance append wrote something other than an Append".into(),
+            ));
+        };
+        into.extend(fragments);
+        all.rows += part.rows;
+    }
+    Ok(Some(all))
 }
 
 /// Commits written fragments as the dataset's next version, with
@@ -175,5 +239,84 @@ impl DataSink for LanceSink {
         )
         .await?;
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+    use crate::write::create_dataset;
+
+    fn batches(schema: &SchemaRef, count: i64, fail_at: Option<i64>) -> SendableRecordBatchStream {
+        let schema_ = schema.clone();
+        let batches = futures::stream::iter(0..count).map(move |i| {
+            if Some(i) == fail_at {
+                return Err(DataFusionError::Execution(format!("batch {i} is bad")));
+            }
+            let values = Int64Array::from_iter_values(i * 100..(i + 1) * 100);
+            Ok(RecordBatch::try_new(
+                schema_.clone(),
+                vec![Arc::new(values)],
+            )?)
+        });
+        Box::pin(RecordBatchStreamAdapter::new(schema.clone(), batches))
+    }
+
+    #[tokio::test]
+    async fn parallel_writers_commit_once_with_every_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let uri = dir.path().join("t").to_str().unwrap().to_string();
+        let schema: SchemaRef =
+            Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
+        let dataset = Arc::new(
+            create_dataset(&uri, schema.clone(), &HashMap::new())
+                .await
+                .unwrap(),
+        );
+        let written = write_fragments_in_parallel(
+            dataset.clone(),
+            schema.clone(),
+            "t",
+            batches(&schema, 10, None),
+            3,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(written.rows, 1000);
+        let Operation::Append { fragments } = &written.transaction.operation else {
+            panic!("an append");
+        };
+        // Each of the three writers wrote its own fragment.
+        assert_eq!(fragments.len(), 3);
+        let committed = commit(dataset.clone(), written, HashMap::new())
+            .await
+            .unwrap();
+        assert_eq!(committed.version().version, dataset.version().version + 1);
+        assert_eq!(committed.count_rows(None).await.unwrap(), 1000);
+
+        // A failed input fails the write with its own error.
+        let failed = write_fragments_in_parallel(
+            dataset.clone(),
+            schema.clone(),
+            "t",
+            batches(&schema, 10, Some(4)),
+            3,
+        )
+        .await
+        .err()
+        .unwrap();
+        assert!(failed.to_string().contains("batch 4 is bad"), "{failed}");
+        // Nothing with no rows.
+        let none =
+            write_fragments_in_parallel(dataset, schema.clone(), "t", batches(&schema, 0, None), 3)
+                .await
+                .unwrap();
+        assert!(none.is_none());
     }
 }
