@@ -22,6 +22,7 @@ use super::failpoint::{crash_point, CrashPoint};
 use super::read::TypedRead;
 use super::tally::Tally;
 use crate::error::Error;
+use crate::job::Job;
 use crate::read::options::Format;
 use crate::read::S3Options;
 use crate::write::Conversion;
@@ -194,7 +195,9 @@ pub struct RowOrigins {
 }
 
 impl RowOrigins {
-    pub fn new(batch: &Batch, options: &S3Options, filtered: bool) -> Self {
+    /// Files are named as `job` shows offsets (absolute paths for local
+    /// files).
+    pub fn new(job: &Job, batch: &Batch, options: &S3Options, filtered: bool) -> Self {
         let lines_before = match options.format {
             Format::CsvWithNames => 1,
             Format::CsvWithNamesAndTypes => 2,
@@ -202,7 +205,11 @@ impl RowOrigins {
             _ => 0,
         };
         Self {
-            files: batch.files.iter().map(|f| f.location.to_string()).collect(),
+            files: batch
+                .files
+                .iter()
+                .map(|f| job.shown_offset(f.location.as_ref()))
+                .collect(),
             lines_before,
             format: options.format,
             filtered,

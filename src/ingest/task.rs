@@ -126,7 +126,7 @@ pub async fn load(
             version: job.committed_version,
         });
     };
-    let origins = RowOrigins::new(&batch, &body.options, read.filters);
+    let origins = RowOrigins::new(job, &batch, &body.options, read.filters);
     let typed = read.typed(&body, &batch, conversion.schema())?;
     tracing::debug!(job = %job.name, typed = typed.is_some(), "reading the batch's CSV columns straight to the table's types");
     let rows = converted_stream(
