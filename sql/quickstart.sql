@@ -41,6 +41,10 @@ FROM job(type=insert) WHERE Name = 'orders_feed'\G
 SELECT Label, Status, RunningOffset, LoadStatistic
 FROM tasks(type='insert') WHERE JobName = 'orders_feed' ORDER BY TaskId;
 
+-- One row per file: what became of it, and its rows.
+SELECT FileName, Status, TaskId, LoadedRows, RejectedRows
+FROM job_files(job = 'orders_feed') ORDER BY FileName;
+
 -- The job keeps running: a file added to sql/data/orders later is loaded
 -- within max_interval. Pause it until then.
 PAUSE JOB WHERE jobName = 'orders_feed';

@@ -120,6 +120,27 @@ impl Warehouse {
         Ok(())
     }
 
+    /// The files under a relative directory, as paths relative to it, in
+    /// no particular order (none when it does not exist).
+    pub async fn list(&self, relative: &str) -> Result<Vec<String>> {
+        let directory = self.path(relative);
+        let files: Vec<object_store::ObjectMeta> =
+            self.store.list(Some(&directory)).try_collect().await?;
+        Ok(files
+            .into_iter()
+            .filter_map(|meta| {
+                let parts: Vec<_> = meta.location.prefix_match(&directory)?.collect();
+                Some(
+                    parts
+                        .iter()
+                        .map(|p| p.as_ref())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                )
+            })
+            .collect())
+    }
+
     /// Deletes every file under a relative prefix (a dropped table's dataset).
     pub async fn delete_prefix(&self, relative: &str) -> Result<()> {
         if let Some(dir) = &self.local_dir {

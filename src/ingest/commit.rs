@@ -11,11 +11,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::batch::Batch;
 use super::failpoint::{crash_point, CrashPoint};
-use super::tally::{FilterLimits, Tally};
+use super::tally::{FileTally, FilterLimits, Tally};
 use crate::error::{Error, Result};
+use crate::job::ledger::{FileRecord, FileStatus};
 use crate::job::offset::CommittedBatch;
 use crate::job::{Job, Task, TaskStatus};
 use crate::write::{commit, write_fragments_in_parallel};
+use object_store::ObjectMeta;
 
 /// Bytes of files per Lance writer: a batch this large or larger is written
 /// by several writers at once (one per core at most), a smaller one by one
@@ -47,9 +49,22 @@ pub struct Committed {
     pub version: u64,
 }
 
-/// `task` finished well, with what `tally` counted for `batch`, and the
-/// greatest file name its listing saw.
-pub fn finished(task: &Task, tally: &Tally, batch: &Batch, end_offset: &str) -> CommittedBatch {
+/// `task` of `job` finished well, with what `tally` counted for `batch`
+/// (in all and file by file, for the ledger), and the greatest file name
+/// its listing saw.
+pub fn finished(
+    job: &Job,
+    task: &Task,
+    tally: &Tally,
+    batch: &Batch,
+    end_offset: &str,
+) -> CommittedBatch {
+    let files = batch
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, meta)| loaded_file(job, task.id, meta, tally, tally.file(i)))
+        .collect();
     CommittedBatch {
         task: Task {
             statistic: tally.statistic(batch.files.len() as u64, batch.bytes),
@@ -57,6 +72,42 @@ pub fn finished(task: &Task, tally: &Tally, batch: &Batch, end_offset: &str) -> 
             ..task.clone().finished(TaskStatus::Success, None)
         },
         end_offset: end_offset.to_string(),
+        files,
+    }
+}
+
+/// The ledger record of a file a task loaded; `counted` is `None` when its
+/// rows were not known apart from the batch's other files' (the batch's
+/// first left-out row stands for all of them).
+fn loaded_file(
+    job: &Job,
+    task_id: u64,
+    meta: &ObjectMeta,
+    batch: &Tally,
+    counted: Option<FileTally>,
+) -> FileRecord {
+    let (rejected, error) = match &counted {
+        Some(file) => (
+            file.filtered > 0,
+            file.first.as_ref().map(|(_, m)| m.clone()),
+        ),
+        None => (batch.filtered > 0, batch.first_error()),
+    };
+    let status = if rejected {
+        FileStatus::LoadedWithRejects
+    } else {
+        FileStatus::Loaded
+    };
+    FileRecord {
+        loaded_rows: counted.as_ref().map(|f| f.scanned - f.filtered),
+        rejected_rows: counted.as_ref().map(|f| f.filtered),
+        error,
+        ..FileRecord::new(
+            job.shown_offset(meta.location.as_ref()),
+            meta,
+            status,
+            task_id,
+        )
     }
 }
 
@@ -94,7 +145,7 @@ pub async fn write_and_commit(
     if let Some(error) = tally.over_limit(&FilterLimits::of(job)) {
         return Err(error);
     }
-    let done = finished(task, &tally, batch, end_offset);
+    let done = finished(job, task, &tally, batch, end_offset);
     let Some(written) = written else {
         return Ok(Committed {
             done,

@@ -166,11 +166,13 @@ impl FilePart {
             }
             let converted = conversion.convert(&batch).map_err(Error::into_datafusion)?;
             let mut tally = tally.lock().expect("lock");
-            tally.count(batch.num_rows(), converted.filtered);
+            tally.count(file, batch.num_rows(), converted.filtered);
             if let Some(first) = &converted.first {
                 // The earliest bad row, whichever file was read first.
                 let at = (file.unwrap_or(0), seen + first.row);
-                tally.left_out(at, || origins.describe(file, at.1, &first.reason));
+                tally.left_out(file.is_some(), at, || {
+                    origins.describe(file, at.1, &first.reason)
+                });
             }
             seen += batch.num_rows();
             Ok(converted.batch)

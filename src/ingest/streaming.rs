@@ -14,8 +14,10 @@ use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::Error;
 use crate::job::control::JobControl;
+use crate::job::ledger::{FileRecord, FileStatus};
 use crate::job::offset::{apply, Commit};
 use crate::job::{Job, LoadStatistic, Task, TaskStatus};
+use object_store::ObjectMeta;
 
 /// The longest wait between retries of an unavailable source.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -83,10 +85,11 @@ enum Step {
     /// Stopped by PAUSE or DROP before its commit.
     Canceled(Task),
     /// Failed; `task` is `None` when it failed before cutting a batch,
-    /// `end_offset` when it failed before listing.
+    /// `end_offset` when it failed before listing; `files` are its batch's.
     Failed {
         task: Option<Task>,
         end_offset: Option<String>,
+        files: Vec<ObjectMeta>,
         error: Error,
     },
 }
@@ -111,6 +114,7 @@ async fn run_task(
             return Step::Failed {
                 task: None,
                 end_offset: None,
+                files: Vec::new(),
                 error,
             }
         }
@@ -130,6 +134,7 @@ async fn run_task(
             return Step::Failed {
                 task: None,
                 end_offset: None,
+                files: Vec::new(),
                 error,
             }
         }
@@ -157,6 +162,7 @@ async fn run_task(
     };
     control.set_running_task(Some(task.clone()));
     let end_offset = pending.end_offset.clone();
+    let batch_files = pending.batch.files.clone();
     let loaded = load(job, &task, pending, control.token()).await;
     control.set_running_task(None);
     match loaded {
@@ -165,6 +171,7 @@ async fn run_task(
         Err(error) => Step::Failed {
             task: Some(task),
             end_offset: Some(end_offset),
+            files: batch_files,
             error,
         },
     }
@@ -193,7 +200,13 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
                 done,
                 version,
             } = *loaded;
-            // The same record a recovery makes of a commit the store missed.
+            // The same record a recovery makes of a commit the store missed:
+            // the ledger first, as a commit the store knows is not
+            // recovered again.
+            if let Err(error) = jobs.record_files(job.id, done.task.id, &done.files).await {
+                tracing::warn!(job = %job.name, error = %error, "cannot write the file ledger");
+                return Next::Stop;
+            }
             let commit = Commit::new(version, batch.end_offset().to_string(), Some(done));
             let result = jobs
                 .modify(&job.name, |j| {
@@ -218,10 +231,17 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
         Step::Failed {
             task,
             end_offset,
+            files,
             error,
         } => {
             tracing::warn!(job = %job.name, error = %error, "task failed; pausing the job");
             let message = error.to_string();
+            if let Some(task) = &task {
+                let failed = failed_files(job, task.id, &files, &message);
+                if let Err(error) = jobs.record_files(job.id, task.id, &failed).await {
+                    tracing::warn!(job = %job.name, error = %error, "cannot write the file ledger");
+                }
+            }
             let first = match &error {
                 Error::TooManyFilteredRows { first, .. } => Some(first.clone()),
                 _ => None,
@@ -254,6 +274,23 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
     }
 }
 
+/// The ledger records of a failed task's files: nothing of them was
+/// committed, for the reason `message` gives.
+fn failed_files(job: &Job, task_id: u64, files: &[ObjectMeta], message: &str) -> Vec<FileRecord> {
+    files
+        .iter()
+        .map(|meta| FileRecord {
+            error: Some(message.to_string()),
+            ..FileRecord::new(
+                job.shown_offset(meta.location.as_ref()),
+                meta,
+                FileStatus::Failed,
+                task_id,
+            )
+        })
+        .collect()
+}
+
 /// What to do about a failure that paused a job.
 fn advice(error: &Error, name: &str) -> String {
     let resume = format!("then RESUME JOB WHERE jobName = '{name}'");
@@ -274,6 +311,7 @@ async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, del
         task,
         end_offset,
         error,
+        ..
     } = step
     else {
         return;

@@ -3,36 +3,80 @@
 //! many may be left out before the task commits nothing
 //! (`session.insert_max_filter_ratio`, `session.enable_insert_strict`).
 
+use std::collections::BTreeMap;
+
 use crate::error::Error;
 use crate::job::{Job, LoadStatistic};
 
-/// What conversion counted so far.
+/// What conversion counted so far, in all and file by file.
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
     pub scanned: u64,
     pub filtered: u64,
     /// The first bad row: (file number, row in file), and its description.
     first: Option<((usize, usize), String)>,
+    /// By file number, when the rows of each file are known apart.
+    files: BTreeMap<usize, FileTally>,
+}
+
+/// What conversion counted of one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileTally {
+    pub scanned: u64,
+    pub filtered: u64,
+    /// The file's first bad row (row in file) and its description.
+    pub first: Option<(usize, String)>,
 }
 
 impl Tally {
     /// Counts a converted batch of `rows` rows of which `filtered` were
-    /// left out.
-    pub fn count(&mut self, rows: usize, filtered: usize) {
+    /// left out, read from file number `file` when known.
+    pub fn count(&mut self, file: Option<usize>, rows: usize, filtered: usize) {
         self.scanned += rows as u64;
         self.filtered += filtered as u64;
+        if let Some(file) = file {
+            let counted = self.files.entry(file).or_default();
+            counted.scanned += rows as u64;
+            counted.filtered += filtered as u64;
+        }
     }
 
     /// Records a left-out row at (file number, row in file) unless an
-    /// earlier one is known; `describe` is called only when it is kept.
-    pub fn left_out(&mut self, at: (usize, usize), describe: impl FnOnce() -> String) {
-        if self
+    /// earlier one is known, in all and in its file (when `known_file`);
+    /// `describe` is called only when it is kept.
+    pub fn left_out(
+        &mut self,
+        known_file: bool,
+        at: (usize, usize),
+        describe: impl FnOnce() -> String,
+    ) {
+        let first_of_all = self
             .first
             .as_ref()
-            .is_none_or(|(earliest, _)| at < *earliest)
-        {
-            self.first = Some((at, describe()));
+            .is_none_or(|(earliest, _)| at < *earliest);
+        let file = known_file.then(|| self.files.entry(at.0).or_default());
+        let first_of_file = file
+            .as_ref()
+            .is_some_and(|f| f.first.as_ref().is_none_or(|(row, _)| at.1 < *row));
+        if !first_of_all && !first_of_file {
+            return;
         }
+        let message = describe();
+        if let Some(file) = file.filter(|_| first_of_file) {
+            file.first = Some((at.1, message.clone()));
+        }
+        if first_of_all {
+            self.first = Some((at, message));
+        }
+    }
+
+    /// What was counted of file number `file`: `None` when the rows of the
+    /// batch's files were not known apart; a file with no rows counts 0.
+    pub fn file(&self, file: usize) -> Option<FileTally> {
+        if self.files.is_empty() && self.scanned > 0 {
+            return None;
+        }
+        Some(self.files.get(&file).cloned().unwrap_or_default())
     }
 
     /// The first row left out: file, line and reason.
@@ -106,7 +150,7 @@ mod tests {
 
     fn tally(scanned: usize, filtered: usize) -> Tally {
         let mut tally = Tally::default();
-        tally.count(scanned, filtered);
+        tally.count(None, scanned, filtered);
         tally
     }
 
@@ -136,11 +180,20 @@ mod tests {
 
     #[test]
     fn the_earliest_bad_row_is_kept_whichever_file_came_first() {
-        let mut tally = tally(10, 3);
-        tally.left_out((1, 4), || "file 1".into());
-        tally.left_out((0, 7), || "file 0, row 7".into());
-        tally.left_out((0, 9), || unreachable!("a later row is not described"));
+        let mut tally = Tally::default();
+        tally.count(Some(1), 5, 1);
+        tally.count(Some(0), 5, 2);
+        tally.left_out(true, (1, 4), || "file 1".into());
+        tally.left_out(true, (0, 7), || "file 0, row 7".into());
+        tally.left_out(true, (0, 9), || {
+            unreachable!("a later row is not described")
+        });
         assert_eq!(tally.first_error().as_deref(), Some("file 0, row 7"));
+        // Each file keeps its own first bad row and counts.
+        let file1 = tally.file(1).unwrap();
+        assert_eq!((file1.scanned, file1.filtered), (5, 1));
+        assert_eq!(file1.first, Some((4, "file 1".to_string())));
+        assert_eq!(tally.file(2), Some(FileTally::default()));
         let statistic = tally.statistic(2, 100);
         assert_eq!(
             (

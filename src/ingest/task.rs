@@ -121,7 +121,7 @@ pub async fn load(
     let Some(read) = plan_batch(&session, &body, &batch).await? else {
         // Only empty files: no rows, and the offset moves on.
         return Ok(Loaded {
-            done: finished(task, &Tally::default(), &batch, &end_offset),
+            done: finished(job, task, &Tally::default(), &batch, &end_offset),
             batch,
             version: job.committed_version,
         });

@@ -11,6 +11,7 @@
 //! credentials.
 
 pub mod control;
+pub mod ledger;
 pub mod offset;
 mod properties;
 pub mod schedule;
@@ -292,6 +293,26 @@ impl JobStore {
         let out = self.document.update(change).await?;
         self.changes.send_modify(|n| *n += 1);
         Ok(out)
+    }
+
+    /// Writes the ledger records of task `task_id` of job `job_id`.
+    pub async fn record_files(
+        &self,
+        job_id: u64,
+        task_id: u64,
+        records: &[ledger::FileRecord],
+    ) -> Result<()> {
+        ledger::record(self.document.warehouse(), job_id, task_id, records).await
+    }
+
+    /// The ledger of job `job_id`: the newest record of each file.
+    pub async fn files(&self, job_id: u64) -> Result<Vec<ledger::FileRecord>> {
+        ledger::files(self.document.warehouse(), job_id).await
+    }
+
+    /// Forgets the ledger of a dropped job.
+    pub async fn forget_files(&self, job_id: u64) -> Result<()> {
+        ledger::forget(self.document.warehouse(), job_id).await
     }
 
     /// Follows the store: the receiver sees a change after every update.

@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use lance::Dataset;
 use serde::{Deserialize, Serialize};
 
+use super::ledger::FileRecord;
 use super::{Job, Task};
 use crate::error::Result;
 use crate::write::commits_with_property;
@@ -44,6 +45,9 @@ pub fn batch_key(job_id: u64) -> String {
 pub struct CommittedBatch {
     pub task: Task,
     pub end_offset: String,
+    /// The ledger records of the batch's files ([`super::ledger`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileRecord>,
 }
 
 impl CommittedBatch {
@@ -68,6 +72,14 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// The finished task's id and its files' ledger records, when the
+    /// commit recorded a task.
+    pub fn files(&self) -> Option<(u64, &[FileRecord])> {
+        self.batch
+            .as_ref()
+            .map(|batch| (batch.task.id, batch.files.as_slice()))
+    }
+
     /// Table version `version` holding the batch up to file `offset`,
     /// finished as `batch` (`None` for a commit that recorded no task).
     pub fn new(version: u64, offset: String, batch: Option<CommittedBatch>) -> Self {
@@ -100,7 +112,10 @@ pub async fn commits_after(job: &Job, dataset: &Dataset) -> Result<Vec<Commit>> 
 pub fn apply(job: &mut Job, commit: Commit) {
     job.current_offset = Some(commit.offset);
     job.committed_version = commit.version;
-    let Some(CommittedBatch { task, end_offset }) = commit.batch else {
+    let Some(CommittedBatch {
+        task, end_offset, ..
+    }) = commit.batch
+    else {
         return;
     };
     job.succeed_task_count += 1;

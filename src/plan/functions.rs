@@ -5,7 +5,7 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 
 use crate::error::Result;
-use crate::read::{prepare_s3, FixedFiles, FunctionCall, S3_FUNCTION};
+use crate::read::{prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, S3_FUNCTION};
 use crate::session::Session;
 
 /// Prepares the table a call returns; `S3()` reads `files` when given.
@@ -19,6 +19,7 @@ pub(super) async fn prepare(
         S3_FUNCTION => prepare_s3(&call.pairs, files, partitions).await,
         "job" | "jobs" => super::job::job_table(session, &call.pairs),
         "tasks" => super::job::tasks_table(session, &call.pairs),
+        JOB_FILES_FUNCTION => super::job::job_files_table(session, &call.pairs).await,
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),
     }
 }

@@ -34,7 +34,10 @@ use crate::error::{Error, Result};
 pub const S3_FUNCTION: &str = "s3";
 
 /// Names of the table functions, as calls are rewritten to (lower case).
-pub const TABLE_FUNCTIONS: [&str; 4] = [S3_FUNCTION, "job", "jobs", "tasks"];
+pub const TABLE_FUNCTIONS: [&str; 5] = [S3_FUNCTION, "job", "jobs", "tasks", JOB_FILES_FUNCTION];
+
+/// The table function that shows a job's file ledger.
+pub const JOB_FILES_FUNCTION: &str = "job_files";
 
 /// Tables prepared for the table-function calls of the statement being
 /// planned, by id.

@@ -63,7 +63,8 @@ fn crash_and_recover(point: &str) {
          SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM db1.t;
          SELECT CurrentOffset LIKE '%part-006.csv%' AS at_end, Status FROM job(type=insert);
          SELECT SucceedTaskCount AS ok, LoadStatistic AS stats FROM job(type=insert);
-         SELECT count(*) AS tasks FROM tasks(type='insert') WHERE Status = 'SUCCESS';",
+         SELECT count(*) AS tasks FROM tasks(type='insert') WHERE Status = 'SUCCESS';
+         SELECT count(*) AS ledger_files, sum(LoadedRows) AS ledger_rows, count(DISTINCT TaskId) AS ledger_tasks FROM job_files(job = 'feed') WHERE Status = 'LOADED';",
         None,
     );
     assert_ok(&recovered);
@@ -81,6 +82,12 @@ fn crash_and_recover(point: &str) {
         "after a crash at '{point}' the job's counters must match its rows:\n{out}"
     );
     assert!(out.contains("| 3     |"), "three SUCCESS tasks:\n{out}");
+    // The file ledger agrees with the rows: six files LOADED by three
+    // tasks, twelve rows.
+    assert!(
+        out.contains("| 6            | 12          | 3            |"),
+        "after a crash at '{point}' the file ledger must match the rows:\n{out}"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod body;
 mod create;
+mod files;
 mod tables;
 
 use super::users::require_on_table;
@@ -15,6 +16,7 @@ use crate::session::{Session, StatementResult};
 use body::{plan_body, stored_source_uri, validate_body, Body};
 
 pub(super) use create::create_job;
+pub(super) use files::job_files_table;
 pub(super) use tables::{canonicalize_job_columns, job_table, tasks_table};
 
 pub(super) async fn alter_job(
@@ -140,8 +142,20 @@ async fn transition(
     Ok(StatementResult::affected(0))
 }
 
+/// How long PAUSE waits for the job's running task to stop.
+const PAUSE_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// PAUSE returns once the job's loop has stopped: its running task was
+/// cancelled before its commit, or committed and was recorded, so what a
+/// statement after PAUSE reads (rows, counters, tasks) agrees.
 pub(super) async fn pause_job(session: &Session, name: &str) -> Result<StatementResult> {
-    transition(session, name, |status| status.pause(name)).await
+    let paused = transition(session, name, |status| status.pause(name)).await?;
+    let deadline = tokio::time::Instant::now() + PAUSE_WAIT;
+    while session.engine().controls().get(name).is_some() && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Ok(paused)
 }
 
 pub(super) async fn resume_job(session: &Session, name: &str) -> Result<StatementResult> {
@@ -159,6 +173,9 @@ pub(super) async fn drop_job(
     require_job_control(session, name)?;
     // The scheduler cancels its running task, before its commit.
     let job = session.engine().jobs().remove(name).await?;
+    if let Err(error) = session.engine().jobs().forget_files(job.id).await {
+        tracing::warn!(job = %job.name, error = %error, "cannot delete the dropped job's file ledger");
+    }
     tracing::info!(job = %job.name, id = job.id, "dropped streaming job");
     Ok(StatementResult::affected(0))
 }

@@ -1,0 +1,149 @@
+//! The file ledger of a streaming job: one record per file the job has
+//! taken into a task, with what became of it (`job_files()` shows them).
+//!
+//! A task's records travel in its Lance commit with its rows and offset
+//! (inside the finished task, [`CommittedBatch`](super::offset::CommittedBatch)),
+//! so they are as durable as the rows. After the commit (and after a
+//! crash, when the job's loop applies the commits its store missed) they
+//! are written to the warehouse as one document per task:
+//! `_tributary/ledger/<job id>/<task id>.json`. A task that fails commits
+//! nothing; its files are recorded as `FAILED` with the task's error, and a
+//! later task that loads them records them again. The ledger of a job is
+//! the newest record of each file.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use object_store::ObjectMeta;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::now;
+use crate::error::{Error, Result};
+use crate::warehouse::Warehouse;
+
+/// What became of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FileStatus {
+    /// Every row loaded.
+    Loaded,
+    /// Loaded, with rows left out that did not convert to the table's types.
+    LoadedWithRejects,
+    /// Its task failed: nothing of it was committed.
+    Failed,
+}
+
+impl FileStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FileStatus::Loaded => "LOADED",
+            FileStatus::LoadedWithRejects => "LOADED_WITH_REJECTS",
+            FileStatus::Failed => "FAILED",
+        }
+    }
+}
+
+/// One file's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileRecord {
+    /// The file as offsets name it (key on S3, absolute path locally).
+    pub file: String,
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    pub last_modified: String,
+    pub status: FileStatus,
+    pub task_id: u64,
+    /// Rows loaded, and rows left out; unknown (`None`) when the task's
+    /// SELECT reads its files as one stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loaded_rows: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_rows: Option<u64>,
+    /// The first row left out (file, line, reason), or why the task failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When the record was made.
+    pub time: String,
+}
+
+impl FileRecord {
+    /// The record of `meta` (named `file`, as offsets name it), made now
+    /// by task `task_id`, with no rows counted.
+    pub fn new(file: String, meta: &ObjectMeta, status: FileStatus, task_id: u64) -> Self {
+        Self {
+            file,
+            size: meta.size,
+            etag: meta.e_tag.clone(),
+            last_modified: meta.last_modified.format("%Y-%m-%d %H:%M:%S").to_string(),
+            status,
+            task_id,
+            loaded_rows: None,
+            rejected_rows: None,
+            error: None,
+            time: now(),
+        }
+    }
+}
+
+/// Where the ledgers of a warehouse's jobs are kept.
+fn directory(job_id: u64) -> String {
+    format!("_tributary/ledger/{job_id}")
+}
+
+/// Writes the records of task `task_id` of job `job_id` (again, when a
+/// crash left them unwritten: the same document).
+pub async fn record(
+    warehouse: &Warehouse,
+    job_id: u64,
+    task_id: u64,
+    records: &[FileRecord],
+) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let path = format!("{}/{task_id:012}.json", directory(job_id));
+    let document = serde_json::to_vec(records).map_err(|e| not_valid(warehouse, &path, e))?;
+    warehouse
+        .write(&path, Bytes::from(document))
+        .await
+        .map_err(|e| Error::Document {
+            what: "job file ledger",
+            action: "write",
+            uri: warehouse.uri(&path),
+            source: Box::new(e),
+        })
+}
+
+/// The newest record of every file of job `job_id`, by file name.
+pub async fn files(warehouse: &Warehouse, job_id: u64) -> Result<Vec<FileRecord>> {
+    let directory = directory(job_id);
+    let mut documents = warehouse.list(&directory).await?;
+    documents.sort();
+    let mut newest: BTreeMap<String, FileRecord> = BTreeMap::new();
+    for name in documents {
+        let path = format!("{directory}/{name}");
+        let Some(bytes) = warehouse.read(&path).await? else {
+            continue;
+        };
+        let records: Vec<FileRecord> =
+            serde_json::from_slice(&bytes).map_err(|e| not_valid(warehouse, &path, e))?;
+        for record in records {
+            newest.insert(record.file.clone(), record);
+        }
+    }
+    Ok(newest.into_values().collect())
+}
+
+/// Forgets the ledger of a dropped job.
+pub async fn forget(warehouse: &Warehouse, job_id: u64) -> Result<()> {
+    warehouse.delete_prefix(&directory(job_id)).await
+}
+
+fn not_valid(warehouse: &Warehouse, path: &str, error: serde_json::Error) -> Error {
+    Error::Catalog(format!(
+        "{} is not a valid job file ledger document: {error}",
+        warehouse.uri(path)
+    ))
+}
