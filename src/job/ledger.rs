@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
@@ -87,6 +88,9 @@ impl FileRecord {
     }
 }
 
+/// Ledger documents read at once by [`files`].
+const READ_AT_ONCE: usize = 16;
+
 /// Where the ledgers of a warehouse's jobs are kept.
 fn directory(job_id: u64) -> String {
     format!("_tributary/ledger/{job_id}")
@@ -121,10 +125,19 @@ pub async fn files(warehouse: &Warehouse, job_id: u64) -> Result<Vec<FileRecord>
     let directory = directory(job_id);
     let mut documents = warehouse.list(&directory).await?;
     documents.sort();
+    // Read several documents at once (one per task), applied in task order.
+    let mut read = futures::stream::iter(documents)
+        .map(|name| {
+            let path = format!("{directory}/{name}");
+            async move {
+                let bytes = warehouse.read(&path).await?;
+                Ok::<_, Error>((path, bytes))
+            }
+        })
+        .buffered(READ_AT_ONCE);
     let mut newest: BTreeMap<String, FileRecord> = BTreeMap::new();
-    for name in documents {
-        let path = format!("{directory}/{name}");
-        let Some(bytes) = warehouse.read(&path).await? else {
+    while let Some((path, bytes)) = read.try_next().await? {
+        let Some(bytes) = bytes else {
             continue;
         };
         let records: Vec<FileRecord> =
