@@ -183,6 +183,15 @@ impl Error {
         }
     }
 
+    /// Whether the error is about the content of the files read: one that
+    /// cannot be read or decoded, or too many rows that do not convert.
+    pub fn is_file_error(&self) -> bool {
+        matches!(
+            self,
+            Error::Source { .. } | Error::TooManyFilteredRows { .. }
+        )
+    }
+
     /// Whether the error is a fault of the source that may pass (it is
     /// unreachable, slow or throttling), looking inside DataFusion errors.
     pub fn is_transient(&self) -> bool {

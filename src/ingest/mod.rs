@@ -20,6 +20,7 @@ mod body;
 mod commit;
 mod convert;
 pub mod failpoint;
+mod quarantine;
 mod read;
 pub mod recovery;
 pub(crate) mod scheduler;

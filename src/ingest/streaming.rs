@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::body::JobBody;
+use super::quarantine::{quarantine, Isolation};
 use super::scheduler::{next_turn, recover_committed, task_slot};
 use super::task::{load, next_batch, Loaded};
 use crate::catalog::now;
@@ -39,6 +40,7 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
     let mut failures = 0u32;
     // Parsed by the first task, kept for the loop's life.
     let mut body: Option<Arc<JobBody>> = None;
+    let mut isolation = Isolation::default();
     loop {
         let Some((engine, job)) = next_turn(weak, name, control).await else {
             return;
@@ -47,13 +49,23 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
         let Some(_permit) = task_slot(&engine, control).await else {
             return;
         };
-        let step = run_task(&engine, &job, &mut body, control).await;
+        let max_files = isolation.max_files(&job);
+        let step = run_task(&engine, &job, &mut body, control, max_files).await;
         let next = match step {
             Step::Failed { ref error, .. } if error.is_transient() => {
                 failures += 1;
                 let delay = backoff(failures, interval);
                 record_retry(&engine, &job, step, failures, delay).await;
                 Next::Sleep(delay)
+            }
+            Step::Failed {
+                task: Some(task),
+                files,
+                error,
+                ..
+            } if Isolation::applies(&job, &files, &error) => {
+                failures = 0;
+                skip_bad_files(&engine, &job, &mut isolation, task, &files, &error).await
             }
             step => {
                 failures = 0;
@@ -65,6 +77,46 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
             Next::Continue => {}
             Next::Sleep(delay) => control.sleep(delay).await,
             Next::Stop => return,
+        }
+    }
+}
+
+/// A batch failed on its files' content and the job skips bad files: a
+/// lone file is quarantined, several are loaded again one by one.
+async fn skip_bad_files(
+    engine: &Engine,
+    job: &Job,
+    isolation: &mut Isolation,
+    task: Task,
+    files: &[ObjectMeta],
+    error: &Error,
+) -> Next {
+    let [file] = files else {
+        tracing::info!(job = %job.name, files = files.len(), error = %error, "a batch failed; loading its files one by one");
+        isolation.isolate(files);
+        let message = error.to_string();
+        let recorded = engine
+            .jobs()
+            .modify(&job.name, |j| {
+                j.record_failed_task(task, &message);
+                j.runtime_msg = Some(format!(
+                    "a batch of {} files failed (s3.on_file_error = skip): loading them one by one to set aside the bad ones; {message}",
+                    files.len()
+                ));
+                Ok(())
+            })
+            .await;
+        return if recorded.is_ok() {
+            Next::Continue
+        } else {
+            Next::Stop
+        };
+    };
+    match quarantine(engine, job, task, file, error).await {
+        Ok(()) => Next::Continue,
+        Err(error) => {
+            tracing::warn!(job = %job.name, error = %error, "cannot quarantine a file");
+            Next::Stop
         }
     }
 }
@@ -101,6 +153,7 @@ async fn run_task(
     job: &Job,
     body: &mut Option<Arc<JobBody>>,
     control: &JobControl,
+    max_files: u64,
 ) -> Step {
     let poll = control.poll_started();
     let created = now();
@@ -122,7 +175,7 @@ async fn run_task(
     let pending = tokio::select! {
         biased;
         _ = control.cancelled() => return Step::Idle,
-        pending = next_batch(engine, job, &parsed) => pending,
+        pending = next_batch(engine, job, &parsed, max_files) => pending,
     };
     let pending = match pending {
         Ok(Some(pending)) => pending,
@@ -325,9 +378,7 @@ async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, del
                 j.end_offset = end_offset;
             }
             if let Some(task) = task {
-                j.next_task_id = task.id + 1;
-                j.failed_task_count += 1;
-                j.push_task(task.finished(TaskStatus::Failed, Some(message.clone())));
+                j.record_failed_task(task, &message);
             }
             j.runtime_msg = Some(format!(
                 "source unavailable ({failures} failed attempt(s) in a row; next in {}s): {message}",

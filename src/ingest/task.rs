@@ -50,12 +50,13 @@ pub struct Loaded {
     pub version: u64,
 }
 
-/// Lists the files after `job`'s offset and cuts the next batch; `None`
-/// when there is no new file.
+/// Lists the files after `job`'s offset and cuts the next batch of at most
+/// `max_files` files; `None` when there is no new file.
 pub async fn next_batch(
     engine: &Engine,
     job: &Job,
     body: &Arc<JobBody>,
+    max_files: u64,
 ) -> Result<Option<PendingLoad>> {
     let mut session = engine.session_as(&job.definer);
     session.set_database(Some(job.database.clone()));
@@ -71,12 +72,8 @@ pub async fn next_batch(
     let offset = resume_offset(job, &dataset).await?;
     let offset = offset.map(Path::from);
     let listing = files_after(&body.location, offset.as_ref());
-    let Some(Cut { batch, end_offset }) = cut_from_listing(
-        listing,
-        job.properties.max_batch_files,
-        job.properties.max_batch_bytes,
-    )
-    .await?
+    let Some(Cut { batch, end_offset }) =
+        cut_from_listing(listing, max_files, job.properties.max_batch_bytes).await?
     else {
         return Ok(None);
     };

@@ -32,6 +32,10 @@ pub enum FileStatus {
     LoadedWithRejects,
     /// Its task failed: nothing of it was committed.
     Failed,
+    /// It could not be loaded on its own and was set aside
+    /// (`s3.on_file_error` = `skip`): nothing of it was committed, and the
+    /// job went on with the next files.
+    Quarantined,
 }
 
 impl FileStatus {
@@ -40,6 +44,7 @@ impl FileStatus {
             FileStatus::Loaded => "LOADED",
             FileStatus::LoadedWithRejects => "LOADED_WITH_REJECTS",
             FileStatus::Failed => "FAILED",
+            FileStatus::Quarantined => "QUARANTINED",
         }
     }
 }

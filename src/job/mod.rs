@@ -178,6 +178,14 @@ impl Task {
 }
 
 impl Job {
+    /// Records `task` as failed with `message` (its row in `tasks()`,
+    /// `FailedTaskCount`); the next task gets the next id.
+    pub fn record_failed_task(&mut self, task: Task, message: &str) {
+        self.next_task_id = task.id + 1;
+        self.failed_task_count += 1;
+        self.push_task(task.finished(TaskStatus::Failed, Some(message.to_string())));
+    }
+
     /// Ends a running job whose schedule will fire no more (FINISHED).
     pub fn finish_if_schedule_over(&mut self) {
         let over = self

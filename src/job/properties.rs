@@ -1,6 +1,6 @@
 //! Job properties: `s3.max_batch_files`, `s3.max_batch_bytes`,
 //! `max_interval`, `session.*` and `offset`, validated with
-//! Doris's names and defaults.
+//! Doris's names and defaults; and tributary's own `s3.on_file_error`.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +31,10 @@ pub struct JobProperties {
     pub max_interval_secs: u64,
     /// `session.*` variables, without the prefix.
     pub session: BTreeMap<String, String>,
+    /// `s3.on_file_error` = `skip`: a file that cannot be loaded is
+    /// quarantined and the job goes on (default `pause`, as Doris).
+    #[serde(default)]
+    pub skip_bad_files: bool,
     /// The properties as the user gave them (keys lower case), for `job()`.
     pub given: BTreeMap<String, String>,
 }
@@ -42,6 +46,7 @@ impl Default for JobProperties {
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
             max_interval_secs: DEFAULT_MAX_INTERVAL_SECS,
             session: BTreeMap::new(),
+            skip_bad_files: false,
             given: BTreeMap::new(),
         }
     }
@@ -72,6 +77,15 @@ impl JobProperties {
             number.parse::<u64>().ok().filter(at_least_one)
         })? {
             next.max_interval_secs = n;
+        }
+        if let Some(skip) = bag.take_parsed("s3.on_file_error", "pause or skip", |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "pause" => Some(false),
+                "skip" => Some(true),
+                _ => None,
+            }
+        })? {
+            next.skip_bad_files = skip;
         }
         let offset = bag.take("offset").map(|v| parse_offset(&v)).transpose()?;
         for (variable, value) in bag.take_prefixed("session.") {

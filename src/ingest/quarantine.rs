@@ -1,0 +1,87 @@
+//! What a streaming job does with a file it cannot load when
+//! `s3.on_file_error` = `skip`: instead of pausing, it isolates the file
+//! and sets it aside, and the feed goes on.
+//!
+//! A batch that fails on its files' content (a file that cannot be read or
+//! decoded, or too many rows that do not convert) has committed nothing.
+//! The job then loads the same files again one per task, up to the failed
+//! batch's last file ([`Isolation`]): good files load on their own, and a
+//! file that fails alone is quarantined: the ledger records it
+//! `QUARANTINED` with the reason, the job's offset moves past it without
+//! a commit (no rows of it exist), and the failed task is counted. A crash
+//! before the offset moved tries the file again, with the same outcome.
+
+use object_store::ObjectMeta;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::job::ledger::{FileRecord, FileStatus};
+use crate::job::{Job, Task};
+
+/// Files loaded one per task until the offset reaches the last file of a
+/// batch that failed.
+#[derive(Debug, Default)]
+pub struct Isolation {
+    until: Option<String>,
+}
+
+impl Isolation {
+    /// The most files the job's next batch may have.
+    pub fn max_files(&mut self, job: &Job) -> u64 {
+        let done = match (&self.until, &job.current_offset) {
+            (Some(until), Some(offset)) => offset >= until,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        if done {
+            self.until = None;
+            return job.properties.max_batch_files;
+        }
+        1
+    }
+
+    /// Whether a task that failed with `error` over `files` is handled by
+    /// skipping: the job skips bad files, the error is about the files'
+    /// content, and the task had files.
+    pub fn applies(job: &Job, files: &[ObjectMeta], error: &Error) -> bool {
+        job.properties.skip_bad_files && !files.is_empty() && error.is_file_error()
+    }
+
+    /// Handles a failed batch of several files: isolate them.
+    pub fn isolate(&mut self, files: &[ObjectMeta]) {
+        self.until = files.last().map(|f| f.location.to_string());
+    }
+}
+
+/// Sets aside `file`, which failed alone in `task` with `error`: records
+/// it in the ledger, then moves the job's offset past it and counts the
+/// failed task, leaving the job running.
+pub async fn quarantine(
+    engine: &Engine,
+    job: &Job,
+    task: Task,
+    file: &ObjectMeta,
+    error: &Error,
+) -> Result<()> {
+    let message = error.to_string();
+    let name = job.shown_offset(file.location.as_ref());
+    tracing::warn!(job = %job.name, file = %name, error = %message, "quarantining a file that cannot be loaded");
+    let record = FileRecord {
+        error: Some(message.clone()),
+        ..FileRecord::new(name.clone(), file, FileStatus::Quarantined, task.id)
+    };
+    let jobs = engine.jobs();
+    jobs.record_files(job.id, task.id, &[record]).await?;
+    jobs.modify(&job.name, |j| {
+        j.current_offset = Some(file.location.to_string());
+        j.end_offset = Some(file.location.to_string());
+        j.record_failed_task(task, &message);
+        j.runtime_msg = Some(format!(
+            "quarantined {name} (s3.on_file_error = skip): {message}; SELECT * FROM job_files(job = '{}') WHERE Status = 'QUARANTINED' lists such files",
+            j.name
+        ));
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
