@@ -17,6 +17,9 @@ pub enum CrashPoint {
     BeforeCommit,
     /// Rows and offset are committed; the job store is not updated.
     AfterCommit,
+    /// A quarantined file is in the ledger; the offset has not moved past
+    /// it.
+    AfterQuarantine,
 }
 
 impl CrashPoint {
@@ -26,6 +29,7 @@ impl CrashPoint {
             CrashPoint::DuringRead => "during-read",
             CrashPoint::BeforeCommit => "before-commit",
             CrashPoint::AfterCommit => "after-commit",
+            CrashPoint::AfterQuarantine => "after-quarantine",
         }
     }
 }

@@ -13,6 +13,7 @@
 
 use object_store::ObjectMeta;
 
+use super::failpoint::{crash_point, CrashPoint};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::job::ledger::{FileRecord, FileStatus};
@@ -72,6 +73,7 @@ pub async fn quarantine(
     };
     let jobs = engine.jobs();
     jobs.record_files(job.id, task.id, &[record]).await?;
+    crash_point(CrashPoint::AfterQuarantine);
     jobs.modify(&job.name, |j| {
         j.current_offset = Some(file.location.to_string());
         j.end_offset = Some(file.location.to_string());

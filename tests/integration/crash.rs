@@ -104,3 +104,57 @@ fn crash_after_writing_before_the_commit() {
 fn crash_between_the_data_commit_and_the_job_store() {
     crash_and_recover("after-commit");
 }
+
+/// With `s3.on_file_error` = `skip`, a crash after a bad file was put in
+/// the ledger as QUARANTINED but before the offset moved past it: the new
+/// process sets the same file aside again and loads every good row once.
+#[test]
+fn crash_while_quarantining_a_bad_file() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("src");
+    put_files(&source);
+    std::fs::write(source.join("part-002.csv"), "x,bad\n21,b\n").unwrap();
+    assert_ok(&tributary(
+        root.path(),
+        &format!(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT NOT NULL, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '2', 'max_interval' = '1s', 's3.on_file_error' = 'skip')
+             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/part-*.csv', 'format' = 'csv', 'column_separator' = ',');
+             PAUSE JOB WHERE jobName = 'feed';",
+            source.display()
+        ),
+        None,
+    ));
+    let crashed = tributary(
+        root.path(),
+        "RESUME JOB WHERE jobName = 'feed'; WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;",
+        Some("after-quarantine"),
+    );
+    assert!(
+        String::from_utf8_lossy(&crashed.stderr).contains("crash point 'after-quarantine'"),
+        "{}",
+        String::from_utf8_lossy(&crashed.stderr)
+    );
+    let recovered = tributary(
+        root.path(),
+        "WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;
+         SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM db1.t;
+         SELECT Status, CurrentOffset LIKE '%part-006.csv%' AS at_end FROM job(type=insert);
+         SELECT Status AS file_status, count(*) AS files, sum(LoadedRows) AS rows FROM job_files(job = 'feed') GROUP BY Status ORDER BY Status;",
+        None,
+    );
+    assert_ok(&recovered);
+    let out = stdout(&recovered);
+    // Every row but those of part-002 (20's file), once.
+    let sum: usize = (1..=FILES)
+        .filter(|&i| i != 2)
+        .map(|i| 2 * i * 10 + 1)
+        .sum();
+    assert!(
+        out.contains(&format!("| 10 | 10 | {sum} |")),
+        "every good row once:\n{out}"
+    );
+    assert!(out.contains("| RUNNING | true   |"), "{out}");
+    assert!(out.contains("| LOADED      | 5     | 10   |"), "{out}");
+    assert!(out.contains("| QUARANTINED | 1     | NULL |"), "{out}");
+}
