@@ -73,6 +73,7 @@ pub fn finished(
         },
         end_offset: end_offset.to_string(),
         files,
+        rejected: tally.kept.clone(),
     }
 }
 

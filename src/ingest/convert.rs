@@ -22,6 +22,7 @@ use super::failpoint::{crash_point, CrashPoint};
 use super::read::TypedRead;
 use super::tally::Tally;
 use crate::error::Error;
+use crate::job::ledger::RejectedRow;
 use crate::job::Job;
 use crate::read::options::Format;
 use crate::read::S3Options;
@@ -174,6 +175,15 @@ impl FilePart {
                     origins.describe(file, at.1, &first.reason)
                 });
             }
+            for (rejected, values) in converted.left_out {
+                let (name, position) = origins.locate(file, seen + rejected.row);
+                tally.keep(RejectedRow {
+                    file: name.unwrap_or_default().to_string(),
+                    position,
+                    values,
+                    reason: rejected.reason,
+                });
+            }
             seen += batch.num_rows();
             Ok(converted.batch)
         });
@@ -221,10 +231,23 @@ impl RowOrigins {
     /// `file`, `line N: reason`, for the row at `index` (0-based) of file
     /// number `file` (or of the whole batch when unknown).
     fn describe(&self, file: Option<usize>, index: usize, reason: &str) -> String {
+        let (name, position) = self.locate(file, index);
+        match name {
+            Some(name) => format!("{name}, {position}: {reason}"),
+            None => format!("{position}: {reason}"),
+        }
+    }
+
+    /// The file (when known) and the position (`line N`) of the row at
+    /// `index` (0-based) of file number `file`.
+    fn locate(&self, file: Option<usize>, index: usize) -> (Option<&str>, String) {
         let Some(name) = file.and_then(|i| self.files.get(i)) else {
             let first = self.files.first().map(String::as_str).unwrap_or_default();
             let last = self.files.last().map(String::as_str).unwrap_or_default();
-            return format!("row {} of the batch {first} .. {last}: {reason}", index + 1);
+            return (
+                None,
+                format!("row {} of the batch {first} .. {last}", index + 1),
+            );
         };
         let position = if self.filtered {
             format!("row {} of those the job's SELECT kept", index + 1)
@@ -235,6 +258,6 @@ impl RowOrigins {
                 _ => format!("line {}", self.lines_before + index + 1),
             }
         };
-        format!("{name}, {position}: {reason}")
+        (Some(name), position)
     }
 }

@@ -21,8 +21,8 @@ pub async fn recover(engine: &Engine, job: Job) -> Result<Job> {
     tracing::info!(job = %job.name, batches = commits.len(), "recovering batches committed before a crash");
     // The ledger first: once the store knows a commit, it is not recovered
     // again.
-    for (task_id, files) in commits.iter().filter_map(|c| c.files()) {
-        engine.jobs().record_files(job.id, task_id, files).await?;
+    for batch in commits.iter().filter_map(|c| c.batch()) {
+        engine.jobs().record_batch(job.id, batch).await?;
     }
     engine
         .jobs()

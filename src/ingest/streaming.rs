@@ -256,7 +256,7 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
             // The same record a recovery makes of a commit the store missed:
             // the ledger first, as a commit the store knows is not
             // recovered again.
-            if let Err(error) = jobs.record_files(job.id, done.task.id, &done.files).await {
+            if let Err(error) = jobs.record_batch(job.id, &done).await {
                 tracing::warn!(job = %job.name, error = %error, "cannot write the file ledger");
                 return Next::Stop;
             }

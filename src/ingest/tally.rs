@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::Error;
+use crate::job::ledger::RejectedRow;
 use crate::job::{Job, LoadStatistic};
 
 /// What conversion counted so far, in all and file by file.
@@ -17,7 +18,12 @@ pub struct Tally {
     first: Option<((usize, usize), String)>,
     /// By file number, when the rows of each file are known apart.
     files: BTreeMap<usize, FileTally>,
+    /// The rows left out, as read, up to [`MAX_KEPT_ROWS`].
+    pub kept: Vec<RejectedRow>,
 }
+
+/// Rows left out that a task keeps (with their values), at most.
+pub const MAX_KEPT_ROWS: usize = 1000;
 
 /// What conversion counted of one file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,6 +73,13 @@ impl Tally {
         }
         if first_of_all {
             self.first = Some((at, message));
+        }
+    }
+
+    /// Keeps a row left out, unless [`MAX_KEPT_ROWS`] are kept already.
+    pub fn keep(&mut self, row: RejectedRow) {
+        if self.kept.len() < MAX_KEPT_ROWS {
+            self.kept.push(row);
         }
     }
 

@@ -10,12 +10,16 @@
 //! nothing; its files are recorded as `FAILED` with the task's error, and a
 //! later task that loads them records them again. The ledger of a job is
 //! the newest record of each file.
+//!
+//! The rows a task left out ([`RejectedRow`], up to a cap per task) go the
+//! same way, to `_tributary/rejected/<job id>/<task id>.json`.
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectMeta;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::now;
@@ -93,26 +97,53 @@ impl FileRecord {
     }
 }
 
-/// Ledger documents read at once by [`files`].
-const READ_AT_ONCE: usize = 16;
-
-/// Where the ledgers of a warehouse's jobs are kept.
-fn directory(job_id: u64) -> String {
-    format!("_tributary/ledger/{job_id}")
+/// A row a task left out because it did not convert to the table's
+/// types, kept with the values it had as read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RejectedRow {
+    /// The file, as offsets name it (empty when unknown).
+    pub file: String,
+    /// `line N` (CSV), `record N` (JSON), `row N` (Parquet).
+    pub position: String,
+    /// The row's values as read, comma-separated, `\N` for NULL.
+    pub values: String,
+    pub reason: String,
 }
 
-/// Writes the records of task `task_id` of job `job_id` (again, when a
-/// crash left them unwritten: the same document).
-pub async fn record(
+/// Ledger documents read at once.
+const READ_AT_ONCE: usize = 16;
+
+/// What a ledger document of a task holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    /// The task's files ([`FileRecord`]).
+    Files,
+    /// The rows the task left out ([`RejectedRow`]).
+    Rejected,
+}
+
+/// Where the documents of `kind` of job `job_id` are kept.
+fn directory(kind: Kind, job_id: u64) -> String {
+    match kind {
+        Kind::Files => format!("_tributary/ledger/{job_id}"),
+        Kind::Rejected => format!("_tributary/rejected/{job_id}"),
+    }
+}
+
+/// Writes the `kind` document of task `task_id` of job `job_id` (again,
+/// when a crash left it unwritten: the same document).
+pub async fn record<T: Serialize>(
     warehouse: &Warehouse,
+    kind: Kind,
     job_id: u64,
     task_id: u64,
-    records: &[FileRecord],
+    records: &[T],
 ) -> Result<()> {
     if records.is_empty() {
         return Ok(());
     }
-    let path = format!("{}/{task_id:012}.json", directory(job_id));
+    let path = format!("{}/{task_id:012}.json", directory(kind, job_id));
     let document = serde_json::to_vec(records).map_err(|e| not_valid(warehouse, &path, e))?;
     warehouse
         .write(&path, Bytes::from(document))
@@ -125,38 +156,55 @@ pub async fn record(
         })
 }
 
-/// The newest record of every file of job `job_id`, by file name.
-pub async fn files(warehouse: &Warehouse, job_id: u64) -> Result<Vec<FileRecord>> {
-    let directory = directory(job_id);
+/// Every `kind` record of job `job_id`, with its task id, in task order.
+pub async fn records<T: DeserializeOwned>(
+    warehouse: &Warehouse,
+    kind: Kind,
+    job_id: u64,
+) -> Result<Vec<(u64, T)>> {
+    let directory = directory(kind, job_id);
     let mut documents = warehouse.list(&directory).await?;
     documents.sort();
-    // Read several documents at once (one per task), applied in task order.
+    // Several documents (one per task) at once, kept in task order.
     let mut read = futures::stream::iter(documents)
         .map(|name| {
             let path = format!("{directory}/{name}");
+            let task_id = name.trim_end_matches(".json").parse::<u64>().unwrap_or(0);
             async move {
                 let bytes = warehouse.read(&path).await?;
-                Ok::<_, Error>((path, bytes))
+                Ok::<_, Error>((path, task_id, bytes))
             }
         })
         .buffered(READ_AT_ONCE);
-    let mut newest: BTreeMap<String, FileRecord> = BTreeMap::new();
-    while let Some((path, bytes)) = read.try_next().await? {
+    let mut all = Vec::new();
+    while let Some((path, task_id, bytes)) = read.try_next().await? {
         let Some(bytes) = bytes else {
             continue;
         };
-        let records: Vec<FileRecord> =
+        let records: Vec<T> =
             serde_json::from_slice(&bytes).map_err(|e| not_valid(warehouse, &path, e))?;
-        for record in records {
-            newest.insert(record.file.clone(), record);
-        }
+        all.extend(records.into_iter().map(|r| (task_id, r)));
+    }
+    Ok(all)
+}
+
+/// The newest record of every file of job `job_id`, by file name.
+pub async fn files(warehouse: &Warehouse, job_id: u64) -> Result<Vec<FileRecord>> {
+    let mut newest: BTreeMap<String, FileRecord> = BTreeMap::new();
+    for (_, record) in records::<FileRecord>(warehouse, Kind::Files, job_id).await? {
+        newest.insert(record.file.clone(), record);
     }
     Ok(newest.into_values().collect())
 }
 
 /// Forgets the ledger of a dropped job.
 pub async fn forget(warehouse: &Warehouse, job_id: u64) -> Result<()> {
-    warehouse.delete_prefix(&directory(job_id)).await
+    warehouse
+        .delete_prefix(&directory(Kind::Files, job_id))
+        .await?;
+    warehouse
+        .delete_prefix(&directory(Kind::Rejected, job_id))
+        .await
 }
 
 fn not_valid(warehouse: &Warehouse, path: &str, error: serde_json::Error) -> Error {

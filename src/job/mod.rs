@@ -310,7 +310,36 @@ impl JobStore {
         task_id: u64,
         records: &[ledger::FileRecord],
     ) -> Result<()> {
-        ledger::record(self.document.warehouse(), job_id, task_id, records).await
+        let warehouse = self.document.warehouse();
+        ledger::record(warehouse, ledger::Kind::Files, job_id, task_id, records).await
+    }
+
+    /// Writes what a committed batch holds for the ledger: the rows it left
+    /// out, then its files.
+    pub async fn record_batch(&self, job_id: u64, batch: &offset::CommittedBatch) -> Result<()> {
+        let warehouse = self.document.warehouse();
+        let task_id = batch.task.id;
+        ledger::record(
+            warehouse,
+            ledger::Kind::Rejected,
+            job_id,
+            task_id,
+            &batch.rejected,
+        )
+        .await?;
+        ledger::record(
+            warehouse,
+            ledger::Kind::Files,
+            job_id,
+            task_id,
+            &batch.files,
+        )
+        .await
+    }
+
+    /// The rows job `job_id`'s tasks left out, with their task ids.
+    pub async fn rejected_rows(&self, job_id: u64) -> Result<Vec<(u64, ledger::RejectedRow)>> {
+        ledger::records(self.document.warehouse(), ledger::Kind::Rejected, job_id).await
     }
 
     /// The ledger of job `job_id`: the newest record of each file.

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use lance::Dataset;
 use serde::{Deserialize, Serialize};
 
-use super::ledger::FileRecord;
+use super::ledger::{FileRecord, RejectedRow};
 use super::{Job, Task};
 use crate::error::Result;
 use crate::write::commits_with_property;
@@ -48,6 +48,9 @@ pub struct CommittedBatch {
     /// The ledger records of the batch's files ([`super::ledger`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileRecord>,
+    /// The rows the batch left out, as read (up to a cap).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<RejectedRow>,
 }
 
 impl CommittedBatch {
@@ -72,12 +75,9 @@ pub struct Commit {
 }
 
 impl Commit {
-    /// The finished task's id and its files' ledger records, when the
-    /// commit recorded a task.
-    pub fn files(&self) -> Option<(u64, &[FileRecord])> {
-        self.batch
-            .as_ref()
-            .map(|batch| (batch.task.id, batch.files.as_slice()))
+    /// The finished batch, when the commit recorded a task.
+    pub fn batch(&self) -> Option<&CommittedBatch> {
+        self.batch.as_ref()
     }
 
     /// Table version `version` holding the batch up to file `offset`,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 
 use crate::error::Result;
-use crate::read::{prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, S3_FUNCTION};
+use crate::read::{
+    prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, REJECTED_ROWS_FUNCTION, S3_FUNCTION,
+};
 use crate::session::Session;
 
 /// Prepares the table a call returns; `S3()` reads `files` when given.
@@ -20,6 +22,7 @@ pub(super) async fn prepare(
         "job" | "jobs" => super::job::job_table(session, &call.pairs),
         "tasks" => super::job::tasks_table(session, &call.pairs),
         JOB_FILES_FUNCTION => super::job::job_files_table(session, &call.pairs).await,
+        REJECTED_ROWS_FUNCTION => super::job::rejected_rows_table(session, &call.pairs).await,
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),
     }
 }

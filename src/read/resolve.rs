@@ -34,10 +34,20 @@ use crate::error::{Error, Result};
 pub const S3_FUNCTION: &str = "s3";
 
 /// Names of the table functions, as calls are rewritten to (lower case).
-pub const TABLE_FUNCTIONS: [&str; 5] = [S3_FUNCTION, "job", "jobs", "tasks", JOB_FILES_FUNCTION];
+pub const TABLE_FUNCTIONS: [&str; 6] = [
+    S3_FUNCTION,
+    "job",
+    "jobs",
+    "tasks",
+    JOB_FILES_FUNCTION,
+    REJECTED_ROWS_FUNCTION,
+];
 
 /// The table function that shows a job's file ledger.
 pub const JOB_FILES_FUNCTION: &str = "job_files";
+
+/// The table function that shows the rows a job's tasks left out.
+pub const REJECTED_ROWS_FUNCTION: &str = "rejected_rows";
 
 /// Tables prepared for the table-function calls of the statement being
 /// planned, by id.

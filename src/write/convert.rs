@@ -28,6 +28,10 @@ pub struct Conversion {
     type_names: Vec<String>,
 }
 
+/// Rows left out of one batch that are described (with their values), at
+/// most.
+pub const MAX_DESCRIBED_ROWS: usize = 1000;
+
 /// A row left out, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejected {
@@ -45,6 +49,10 @@ pub struct Converted {
     pub filtered: usize,
     /// The first row left out.
     pub first: Option<Rejected>,
+    /// The rows left out, in order, with the values they had as read
+    /// (comma-separated, `\N` for NULL): the first
+    /// [`MAX_DESCRIBED_ROWS`].
+    pub left_out: Vec<(Rejected, String)>,
 }
 
 impl Conversion {
@@ -88,12 +96,23 @@ impl Conversion {
                 batch: RecordBatch::try_new(self.target.clone(), columns)?,
                 filtered: 0,
                 first: None,
+                left_out: Vec::new(),
             });
         };
-        let first_row = (0..rejected.len())
-            .find(|&row| rejected.value(row))
+        let left_out: Vec<(Rejected, String)> = (0..rejected.len())
+            .filter(|&row| rejected.value(row))
+            .take(MAX_DESCRIBED_ROWS)
+            .map(|row| {
+                (
+                    self.describe(batch.columns(), &columns, row),
+                    values(batch.columns(), row),
+                )
+            })
+            .collect();
+        let first = left_out
+            .first()
+            .map(|(r, _)| r.clone())
             .expect("a rejected row");
-        let first = self.describe(batch.columns(), &columns, first_row);
         // Build the kept batch with nullable fields first: the rejected rows
         // may hold NULLs in NOT NULL columns until they are filtered out.
         let relaxed = RecordBatch::try_new(relaxed(&self.target), columns)?;
@@ -102,6 +121,7 @@ impl Conversion {
             batch: RecordBatch::try_new(self.target.clone(), kept.columns().to_vec())?,
             filtered: rejected.true_count(),
             first: Some(first),
+            left_out,
         })
     }
 
@@ -159,6 +179,21 @@ impl Conversion {
             reason: "the row could not be converted".into(),
         }
     }
+}
+
+/// Row `row`'s values as read, comma-separated, `\N` for NULL.
+fn values(columns: &[ArrayRef], row: usize) -> String {
+    columns
+        .iter()
+        .map(|column| {
+            if column.is_null(row) {
+                "\\N".to_string()
+            } else {
+                array_value_to_string(column, row).unwrap_or_else(|_| "?".into())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Strings to DECIMAL without arrow's cast, which formats and re-parses

@@ -1,6 +1,7 @@
 //! `job_files(job = 'name')`: a streaming job's file ledger
 //! ([`crate::job::ledger`]), one row per file the job has taken into a
-//! task, with what became of it. Shown to users who may load the job's
+//! task, with what became of it; and `rejected_rows(job = 'name')`: the
+//! rows its tasks left out, as read. Shown to users who may load the job's
 //! target table, as `job()` is.
 
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use datafusion::datasource::MemTable;
 
 use super::require_job_load;
 use crate::error::{Error, Result};
-use crate::job::ledger::FileRecord;
+use crate::job::ledger::{FileRecord, RejectedRow};
+use crate::job::Job;
 use crate::session::Session;
 
 /// The `job_files()` columns.
@@ -31,37 +33,76 @@ pub(super) const FILE_COLUMNS: [&str; 11] = [
     "UpdateTime",
 ];
 
+/// The `rejected_rows()` columns.
+pub(super) const REJECTED_COLUMNS: [&str; 6] = [
+    "JobName",
+    "TaskId",
+    "FileName",
+    "Position",
+    "RowValues",
+    "Reason",
+];
+
 /// The ledger of the job named by the `job` argument.
 pub(in crate::plan) async fn job_files_table(
     session: &Session,
     pairs: &[(String, String)],
 ) -> Result<Arc<dyn TableProvider>> {
-    let name = job_argument(pairs)?;
-    let jobs = session.engine().jobs();
-    let job = jobs.job(&name)?;
+    let job = argument_job(session, "job_files", pairs)?;
+    let files = session.engine().jobs().files(job.id).await?;
+    let schema = schema(&FILE_COLUMNS);
+    let batch = files_batch(&schema, &job.name, &files)?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+/// The rows left out by the tasks of the job named by the `job` argument.
+pub(in crate::plan) async fn rejected_rows_table(
+    session: &Session,
+    pairs: &[(String, String)],
+) -> Result<Arc<dyn TableProvider>> {
+    let job = argument_job(session, "rejected_rows", pairs)?;
+    let rows = session.engine().jobs().rejected_rows(job.id).await?;
+    let schema = schema(&REJECTED_COLUMNS);
+    let text = |value: &dyn Fn(&(u64, RejectedRow)) -> String| -> ArrayRef {
+        Arc::new(rows.iter().map(|r| Some(value(r))).collect::<StringArray>())
+    };
+    let columns = vec![
+        text(&|_| job.name.clone()),
+        Arc::new(
+            rows.iter()
+                .map(|(task, _)| Some(*task))
+                .collect::<UInt64Array>(),
+        ) as ArrayRef,
+        text(&|(_, r)| r.file.clone()),
+        text(&|(_, r)| r.position.clone()),
+        text(&|(_, r)| r.values.clone()),
+        text(&|(_, r)| r.reason.clone()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+/// The job `function(job = 'name')` names, which the user may see.
+fn argument_job(session: &Session, function: &str, pairs: &[(String, String)]) -> Result<Job> {
+    let name = match pairs {
+        [(key, name)] if key.eq_ignore_ascii_case("job") => name,
+        _ => {
+            return Err(Error::InvalidOption {
+                key: pairs.first().map(|(k, _)| k.clone()).unwrap_or_default(),
+                message: format!("{function}() takes the job's name: {function}(job = 'my_job')"),
+            })
+        }
+    };
+    let job = session.engine().jobs().job(name)?;
     require_job_load(session, &job)?;
-    let files = jobs.files(job.id).await?;
-    Ok(Arc::new(MemTable::try_new(
-        schema(),
-        vec![vec![batch(&job.name, &files)?]],
-    )?))
+    Ok(job)
 }
 
-/// `job = 'name'`, the one argument.
-fn job_argument(pairs: &[(String, String)]) -> Result<String> {
-    match pairs {
-        [(key, name)] if key.eq_ignore_ascii_case("job") => Ok(name.clone()),
-        _ => Err(Error::InvalidOption {
-            key: pairs.first().map(|(k, _)| k.clone()).unwrap_or_default(),
-            message: "job_files() takes the job's name: job_files(job = 'my_job')".into(),
-        }),
-    }
-}
-
-fn schema() -> Arc<Schema> {
+/// The columns named, numbers as UInt64 and the rest as text.
+fn schema(columns: &[&str]) -> Arc<Schema> {
     let numbers = ["FileSize", "TaskId", "LoadedRows", "RejectedRows"];
     Arc::new(Schema::new(
-        FILE_COLUMNS
+        columns
             .iter()
             .map(|name| {
                 let data_type = if numbers.contains(name) {
@@ -75,7 +116,7 @@ fn schema() -> Arc<Schema> {
     ))
 }
 
-fn batch(job: &str, files: &[FileRecord]) -> Result<RecordBatch> {
+fn files_batch(schema: &Arc<Schema>, job: &str, files: &[FileRecord]) -> Result<RecordBatch> {
     let text = |value: &dyn Fn(&FileRecord) -> Option<String>| -> ArrayRef {
         Arc::new(files.iter().map(value).collect::<StringArray>())
     };
@@ -95,5 +136,5 @@ fn batch(job: &str, files: &[FileRecord]) -> Result<RecordBatch> {
         text(&|f| f.error.clone()),
         text(&|f| Some(f.time.clone())),
     ];
-    Ok(RecordBatch::try_new(schema(), columns)?)
+    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }

@@ -16,7 +16,7 @@ use crate::session::{Session, StatementResult};
 use body::{plan_body, stored_source_uri, validate_body, Body};
 
 pub(super) use create::create_job;
-pub(super) use files::job_files_table;
+pub(super) use files::{job_files_table, rejected_rows_table};
 pub(super) use tables::{canonicalize_job_columns, job_table, tasks_table};
 
 pub(super) async fn alter_job(

@@ -10,7 +10,7 @@ use datafusion::datasource::MemTable;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Ident, Value, VisitMut, VisitorMut};
 
-use super::files::FILE_COLUMNS;
+use super::files::{FILE_COLUMNS, REJECTED_COLUMNS};
 use super::visible;
 use crate::error::{Error, Result};
 use crate::job::{Job, Schedule};
@@ -71,6 +71,7 @@ pub(in crate::plan) fn canonicalize_job_columns(statement: &mut DFStatement) {
             .iter()
             .chain(TASK_COLUMNS.iter())
             .chain(FILE_COLUMNS.iter())
+            .chain(REJECTED_COLUMNS.iter())
             .find(|c| c.eq_ignore_ascii_case(&ident.value))
             .copied()
     }
