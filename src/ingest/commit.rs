@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use lance::Dataset;
+use object_store::ObjectMeta;
 use tokio_util::sync::CancellationToken;
 
 use super::batch::Batch;
@@ -17,7 +18,6 @@ use crate::job::ledger::{FileRecord, FileStatus};
 use crate::job::offset::CommittedBatch;
 use crate::job::{Job, Task, TaskStatus};
 use crate::write::{commit, write_fragments_in_parallel};
-use object_store::ObjectMeta;
 
 /// Bytes of files per Lance writer: a batch this large or larger is written
 /// by several writers at once (one per core at most), a smaller one by one

@@ -5,10 +5,16 @@
 //! ```text
 //! task::next_batch   list the files after the offset, cut the batch   (batch)
 //!   -> read          the job's INSERT over exactly those files
+//!                    (CSV columns straight to the table's types)
 //!   -> convert       rows to the table's types, file by file           (tally)
-//!   -> commit        write fragments; check cancel and limits; commit
-//!                    rows + offset + finished task in one Lance commit
+//!   -> commit        write fragments (several writers for a large batch);
+//!                    check cancel and limits; commit rows + offset +
+//!                    finished task + file ledger + rejected rows in one
+//!                    Lance commit
 //! ```
+//!
+//! With `s3.on_file_error` = `skip`, a batch that fails on its files is
+//! loaded again file by file and a bad file is set aside ([`quarantine`]).
 //!
 //! A job's loop first applies commits a crash kept from its store
 //! ([`recovery`]); crash points at the phase boundaries serve the crash

@@ -1,11 +1,14 @@
 //! The loop of a streaming job: it runs the job's tasks one at a time,
 //! records each outcome in the job store, goes on at once after a full
 //! batch, sleeps `max_interval` when there is nothing new, backs off
-//! exponentially while the source is unavailable, and stops when a task
-//! fails in a way that needs the user (the job pauses).
+//! exponentially while the source is unavailable, sets bad files aside
+//! when the job says so ([`quarantine`](super::quarantine)), and stops
+//! when a task fails in a way that needs the user (the job pauses).
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use object_store::ObjectMeta;
 
 use super::body::JobBody;
 use super::quarantine::{quarantine, Isolation};
@@ -18,7 +21,6 @@ use crate::job::control::JobControl;
 use crate::job::ledger::{FileRecord, FileStatus};
 use crate::job::offset::{apply, Commit};
 use crate::job::{Job, LoadStatistic, Task, TaskStatus};
-use object_store::ObjectMeta;
 
 /// The longest wait between retries of an unavailable source.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
