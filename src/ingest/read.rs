@@ -123,9 +123,14 @@ pub async fn plan_batch(
     let input = without_casts(dml.input.as_ref().clone())?;
     let ctx = session.context();
     let state = ctx.state();
+    // Optimized once: for the column mapping and the physical plan (what
+    // `SessionState::create_physical_plan` would do again).
     let optimized = state.optimize(&input)?;
     Ok(Some(BatchRead {
-        plan: state.create_physical_plan(&input).await?,
+        plan: state
+            .query_planner()
+            .create_physical_plan(&optimized, &state)
+            .await?,
         task_ctx: ctx.task_ctx(),
         filters,
         mapping: column_mapping(&optimized),

@@ -19,11 +19,7 @@ impl StatementParser<'_> {
         if properties.is_empty() {
             properties = self.properties()?;
         }
-        let comment = if self.word("comment") {
-            Some(self.string_literal()?)
-        } else {
-            None
-        };
+        let comment = self.string_after(&["comment"])?;
         if !self.word("do") {
             return Err(self.unexpected("expected DO INSERT INTO ... SELECT ... FROM S3(...)"));
         }
@@ -95,11 +91,7 @@ impl StatementParser<'_> {
         } else {
             None
         };
-        let ends = if self.word("ends") {
-            Some(self.string_literal()?)
-        } else {
-            None
-        };
+        let ends = self.string_after(&["ends"])?;
         Ok(JobTrigger::Every {
             count,
             unit,

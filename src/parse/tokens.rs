@@ -54,6 +54,15 @@ impl StatementParser<'_> {
             false
         }
     }
+    /// The string literal after the words `ws` when they come next
+    /// (`COMMENT 'x'`, `IDENTIFIED BY 'pw'`); `None` without them.
+    pub(super) fn string_after(&mut self, ws: &[&str]) -> Result<Option<String>> {
+        if self.words(ws) {
+            self.string_literal().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
     pub(super) fn expect_token(&mut self, t: Token) -> Result<()> {
         if self.parser.consume_token(&t) {
             Ok(())

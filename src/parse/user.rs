@@ -39,11 +39,7 @@ impl StatementParser<'_> {
     pub(super) fn create_user(&mut self) -> Result<Statement> {
         let if_not_exists = self.words(&["if", "not", "exists"]);
         let name = self.user_name()?;
-        let password = if self.words(&["identified", "by"]) {
-            Some(self.string_literal()?)
-        } else {
-            None
-        };
+        let password = self.string_after(&["identified", "by"])?;
         Ok(Statement::CreateUser {
             name,
             password,

@@ -2,7 +2,7 @@
 //! columns `c1..cN`, `csv_with_names` takes names from the first line.
 
 use std::io::Cursor;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use bytes::Bytes;
 use datafusion::arrow::csv::reader::{
@@ -19,6 +19,10 @@ use super::compression::ByteStream;
 use super::listing::{decode_error, stream_read_error};
 use super::options::{CsvOptions, Format};
 use crate::error::{Error, Result};
+
+/// Doris's NULL in CSV: `\N`, and nothing else (compiled once: a reader is
+/// built per file).
+static DORIS_NULL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\\N$").expect("valid regex"));
 
 /// A CSV dialect and the schema its files are read with.
 #[derive(Debug, Clone)]
@@ -96,7 +100,7 @@ impl CsvReader {
             // As in Doris, an empty field of a string column is an empty
             // string, and only \N is NULL. (Typed columns then fail on an
             // empty field and are converted from text, as a cast does.)
-            builder = builder.with_null_regex(Regex::new(r"^\\N$").expect("valid regex"));
+            builder = builder.with_null_regex(DORIS_NULL.clone());
         }
         if let Some(projection) = projection {
             builder = builder.with_projection(projection.to_vec());

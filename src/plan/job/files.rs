@@ -14,7 +14,6 @@ use datafusion::datasource::MemTable;
 
 use super::require_job_load;
 use crate::error::{Error, Result};
-use crate::job::ledger::{FileRecord, RejectedRow};
 use crate::job::Job;
 use crate::session::Session;
 
@@ -50,9 +49,23 @@ pub(in crate::plan) async fn job_files_table(
 ) -> Result<Arc<dyn TableProvider>> {
     let job = argument_job(session, "job_files", pairs)?;
     let files = session.engine().jobs().files(job.id).await?;
-    let schema = schema(&FILE_COLUMNS);
-    let batch = files_batch(&schema, &job.name, &files)?;
-    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    let f = files.as_slice();
+    table(
+        &FILE_COLUMNS,
+        vec![
+            text(f, |_| Some(job.name.clone())),
+            text(f, |f| Some(f.file.clone())),
+            number(f, |f| Some(f.size)),
+            text(f, |f| f.etag.clone()),
+            text(f, |f| Some(f.last_modified.clone())),
+            text(f, |f| Some(f.status.as_str().to_string())),
+            number(f, |f| Some(f.task_id)),
+            number(f, |f| f.loaded_rows),
+            number(f, |f| f.rejected_rows),
+            text(f, |f| f.error.clone()),
+            text(f, |f| Some(f.time.clone())),
+        ],
+    )
 }
 
 /// The rows left out by the tasks of the job named by the `job` argument.
@@ -62,24 +75,35 @@ pub(in crate::plan) async fn rejected_rows_table(
 ) -> Result<Arc<dyn TableProvider>> {
     let job = argument_job(session, "rejected_rows", pairs)?;
     let rows = session.engine().jobs().rejected_rows(job.id).await?;
-    let schema = schema(&REJECTED_COLUMNS);
-    let text = |value: &dyn Fn(&(u64, RejectedRow)) -> String| -> ArrayRef {
-        Arc::new(rows.iter().map(|r| Some(value(r))).collect::<StringArray>())
-    };
-    let columns = vec![
-        text(&|_| job.name.clone()),
-        Arc::new(
-            rows.iter()
-                .map(|(task, _)| Some(*task))
-                .collect::<UInt64Array>(),
-        ) as ArrayRef,
-        text(&|(_, r)| r.file.clone()),
-        text(&|(_, r)| r.position.clone()),
-        text(&|(_, r)| r.values.clone()),
-        text(&|(_, r)| r.reason.clone()),
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    let r = rows.as_slice();
+    table(
+        &REJECTED_COLUMNS,
+        vec![
+            text(r, |_| Some(job.name.clone())),
+            number(r, |(task, _)| Some(*task)),
+            text(r, |(_, r)| Some(r.file.clone())),
+            text(r, |(_, r)| Some(r.position.clone())),
+            text(r, |(_, r)| Some(r.values.clone())),
+            text(r, |(_, r)| Some(r.reason.clone())),
+        ],
+    )
+}
+
+/// A table of `columns` (see [`schema`]) holding `arrays`.
+fn table(columns: &[&str], arrays: Vec<ArrayRef>) -> Result<Arc<dyn TableProvider>> {
+    let schema = schema(columns);
+    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
     Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+/// A text column of `value` for each of `rows`.
+fn text<T>(rows: &[T], value: impl Fn(&T) -> Option<String>) -> ArrayRef {
+    Arc::new(rows.iter().map(value).collect::<StringArray>())
+}
+
+/// A number column of `value` for each of `rows`.
+fn number<T>(rows: &[T], value: impl Fn(&T) -> Option<u64>) -> ArrayRef {
+    Arc::new(rows.iter().map(value).collect::<UInt64Array>())
 }
 
 /// The job `function(job = 'name')` names, which the user may see.
@@ -114,27 +138,4 @@ fn schema(columns: &[&str]) -> Arc<Schema> {
             })
             .collect::<Vec<_>>(),
     ))
-}
-
-fn files_batch(schema: &Arc<Schema>, job: &str, files: &[FileRecord]) -> Result<RecordBatch> {
-    let text = |value: &dyn Fn(&FileRecord) -> Option<String>| -> ArrayRef {
-        Arc::new(files.iter().map(value).collect::<StringArray>())
-    };
-    let number = |value: &dyn Fn(&FileRecord) -> Option<u64>| -> ArrayRef {
-        Arc::new(files.iter().map(value).collect::<UInt64Array>())
-    };
-    let columns = vec![
-        text(&|_| Some(job.to_string())),
-        text(&|f| Some(f.file.clone())),
-        number(&|f| Some(f.size)),
-        text(&|f| f.etag.clone()),
-        text(&|f| Some(f.last_modified.clone())),
-        text(&|f| Some(f.status.as_str().to_string())),
-        number(&|f| Some(f.task_id)),
-        number(&|f| f.loaded_rows),
-        number(&|f| f.rejected_rows),
-        text(&|f| f.error.clone()),
-        text(&|f| Some(f.time.clone())),
-    ];
-    Ok(RecordBatch::try_new(schema.clone(), columns)?)
 }
