@@ -199,6 +199,11 @@ impl CsvReader {
             let mut rest = &bytes[..];
             while !rest.is_empty() {
                 let consumed = decoder.decode(rest)?;
+                if consumed == 0 {
+                    // Full: `held` holds one batch of records, so this does
+                    // not happen; never spin if it does.
+                    break;
+                }
                 rest = &rest[consumed..];
             }
         }

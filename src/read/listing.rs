@@ -60,13 +60,17 @@ fn local_files_after<'a>(
             .filter(|key| start_after.is_none_or(|offset| key > offset) && location.matches(key))
             .collect();
         keys.sort();
-        let metadata = stream::iter(keys).then(move |key| async move {
-            location
-                .store
-                .head(&key)
-                .await
-                .map_err(|e| source_error(location, e))
-        });
+        // A file deleted since its name was read is not listed, as if the
+        // listing had come a moment later.
+        let metadata = stream::iter(keys)
+            .then(move |key| async move {
+                match location.store.head(&key).await {
+                    Ok(meta) => Ok(Some(meta)),
+                    Err(object_store::Error::NotFound { .. }) => Ok(None),
+                    Err(e) => Err(source_error(location, e)),
+                }
+            })
+            .try_filter_map(|meta| futures::future::ready(Ok(meta)));
         Ok::<_, Error>(metadata)
     })
     .try_flatten()
