@@ -8,6 +8,9 @@
 //! `${S3_REGION}` (a real S3-compatible server on 127.0.0.1 holding the
 //! same fixtures) and `${DEAD_ENDPOINT}` (a loopback port nobody listens on).
 //!
+//! In results, the fixtures directory is shown as `${FIXTURES}`, so
+//! expected rows can name fixture files whole.
+//!
 //! Result column types are checked (`I`, `R`, `B`, `T`: see [`ColumnType`]).
 //! With `SLT_LOG_TYPES=1` they are printed instead (`SLT-FILE name`, then
 //! `SLT-TYPES expected actual` per query, in order) for fixing a file.
@@ -29,6 +32,8 @@ use tributary::{Engine, ResultKind, Session, StatementResult};
 /// One sqllogictest connection: a tributary session.
 struct TributaryDb {
     session: Session,
+    /// The fixtures directory, shown as `${FIXTURES}` in results.
+    fixtures: String,
 }
 
 #[async_trait]
@@ -40,7 +45,20 @@ impl AsyncDB for TributaryDb {
         let results = self.session.execute(sql).await?;
         Ok(match results.last() {
             None => DBOutput::StatementComplete(0),
-            Some(result) => to_output(result),
+            Some(result) => match to_output(result) {
+                DBOutput::Rows { types, rows } => DBOutput::Rows {
+                    types,
+                    rows: rows
+                        .into_iter()
+                        .map(|row| {
+                            row.into_iter()
+                                .map(|v| v.replace(&self.fixtures, "${FIXTURES}"))
+                                .collect()
+                        })
+                        .collect(),
+                },
+                other => other,
+            },
         })
     }
 
@@ -198,9 +216,11 @@ async fn run_file(path: &Path, env: &Environment) -> Result<(), String> {
     let engine = Engine::open(dir.path().to_str().expect("utf-8 temp path"))
         .await
         .map_err(|e| e.to_string())?;
+    let fixtures = env.fixtures.path().to_string_lossy().to_string();
     let mut runner = Runner::new(move || {
         let session = engine.session();
-        async move { Ok(TributaryDb { session }) }
+        let fixtures = fixtures.clone();
+        async move { Ok(TributaryDb { session, fixtures }) }
     });
     let vars = [
         ("WAREHOUSE", dir.path().to_string_lossy().to_string()),

@@ -6,7 +6,8 @@ use object_store::ObjectMeta;
 
 use crate::error::Result;
 
-/// The files of one task, in lexicographic order.
+/// The files of one task, in lexicographic order: files at or below the
+/// job's offset that it loads again or late (if any), then the new ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
     pub files: Vec<ObjectMeta>,
@@ -15,15 +16,15 @@ pub struct Batch {
     /// Whether the batch stopped at a limit with files left over: the next
     /// task should start at once instead of waiting `max_interval`.
     pub full: bool,
+    /// The offset to commit with the batch: its last file's key, or the
+    /// job's offset when that is greater (a batch of late files only).
+    pub offset: String,
 }
 
 impl Batch {
-    /// The offset to commit with the batch: its last file's key.
+    /// The offset to commit with the batch.
     pub fn end_offset(&self) -> &str {
-        self.files
-            .last()
-            .map(|f| f.location.as_ref())
-            .unwrap_or_default()
+        &self.offset
     }
 }
 
@@ -47,7 +48,7 @@ pub fn cut_batch(
     max_files: u64,
     max_bytes: u64,
 ) -> Option<Batch> {
-    let mut cutter = Cutter::new(max_files, max_bytes);
+    let mut cutter = Cutter::new(max_files, max_bytes, None);
     for file in files {
         if !cutter.offer(file) {
             break;
@@ -56,42 +57,43 @@ pub fn cut_batch(
     cutter.finish()
 }
 
-/// [`cut_batch`] over a listing, reading no further than the first file
+/// Fills `cutter` from a listing, reading no further than the first file
 /// that does not fit: a listing that pages stops there, so a task lists
 /// about one page however long the backlog is.
-pub async fn cut_from_listing(
-    mut listing: Listing<'_>,
-    max_files: u64,
-    max_bytes: u64,
-) -> Result<Option<Cut>> {
-    let mut cutter = Cutter::new(max_files, max_bytes);
+pub async fn cut_from_listing(mut listing: Listing<'_>, mut cutter: Cutter) -> Result<Option<Cut>> {
     let mut end_offset = None;
-    while let Some(file) = listing.try_next().await? {
+    while !cutter.batch.full {
+        let Some(file) = listing.try_next().await? else {
+            break;
+        };
         end_offset = Some(file.location.to_string());
         if !cutter.offer(file) {
             break;
         }
     }
-    Ok(cutter
-        .finish()
-        .zip(end_offset)
-        .map(|(batch, end_offset)| Cut { batch, end_offset }))
+    Ok(cutter.finish().map(|batch| Cut {
+        end_offset: end_offset.unwrap_or_else(|| batch.offset.clone()),
+        batch,
+    }))
 }
 
 /// Builds a batch file by file up to its limits.
-struct Cutter {
+pub struct Cutter {
     batch: Batch,
     max_files: u64,
     max_bytes: u64,
 }
 
 impl Cutter {
-    fn new(max_files: u64, max_bytes: u64) -> Self {
+    /// An empty batch of at most `max_files` files and `max_bytes` bytes
+    /// (at least one file), for a job whose offset is `offset`.
+    pub fn new(max_files: u64, max_bytes: u64, offset: Option<&str>) -> Self {
         Self {
             batch: Batch {
                 files: Vec::new(),
                 bytes: 0,
                 full: false,
+                offset: offset.unwrap_or_default().to_string(),
             },
             max_files,
             max_bytes,
@@ -100,7 +102,7 @@ impl Cutter {
 
     /// Adds `file` to the batch; `false` (and the batch is full) when it
     /// would pass a limit.
-    fn offer(&mut self, file: ObjectMeta) -> bool {
+    pub fn offer(&mut self, file: ObjectMeta) -> bool {
         let batch = &mut self.batch;
         let over_files = batch.files.len() as u64 + 1 > self.max_files;
         let over_bytes = batch.bytes + file.size > self.max_bytes;
@@ -109,6 +111,9 @@ impl Cutter {
             return false;
         }
         batch.bytes += file.size;
+        if file.location.as_ref() > batch.offset.as_str() {
+            batch.offset = file.location.to_string();
+        }
         batch.files.push(file);
         true
     }
@@ -174,7 +179,7 @@ mod tests {
             })
             .map(Ok)
             .boxed();
-        let cut = cut_from_listing(listing, 3, u64::MAX)
+        let cut = cut_from_listing(listing, Cutter::new(3, u64::MAX, None))
             .await
             .unwrap()
             .unwrap();
@@ -182,9 +187,15 @@ mod tests {
         assert_eq!((cut.end_offset.as_str(), cut.batch.full), ("a/04", true));
         assert_eq!(read.load(std::sync::atomic::Ordering::Relaxed), 4);
         let rest = futures::stream::iter([Ok(file("a/09", 1)), Ok(file("a/10", 1))]).boxed();
-        let cut = cut_from_listing(rest, 3, u64::MAX).await.unwrap().unwrap();
+        let cut = cut_from_listing(rest, Cutter::new(3, u64::MAX, None))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((cut.end_offset.as_str(), cut.batch.full), ("a/10", false));
         let empty = futures::stream::empty().boxed();
-        assert!(cut_from_listing(empty, 3, 3).await.unwrap().is_none());
+        assert!(cut_from_listing(empty, Cutter::new(3, 3, None))
+            .await
+            .unwrap()
+            .is_none());
     }
 }

@@ -26,6 +26,7 @@ mod body;
 mod commit;
 mod convert;
 pub mod failpoint;
+mod late;
 mod quarantine;
 mod read;
 pub mod recovery;
@@ -34,5 +35,6 @@ mod streaming;
 mod tally;
 pub mod task;
 mod timer;
+pub mod validate;
 
-pub use batch::{cut_batch, cut_from_listing, Batch, Cut, Listing};
+pub use batch::{cut_batch, cut_from_listing, Batch, Cut, Cutter, Listing};

@@ -4,40 +4,35 @@
 //!
 //! A batch that fails on its files' content (a file that cannot be read or
 //! decoded, or too many rows that do not convert) has committed nothing.
-//! The job then loads the same files again one per task, up to the failed
-//! batch's last file ([`Isolation`]): good files load on their own, and a
+//! The job then loads the next files again one per task, as many as the
+//! failed batch had ([`Isolation`]): good files load on their own, and a
 //! file that fails alone is quarantined: the ledger records it
 //! `QUARANTINED` with the reason, the job's offset moves past it without
-//! a commit (no rows of it exist), and the failed task is counted. A crash
-//! before the offset moved tries the file again, with the same outcome.
+//! a commit (no rows of it exist; a late or retried file below the offset
+//! leaves it where it is), and the failed task is counted. A crash before
+//! the offset moved tries the file again, with the same outcome.
 
 use object_store::ObjectMeta;
 
 use super::failpoint::{crash_point, CrashPoint};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::job::ledger::{FileRecord, FileStatus};
+use crate::job::ledger::{records_of, FileStatus};
 use crate::job::{Job, Task};
 
-/// Files loaded one per task until the offset reaches the last file of a
-/// batch that failed.
+/// Files loaded one per task, as many tasks as a failed batch had files.
 #[derive(Debug, Default)]
 pub struct Isolation {
-    until: Option<String>,
+    remaining: u64,
 }
 
 impl Isolation {
     /// The most files the job's next batch may have.
     pub fn max_files(&mut self, job: &Job) -> u64 {
-        let done = match (&self.until, &job.current_offset) {
-            (Some(until), Some(offset)) => offset >= until,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        if done {
-            self.until = None;
+        if self.remaining == 0 {
             return job.properties.max_batch_files;
         }
+        self.remaining -= 1;
         1
     }
 
@@ -50,13 +45,14 @@ impl Isolation {
 
     /// Handles a failed batch of several files: isolate them.
     pub fn isolate(&mut self, files: &[ObjectMeta]) {
-        self.until = files.last().map(|f| f.location.to_string());
+        self.remaining = files.len() as u64;
     }
 }
 
 /// Sets aside `file`, which failed alone in `task` with `error`: records
-/// it in the ledger, then moves the job's offset past it and counts the
-/// failed task, leaving the job running.
+/// it in the ledger, then moves the job's offset past it (unless it is
+/// below), takes it off the retry queue and counts the failed task,
+/// leaving the job running.
 pub async fn quarantine(
     engine: &Engine,
     job: &Job,
@@ -67,16 +63,22 @@ pub async fn quarantine(
     let message = error.to_string();
     let name = job.shown_offset(file.location.as_ref());
     tracing::warn!(job = %job.name, file = %name, error = %message, "quarantining a file that cannot be loaded");
-    let record = FileRecord {
-        error: Some(message.clone()),
-        ..FileRecord::new(name.clone(), file, FileStatus::Quarantined, task.id)
-    };
+    let files = std::slice::from_ref(file);
+    let record = records_of(job, task.id, files, FileStatus::Quarantined, |_| {
+        message.clone()
+    });
     let jobs = engine.jobs();
-    jobs.record_files(job.id, task.id, &[record]).await?;
+    jobs.record_files(job.id, task.id, &record).await?;
     crash_point(CrashPoint::AfterQuarantine);
+    let key = file.location.to_string();
     jobs.modify(&job.name, |j| {
-        j.current_offset = Some(file.location.to_string());
-        j.end_offset = Some(file.location.to_string());
+        if j.current_offset.as_ref().is_none_or(|o| *o < key) {
+            j.current_offset = Some(key.clone());
+        }
+        if j.end_offset.as_ref().is_none_or(|o| *o < key) {
+            j.end_offset = Some(key.clone());
+        }
+        j.retry_files.retain(|f| *f != key);
         j.record_failed_task(task, &message);
         j.runtime_msg = Some(format!(
             "quarantined {name} (s3.on_file_error = skip): {message}; SELECT * FROM job_files(job = '{}') WHERE Status = 'QUARANTINED' lists such files",

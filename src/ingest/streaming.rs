@@ -2,8 +2,9 @@
 //! records each outcome in the job store, goes on at once after a full
 //! batch, sleeps `max_interval` when there is nothing new, backs off
 //! exponentially while the source is unavailable, sets bad files aside
-//! when the job says so ([`quarantine`](super::quarantine)), and stops
-//! when a task fails in a way that needs the user (the job pauses).
+//! when the job says so ([`quarantine`](super::quarantine)), records the
+//! late files it skips ([`late`](super::late)), and stops when a task
+//! fails in a way that needs the user (the job pauses).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,14 +12,15 @@ use std::time::Duration;
 use object_store::ObjectMeta;
 
 use super::body::JobBody;
+use super::late::{skipped_late, Lookback};
 use super::quarantine::{quarantine, Isolation};
 use super::scheduler::{next_turn, recover_committed, task_slot};
-use super::task::{load, next_batch, Loaded};
+use super::task::{load, next_batch, Loaded, Poll};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::Error;
 use crate::job::control::JobControl;
-use crate::job::ledger::{FileRecord, FileStatus};
+use crate::job::ledger::{records_of, FileStatus};
 use crate::job::offset::{apply, Commit};
 use crate::job::{Job, LoadStatistic, Task, TaskStatus};
 
@@ -40,8 +42,9 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
         recover_committed(&engine, name).await;
     }
     let mut failures = 0u32;
-    // Parsed by the first task, kept for the loop's life.
+    // Read by the first task, kept for the loop's life.
     let mut body: Option<Arc<JobBody>> = None;
+    let mut lookback: Option<Lookback> = None;
     let mut isolation = Isolation::default();
     loop {
         let Some((engine, job)) = next_turn(weak, name, control).await else {
@@ -52,7 +55,14 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
             return;
         };
         let max_files = isolation.max_files(&job);
-        let step = run_task(&engine, &job, &mut body, control, max_files).await;
+        let step = run_task(
+            &engine,
+            &job,
+            (&mut body, &mut lookback),
+            control,
+            max_files,
+        )
+        .await;
         let next = match step {
             Step::Failed { ref error, .. } if error.is_transient() => {
                 failures += 1;
@@ -67,7 +77,12 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
                 ..
             } if Isolation::applies(&job, &files, &error) => {
                 failures = 0;
-                skip_bad_files(&engine, &job, &mut isolation, task, &files, &error).await
+                let next =
+                    skip_bad_files(&engine, &job, &mut isolation, task, &files, &error).await;
+                if let ([file], Some(lookback)) = (files.as_slice(), lookback.as_mut()) {
+                    lookback.remember([file.location.to_string()]);
+                }
+                next
             }
             step => {
                 failures = 0;
@@ -148,51 +163,57 @@ enum Step {
     },
 }
 
+/// What a job's loop reads once, at its first task: the parsed INSERT
+/// and the look-back window for late files.
+type LoopState<'a> = (&'a mut Option<Arc<JobBody>>, &'a mut Option<Lookback>);
+
 /// Runs one task: the next batch, loaded. Shows it as RUNNING in `tasks()`
 /// while it loads.
 async fn run_task(
     engine: &Engine,
     job: &Job,
-    body: &mut Option<Arc<JobBody>>,
+    (body, lookback): LoopState<'_>,
     control: &JobControl,
     max_files: u64,
 ) -> Step {
     let poll = control.poll_started();
     let created = now();
+    let failed = |error| Step::Failed {
+        task: None,
+        end_offset: None,
+        files: Vec::new(),
+        error,
+    };
     let parsed = match body {
         Some(parsed) => Ok(parsed.clone()),
         None => JobBody::load(engine, job).map(Arc::new),
     };
     let parsed = match parsed {
         Ok(parsed) => body.insert(parsed).clone(),
-        Err(error) => {
-            return Step::Failed {
-                task: None,
-                end_offset: None,
-                files: Vec::new(),
-                error,
-            }
-        }
+        Err(error) => return failed(error),
     };
-    let pending = tokio::select! {
+    let lookback = match lookback {
+        Some(lookback) => lookback,
+        None => match Lookback::load(engine, job).await {
+            Ok(loaded) => lookback.insert(loaded),
+            Err(error) => return failed(error),
+        },
+    };
+    let polled = tokio::select! {
         biased;
         _ = control.cancelled() => return Step::Idle,
-        pending = next_batch(engine, job, &parsed, max_files) => pending,
+        polled = next_batch(engine, job, &parsed, lookback, max_files) => polled,
     };
-    let pending = match pending {
-        Ok(Some(pending)) => pending,
-        Ok(None) => {
-            control.caught_up(poll);
-            return Step::Idle;
-        }
-        Err(error) => {
-            return Step::Failed {
-                task: None,
-                end_offset: None,
-                files: Vec::new(),
-                error,
+    let pending = match polled {
+        Ok(polled) => match note_skipped(engine, job, lookback, polled).await {
+            Ok(Some(pending)) => pending,
+            Ok(None) => {
+                control.caught_up(poll);
+                return Step::Idle;
             }
-        }
+            Err(error) => return failed(error),
+        },
+        Err(error) => return failed(error),
     };
     let files = &pending.batch.files;
     let name = |f: Option<&object_store::ObjectMeta>| {
@@ -221,7 +242,11 @@ async fn run_task(
     let loaded = load(job, &task, pending, control.token()).await;
     control.set_running_task(None);
     match loaded {
-        Ok(loaded) => Step::Loaded(Box::new(loaded)),
+        Ok(loaded) => {
+            let keys = loaded.batch.files.iter().map(|f| f.location.to_string());
+            lookback.remember(keys);
+            Step::Loaded(Box::new(loaded))
+        }
         Err(Error::Cancelled) => Step::Canceled(task),
         Err(error) => Step::Failed {
             task: Some(task),
@@ -229,6 +254,61 @@ async fn run_task(
             files: batch_files,
             error,
         },
+    }
+}
+
+/// Records what a poll found besides its batch: late files the job skips
+/// (`SKIPPED_LATE`, remembered so they are noticed once) and files queued
+/// for retry that are gone (`FAILED`, taken off the queue). Returns the
+/// batch to load.
+async fn note_skipped(
+    engine: &Engine,
+    job: &Job,
+    lookback: &mut Lookback,
+    polled: Poll,
+) -> crate::error::Result<Option<super::task::PendingLoad>> {
+    let Poll {
+        skipped_late: late,
+        gone,
+        load,
+    } = polled;
+    let mut records = skipped_late(job, job.next_task_id, &late);
+    if !late.is_empty() {
+        tracing::warn!(job = %job.name, files = late.len(), first = %late[0].location, "late files skipped (s3.late_files = skip)");
+    }
+    if !gone.is_empty() {
+        tracing::warn!(job = %job.name, files = gone.len(), "files queued for retry do not exist any more");
+    }
+    let missing: Vec<ObjectMeta> = gone.iter().map(|key| missing(key)).collect();
+    records.extend(records_of(
+        job,
+        job.next_task_id,
+        &missing,
+        FileStatus::Failed,
+        |_| "the file queued by ALTER JOB ... RETRY FILE does not exist any more".into(),
+    ));
+    let jobs = engine.jobs();
+    jobs.record_noticed(job.id, job.next_task_id, &records)
+        .await?;
+    lookback.remember(late.iter().map(|f| f.location.to_string()));
+    if !gone.is_empty() {
+        jobs.modify(&job.name, |j| {
+            j.retry_files.retain(|f| !gone.contains(f));
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(load)
+}
+
+/// The metadata of a file that does not exist.
+fn missing(key: &str) -> ObjectMeta {
+    ObjectMeta {
+        location: object_store::path::Path::from(key),
+        last_modified: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        size: 0,
+        e_tag: None,
+        version: None,
     }
 }
 
@@ -292,7 +372,9 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
             tracing::warn!(job = %job.name, error = %error, "task failed; pausing the job");
             let message = error.to_string();
             if let Some(task) = &task {
-                let failed = failed_files(job, task.id, &files, &message);
+                let failed = records_of(job, task.id, &files, FileStatus::Failed, |_| {
+                    message.clone()
+                });
                 if let Err(error) = jobs.record_files(job.id, task.id, &failed).await {
                     tracing::warn!(job = %job.name, error = %error, "cannot write the file ledger");
                 }
@@ -327,23 +409,6 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
         // Dropped meanwhile, or the store cannot be written: stop.
         Err(_) => Next::Stop,
     }
-}
-
-/// The ledger records of a failed task's files: nothing of them was
-/// committed, for the reason `message` gives.
-fn failed_files(job: &Job, task_id: u64, files: &[ObjectMeta], message: &str) -> Vec<FileRecord> {
-    files
-        .iter()
-        .map(|meta| FileRecord {
-            error: Some(message.to_string()),
-            ..FileRecord::new(
-                job.shown_offset(meta.location.as_ref()),
-                meta,
-                FileStatus::Failed,
-                task_id,
-            )
-        })
-        .collect()
 }
 
 /// What to do about a failure that paused a job.

@@ -1,31 +1,40 @@
 //! One task of a streaming job, phase by phase: list the files after the
-//! job's offset and cut the next [`Batch`] ([`next_batch`]); then
+//! job's offset (looking back for late files, [`late`](super::late)) and
+//! cut the next [`Batch`], files queued for retry first ([`next_batch`]); then
 //! ([`load`]) read exactly those files through the job's INSERT
 //! ([`read`](super::read)), convert and count the rows
 //! ([`convert`](super::convert), [`tally`](super::tally)), write them and
 //! commit them with the new offset ([`commit`](super::commit)).
 
+use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use futures::stream::Peekable;
 use futures::StreamExt;
 use object_store::path::Path;
+use object_store::ObjectMeta;
 use tokio_util::sync::CancellationToken;
 
-use super::batch::{cut_from_listing, Batch, Cut};
+use super::batch::{cut_from_listing, Batch, Cut, Cutter, Listing};
 use super::body::JobBody;
 use super::commit::{finished, write_and_commit, Target};
 use super::convert::{converted_stream, RowOrigins};
+use super::late::Lookback;
 use super::read::plan_batch;
-use super::tally::Tally;
+use super::tally::{FilterLimits, Tally};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::job::offset::{resume_offset, CommittedBatch};
-use crate::job::{Job, Task};
-use crate::read::listing::files_after;
+use crate::job::{Job, LateFiles, Task};
+use crate::read::listing::{files_after, files_named};
 
 use crate::session::Session;
 use crate::write::Conversion;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::Result as DFResult;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::stream::BoxStream;
 
 /// A batch cut for a job, ready to load.
 pub struct PendingLoad {
@@ -50,14 +59,26 @@ pub struct Loaded {
     pub version: u64,
 }
 
-/// Lists the files after `job`'s offset and cuts the next batch of at most
-/// `max_files` files; `None` when there is no new file.
+/// What a poll of a job found.
+pub struct Poll {
+    /// Late files the job does not load (`s3.late_files` = `skip`).
+    pub skipped_late: Vec<ObjectMeta>,
+    /// Files queued for retry that do not exist any more.
+    pub gone: Vec<String>,
+    /// The next batch; `None` when there is nothing to load.
+    pub load: Option<PendingLoad>,
+}
+
+/// Lists the files after `job`'s offset (from further back when it looks
+/// for late files) and cuts the next batch of at most `max_files` files:
+/// files queued for retry and late files it loads first, then new files.
 pub async fn next_batch(
     engine: &Engine,
     job: &Job,
     body: &Arc<JobBody>,
+    lookback: &Lookback,
     max_files: u64,
-) -> Result<Option<PendingLoad>> {
+) -> Result<Poll> {
     let mut session = engine.session_as(&job.definer);
     session.set_database(Some(job.database.clone()));
 
@@ -70,14 +91,41 @@ pub async fn next_batch(
         )))?;
     let dataset = Arc::new(catalog.open_dataset(&def).await?);
     let offset = resume_offset(job, &dataset).await?;
-    let offset = offset.map(Path::from);
-    let listing = files_after(&body.location, offset.as_ref());
-    let Some(Cut { batch, end_offset }) =
-        cut_from_listing(listing, max_files, job.properties.max_batch_bytes).await?
-    else {
-        return Ok(None);
+    let start = lookback
+        .start_after(job, offset.as_deref())
+        .or_else(|| offset.clone())
+        .map(Path::from);
+    let mut listing = files_after(&body.location, start.as_ref()).peekable();
+    let late = late_files(&mut listing, lookback, offset.as_deref()).await?;
+    let (retried, gone) = files_named(&body.location, &job.retry_files).await?;
+    // Files at or below the offset, each once and in order.
+    let mut earlier: BTreeMap<Path, ObjectMeta> = retried
+        .into_iter()
+        .filter(|f| offset.as_deref().is_some_and(|o| f.location.as_ref() <= o))
+        .map(|f| (f.location.clone(), f))
+        .collect();
+    let skipped_late = match job.properties.late_files {
+        LateFiles::Skip => late,
+        LateFiles::Load => {
+            earlier.extend(late.into_iter().map(|f| (f.location.clone(), f)));
+            Vec::new()
+        }
     };
-    Ok(Some(PendingLoad {
+    let mut cutter = Cutter::new(max_files, job.properties.max_batch_bytes, offset.as_deref());
+    for file in earlier.into_values() {
+        if !cutter.offer(file) {
+            break;
+        }
+    }
+    let cut = cut_from_listing(listing.boxed(), cutter).await?;
+    let Some(Cut { batch, end_offset }) = cut else {
+        return Ok(Poll {
+            skipped_late,
+            gone,
+            load: None,
+        });
+    };
+    let load = Some(PendingLoad {
         batch,
         end_offset,
         session,
@@ -91,7 +139,39 @@ pub async fn next_batch(
             schema: def.arrow_schema(),
             dataset,
         },
-    }))
+    });
+    Ok(Poll {
+        skipped_late,
+        gone,
+        load,
+    })
+}
+
+/// Reads the listing's files at or below `offset` (those the look-back
+/// lists) and returns the late ones; the listing then holds the new files.
+async fn late_files(
+    listing: &mut Peekable<Listing<'_>>,
+    lookback: &Lookback,
+    offset: Option<&str>,
+) -> Result<Vec<ObjectMeta>> {
+    let mut late = Vec::new();
+    let Some(offset) = offset else {
+        return Ok(late);
+    };
+    loop {
+        let below = match Pin::new(&mut *listing).peek().await {
+            Some(Ok(meta)) => meta.location.as_ref() <= offset,
+            _ => false,
+        };
+        if !below {
+            return Ok(late);
+        }
+        if let Some(meta) = listing.next().await.transpose()? {
+            if lookback.is_late(&meta) {
+                late.push(meta);
+            }
+        }
+    }
 }
 
 /// Loads a batch: reads exactly its files through the job's INSERT,
@@ -105,37 +185,29 @@ pub async fn load(
     pending: PendingLoad,
     cancel: CancellationToken,
 ) -> Result<Loaded> {
-    let PendingLoad {
-        batch,
-        end_offset,
-        session,
-        body,
-        target,
-        conversion,
-    } = pending;
-    tracing::info!(job = %job.name, files = batch.files.len(), bytes = batch.bytes, end = batch.end_offset(), "loading batch");
+    tracing::info!(job = %job.name, files = pending.batch.files.len(), bytes = pending.batch.bytes, end = pending.batch.end_offset(), "loading batch");
     let tally = Arc::new(Mutex::new(Tally::default()));
-    let Some(read) = plan_batch(&session, &body, &batch).await? else {
+    let Some(rows) = converted_rows(job, &pending, &tally).await? else {
         // Only empty files: no rows, and the offset moves on.
         return Ok(Loaded {
-            done: finished(job, task, &Tally::default(), &batch, &end_offset),
-            batch,
+            done: finished(
+                job,
+                task,
+                &Tally::default(),
+                &pending.batch,
+                &pending.end_offset,
+            ),
+            batch: pending.batch,
             version: job.committed_version,
         });
     };
-    let origins = RowOrigins::new(job, &batch, &body.options, read.filters);
-    let typed = read.typed(&body, &batch, conversion.schema())?;
-    tracing::debug!(job = %job.name, typed = typed.is_some(), "reading the batch's CSV columns straight to the table's types");
-    let rows = converted_stream(
-        &read.plan,
-        &read.task_ctx,
-        typed,
-        &batch,
-        origins,
-        conversion,
-        &tally,
-    )
-    .take_until(cancel.clone().cancelled_owned());
+    let PendingLoad {
+        batch,
+        end_offset,
+        target,
+        ..
+    } = pending;
+    let rows = rows.take_until(cancel.clone().cancelled_owned());
     let rows = Box::pin(RecordBatchStreamAdapter::new(target.schema.clone(), rows));
     let committed = write_and_commit(
         job,
@@ -153,4 +225,58 @@ pub async fn load(
         done: committed.done,
         version: committed.version,
     })
+}
+
+/// Reads and converts a batch as [`load`] does, but commits nothing:
+/// what `task` would record (its files, the rows it would leave out), or
+/// the error that would fail it.
+pub async fn dry_run(job: &Job, task: &Task, pending: PendingLoad) -> Result<CommittedBatch> {
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    if let Some(mut rows) = converted_rows(job, &pending, &tally).await? {
+        while let Some(rows) = rows.next().await {
+            rows?;
+        }
+    }
+    let tally = tally.lock().expect("lock").clone();
+    if let Some(error) = tally.over_limit(&FilterLimits::of(job)) {
+        return Err(error);
+    }
+    Ok(finished(
+        job,
+        task,
+        &tally,
+        &pending.batch,
+        &pending.end_offset,
+    ))
+}
+
+/// The batch's rows, read through the job's INSERT and converted to the
+/// table's types, counted in `tally`; `None` when its files are all empty.
+async fn converted_rows(
+    job: &Job,
+    pending: &PendingLoad,
+    tally: &Arc<Mutex<Tally>>,
+) -> Result<Option<BoxStream<'static, DFResult<RecordBatch>>>> {
+    let PendingLoad {
+        batch,
+        session,
+        body,
+        conversion,
+        ..
+    } = pending;
+    let Some(read) = plan_batch(session, body, batch).await? else {
+        return Ok(None);
+    };
+    let origins = RowOrigins::new(job, batch, &body.options, read.filters);
+    let typed = read.typed(body, batch, conversion.schema())?;
+    tracing::debug!(job = %job.name, typed = typed.is_some(), "reading the batch's CSV columns straight to the table's types");
+    Ok(Some(converted_stream(
+        &read.plan,
+        &read.task_ctx,
+        typed,
+        batch,
+        origins,
+        conversion.clone(),
+        tally,
+    )))
 }

@@ -13,6 +13,12 @@
 //!
 //! The rows a task left out ([`RejectedRow`], up to a cap per task) go the
 //! same way, to `_tributary/rejected/<job id>/<task id>.json`.
+//!
+//! Late files a job does not load are recorded `SKIPPED_LATE` when a
+//! listing notices them (and files queued for retry that are gone,
+//! `FAILED`), in a document of their own named after the task that was
+//! next and the time (`<task id>-<ms>.json`): nothing is committed for
+//! them, so noticing one again just records it again.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +28,7 @@ use object_store::ObjectMeta;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::Job;
 use crate::catalog::now;
 use crate::error::{Error, Result};
 use crate::warehouse::Warehouse;
@@ -40,6 +47,12 @@ pub enum FileStatus {
     /// (`s3.on_file_error` = `skip`): nothing of it was committed, and the
     /// job went on with the next files.
     Quarantined,
+    /// It appeared with a name at or below the job's offset after the job
+    /// had passed it, and was not loaded (`s3.late_files` = `skip`).
+    SkippedLate,
+    /// Queued by `ALTER JOB ... RETRY FILE`: the next task loads it. Only
+    /// shown, never stored: the queue is in the job's state.
+    Pending,
 }
 
 impl FileStatus {
@@ -49,6 +62,8 @@ impl FileStatus {
             FileStatus::LoadedWithRejects => "LOADED_WITH_REJECTS",
             FileStatus::Failed => "FAILED",
             FileStatus::Quarantined => "QUARANTINED",
+            FileStatus::SkippedLate => "SKIPPED_LATE",
+            FileStatus::Pending => "PENDING",
         }
     }
 }
@@ -97,6 +112,29 @@ impl FileRecord {
     }
 }
 
+/// The records of `files` (named as `job` shows offsets) with `status` and
+/// the reason `error` gives for each, made now by task `task_id`.
+pub fn records_of(
+    job: &Job,
+    task_id: u64,
+    files: &[ObjectMeta],
+    status: FileStatus,
+    error: impl Fn(&ObjectMeta) -> String,
+) -> Vec<FileRecord> {
+    files
+        .iter()
+        .map(|meta| FileRecord {
+            error: Some(error(meta)),
+            ..FileRecord::new(
+                job.shown_offset(meta.location.as_ref()),
+                meta,
+                status,
+                task_id,
+            )
+        })
+        .collect()
+}
+
 /// A row a task left out because it did not convert to the table's
 /// types, kept with the values it had as read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,10 +178,35 @@ pub async fn record<T: Serialize>(
     task_id: u64,
     records: &[T],
 ) -> Result<()> {
+    write(warehouse, kind, job_id, &format!("{task_id:012}"), records).await
+}
+
+/// Writes the records of files noticed outside a task when task `task_id`
+/// was next: late files skipped, files queued for retry that are gone (a
+/// document of their own: that task's is written when it commits).
+pub async fn record_noticed(
+    warehouse: &Warehouse,
+    job_id: u64,
+    task_id: u64,
+    records: &[FileRecord],
+) -> Result<()> {
+    let millis = chrono::Utc::now().timestamp_millis();
+    let name = format!("{task_id:012}-{millis}");
+    write(warehouse, Kind::Files, job_id, &name, records).await
+}
+
+/// Writes document `name` of `kind` of job `job_id`.
+async fn write<T: Serialize>(
+    warehouse: &Warehouse,
+    kind: Kind,
+    job_id: u64,
+    name: &str,
+    records: &[T],
+) -> Result<()> {
     if records.is_empty() {
         return Ok(());
     }
-    let path = format!("{}/{task_id:012}.json", directory(kind, job_id));
+    let path = format!("{}/{name}.json", directory(kind, job_id));
     let document = serde_json::to_vec(records).map_err(|e| not_valid(warehouse, &path, e))?;
     warehouse
         .write(&path, Bytes::from(document))
@@ -169,7 +232,8 @@ pub async fn records<T: DeserializeOwned>(
     let mut read = futures::stream::iter(documents)
         .map(|name| {
             let path = format!("{directory}/{name}");
-            let task_id = name.trim_end_matches(".json").parse::<u64>().unwrap_or(0);
+            let digits = name.split(|c: char| !c.is_ascii_digit()).next();
+            let task_id = digits.and_then(|d| d.parse::<u64>().ok()).unwrap_or(0);
             async move {
                 let bytes = warehouse.read(&path).await?;
                 Ok::<_, Error>((path, task_id, bytes))

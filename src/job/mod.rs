@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::warehouse::{Document, Warehouse};
 
-pub use properties::JobProperties;
+pub use properties::{JobProperties, LateFiles};
 pub use schedule::Schedule;
 pub use secrets::{default_key_path, SecretKey};
 pub use state::JobStatus;
@@ -112,6 +112,14 @@ pub struct Job {
     pub current_offset: Option<String>,
     /// The greatest file name seen.
     pub end_offset: Option<String>,
+    /// The offset the user last gave (CREATE or ALTER `"offset"`): files at
+    /// or below it were passed over on purpose and are never late.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_offset: Option<String>,
+    /// Files (store keys) queued by `ALTER JOB ... RETRY FILE`: the next
+    /// task loads them with its batch; `job_files()` shows them `PENDING`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retry_files: Vec<String>,
     /// The table version of the last commit the store knows the job made.
     #[serde(default)]
     pub committed_version: u64,
@@ -312,6 +320,17 @@ impl JobStore {
     ) -> Result<()> {
         let warehouse = self.document.warehouse();
         ledger::record(warehouse, ledger::Kind::Files, job_id, task_id, records).await
+    }
+
+    /// Records files noticed outside a task when task `task_id` was next
+    /// (late files skipped, files queued for retry that are gone).
+    pub async fn record_noticed(
+        &self,
+        job_id: u64,
+        task_id: u64,
+        records: &[ledger::FileRecord],
+    ) -> Result<()> {
+        ledger::record_noticed(self.document.warehouse(), job_id, task_id, records).await
     }
 
     /// Writes what a committed batch holds for the ledger: the rows it left

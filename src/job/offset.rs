@@ -113,11 +113,17 @@ pub fn apply(job: &mut Job, commit: Commit) {
     job.current_offset = Some(commit.offset);
     job.committed_version = commit.version;
     let Some(CommittedBatch {
-        task, end_offset, ..
+        task,
+        end_offset,
+        files,
+        ..
     }) = commit.batch
     else {
         return;
     };
+    // Files queued for retry are loaded now.
+    let loaded: Vec<String> = files.iter().map(|f| job.offset_key(&f.file)).collect();
+    job.retry_files.retain(|f| !loaded.contains(f));
     job.succeed_task_count += 1;
     job.load_statistic.add(&task.statistic);
     job.end_offset = Some(end_offset);

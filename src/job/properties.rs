@@ -1,6 +1,7 @@
 //! Job properties: `s3.max_batch_files`, `s3.max_batch_bytes`,
 //! `max_interval`, `session.*` and `offset`, validated with
-//! Doris's names and defaults; and tributary's own `s3.on_file_error`.
+//! Doris's names and defaults; and tributary's own `s3.on_file_error`,
+//! `s3.late_files` and `s3.late_files.window`.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,22 @@ pub const DEFAULT_MAX_BATCH_FILES: u64 = 256;
 pub const DEFAULT_MAX_BATCH_BYTES: u64 = 10 * 1024 * 1024 * 1024;
 /// Default `max_interval`, seconds.
 pub const DEFAULT_MAX_INTERVAL_SECS: u64 = 10;
+/// Default `s3.late_files.window`: how many of the job's most recent files
+/// (by name) each listing looks back over for late files. With fewer than
+/// 500 new files an idle poll on S3 stays one LIST request (1,000 keys).
+pub const DEFAULT_LATE_FILES_WINDOW: u64 = 500;
+
+/// What a streaming job does with a late file: one that appears with a
+/// name at or below its offset (`s3.late_files`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LateFiles {
+    /// Doris's rule: not loaded; recorded `SKIPPED_LATE` in the ledger.
+    #[default]
+    Skip,
+    /// Loaded once by the next task.
+    Load,
+}
 
 /// The session variables a job may set, with the form each accepts.
 const SESSION_VARIABLES: &[(&str, &str)] = &[
@@ -35,6 +52,13 @@ pub struct JobProperties {
     /// quarantined and the job goes on (default `pause`, as Doris).
     #[serde(default)]
     pub skip_bad_files: bool,
+    /// `s3.late_files`: skip (default) or load late files.
+    #[serde(default)]
+    pub late_files: LateFiles,
+    /// `s3.late_files.window`: how many of the job's most recent files the
+    /// look-back for late files covers; 0 looks back at nothing.
+    #[serde(default = "default_late_files_window")]
+    pub late_files_window: u64,
     /// The properties as the user gave them (keys lower case), for `job()`.
     pub given: BTreeMap<String, String>,
 }
@@ -47,9 +71,15 @@ impl Default for JobProperties {
             max_interval_secs: DEFAULT_MAX_INTERVAL_SECS,
             session: BTreeMap::new(),
             skip_bad_files: false,
+            late_files: LateFiles::Skip,
+            late_files_window: DEFAULT_LATE_FILES_WINDOW,
             given: BTreeMap::new(),
         }
     }
+}
+
+fn default_late_files_window() -> u64 {
+    DEFAULT_LATE_FILES_WINDOW
 }
 
 impl JobProperties {
@@ -86,6 +116,22 @@ impl JobProperties {
             }
         })? {
             next.skip_bad_files = skip;
+        }
+        if let Some(late) = bag.take_parsed("s3.late_files", "skip or load", |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "skip" => Some(LateFiles::Skip),
+                "load" => Some(LateFiles::Load),
+                _ => None,
+            }
+        })? {
+            next.late_files = late;
+        }
+        if let Some(n) = bag.take_parsed(
+            "s3.late_files.window",
+            "a number of files (0 looks back at none)",
+            |v| v.trim().parse::<u64>().ok(),
+        )? {
+            next.late_files_window = n;
         }
         let offset = bag.take("offset").map(|v| parse_offset(&v)).transpose()?;
         for (variable, value) in bag.take_prefixed("session.") {

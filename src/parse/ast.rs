@@ -100,6 +100,17 @@ pub enum Statement {
         properties: Vec<(String, String)>,
         body: Option<String>,
     },
+    /// `ALTER JOB name RETRY FILE 'file'`: load a file the job set aside
+    /// (quarantined, failed, skipped late) again, with its next task.
+    RetryJobFile {
+        name: String,
+        file: String,
+    },
+    /// `VALIDATE JOB WHERE jobName = 'name'`: what the job's next task
+    /// would load and leave out, without committing anything.
+    ValidateJob {
+        name: String,
+    },
     /// `PAUSE JOB WHERE jobName = 'name'`
     PauseJob {
         name: String,

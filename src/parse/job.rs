@@ -1,5 +1,5 @@
-//! The JOB statements: `CREATE JOB`, `ALTER JOB`, `PAUSE/RESUME/DROP/WAIT
-//! JOB WHERE jobName = '...'`, and the schedule and property clauses.
+//! The JOB statements: `CREATE JOB`, `ALTER JOB` (and `ALTER JOB ... RETRY
+//! FILE`), `PAUSE/RESUME/DROP/WAIT/VALIDATE JOB WHERE jobName = '...'`, and the schedule and property clauses.
 
 use datafusion::sql::sqlparser::tokenizer::Token;
 
@@ -32,10 +32,15 @@ impl StatementParser<'_> {
         })
     }
 
-    /// `ALTER JOB name [PROPERTIES (...)] [[DO] <insert>]`, after `ALTER
-    /// JOB` (Doris writes no DO).
+    /// `ALTER JOB name [PROPERTIES (...)] [[DO] <insert>]` (Doris writes no
+    /// DO) or `ALTER JOB name RETRY FILE 'file'`, after `ALTER JOB`.
     pub(super) fn alter_job(&mut self, sql: &str) -> Result<Statement> {
         let name = self.identifier_as_written()?;
+        if self.words(&["retry", "file"]) {
+            let file = self.string_literal()?;
+            self.expect_end()?;
+            return Ok(Statement::RetryJobFile { name, file });
+        }
         let properties = self.properties()?;
         self.word("do");
         let body = match self.parser.peek_token().token {

@@ -58,6 +58,10 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         }
     } else if p.words(&["wait", "job"]) {
         p.wait_job()?
+    } else if p.words(&["validate", "job"]) {
+        Statement::ValidateJob {
+            name: p.where_job_name()?,
+        }
     } else if p.words(&["create", "user"]) {
         p.create_user()?
     } else if p.words(&["drop", "user"]) {

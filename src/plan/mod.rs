@@ -47,6 +47,8 @@ pub(crate) async fn execute(
             properties,
             body,
         } => job::alter_job(session, &name, &properties, body).await,
+        Statement::RetryJobFile { name, file } => job::retry_file(session, &name, &file).await,
+        Statement::ValidateJob { name } => job::validate_job(session, &name).await,
         Statement::PauseJob { name } => job::pause_job(session, &name).await,
         Statement::ResumeJob { name } => job::resume_job(session, &name).await,
         Statement::DropJob { name, if_exists } => job::drop_job(session, &name, if_exists).await,

@@ -132,6 +132,23 @@ pub async fn first_files(location: &Location, count: usize) -> Result<Vec<Object
     files_after(location, None).take(count).try_collect().await
 }
 
+/// The files named by `keys` that exist, and the keys of those that do not.
+pub async fn files_named(
+    location: &Location,
+    keys: &[String],
+) -> Result<(Vec<ObjectMeta>, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for key in keys {
+        match location.store.head(&Path::from(key.as_str())).await {
+            Ok(meta) => found.push(meta),
+            Err(object_store::Error::NotFound { .. }) => missing.push(key.clone()),
+            Err(e) => return Err(source_error(location, e)),
+        }
+    }
+    Ok((found, missing))
+}
+
 /// An object store failure while reading `location`, with its URI.
 pub fn source_error(location: &Location, error: object_store::Error) -> Error {
     store_error(location.uri.clone(), error)

@@ -64,6 +64,8 @@ fn new_job(
         offset_prefix: String::new(),
         current_offset: None,
         end_offset: None,
+        given_offset: None,
+        retry_files: Vec::new(),
         committed_version: 0,
         load_statistic: LoadStatistic::default(),
         error_msg: None,
@@ -100,6 +102,7 @@ async fn streaming_job(
     job.committed_version = table_version(session, &job).await?;
     // Start strictly after the file the offset names.
     job.current_offset = offset.map(|o| job.offset_key(&o));
+    job.given_offset = job.current_offset.clone();
     Ok((job, warnings))
 }
 

@@ -2,7 +2,8 @@
 //! ([`crate::job::ledger`]), one row per file the job has taken into a
 //! task, with what became of it; and `rejected_rows(job = 'name')`: the
 //! rows its tasks left out, as read. Shown to users who may load the job's
-//! target table, as `job()` is.
+//! target table, as `job()` is. A file queued by `ALTER JOB ... RETRY
+//! FILE` shows `PENDING` until a task loads it.
 
 use std::sync::Arc;
 
@@ -14,6 +15,7 @@ use datafusion::datasource::MemTable;
 
 use super::require_job_load;
 use crate::error::{Error, Result};
+use crate::job::ledger::FileStatus;
 use crate::job::Job;
 use crate::session::Session;
 
@@ -32,6 +34,17 @@ pub(super) const FILE_COLUMNS: [&str; 11] = [
     "UpdateTime",
 ];
 
+/// The columns of `VALIDATE JOB`'s result.
+pub(super) const VALIDATE_COLUMNS: [&str; 7] = [
+    "JobName",
+    "FileName",
+    "FileSize",
+    "Outcome",
+    "LoadedRows",
+    "RejectedRows",
+    "FirstError",
+];
+
 /// The `rejected_rows()` columns.
 pub(super) const REJECTED_COLUMNS: [&str; 6] = [
     "JobName",
@@ -48,7 +61,12 @@ pub(in crate::plan) async fn job_files_table(
     pairs: &[(String, String)],
 ) -> Result<Arc<dyn TableProvider>> {
     let job = argument_job(session, "job_files", pairs)?;
-    let files = session.engine().jobs().files(job.id).await?;
+    let mut files = session.engine().jobs().files(job.id).await?;
+    for record in &mut files {
+        if job.retry_files.contains(&job.offset_key(&record.file)) {
+            record.status = FileStatus::Pending;
+        }
+    }
     let f = files.as_slice();
     table(
         &FILE_COLUMNS,
@@ -91,18 +109,25 @@ pub(in crate::plan) async fn rejected_rows_table(
 
 /// A table of `columns` (see [`schema`]) holding `arrays`.
 fn table(columns: &[&str], arrays: Vec<ArrayRef>) -> Result<Arc<dyn TableProvider>> {
-    let schema = schema(columns);
-    let batch = RecordBatch::try_new(schema.clone(), arrays)?;
-    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    let batch = batch(columns, arrays)?;
+    Ok(Arc::new(MemTable::try_new(
+        batch.schema(),
+        vec![vec![batch]],
+    )?))
+}
+
+/// A batch of `columns` (see [`schema`]) holding `arrays`.
+pub(super) fn batch(columns: &[&str], arrays: Vec<ArrayRef>) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(schema(columns), arrays)?)
 }
 
 /// A text column of `value` for each of `rows`.
-fn text<T>(rows: &[T], value: impl Fn(&T) -> Option<String>) -> ArrayRef {
+pub(super) fn text<T>(rows: &[T], value: impl Fn(&T) -> Option<String>) -> ArrayRef {
     Arc::new(rows.iter().map(value).collect::<StringArray>())
 }
 
 /// A number column of `value` for each of `rows`.
-fn number<T>(rows: &[T], value: impl Fn(&T) -> Option<u64>) -> ArrayRef {
+pub(super) fn number<T>(rows: &[T], value: impl Fn(&T) -> Option<u64>) -> ArrayRef {
     Arc::new(rows.iter().map(value).collect::<UInt64Array>())
 }
 

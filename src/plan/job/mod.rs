@@ -6,6 +6,7 @@
 mod body;
 mod create;
 mod files;
+mod replay;
 mod tables;
 
 use super::users::require_on_table;
@@ -17,6 +18,7 @@ use body::{plan_body, stored_source_uri, validate_body, Body};
 
 pub(super) use create::create_job;
 pub(super) use files::{job_files_table, rejected_rows_table};
+pub(super) use replay::{retry_file, validate_job};
 pub(super) use tables::{canonicalize_job_columns, job_table, tasks_table};
 
 pub(super) async fn alter_job(
@@ -66,7 +68,8 @@ pub(super) async fn alter_job(
             job.sealed_sql = sealed_sql;
         }
         if let Some((offset, version)) = moved_offset {
-            job.current_offset = Some(offset);
+            job.current_offset = Some(offset.clone());
+            job.given_offset = Some(offset);
             // Offsets committed with rows before now no longer apply.
             job.committed_version = version;
         }
