@@ -74,7 +74,7 @@ pub enum Error {
     },
 
     /// Planning or executing a query failed.
-    #[error("{0}")]
+    #[error("{}", datafusion_message(.0))]
     DataFusion(DataFusionError),
 
     /// Object store access failed.
@@ -244,6 +244,15 @@ impl From<DataFusionError> for Error {
             },
             other => Error::DataFusion(other),
         }
+    }
+}
+
+/// A DataFusion error's message, without the "Error during planning: "
+/// DataFusion puts before a planning error's own words.
+fn datafusion_message(error: &DataFusionError) -> String {
+    match error {
+        DataFusionError::Plan(message) => message.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::tree_node::TreeNode;
+use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, Projection};
 use datafusion::physical_plan::ExecutionPlan;
@@ -89,6 +90,34 @@ impl BatchRead {
 
 /// Plans the job's INSERT over the batch's files in `session` (the task's
 /// own, as the job's definer); `None` when the files are all empty.
+/// The job's INSERT planned when the job was created, so when it does not
+/// plan over a batch, the columns the batch's files were read with do not
+/// fit it: those of its first file with content (a CSV file's first line
+/// decides). That file is the bad one.
+fn columns_do_not_fit(body: &JobBody, batch: &Batch, error: &DataFusionError) -> Error {
+    let file = batch
+        .files
+        .iter()
+        .find(|f| f.size > 0)
+        .or(batch.files.first());
+    let reason = match error {
+        DataFusionError::Plan(message) => message.trim_end_matches('!').to_string(),
+        other => other.to_string(),
+    };
+    let mut reason = reason.chars();
+    let reason: String = reason
+        .next()
+        .map(|c| c.to_lowercase().chain(reason).collect())
+        .unwrap_or_default();
+    Error::Source {
+        uri: file.map_or_else(
+            || body.options.uri.clone(),
+            |f| body.location.display(&f.location),
+        ),
+        message: format!("its columns do not fit the job's INSERT: {reason}"),
+    }
+}
+
 pub async fn plan_batch(
     session: &Session,
     body: &JobBody,
@@ -113,6 +142,9 @@ pub async fn plan_batch(
     let LogicalPlan::Dml(dml) = (match planned {
         // Only empty files: nothing to read.
         Err(Error::EmptySource { .. }) => return Ok(None),
+        Err(Error::DataFusion(e)) if matches!(e.find_root(), DataFusionError::Plan(_)) => {
+            return Err(columns_do_not_fit(body, batch, e.find_root()))
+        }
         planned => planned?,
     }) else {
         return Err(Error::InvalidJob("a streaming job runs an INSERT".into()));

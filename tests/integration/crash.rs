@@ -149,3 +149,49 @@ fn crash_while_quarantining_a_bad_file() {
     assert!(out.contains("| LOADED      | 5     | 10   |"), "{out}");
     assert!(out.contains("| QUARANTINED | 1     | NULL |"), "{out}");
 }
+
+/// With `s3.late_files` = `load`, a crash between the commit that loaded a
+/// late file and the job store: the new process knows from the commit
+/// that the file is loaded and does not load it again.
+#[test]
+fn crash_after_loading_a_late_file() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("src");
+    put_files(&source);
+    assert_ok(&tributary(
+        root.path(),
+        &format!(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT NOT NULL, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('max_interval' = '1s', 's3.late_files' = 'load')
+             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/part-*.csv', 'format' = 'csv', 'column_separator' = ',');
+             WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;",
+            source.display()
+        ),
+        None,
+    ));
+    // Sorts between part-002.csv and part-003.csv: below the offset.
+    std::fs::write(source.join("part-0025.csv"), "25,late\n").unwrap();
+    let crashed = tributary(
+        root.path(),
+        "WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;",
+        Some("after-commit"),
+    );
+    assert!(!crashed.status.success(), "{}", stdout(&crashed));
+    let recovered = tributary(
+        root.path(),
+        "WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;
+         SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM db1.t;
+         SELECT CurrentOffset LIKE '%part-006.csv%' AS at_end, SucceedTaskCount AS ok FROM job(type=insert);
+         SELECT Status AS file_status, count(*) AS files, sum(LoadedRows) AS rows FROM job_files(job = 'feed') GROUP BY Status;",
+        None,
+    );
+    assert_ok(&recovered);
+    let out = stdout(&recovered);
+    let sum: usize = (1..=FILES).map(|i| 2 * i * 10 + 1).sum::<usize>() + 25;
+    assert!(
+        out.contains(&format!("| 13 | 13 | {sum} |")),
+        "the late file's row once:\n{out}"
+    );
+    assert!(out.contains("| true   | 2  |"), "{out}");
+    assert!(out.contains("| LOADED      | 7     | 13   |"), "{out}");
+}

@@ -153,4 +153,31 @@ async fn a_backlog_is_listed_a_page_per_task() {
             .collect::<String>(),
         format!("|{FILES}|{FILES}|")
     );
+
+    // A late file (below the offset, among the job's last 500 names) is
+    // noticed by the next poll, which still lists one page; one below the
+    // look-back window is not looked for.
+    for key in ["orders/01750a.csv", "orders/00010a.csv"] {
+        store
+            .put(&Path::from(key), PutPayload::from("1,late\n"))
+            .await
+            .unwrap();
+    }
+    let before = server.list_requests();
+    let ledger = engine
+        .session()
+        .sql(
+            "WAIT JOB WHERE jobName = 'backlog' TIMEOUT 60;
+             SELECT FileName, Status FROM job_files(job = 'backlog') WHERE Status <> 'LOADED'",
+        )
+        .await
+        .unwrap();
+    assert_eq!(server.list_requests() - before, 1);
+    assert_eq!(
+        crate::support::lines(&ledger)[3]
+            .split_whitespace()
+            .collect::<String>(),
+        "|orders/01750a.csv|SKIPPED_LATE|"
+    );
+    assert_eq!(crate::support::lines(&ledger).len(), 5, "{ledger:?}");
 }

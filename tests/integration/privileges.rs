@@ -140,6 +140,25 @@ async fn table_grants_scope_loads_reads_and_the_jobs_a_user_sees() {
         "LOAD_PRIV",
         "db1.tbl2",
     );
+    // The ledger, the rows left out and the replay controls of a job are
+    // as private as the job: they need LOAD_PRIV on its target table.
+    for statement in [
+        "SELECT * FROM job_files(job = 'theirs')",
+        "SELECT * FROM rejected_rows(job = 'theirs')",
+        "VALIDATE JOB WHERE jobName = 'theirs'",
+        "ALTER JOB theirs RETRY FILE '/tmp/none/a.csv'",
+    ] {
+        denied(
+            alice.sql(statement).await.unwrap_err(),
+            "LOAD_PRIV",
+            "db1.tbl2",
+        );
+    }
+    let ledger = alice
+        .sql("SELECT count(*) AS n FROM job_files(job = 'mine')")
+        .await
+        .unwrap();
+    assert_eq!(lines(&ledger)[3], "| 0 |");
     // Loading is not reading.
     denied(
         alice.sql("SELECT * FROM db1.tbl1").await.unwrap_err(),

@@ -112,7 +112,7 @@ fn planned(plan: Result<LogicalPlan>) -> Result<Vec<String>> {
         Err(Error::EmptySource { uri }) => Ok(vec![format!(
             "the first files matching '{uri}' are empty: the SELECT is checked against the table when a file with rows arrives"
         )]),
-        Err(Error::DataFusion(e)) => Err(Error::InvalidJob(format!(
+        Err(e @ Error::DataFusion(_)) => Err(Error::InvalidJob(format!(
             "the job's INSERT does not plan against its target table: {e}"
         ))),
         Err(e) => Err(e),
