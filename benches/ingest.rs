@@ -43,7 +43,8 @@ struct Args {
     /// Files put one by one for the latency measurement.
     #[arg(long, default_value_t = 20)]
     latency_files: usize,
-    /// Loaded files under the prefix for the idle-poll measurement.
+    /// Loaded files under the prefix for the idle-poll measurement, and
+    /// entries in the file ledger for the ledger's cost.
     #[arg(long, default_value_t = 100_000)]
     listing_files: usize,
     /// Number of small CSV files (local, and the S3 backlog).
@@ -612,12 +613,99 @@ async fn parent(args: Args) {
         });
     }
 
+    let ledger = if chosen(LEDGER) {
+        Some(ledger_cost(root, args.listing_files).await)
+    } else {
+        None
+    };
     if args.only.is_some() {
-        return report(&args, &rows, &[], &(0, 0.0));
+        return report(&args, &rows, &[], &(0, 0.0), ledger.as_ref());
     }
     let latency = latency(&moto, root, args.latency_files).await;
     let listing = idle_poll(&moto, root, args.listing_files).await;
-    report(&args, &rows, &latency, &listing);
+    report(&args, &rows, &latency, &listing, ledger.as_ref());
+}
+
+const LEDGER: &str = "file ledger";
+
+/// Seconds `sql` takes in `session`.
+async fn timed(session: &mut tributary::Session, sql: &str) -> f64 {
+    let start = Instant::now();
+    session.sql(sql).await.unwrap();
+    start.elapsed().as_secs_f64()
+}
+
+/// What a job's file ledger costs, measured on two jobs over the same
+/// directory: one that loaded every file (its ledger has an entry for
+/// each) and one created after the last file (its ledger is empty).
+#[derive(Debug, serde::Serialize)]
+struct LedgerCost {
+    entries: usize,
+    /// Seconds the loading job took to load every file.
+    load_seconds: f64,
+    /// Median seconds of an idle poll: with the ledger, without.
+    idle_poll_seconds: (f64, f64),
+    /// Seconds from RESUME to the first poll's end (a new loop reads the
+    /// ledger): with, without.
+    loop_start_seconds: (f64, f64),
+    /// Seconds to load one batch of 256 new files: with, without.
+    batch_seconds: (f64, f64),
+}
+
+async fn ledger_cost(root: &Path, files: usize) -> LedgerCost {
+    eprintln!("bench: file ledger of {files} entries");
+    let dir = root.join("ledger-src");
+    let line = |i: usize| format!("{i},1,1.00,1,NEW,2026-01-01,x\n");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..files {
+        std::fs::write(dir.join(format!("f{i:07}.csv")), line(i)).unwrap();
+    }
+    let call = s3_call(&format!("file://{}/*.csv", dir.display()), "csv", "");
+    let last = dir.join(format!("f{:07}.csv", files - 1));
+    let mut loaded = open(root, "wh-ledger").await;
+    let start = Instant::now();
+    loaded
+        .sql(&format!(
+            "CREATE JOB j ON STREAMING PROPERTIES ('max_interval' = '3600s') DO INSERT INTO bench.orders SELECT * FROM {call};
+             WAIT JOB WHERE jobName = 'j' TIMEOUT 1200"
+        ))
+        .await
+        .unwrap();
+    let load_seconds = start.elapsed().as_secs_f64();
+    let mut empty = open(root, "wh-no-ledger").await;
+    empty
+        .sql(&format!(
+            "CREATE JOB j ON STREAMING PROPERTIES ('max_interval' = '3600s', 'offset' = '{{\"fileName\":\"{}\"}}')
+             DO INSERT INTO bench.orders SELECT * FROM {call};
+             WAIT JOB WHERE jobName = 'j' TIMEOUT 600",
+            last.display()
+        ))
+        .await
+        .unwrap();
+    let wait = "WAIT JOB WHERE jobName = 'j' TIMEOUT 600";
+    let mut polls = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        polls.0.push(timed(&mut loaded, wait).await);
+        polls.1.push(timed(&mut empty, wait).await);
+    }
+    let restart = "PAUSE JOB WHERE jobName = 'j'; RESUME JOB WHERE jobName = 'j'; WAIT JOB WHERE jobName = 'j' TIMEOUT 600";
+    let loop_start = (
+        timed(&mut loaded, restart).await,
+        timed(&mut empty, restart).await,
+    );
+    for i in files..files + 256 {
+        std::fs::write(dir.join(format!("f{i:07}.csv")), line(i)).unwrap();
+    }
+    let batch = (timed(&mut loaded, wait).await, timed(&mut empty, wait).await);
+    let cost = LedgerCost {
+        entries: files,
+        load_seconds,
+        idle_poll_seconds: (median(&polls.0), median(&polls.1)),
+        loop_start_seconds: loop_start,
+        batch_seconds: batch,
+    };
+    eprintln!("bench: {LEDGER}: {cost:?}");
+    cost
 }
 
 const DUCKDB_CSV: &str = "DuckDB read_csv -> DuckDB table";
@@ -719,7 +807,13 @@ fn median(values: &[f64]) -> f64 {
     sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
 }
 
-fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64)) {
+fn report(
+    args: &Args,
+    rows: &[Row],
+    latency: &[f64],
+    listing: &(usize, f64),
+    ledger: Option<&LedgerCost>,
+) {
     let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
     println!(
         "\n{:<46} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8} {:>6}",
@@ -767,6 +861,18 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64)) {
         "idle poll over {} loaded files: {lists} LIST request(s), {:.3} s",
         args.listing_files, poll_seconds
     );
+    if let Some(l) = ledger {
+        println!(
+            "file ledger of {} entries (with / without): idle poll {:.3} / {:.3} s, loop start {:.3} / {:.3} s, batch of 256 files {:.3} / {:.3} s",
+            l.entries,
+            l.idle_poll_seconds.0,
+            l.idle_poll_seconds.1,
+            l.loop_start_seconds.0,
+            l.loop_start_seconds.1,
+            l.batch_seconds.0,
+            l.batch_seconds.1
+        );
+    }
     println!(
         "S3 backlog of {} files: {backlog_lists} LIST requests in {backlog_tasks} tasks (bound N/1000 + tasks + 2 = {backlog_bound})",
         args.small_files
@@ -787,6 +893,7 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64)) {
         "measurements": results,
         "latency_seconds": {"median": median(latency), "max": latency.iter().copied().fold(0.0, f64::max), "all": latency},
         "idle_poll": {"loaded_files": args.listing_files, "list_requests": lists, "seconds": poll_seconds},
+        "file_ledger": ledger,
         "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
         "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
         "ratios": {"csv_job_vs_duckdb": vs_duckdb, "csv_job_vs_pylance": vs_pylance,
