@@ -696,7 +696,10 @@ async fn ledger_cost(root: &Path, files: usize) -> LedgerCost {
     for i in files..files + 256 {
         std::fs::write(dir.join(format!("f{i:07}.csv")), line(i)).unwrap();
     }
-    let batch = (timed(&mut loaded, wait).await, timed(&mut empty, wait).await);
+    let batch = (
+        timed(&mut loaded, wait).await,
+        timed(&mut empty, wait).await,
+    );
     let cost = LedgerCost {
         entries: files,
         load_seconds,

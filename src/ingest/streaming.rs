@@ -86,7 +86,14 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
             }
             step => {
                 failures = 0;
-                record(&engine, &job, step, interval).await
+                let loaded = matches!(step, Step::Loaded(_));
+                let next = record(&engine, &job, step, interval).await;
+                // A batch that did not fill read its listing to the end:
+                // every file there when the poll began is loaded now.
+                if loaded && matches!(next, Next::Sleep(_)) {
+                    control.caught_up_with_last_poll();
+                }
+                next
             }
         };
         drop(engine);
@@ -301,11 +308,11 @@ async fn note_skipped(
     Ok(load)
 }
 
-/// The metadata of a file that does not exist.
+/// The metadata of a file that does not exist (no size, no time).
 fn missing(key: &str) -> ObjectMeta {
     ObjectMeta {
         location: object_store::path::Path::from(key),
-        last_modified: chrono::DateTime::<chrono::Utc>::MIN_UTC,
+        last_modified: chrono::DateTime::UNIX_EPOCH,
         size: 0,
         e_tag: None,
         version: None,

@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use futures::stream::Peekable;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::error::Result as DFResult;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::stream::{BoxStream, Peekable};
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::ObjectMeta;
@@ -28,13 +31,8 @@ use crate::error::{Error, Result};
 use crate::job::offset::{resume_offset, CommittedBatch};
 use crate::job::{Job, LateFiles, Task};
 use crate::read::listing::{files_after, files_named};
-
 use crate::session::Session;
 use crate::write::Conversion;
-use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::error::Result as DFResult;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use futures::stream::BoxStream;
 
 /// A batch cut for a job, ready to load.
 pub struct PendingLoad {
@@ -98,21 +96,9 @@ pub async fn next_batch(
     let mut listing = files_after(&body.location, start.as_ref()).peekable();
     let late = late_files(&mut listing, lookback, offset.as_deref()).await?;
     let (retried, gone) = files_named(&body.location, &job.retry_files).await?;
-    // Files at or below the offset, each once and in order.
-    let mut earlier: BTreeMap<Path, ObjectMeta> = retried
-        .into_iter()
-        .filter(|f| offset.as_deref().is_some_and(|o| f.location.as_ref() <= o))
-        .map(|f| (f.location.clone(), f))
-        .collect();
-    let skipped_late = match job.properties.late_files {
-        LateFiles::Skip => late,
-        LateFiles::Load => {
-            earlier.extend(late.into_iter().map(|f| (f.location.clone(), f)));
-            Vec::new()
-        }
-    };
+    let (earlier, skipped_late) = below_offset(job, offset.as_deref(), retried, late);
     let mut cutter = Cutter::new(max_files, job.properties.max_batch_bytes, offset.as_deref());
-    for file in earlier.into_values() {
+    for file in earlier {
         if !cutter.offer(file) {
             break;
         }
@@ -145,6 +131,32 @@ pub async fn next_batch(
         gone,
         load,
     })
+}
+
+/// The files at or below `offset` that the next batch loads first, each
+/// once and in order (those queued for retry, and late files when the job
+/// loads them), and the late files the job skips.
+fn below_offset(
+    job: &Job,
+    offset: Option<&str>,
+    retried: Vec<ObjectMeta>,
+    late: Vec<ObjectMeta>,
+) -> (Vec<ObjectMeta>, Vec<ObjectMeta>) {
+    // A queued file after the offset is loaded by the listing anyway.
+    let below = |f: &ObjectMeta| offset.is_some_and(|o| f.location.as_ref() <= o);
+    let mut earlier: BTreeMap<Path, ObjectMeta> = retried
+        .into_iter()
+        .filter(below)
+        .map(|f| (f.location.clone(), f))
+        .collect();
+    let skipped = match job.properties.late_files {
+        LateFiles::Skip => late,
+        LateFiles::Load => {
+            earlier.extend(late.into_iter().map(|f| (f.location.clone(), f)));
+            Vec::new()
+        }
+    };
+    (earlier.into_values().collect(), skipped)
 }
 
 /// Reads the listing's files at or below `offset` (those the look-back

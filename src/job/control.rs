@@ -101,6 +101,13 @@ impl JobControl {
             .send_modify(|p| p.caught_up_at = p.caught_up_at.max(number));
     }
 
+    /// The loop's last poll found every file there when it began loaded
+    /// (its batch did not fill).
+    pub fn caught_up_with_last_poll(&self) {
+        self.progress
+            .send_modify(|p| p.caught_up_at = p.caught_up_at.max(p.polls));
+    }
+
     fn end(&self) {
         self.progress.send_modify(|p| p.ended = true);
     }
