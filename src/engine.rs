@@ -60,6 +60,19 @@ impl Engine {
     }
 
     /// The engine's catalog.
+    /// Stops running jobs for a clean exit: no job loop starts any more,
+    /// running tasks are cancelled before their commits (nothing of them
+    /// is committed; the jobs keep their state and go on when the
+    /// warehouse is opened again), and this returns once every loop has
+    /// ended (at most `timeout`).
+    pub async fn shutdown(&self, timeout: std::time::Duration) {
+        self.controls().close();
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.controls().names().is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn catalog(&self) -> &Arc<Catalog> {
         &self.inner.catalog
     }

@@ -37,6 +37,7 @@ mod open;
 pub mod parse;
 mod plan;
 pub mod read;
+pub mod serve;
 mod session;
 pub mod warehouse;
 pub mod write;

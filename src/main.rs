@@ -18,13 +18,16 @@ struct Args {
         long,
         short = 'w',
         env = "TRIBUTARY_WAREHOUSE",
-        default_value = "./warehouse"
+        default_value = "./warehouse",
+        global = true
     )]
     warehouse: String,
     /// Object-store option for an S3 warehouse, KEY=VALUE (repeatable), e.g.
     /// s3.endpoint=http://127.0.0.1:9000.
-    #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = parse_key_value, global = true)]
     storage_options: Vec<(String, String)>,
+    #[command(subcommand)]
+    command: Option<Command>,
     /// The session user.
     #[arg(long, short = 'u', default_value = tributary::DEFAULT_USER)]
     user: String,
@@ -36,10 +39,59 @@ struct Args {
     file: Option<PathBuf>,
 }
 
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Keep the warehouse open and its jobs running, and serve MySQL
+    /// clients (the mysql client, JDBC and Python drivers) until SIGTERM or
+    /// SIGINT.
+    Serve {
+        /// Address to serve the MySQL protocol on.
+        #[arg(long, default_value = "127.0.0.1:9030")]
+        mysql: std::net::SocketAddr,
+    },
+}
+
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
     s.split_once('=')
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .ok_or_else(|| format!("'{s}' is not KEY=VALUE"))
+}
+
+/// `tributary serve`: serves until SIGTERM or SIGINT.
+async fn serve(engine: Engine, address: std::net::SocketAddr) -> i32 {
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("ERROR: cannot listen on {address}: {e} (is another server on that port? choose another with --mysql <address:port>)");
+            return 1;
+        }
+    };
+    let local = listener
+        .local_addr()
+        .map_or(address.to_string(), |a| a.to_string());
+    tracing::info!(address = %local, "serving the MySQL protocol");
+    eprintln!(
+        "tributary: serving the MySQL protocol on {local} (mysql -h {} -P {} -u root)",
+        local.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h),
+        local.rsplit_once(':').map_or("9030", |(_, p)| p)
+    );
+    tributary::serve::serve(engine, listener, stop_signal()).await;
+    0
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
 }
 
 fn main() {
@@ -53,13 +105,18 @@ fn main() {
 }
 
 async fn run() -> i32 {
+    let args = Args::parse();
+    // A server logs its connections and jobs; the client only what is wrong.
+    let default_filter = match args.command {
+        Some(Command::Serve { .. }) => "warn,tributary=info",
+        None => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
     let options = args.storage_options.into_iter().collect();
     let engine = match Engine::open_with_options(&args.warehouse, &options).await {
         Ok(engine) => engine,
@@ -68,6 +125,9 @@ async fn run() -> i32 {
             return 1;
         }
     };
+    if let Some(Command::Serve { mysql }) = args.command {
+        return serve(engine, mysql).await;
+    }
     let mut session = engine.session_as(&args.user);
     let input = match (args.execute, args.file) {
         (Some(sql), _) => cli::Input::Text(sql),

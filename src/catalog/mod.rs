@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::warehouse::{Document, Warehouse};
-use users::{access_denied, hash_password, scope_key, Privilege, UserDef, ALL_DATABASES, ROOT};
+use users::{
+    access_denied, native_password_bytes, scope_key, Privilege, UserDef, ALL_DATABASES, ROOT,
+};
 
 pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
 pub use table::LanceTable;
@@ -300,20 +302,56 @@ impl Catalog {
                     Err(Error::User(format!("user '{name}' already exists")))
                 };
             }
-            state.users.insert(
-                name.to_string(),
-                UserDef {
-                    password_sha256: password.map(hash_password),
-                    grants: BTreeMap::new(),
-                },
-            );
+            let mut user = UserDef::default();
+            user.set_password(password);
+            state.users.insert(name.to_string(), user);
             Ok(true)
         })
         .await
     }
 
+    /// Sets the password of user `name` (`root` included).
+    pub async fn set_password(&self, name: &str, password: &str) -> Result<()> {
+        self.update(|state| {
+            let user = match state.users.get_mut(name) {
+                Some(user) => user,
+                // root is kept only once it has a password.
+                None if name == ROOT => state.users.entry(ROOT.to_string()).or_default(),
+                None => {
+                    return Err(Error::User(format!(
+                        "unknown user '{name}' (CREATE USER '{name}' IDENTIFIED BY '...' first)"
+                    )))
+                }
+            };
+            user.set_password(Some(password));
+            Ok(())
+        })
+        .await
+    }
+
+    /// What `mysql_native_password` checks for user `name`: `None` when the
+    /// user has no password (root until one is set).
+    pub fn native_password(&self, name: &str) -> Result<Option<[u8; 20]>> {
+        let state = self.snapshot();
+        let user = match state.users.get(name) {
+            Some(user) => user,
+            None if name == ROOT => return Ok(None),
+            None => return Err(Error::User(format!("unknown user '{name}'"))),
+        };
+        match (&user.mysql_native_password, &user.password_sha256) {
+            (Some(stored), _) => Ok(native_password_bytes(stored)),
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err(Error::User(format!(
+                "user '{name}' has a password from before tributary served the MySQL protocol; set it again with ALTER USER '{name}' IDENTIFIED BY '...'"
+            ))),
+        }
+    }
+
     /// Drops a user. Returns false if it did not exist and `if_exists`.
     pub async fn drop_user(&self, name: &str, if_exists: bool) -> Result<bool> {
+        if name == ROOT {
+            return Err(Error::User("user 'root' cannot be dropped".into()));
+        }
         self.update(|state| match state.users.remove(name) {
             Some(_) => Ok(true),
             None if if_exists => Ok(false),
@@ -364,13 +402,19 @@ impl Catalog {
 
     /// Users and their grants, by name (`root` included).
     pub fn users(&self) -> Vec<(String, UserDef)> {
-        let mut users: Vec<(String, UserDef)> = self.snapshot().users.clone().into_iter().collect();
+        let state = self.snapshot();
+        let mut users: Vec<(String, UserDef)> = state
+            .users
+            .iter()
+            .filter(|(name, _)| name.as_str() != ROOT)
+            .map(|(name, def)| (name.clone(), def.clone()))
+            .collect();
         let root = UserDef {
-            password_sha256: None,
             grants: BTreeMap::from([(
                 ALL_DATABASES.to_string(),
                 Privilege::ALL.into_iter().collect(),
             )]),
+            ..state.users.get(ROOT).cloned().unwrap_or_default()
         };
         users.insert(0, (ROOT.to_string(), root));
         users

@@ -62,6 +62,12 @@ pub struct UserDef {
     /// SHA-256 of the password, hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_sha256: Option<String>,
+    /// The password as MySQL's `mysql_native_password` checks it:
+    /// SHA1(SHA1(password)), shown as MySQL shows it (`*` and 40 upper-case
+    /// hex digits). Users whose password was set before tributary served
+    /// the MySQL protocol have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mysql_native_password: Option<String>,
     /// Privileges by database (`*` for all).
     pub grants: BTreeMap<String, BTreeSet<Privilege>>,
 }
@@ -105,6 +111,40 @@ pub fn show_scope(key: &str) -> String {
 pub fn hash_password(password: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, password.as_bytes());
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-1 of `bytes` (what `mysql_native_password` is made of).
+pub fn sha1(bytes: &[u8]) -> [u8; 20] {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(digest.as_ref());
+    out
+}
+
+/// A password as `mysql_native_password` keeps it: `*` and the upper-case
+/// hex of SHA1(SHA1(password)), as MySQL's `PASSWORD()` shows it.
+pub fn native_password(password: &str) -> String {
+    let twice = sha1(&sha1(password.as_bytes()));
+    let hex: String = twice.iter().map(|b| format!("{b:02X}")).collect();
+    format!("*{hex}")
+}
+
+/// The SHA1(SHA1(password)) a [`native_password`] holds.
+pub fn native_password_bytes(stored: &str) -> Option<[u8; 20]> {
+    let hex = stored.strip_prefix('*')?;
+    let mut out = [0u8; 20];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+impl UserDef {
+    /// Sets the password (both forms); `None` for no password.
+    pub fn set_password(&mut self, password: Option<&str>) {
+        self.password_sha256 = password.map(hash_password);
+        self.mysql_native_password = password.map(native_password);
+    }
 }
 
 /// The error for a missing privilege on the scope kept as `scope`.

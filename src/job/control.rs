@@ -122,13 +122,16 @@ impl JobControl {
 #[derive(Debug, Default)]
 pub struct Controls {
     loops: Mutex<HashMap<String, Arc<JobControl>>>,
+    /// Set when the engine shuts down: no loop starts any more.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Controls {
-    /// Registers a loop for job `name`; `None` if one is running.
+    /// Registers a loop for job `name`; `None` if one is running or the
+    /// engine is shutting down.
     pub fn claim(&self, name: &str) -> Option<Arc<JobControl>> {
         let mut loops = self.loops.lock().expect("lock");
-        if loops.contains_key(name) {
+        if loops.contains_key(name) || self.closed.load(std::sync::atomic::Ordering::SeqCst) {
             return None;
         }
         let control = Arc::new(JobControl::new());
@@ -153,6 +156,16 @@ impl Controls {
     /// The jobs whose loops run.
     pub fn names(&self) -> Vec<String> {
         self.loops.lock().expect("lock").keys().cloned().collect()
+    }
+
+    /// Starts no loop any more, and cancels the running ones (their tasks
+    /// stop before their commits).
+    pub fn close(&self) {
+        let loops = self.loops.lock().expect("lock");
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        for control in loops.values() {
+            control.cancel();
+        }
     }
 
     /// Cancels job `name`'s loop and its running task, if any.

@@ -136,6 +136,13 @@ pub enum Statement {
         password: Option<String>,
         if_not_exists: bool,
     },
+    /// `ALTER USER 'name' IDENTIFIED BY 'password'`, or `SET PASSWORD [FOR
+    /// 'name'] = PASSWORD('password')` (`user` is `None` for the session's
+    /// own).
+    SetPassword {
+        user: Option<String>,
+        password: String,
+    },
     /// `DROP USER [IF EXISTS] 'name'`
     DropUser {
         name: String,

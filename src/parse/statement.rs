@@ -62,6 +62,10 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         Statement::ValidateJob {
             name: p.where_job_name()?,
         }
+    } else if p.words(&["alter", "user"]) {
+        p.alter_user()?
+    } else if p.words(&["set", "password"]) {
+        p.set_password()?
     } else if p.words(&["create", "user"]) {
         p.create_user()?
     } else if p.words(&["drop", "user"]) {

@@ -47,6 +47,38 @@ impl StatementParser<'_> {
         })
     }
 
+    /// `ALTER USER 'name' IDENTIFIED BY 'password'`, after `ALTER USER`.
+    pub(super) fn alter_user(&mut self) -> Result<Statement> {
+        let user = self.user_name()?;
+        if !self.words(&["identified", "by"]) {
+            return Err(self.unexpected("expected IDENTIFIED BY '<password>'"));
+        }
+        Ok(Statement::SetPassword {
+            user: Some(user),
+            password: self.string_literal()?,
+        })
+    }
+
+    /// `SET PASSWORD [FOR 'name'] = PASSWORD('password')` (or `= 'password'`),
+    /// after `SET PASSWORD`.
+    pub(super) fn set_password(&mut self) -> Result<Statement> {
+        let user = if self.word("for") {
+            Some(self.user_name()?)
+        } else {
+            None
+        };
+        self.expect_token(Token::Eq)?;
+        let function = self.word("password");
+        if function {
+            self.expect_token(Token::LParen)?;
+        }
+        let password = self.string_literal()?;
+        if function {
+            self.expect_token(Token::RParen)?;
+        }
+        Ok(Statement::SetPassword { user, password })
+    }
+
     /// `'name'` or `'name'@'host'` (the host is accepted and ignored).
     pub(super) fn user_name(&mut self) -> Result<String> {
         let name = self.identifier_as_written()?;

@@ -60,6 +60,9 @@ pub(crate) async fn execute(
             password,
             if_not_exists,
         } => users::create_user(session, &name, password.as_deref(), if_not_exists).await,
+        Statement::SetPassword { user, password } => {
+            users::set_password(session, user.as_deref(), &password).await
+        }
         Statement::DropUser { name, if_exists } => {
             users::drop_user(session, &name, if_exists).await
         }

@@ -43,6 +43,25 @@ pub(super) async fn create_user(
     Ok(StatementResult::affected(created as u64))
 }
 
+/// `ALTER USER ... IDENTIFIED BY` / `SET PASSWORD`: a user sets their own
+/// password; another's takes ADMIN_PRIV.
+pub(super) async fn set_password(
+    session: &Session,
+    user: Option<&str>,
+    password: &str,
+) -> Result<StatementResult> {
+    let user = user.unwrap_or(session.user());
+    if user != session.user() {
+        require(session, Privilege::Admin, ALL_DATABASES)?;
+    }
+    session
+        .engine()
+        .catalog()
+        .set_password(user, password)
+        .await?;
+    Ok(StatementResult::affected(0))
+}
+
 pub(super) async fn drop_user(
     session: &Session,
     name: &str,

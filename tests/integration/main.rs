@@ -12,6 +12,7 @@ mod privileges;
 mod reopen;
 mod scheduled;
 mod secrets;
+mod serve;
 mod streaming;
 mod support;
 

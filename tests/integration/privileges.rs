@@ -154,6 +154,16 @@ async fn table_grants_scope_loads_reads_and_the_jobs_a_user_sees() {
             "db1.tbl2",
         );
     }
+    // A user sets their own password; another's takes ADMIN_PRIV.
+    alice.sql("SET PASSWORD = PASSWORD('mine')").await.unwrap();
+    denied(
+        alice
+            .sql("ALTER USER root IDENTIFIED BY 'x'")
+            .await
+            .unwrap_err(),
+        "ADMIN_PRIV",
+        "*.*",
+    );
     let ledger = alice
         .sql("SELECT count(*) AS n FROM job_files(job = 'mine')")
         .await

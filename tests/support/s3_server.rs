@@ -24,7 +24,9 @@ pub struct S3Server {
     log: Option<PathBuf>,
 }
 
-fn venv() -> PathBuf {
+/// The virtualenv `.ci/setup` made for the test servers and clients (moto,
+/// PyMySQL).
+pub fn venv() -> PathBuf {
     std::env::var_os("TRIBUTARY_S3_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| {

@@ -1,0 +1,73 @@
+//! `mysql_native_password`, as MySQL's server checks it: the client sends
+//! SHA1(password) XOR SHA1(salt + SHA1(SHA1(password))); the server keeps
+//! SHA1(SHA1(password)) ([`crate::catalog::users::native_password`]) and
+//! accepts when SHA1 of the reply XOR SHA1(salt + stored) is the stored
+//! value. An empty reply is an empty password.
+
+use crate::catalog::users::sha1;
+
+/// A fresh 20-byte salt as MySQL makes it: 7-bit, no NUL and no `$`.
+pub fn new_salt() -> [u8; 20] {
+    let mut salt = [0u8; 20];
+    aws_lc_rs::rand::fill(&mut salt).expect("random bytes");
+    for byte in &mut salt {
+        *byte &= 0x7f;
+        if *byte == 0 || *byte == b'$' {
+            *byte += 1;
+        }
+    }
+    salt
+}
+
+/// Whether `reply` proves the password whose SHA1(SHA1()) is `stored`
+/// (`None`: the user has no password, and only an empty reply passes).
+pub fn verify(salt: &[u8], reply: &[u8], stored: Option<&[u8; 20]>) -> bool {
+    let Some(stored) = stored else {
+        return reply.is_empty();
+    };
+    if reply.len() != 20 || salt.len() < 20 {
+        return false;
+    }
+    let mut salted = salt[..20].to_vec();
+    salted.extend_from_slice(stored);
+    let key = sha1(&salted);
+    let mut once = [0u8; 20];
+    for (i, byte) in once.iter_mut().enumerate() {
+        *byte = reply[i] ^ key[i];
+    }
+    let twice = sha1(&once);
+    // The same time whatever the bytes.
+    twice.iter().zip(stored).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::users::{native_password, native_password_bytes};
+
+    /// What a client computes from the password and the salt.
+    fn scramble(password: &str, salt: &[u8; 20]) -> Vec<u8> {
+        let once = sha1(password.as_bytes());
+        let mut salted = salt.to_vec();
+        salted.extend_from_slice(&sha1(&once));
+        let key = sha1(&salted);
+        once.iter().zip(key).map(|(a, b)| a ^ b).collect()
+    }
+
+    #[test]
+    fn the_right_password_passes_and_a_wrong_one_does_not() {
+        // MySQL's PASSWORD('secret').
+        assert_eq!(
+            native_password("secret"),
+            "*14E65567ABDB5135D0CFD9A70B3032C179A49EE7"
+        );
+        let stored = native_password_bytes(&native_password("secret")).unwrap();
+        let salt = new_salt();
+        assert!(salt.iter().all(|b| *b != 0 && *b != b'$' && *b < 0x80));
+        assert!(verify(&salt, &scramble("secret", &salt), Some(&stored)));
+        assert!(!verify(&salt, &scramble("Secret", &salt), Some(&stored)));
+        assert!(!verify(&salt, &[], Some(&stored)));
+        assert!(verify(&salt, &[], None));
+        assert!(!verify(&salt, &scramble("x", &salt), None));
+    }
+}

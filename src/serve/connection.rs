@@ -1,0 +1,271 @@
+//! One client connection: it authenticates against the users `CREATE
+//! USER ... IDENTIFIED BY` stored (`mysql_native_password`; `root` has no
+//! password until one is set), then runs statements in its own session
+//! (its user, its current database), as the REPL does, one result set or
+//! OK per statement, an error packet with a MySQL code and tributary's
+//! message when one fails.
+
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use opensrv_mysql::{
+    AsyncMysqlShim, Column, ErrorKind, InitWriter, OkResponse, ParamParser, QueryResultWriter,
+    StatementMetaWriter,
+};
+use tokio::io::AsyncWrite;
+
+use super::auth::{new_salt, verify};
+use super::results::{columns, error_kind, write_rows};
+use super::variables::{answer, Asker, SERVER_VERSION};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::parse::split_script;
+use crate::session::{ResultKind, Session, StatementResult};
+
+/// A client's connection.
+pub struct Connection {
+    engine: Engine,
+    id: u32,
+    peer: SocketAddr,
+    salt: [u8; 20],
+    /// The user that authenticated.
+    user: Mutex<Option<String>>,
+    /// Its session, made on its first statement.
+    session: Option<Session>,
+}
+
+impl Connection {
+    pub fn new(engine: Engine, id: u32, peer: SocketAddr) -> Self {
+        Self {
+            engine,
+            id,
+            peer,
+            salt: new_salt(),
+            user: Mutex::new(None),
+            session: None,
+        }
+    }
+
+    /// The connection's session, as the user that authenticated.
+    fn session(&mut self) -> &mut Session {
+        let user = self.user.lock().expect("lock").clone();
+        let engine = &self.engine;
+        self.session.get_or_insert_with(|| {
+            engine.session_as(user.as_deref().unwrap_or(crate::engine::DEFAULT_USER))
+        })
+    }
+
+    /// Runs one statement: an answer to a driver's question, or the engine's.
+    async fn execute(&mut self, sql: &str) -> Result<StatementResult> {
+        let id = self.id;
+        let session = self.session();
+        let asker = Asker {
+            session,
+            connection_id: id,
+        };
+        if let Some(answered) = answer(sql, &asker) {
+            return Ok(answered);
+        }
+        session.execute_one(sql).await
+    }
+
+    /// Runs the statements of `sql` in order, then sends one result for
+    /// each (several when the client sent several at once); stops at the
+    /// first error and sends it after the results before it.
+    async fn run<W: AsyncWrite + Send + Unpin>(
+        &mut self,
+        sql: &str,
+        results: QueryResultWriter<'_, W>,
+    ) -> std::io::Result<()> {
+        let mut outcomes = Vec::new();
+        for statement in statements(sql) {
+            let outcome = self.execute(&statement).await;
+            let failed = outcome.is_err();
+            outcomes.push(outcome);
+            if failed {
+                break;
+            }
+        }
+        // The column definitions outlive the writers that send them.
+        let definitions: Vec<Vec<Column>> = outcomes
+            .iter()
+            .map(|outcome| match outcome {
+                Ok(result) if result.kind == ResultKind::Rows => columns(&result.schema),
+                _ => Vec::new(),
+            })
+            .collect();
+        let mut results = results;
+        let count = outcomes.len();
+        if count == 0 {
+            return results.completed(OkResponse::default()).await;
+        }
+        for (i, (outcome, definition)) in outcomes.iter().zip(&definitions).enumerate() {
+            let result = match outcome {
+                Ok(result) => result,
+                Err(error) => return self.fail(results, error).await,
+            };
+            match send(results, result, definition, i + 1 == count).await? {
+                Some(next) => results = next,
+                None => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `error` as the statement's result.
+    async fn fail<W: AsyncWrite + Send + Unpin>(
+        &self,
+        results: QueryResultWriter<'_, W>,
+        error: &Error,
+    ) -> std::io::Result<()> {
+        let message = error.to_string();
+        tracing::info!(connection = self.id, error = %message, "statement failed");
+        results.error(error_kind(error), message.as_bytes()).await
+    }
+}
+
+/// The statements of a COM_QUERY, without terminators.
+fn statements(sql: &str) -> Vec<String> {
+    let split = split_script(sql);
+    let remainder = split.remainder.trim().to_string();
+    split
+        .statements
+        .into_iter()
+        .map(|s| s.sql)
+        .chain((!remainder.is_empty()).then_some(remainder))
+        .filter(|s| !s.trim().is_empty())
+        .collect()
+}
+
+/// Sends one statement's result; unless it is the `last`, the writer for
+/// the next one.
+async fn send<'a, W: AsyncWrite + Send + Unpin>(
+    results: QueryResultWriter<'a, W>,
+    result: &StatementResult,
+    columns: &'a [Column],
+    last: bool,
+) -> std::io::Result<Option<QueryResultWriter<'a, W>>> {
+    match result.kind {
+        ResultKind::Affected(rows) => {
+            let ok = OkResponse {
+                affected_rows: rows,
+                ..Default::default()
+            };
+            if last {
+                results.completed(ok).await?;
+                Ok(None)
+            } else {
+                results.complete_one(ok).await.map(Some)
+            }
+        }
+        ResultKind::Rows => {
+            let mut rows = results.start(columns).await?;
+            write_rows(&mut rows, result).await?;
+            if last {
+                rows.finish().await?;
+                Ok(None)
+            } else {
+                rows.finish_one().await.map(Some)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
+    type Error = std::io::Error;
+
+    fn version(&self) -> String {
+        SERVER_VERSION.to_string()
+    }
+
+    fn connect_id(&self) -> u32 {
+        self.id
+    }
+
+    fn salt(&self) -> [u8; 20] {
+        self.salt
+    }
+
+    async fn authenticate(
+        &self,
+        _auth_plugin: &str,
+        username: &[u8],
+        salt: &[u8],
+        auth_data: &[u8],
+    ) -> bool {
+        let user = String::from_utf8_lossy(username).to_string();
+        let stored = match self.engine.catalog().native_password(&user) {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::info!(connection = self.id, peer = %self.peer, user = %user, error = %error, "connection refused");
+                return false;
+            }
+        };
+        if !verify(salt, auth_data, stored.as_ref()) {
+            tracing::info!(connection = self.id, peer = %self.peer, user = %user, "connection refused: wrong password");
+            return false;
+        }
+        tracing::info!(connection = self.id, peer = %self.peer, user = %user, "connection opened");
+        *self.user.lock().expect("lock") = Some(user);
+        true
+    }
+
+    async fn on_prepare<'a>(
+        &'a mut self,
+        _query: &'a str,
+        info: StatementMetaWriter<'a, W>,
+    ) -> std::io::Result<()> {
+        info.error(
+            ErrorKind::ER_UNSUPPORTED_PS,
+            b"prepared statements are not supported: send the statement as text (with PyMySQL, the default; with JDBC, useServerPrepStmts=false)",
+        )
+        .await
+    }
+
+    async fn on_execute<'a>(
+        &'a mut self,
+        _id: u32,
+        _params: ParamParser<'a>,
+        results: QueryResultWriter<'a, W>,
+    ) -> std::io::Result<()> {
+        results
+            .error(
+                ErrorKind::ER_UNSUPPORTED_PS,
+                b"prepared statements are not supported: send the statement as text",
+            )
+            .await
+    }
+
+    async fn on_close<'a>(&'a mut self, _stmt: u32)
+    where
+        W: 'async_trait,
+    {
+    }
+
+    async fn on_init<'a>(
+        &'a mut self,
+        database: &'a str,
+        writer: InitWriter<'a, W>,
+    ) -> std::io::Result<()> {
+        let sql = format!("USE `{}`", database.replace('`', "``"));
+        match self.session().execute_one(&sql).await {
+            Ok(_) => writer.ok().await,
+            Err(error) => {
+                writer
+                    .error(error_kind(&error), error.to_string().as_bytes())
+                    .await
+            }
+        }
+    }
+
+    async fn on_query<'a>(
+        &'a mut self,
+        query: &'a str,
+        results: QueryResultWriter<'a, W>,
+    ) -> std::io::Result<()> {
+        let query = query.to_string();
+        self.run(&query, results).await
+    }
+}

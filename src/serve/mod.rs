@@ -1,0 +1,72 @@
+//! `tributary serve`: the engine as a long-running server that speaks the
+//! MySQL client/server protocol, as Doris's FE does on port 9030, so the
+//! `mysql` client, JDBC and Python drivers and SQL tools work with it. The
+//! server keeps the warehouse open, so its jobs run for as long as it
+//! lives; on SIGTERM or SIGINT it stops accepting, cancels running tasks
+//! before their commits and returns.
+//!
+//! The wire protocol is opensrv-mysql's; the modules here own what is
+//! tributary's: [`connection`] (one client: authentication, its session,
+//! statements), [`results`] (result sets as MySQL columns and rows, errors
+//! as MySQL error codes), [`variables`] (what drivers ask on connect),
+//! [`auth`] (`mysql_native_password`) and [`packets`] (a guard on the read
+//! side of the protocol crate).
+
+mod auth;
+mod connection;
+mod packets;
+mod results;
+mod variables;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use opensrv_mysql::AsyncMysqlIntermediary;
+use tokio::net::TcpListener;
+
+use crate::engine::Engine;
+use connection::Connection;
+use packets::PacketBounded;
+
+pub use variables::SERVER_VERSION;
+
+/// How long a shutdown waits for running tasks to stop.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
+
+/// Serves `engine` to MySQL clients on `listener` until `shutdown`
+/// completes; then stops accepting, cancels the running tasks of jobs
+/// (nothing of them is committed) and returns. Connections still open are
+/// dropped.
+pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+    let ids = Arc::new(AtomicU32::new(1));
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                tracing::warn!(%error, "cannot accept a connection");
+                continue;
+            }
+        };
+        let id = ids.fetch_add(1, Ordering::Relaxed);
+        let connection = Connection::new(engine.clone(), id, peer);
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            let (reader, writer) = stream.into_split();
+            let reader = PacketBounded::new(reader);
+            if let Err(error) = AsyncMysqlIntermediary::run_on(connection, reader, writer).await {
+                tracing::debug!(connection = id, %error, "connection ended with an error");
+            }
+            tracing::info!(connection = id, %peer, "connection closed");
+        });
+    }
+    tracing::info!("shutting down: no new connections; cancelling running tasks");
+    engine.shutdown(SHUTDOWN_WAIT).await;
+    tracing::info!("stopped");
+}

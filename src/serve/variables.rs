@@ -1,0 +1,220 @@
+//! What MySQL drivers and tools ask a server on connect and expect
+//! answered: `SELECT @@version_comment LIMIT 1` (the `mysql` client),
+//! `SET NAMES utf8mb4` (PyMySQL), `SELECT DATABASE()`, `SHOW VARIABLES
+//! LIKE ...`, `SHOW WARNINGS`, and JDBC's `SELECT @@session.x AS x, ...`.
+//! They are answered here from the session, as Doris's FE answers them;
+//! anything else goes to the engine.
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArguments, SelectItem, SetExpr, Statement as SqlStatement,
+};
+use datafusion::sql::sqlparser::dialect::MySqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+use crate::session::{Session, StatementResult};
+
+/// The MySQL version the server reports, as Doris's FE does (`5.7.99`:
+/// new enough for drivers; the 99 keeps scanners from matching MySQL CVEs).
+pub const SERVER_VERSION: &str = "5.7.99";
+
+/// Who asks: the session and its connection id.
+pub struct Asker<'a> {
+    pub session: &'a Session,
+    pub connection_id: u32,
+}
+
+/// The server variables, as `SHOW VARIABLES` and `@@name` read them.
+fn variables(asker: &Asker<'_>) -> Vec<(&'static str, String)> {
+    let fixed: [(&str, &str); 27] = [
+        ("auto_increment_increment", "1"),
+        ("autocommit", "1"),
+        ("character_set_client", "utf8mb4"),
+        ("character_set_connection", "utf8mb4"),
+        ("character_set_database", "utf8mb4"),
+        ("character_set_results", "utf8mb4"),
+        ("character_set_server", "utf8mb4"),
+        ("collation_connection", "utf8mb4_general_ci"),
+        ("collation_database", "utf8mb4_general_ci"),
+        ("collation_server", "utf8mb4_general_ci"),
+        ("init_connect", ""),
+        ("interactive_timeout", "28800"),
+        ("license", "Apache License, Version 2.0"),
+        ("lower_case_table_names", "0"),
+        ("max_allowed_packet", "16777216"),
+        ("net_buffer_length", "16384"),
+        ("net_write_timeout", "60"),
+        ("performance_schema", "0"),
+        ("query_cache_size", "0"),
+        ("query_cache_type", "OFF"),
+        ("sql_mode", "ONLY_FULL_GROUP_BY"),
+        ("system_time_zone", "UTC"),
+        ("time_zone", "SYSTEM"),
+        ("transaction_isolation", "REPEATABLE-READ"),
+        ("tx_isolation", "REPEATABLE-READ"),
+        ("tx_read_only", "0"),
+        ("wait_timeout", "28800"),
+    ];
+    let mut all: Vec<(&'static str, String)> = fixed
+        .into_iter()
+        .map(|(name, value)| (name, value.to_string()))
+        .collect();
+    all.push(("version", SERVER_VERSION.to_string()));
+    all.push(("version_comment", version_comment()));
+    all.push(("transaction_read_only", "0".to_string()));
+    all.push(("connection_id", asker.connection_id.to_string()));
+    all.sort();
+    all
+}
+
+/// `@@version_comment`: tributary's version, as Doris's names Doris's.
+pub fn version_comment() -> String {
+    format!("tributary version {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The answer to `statement` when it is one of the questions drivers ask;
+/// `None` for anything else.
+pub fn answer(statement: &str, asker: &Asker<'_>) -> Option<StatementResult> {
+    let words: Vec<String> = statement
+        .split_whitespace()
+        .take(4)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
+    match (word(0), word(1)) {
+        // SET NAMES, SET CHARACTER SET, SET autocommit = 1, SET SESSION ...:
+        // the server has one character set and no transactions to set.
+        ("set", second) if second != "password" && !second.starts_with("datafusion.") => {
+            Some(StatementResult::affected(0))
+        }
+        ("show", "warnings" | "errors") => Some(StatementResult::strings(
+            &["Level", "Code", "Message"],
+            Vec::new(),
+        )),
+        ("show", _) if words.contains(&"variables".to_string()) => {
+            Some(show_variables(statement, asker))
+        }
+        ("select", _) => select_without_table(statement, asker),
+        _ => None,
+    }
+}
+
+/// `SHOW [GLOBAL | SESSION] VARIABLES [LIKE 'pattern']`.
+fn show_variables(statement: &str, asker: &Asker<'_>) -> StatementResult {
+    let pattern = statement
+        .split_once('\'')
+        .and_then(|(_, rest)| rest.rsplit_once('\''))
+        .map(|(pattern, _)| pattern.to_ascii_lowercase());
+    let rows = variables(asker)
+        .into_iter()
+        .filter(|(name, _)| pattern.as_deref().is_none_or(|p| like(p, name)))
+        .map(|(name, value)| vec![Some(name.to_string()), Some(value)])
+        .collect();
+    StatementResult::strings(&["Variable_name", "Value"], rows)
+}
+
+/// SQL `LIKE` with `%` and `_`.
+fn like(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    fn matches(p: &[char], t: &[char]) -> bool {
+        match p.first() {
+            None => t.is_empty(),
+            Some('%') => (0..=t.len()).any(|i| matches(&p[1..], &t[i..])),
+            Some('_') => !t.is_empty() && matches(&p[1..], &t[1..]),
+            Some(c) => t.first() == Some(c) && matches(&p[1..], &t[1..]),
+        }
+    }
+    matches(&p, &t)
+}
+
+/// A `SELECT` of `@@variables` and `DATABASE()`, `USER()`,
+/// `CURRENT_USER()`, `VERSION()`, `CONNECTION_ID()` without a table: one
+/// row. `None` when the SELECT has anything else.
+fn select_without_table(statement: &str, asker: &Asker<'_>) -> Option<StatementResult> {
+    let parsed = Parser::parse_sql(&MySqlDialect {}, statement).ok()?;
+    let [SqlStatement::Query(query)] = parsed.as_slice() else {
+        return None;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    if !select.from.is_empty() {
+        return None;
+    }
+    let variables = variables(asker);
+    let mut names = Vec::new();
+    let mut values = Vec::new();
+    for item in &select.projection {
+        let (expr, alias) = match item {
+            SelectItem::UnnamedExpr(expr) => (expr, None),
+            SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias.value.clone())),
+            _ => return None,
+        };
+        let value = value_of(expr, asker, &variables)?;
+        names.push(alias.unwrap_or_else(|| expr.to_string()));
+        values.push(value);
+    }
+    let columns: Vec<&str> = names.iter().map(String::as_str).collect();
+    Some(StatementResult::strings(&columns, vec![values]))
+}
+
+/// The value of one item of such a SELECT; `None` for anything else.
+fn value_of(
+    expr: &Expr,
+    asker: &Asker<'_>,
+    variables: &[(&'static str, String)],
+) -> Option<Option<String>> {
+    let variable = |name: &str| {
+        let name = name.trim_start_matches('@').to_ascii_lowercase();
+        let name = name
+            .strip_prefix("session.")
+            .or_else(|| name.strip_prefix("global."))
+            .unwrap_or(&name)
+            .to_string();
+        variables
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| Some(v.clone()))
+    };
+    match expr {
+        Expr::Identifier(ident) if ident.value.starts_with("@@") => variable(&ident.value),
+        Expr::CompoundIdentifier(parts) if parts.first()?.value.starts_with("@@") => {
+            let joined: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();
+            variable(&joined.join("."))
+        }
+        Expr::Function(function) => {
+            let no_arguments = match &function.args {
+                FunctionArguments::None => true,
+                FunctionArguments::List(list) => list.args.is_empty(),
+                FunctionArguments::Subquery(_) => false,
+            };
+            if !no_arguments {
+                return None;
+            }
+            let session = asker.session;
+            match function.name.to_string().to_ascii_lowercase().as_str() {
+                "database" | "schema" => Some(session.database().map(str::to_string)),
+                "user" | "current_user" | "session_user" | "system_user" => {
+                    Some(Some(format!("'{}'@'%'", session.user())))
+                }
+                "version" => Some(Some(SERVER_VERSION.to_string())),
+                "connection_id" => Some(Some(asker.connection_id.to_string())),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like;
+
+    #[test]
+    fn like_matches_percent_and_underscore() {
+        assert!(like("%version%", "version_comment"));
+        assert!(like("lower_case_%", "lower_case_table_names"));
+        assert!(like("tx_isolation", "tx_isolation"));
+        assert!(!like("version", "version_comment"));
+        assert!(like("v_rsion", "version"));
+    }
+}

@@ -1,0 +1,288 @@
+//! `tributary serve` with the clients people have: a real server process
+//! on a free loopback port, the `mysql` command-line client and PyMySQL
+//! (both installed by `.ci/setup`), a streaming job that loads while no
+//! other process runs, 50 connections at once, and SIGTERM.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::s3_server::venv;
+use crate::support::stdout;
+
+/// A `tributary serve` process over the warehouse `root/wh`.
+struct Server {
+    child: Child,
+    port: u16,
+    root: PathBuf,
+}
+
+impl Server {
+    fn start(root: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_tributary"))
+            .args(["--warehouse", root.join("wh").to_str().unwrap(), "serve"])
+            .args(["--mysql", &format!("127.0.0.1:{port}")])
+            .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
+            .env("RUST_LOG", "warn,tributary=info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(root.join(format!("server-{port}.log"))).unwrap())
+            .spawn()
+            .expect("tributary serve starts");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            child,
+            port,
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// Runs `sql` with the `mysql` client as `user` (with `password`).
+    fn mysql(&self, user: &str, password: Option<&str>, sql: &str) -> Output {
+        let mut command = Command::new("mysql");
+        command
+            .args(["-h", "127.0.0.1", "-P", &self.port.to_string(), "-u", user])
+            .args(["--batch", "--skip-ssl", "-e", sql]);
+        if let Some(password) = password {
+            command.arg(format!("-p{password}"));
+        }
+        command.output().expect("the mysql client runs")
+    }
+
+    /// [`Server::mysql`] as root, which must succeed; its output.
+    fn root(&self, sql: &str) -> String {
+        let output = self.mysql("root", None, sql);
+        assert!(
+            output.status.success(),
+            "{sql}\n{}{}",
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout(&output)
+    }
+
+    /// Runs a PyMySQL script; `PORT` in it is the server's port.
+    fn python(&self, script: &str) -> Output {
+        let mut child = Command::new(venv().join("bin/python"))
+            .arg("-")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python runs");
+        let script = script.replace("PORT", &self.port.to_string());
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Sends SIGTERM and waits for the exit; its success.
+    fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        status.success()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.root.join(format!("server-{}.log", self.port)))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `sql` (as root) prints `expected`, for 60 s at most.
+fn wait_for(server: &Server, sql: &str, expected: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = server.root(sql);
+        if out.contains(expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{sql}: waited for {expected:?}, got {out}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn put_files(dir: &Path, first: usize, count: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in first..first + count {
+        std::fs::write(
+            dir.join(format!("part-{i:04}.csv")),
+            format!("{i},{i}.50\n"),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn the_mysql_client_and_pymysql_talk_to_the_server() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+
+    // Connect-time questions and types over the text protocol.
+    let version = server.root("SELECT @@version_comment, VERSION()");
+    assert!(version.contains("tributary version"), "{version}");
+    assert!(version.contains("5.7.99"), "{version}");
+    let rows = server.root(
+        "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, amount DECIMAL(10, 2), day DATE, at DATETIME, ok BOOLEAN, note STRING);
+         INSERT INTO d.t VALUES (1, 12.5, '2026-01-05', '2026-01-05 10:30:00', true, NULL), (2, -3.25, '2026-02-01', '2026-02-01 00:00:01', false, 'x');
+         SELECT * FROM d.t ORDER BY id",
+    );
+    assert_eq!(
+        rows,
+        "id\tamount\tday\tat\tok\tnote\n1\t12.50\t2026-01-05\t2026-01-05 10:30:00\t1\tNULL\n2\t-3.25\t2026-02-01\t2026-02-01 00:00:01\t0\tx\n"
+    );
+
+    // An error comes back as an error packet with a MySQL code.
+    let missing = server.mysql("root", None, "SELECT * FROM d.nope");
+    assert!(!missing.status.success());
+    let error = String::from_utf8_lossy(&missing.stderr);
+    assert!(error.contains("ERROR 1146"), "{error}");
+    assert!(error.contains("unknown table 'd.nope'"), "{error}");
+
+    // A created user with its password; a wrong one is refused.
+    server.root("CREATE USER alice IDENTIFIED BY 'pw-1'; GRANT SELECT_PRIV ON d.t TO alice");
+    let alice = server.mysql("alice", Some("pw-1"), "SELECT count(*) AS n FROM d.t");
+    assert_eq!(
+        stdout(&alice),
+        "n\n2\n",
+        "{}",
+        String::from_utf8_lossy(&alice.stderr)
+    );
+    let wrong = server.mysql("alice", Some("nope"), "SELECT 1");
+    assert!(!wrong.status.success());
+    let refused = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        refused.contains("ERROR 1698") && refused.contains("Authenticate failed, user: \"alice\""),
+        "{refused}"
+    );
+    // Privileges apply as in the REPL.
+    let denied = server.mysql(
+        "alice",
+        Some("pw-1"),
+        "INSERT INTO d.t VALUES (3, 1, NULL, NULL, NULL, NULL)",
+    );
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("access denied for user 'alice'"));
+
+    // PyMySQL: SET NAMES on connect, a current database, Python types.
+    let python = server.python(
+        r#"
+import pymysql
+c = pymysql.connect(host="127.0.0.1", port=PORT, user="alice", password="pw-1", database="d")
+cur = c.cursor()
+cur.execute("SELECT DATABASE()")
+print(cur.fetchall())
+cur.execute("SELECT id, amount, day, note FROM t ORDER BY id")
+print(cur.fetchall())
+"#,
+    );
+    assert_eq!(
+        stdout(&python),
+        "(('d',),)\n((1, Decimal('12.50'), datetime.date(2026, 1, 5), None), (2, Decimal('-3.25'), datetime.date(2026, 2, 1), 'x'))\n",
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    // root has no password until one is set.
+    server.root("SET PASSWORD = PASSWORD('root-pw')");
+    assert!(!server.mysql("root", None, "SELECT 1").status.success());
+    let with = server.mysql("root", Some("root-pw"), "SELECT 1 AS one");
+    assert_eq!(stdout(&with), "one\n1\n");
+    assert!(
+        server.log().contains("connection opened"),
+        "{}",
+        server.log()
+    );
+    assert!(!server.log().contains("pw-1"), "no password in the log");
+    assert!(server.stop(), "SIGTERM ends the server with status 0");
+}
+
+/// A job created through the server loads while no other process runs;
+/// 50 connections query at once meanwhile; SIGTERM mid-load leaves table
+/// and job consistent, and a restarted server resumes the job.
+#[test]
+fn a_served_job_loads_alone_and_survives_sigterm() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("src");
+    put_files(&source, 0, 4);
+    let server = Server::start(root.path());
+    server.root(&format!(
+        "CREATE DATABASE d; CREATE TABLE d.feed (id INT NOT NULL, amount DECIMAL(10, 2));
+         CREATE JOB feed ON STREAMING PROPERTIES (\"max_interval\" = \"1s\", \"s3.max_batch_files\" = \"50\")
+         DO INSERT INTO d.feed SELECT * FROM S3(\"uri\" = \"file://{}/*.csv\", \"format\" = \"csv\", \"column_separator\" = \",\")",
+        source.display()
+    ));
+    wait_for(&server, "SELECT count(*) AS n FROM d.feed", "n\n4\n");
+    let jobs = server.root("SELECT Name, Status FROM job(type=insert)");
+    assert_eq!(jobs, "Name\tStatus\nfeed\tRUNNING\n");
+    let tasks =
+        server.root("SELECT count(*) AS tasks FROM tasks(type='insert') WHERE Status = 'SUCCESS'");
+    assert!(tasks.starts_with("tasks\n"), "{tasks}");
+
+    // 50 connections at once, each querying, while the job loads more.
+    put_files(&source, 4, 500);
+    let many = server.python(
+        r#"
+import threading, pymysql
+errors = []
+def work():
+    try:
+        c = pymysql.connect(host="127.0.0.1", port=PORT, user="root", password="")
+        cur = c.cursor()
+        for _ in range(5):
+            cur.execute("SELECT count(*) FROM d.feed")
+            cur.fetchall()
+            cur.execute("SELECT Status FROM job(type=insert)")
+            cur.fetchall()
+        c.close()
+    except Exception as e:
+        errors.append(repr(e))
+threads = [threading.Thread(target=work) for _ in range(50)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("errors", errors)
+"#,
+    );
+    assert_eq!(
+        stdout(&many),
+        "errors []\n",
+        "{}",
+        String::from_utf8_lossy(&many.stderr)
+    );
+
+    // SIGTERM while the job may be loading: nothing half-written.
+    put_files(&source, 504, 500);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(server.stop(), "SIGTERM ends the server with status 0");
+    let server = Server::start(root.path());
+    wait_for(
+        &server,
+        "SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.feed",
+        "n\td\n1004\t1004\n",
+    );
+    let status = server.root("SELECT Status, FailedTaskCount FROM job(type=insert)");
+    assert_eq!(status, "Status\tFailedTaskCount\nRUNNING\t0\n");
+    assert!(server.stop());
+}
