@@ -146,6 +146,19 @@ fn the_mysql_client_and_pymysql_talk_to_the_server() {
     let version = server.root("SELECT @@version_comment, VERSION()");
     assert!(version.contains("tributary version"), "{version}");
     assert!(version.contains("5.7.99"), "{version}");
+    // JDBC's variable list, and SHOW VARIABLES.
+    let jdbc = server.root(
+        "SELECT @@session.auto_increment_increment AS auto_increment_increment, @@character_set_client AS character_set_client",
+    );
+    assert_eq!(
+        jdbc,
+        "auto_increment_increment\tcharacter_set_client\n1\tutf8mb4\n"
+    );
+    let variables = server.root("SHOW VARIABLES LIKE 'max_allowed%'");
+    assert_eq!(
+        variables,
+        "Variable_name\tValue\nmax_allowed_packet\t16777216\n"
+    );
     let rows = server.root(
         "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, amount DECIMAL(10, 2), day DATE, at DATETIME, ok BOOLEAN, note STRING);
          INSERT INTO d.t VALUES (1, 12.5, '2026-01-05', '2026-01-05 10:30:00', true, NULL), (2, -3.25, '2026-02-01', '2026-02-01 00:00:01', false, 'x');
@@ -197,11 +210,16 @@ cur.execute("SELECT DATABASE()")
 print(cur.fetchall())
 cur.execute("SELECT id, amount, day, note FROM t ORDER BY id")
 print(cur.fetchall())
+from pymysql.constants import CLIENT
+m = pymysql.connect(host="127.0.0.1", port=PORT, user="alice", password="pw-1", client_flag=CLIENT.MULTI_STATEMENTS)
+cur = m.cursor()
+cur.execute("SELECT 1 AS a; SELECT count(*) FROM d.t")
+print(cur.fetchall(), cur.nextset(), cur.fetchall(), cur.nextset())
 "#,
     );
     assert_eq!(
         stdout(&python),
-        "(('d',),)\n((1, Decimal('12.50'), datetime.date(2026, 1, 5), None), (2, Decimal('-3.25'), datetime.date(2026, 2, 1), 'x'))\n",
+        "(('d',),)\n((1, Decimal('12.50'), datetime.date(2026, 1, 5), None), (2, Decimal('-3.25'), datetime.date(2026, 2, 1), 'x'))\n((1,),) True ((2,),) None\n",
         "{}",
         String::from_utf8_lossy(&python.stderr)
     );

@@ -134,7 +134,7 @@ async fn transition(
     step: impl FnOnce(JobStatus) -> Result<JobStatus>,
 ) -> Result<StatementResult> {
     require_job_control(session, name)?;
-    session
+    let job = session
         .engine()
         .jobs()
         .modify(name, |job| {
@@ -142,6 +142,7 @@ async fn transition(
             Ok(())
         })
         .await?;
+    tracing::info!(job = %name, status = %job.status, user = %session.user(), "job state changed");
     Ok(StatementResult::affected(0))
 }
 
