@@ -227,11 +227,7 @@ async fn run_task(
         f.map(|f| f.location.to_string()).unwrap_or_default()
     };
     let task = Task {
-        id: job.next_task_id,
-        status: TaskStatus::Running,
         create_time: created,
-        start_time: now(),
-        finish_time: None,
         start_file: name(files.first()),
         end_file: name(files.last()),
         statistic: LoadStatistic {
@@ -240,8 +236,7 @@ async fn run_task(
             load_bytes: pending.batch.bytes,
             ..Default::default()
         },
-        error_msg: None,
-        first_error_msg: None,
+        ..Task::running(job.next_task_id)
     };
     control.set_running_task(Some(task.clone()));
     let end_offset = pending.end_offset.clone();

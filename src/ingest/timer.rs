@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::scheduler::{next_turn, task_slot};
-use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
 use crate::error::{Error, Result};
 use crate::job::control::JobControl;
@@ -52,18 +51,7 @@ pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobC
 /// Runs the job's INSERT for the schedule point `point` and records the
 /// task; the job is FINISHED when that was its last point.
 async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> Result<()> {
-    let task = Task {
-        id: job.next_task_id,
-        status: TaskStatus::Running,
-        create_time: now(),
-        start_time: now(),
-        finish_time: None,
-        start_file: String::new(),
-        end_file: String::new(),
-        statistic: LoadStatistic::default(),
-        error_msg: None,
-        first_error_msg: None,
-    };
+    let task = Task::running(job.next_task_id);
     tracing::info!(job = %job.name, task = task.id, "firing scheduled job");
     control.set_running_task(Some(task.clone()));
     // A finished INSERT wins over a PAUSE that comes at the same time.

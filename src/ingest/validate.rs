@@ -9,11 +9,10 @@ use std::sync::Arc;
 use super::body::JobBody;
 use super::late::{skipped_late, Lookback};
 use super::task::{dry_run, next_batch, Poll};
-use crate::catalog::now;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::job::ledger::{records_of, FileRecord, FileStatus};
-use crate::job::{Job, LoadStatistic, Task, TaskStatus};
+use crate::job::{Job, Task};
 
 /// What the job's next task would do with one file.
 #[derive(Debug)]
@@ -54,18 +53,7 @@ pub async fn validate(engine: &Engine, job: &Job) -> Result<Vec<Outcome>> {
         return Ok(outcomes);
     };
     let files = pending.batch.files.clone();
-    let task = Task {
-        id: task_id,
-        status: TaskStatus::Running,
-        create_time: now(),
-        start_time: now(),
-        finish_time: None,
-        start_file: String::new(),
-        end_file: String::new(),
-        statistic: LoadStatistic::default(),
-        error_msg: None,
-        first_error_msg: None,
-    };
+    let task = Task::running(task_id);
     match dry_run(job, &task, pending).await {
         Ok(done) => outcomes.extend(done.files.into_iter().map(|file| Outcome {
             outcome: match file.status {

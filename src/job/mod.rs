@@ -174,6 +174,22 @@ pub struct Task {
 }
 
 impl Task {
+    /// Task `id`, RUNNING since now, with no files yet.
+    pub fn running(id: u64) -> Task {
+        Task {
+            id,
+            status: TaskStatus::Running,
+            create_time: crate::catalog::now(),
+            start_time: crate::catalog::now(),
+            finish_time: None,
+            start_file: String::new(),
+            end_file: String::new(),
+            statistic: LoadStatistic::default(),
+            error_msg: None,
+            first_error_msg: None,
+        }
+    }
+
     /// The task finished now with `status` and, when it failed, `error`.
     pub fn finished(self, status: TaskStatus, error: Option<String>) -> Task {
         Task {
