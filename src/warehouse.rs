@@ -13,7 +13,7 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use url::Url;
@@ -120,6 +120,100 @@ impl Warehouse {
         Ok(())
     }
 
+    /// Reads a file with the version it has (for [`Warehouse::write_if_unchanged`]).
+    pub async fn read_versioned(&self, relative: &str) -> Result<Versioned> {
+        match self.store.get(&self.path(relative)).await {
+            Ok(result) => {
+                let version = UpdateVersion {
+                    e_tag: result.meta.e_tag.clone(),
+                    version: result.meta.version.clone(),
+                };
+                Ok(Versioned {
+                    bytes: Some(result.bytes().await?),
+                    version: Some(version),
+                })
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(Versioned {
+                bytes: None,
+                version: None,
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes a file atomically unless another process wrote it since
+    /// `read` (created it, when it did not exist then); `false` when it
+    /// did, and nothing was written. On S3 the write is conditional
+    /// (`If-Match` the ETag read, `If-None-Match: *` for a new file); in a
+    /// local directory the caller holds the file's [`Warehouse::lock`], so
+    /// nobody else wrote it.
+    pub async fn write_if_unchanged(
+        &self,
+        relative: &str,
+        content: Bytes,
+        read: &Versioned,
+    ) -> Result<bool> {
+        if self.local_dir.is_some() {
+            self.write(relative, content).await?;
+            return Ok(true);
+        }
+        let mode = match &read.version {
+            Some(version) => PutMode::Update(version.clone()),
+            None => PutMode::Create,
+        };
+        let options = PutOptions {
+            mode,
+            ..Default::default()
+        };
+        let written = self
+            .store
+            .put_opts(
+                &self.path(relative),
+                PutPayload::from_bytes(content),
+                options,
+            )
+            .await;
+        match written {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::Precondition { .. })
+            | Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Holds off other processes' changes to a file of a local warehouse
+    /// while it is read, changed and written: an exclusive OS lock on a
+    /// `.lock` file beside it, released when the guard drops. `None` on S3,
+    /// where writes are conditional instead.
+    pub async fn lock(&self, relative: &str) -> Result<Option<FileLock>> {
+        let Some(dir) = &self.local_dir else {
+            return Ok(None);
+        };
+        let path = dir.join(format!("{relative}.lock"));
+        let locked = tokio::task::spawn_blocking(move || {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            file.lock()?;
+            Ok::<_, std::io::Error>(file)
+        })
+        .await
+        .map_err(|e| Error::Warehouse {
+            location: self.uri(relative),
+            message: format!("the lock was not taken: {e}"),
+        })?;
+        let file = locked.map_err(|e| Error::Warehouse {
+            location: self.uri(relative),
+            message: format!("cannot lock the file: {e}"),
+        })?;
+        Ok(Some(FileLock(file)))
+    }
+
     /// The files under a relative directory, as paths relative to it, in
     /// no particular order (none when it does not exist).
     pub async fn list(&self, relative: &str) -> Result<Vec<String>> {
@@ -166,6 +260,23 @@ impl Warehouse {
         Ok(())
     }
 }
+
+/// A file's content as read, and the version it was read at.
+#[derive(Debug)]
+pub struct Versioned {
+    /// `None` when the file did not exist.
+    pub bytes: Option<Bytes>,
+    version: Option<UpdateVersion>,
+}
+
+/// An exclusive lock on a file of a local warehouse (see
+/// [`Warehouse::lock`]); closing the file releases it.
+#[derive(Debug)]
+pub struct FileLock(#[allow(dead_code)] std::fs::File);
+
+/// How many times a change is applied again on top of another process's
+/// before the update gives up.
+const MAX_ATTEMPTS: usize = 20;
 
 /// A JSON document of the warehouse (the catalog, the job store), held in
 /// memory and changed whole: modify a copy, write it atomically, then
@@ -229,24 +340,64 @@ impl<T: Clone + Serialize + DeserializeOwned> Document<T> {
         self.state.read().expect("document lock poisoned").clone()
     }
 
-    /// Applies `change` to a copy, persists it, then publishes it.
-    pub async fn update<R>(&self, change: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
+    /// Applies `change` to the document as it is in the warehouse now,
+    /// writes it unless another process wrote it meanwhile, then publishes
+    /// it. Read, change and write are one step against other processes (a
+    /// conditional write on S3, a file lock in a local directory): when
+    /// another process wrote first, `change` is applied again to its
+    /// version, so no process's change is ever lost. Whatever `change`
+    /// decides, this process sees the other processes' changes from then on.
+    pub async fn update<R>(&self, mut change: impl FnMut(&mut T) -> Result<R>) -> Result<R> {
         let _guard = self.write_lock.lock().await;
-        let mut next = (*self.snapshot()).clone();
-        let out = change(&mut next)?;
-        let json = serde_json::to_vec_pretty(&next)
-            .map_err(|e| Error::Catalog(format!("cannot serialise the {}: {e}", self.what)))?;
-        self.warehouse
-            .write(self.path, Bytes::from(json))
-            .await
-            .map_err(|e| Error::Document {
-                what: self.what,
-                action: "write",
-                uri: self.uri(),
-                source: Box::new(e),
-            })?;
-        *self.state.write().expect("document lock poisoned") = Arc::new(next);
-        Ok(out)
+        for _ in 0..MAX_ATTEMPTS {
+            let _lock = self.warehouse.lock(self.path).await?;
+            let read = self
+                .warehouse
+                .read_versioned(self.path)
+                .await
+                .map_err(|e| self.failed("read", e))?;
+            if let Some(bytes) = &read.bytes {
+                let current = self.parse(bytes)?;
+                *self.state.write().expect("document lock poisoned") = Arc::new(current);
+            }
+            let mut next = (*self.snapshot()).clone();
+            let out = change(&mut next)?;
+            let json = serde_json::to_vec_pretty(&next)
+                .map_err(|e| Error::Catalog(format!("cannot serialise the {}: {e}", self.what)))?;
+            let written = self
+                .warehouse
+                .write_if_unchanged(self.path, Bytes::from(json), &read)
+                .await
+                .map_err(|e| self.failed("write", e))?;
+            if written {
+                *self.state.write().expect("document lock poisoned") = Arc::new(next);
+                return Ok(out);
+            }
+            tracing::debug!(
+                document = self.what,
+                "written by another process meanwhile; applying the change again"
+            );
+        }
+        Err(Error::Catalog(format!(
+            "the {} at {} kept being changed by other processes; nothing was changed: run the statement again",
+            self.what,
+            self.uri()
+        )))
+    }
+
+    fn parse(&self, bytes: &[u8]) -> Result<T> {
+        serde_json::from_slice(bytes).map_err(|e| {
+            Error::Catalog(format!("{} is not a valid {}: {e}", self.uri(), self.what))
+        })
+    }
+
+    fn failed(&self, action: &'static str, error: Error) -> Error {
+        Error::Document {
+            what: self.what,
+            action,
+            uri: self.uri(),
+            source: Box::new(error),
+        }
     }
 }
 

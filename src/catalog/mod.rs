@@ -169,7 +169,7 @@ impl Catalog {
 
     /// Applies `change` to a copy of the catalog, persists it, then publishes
     /// it. Nothing changes if `change` or the write fails.
-    async fn update<T>(&self, change: impl FnOnce(&mut CatalogState) -> Result<T>) -> Result<T> {
+    async fn update<T>(&self, change: impl FnMut(&mut CatalogState) -> Result<T>) -> Result<T> {
         self.document.update(change).await
     }
 
@@ -242,7 +242,7 @@ impl Catalog {
                     table: table.name.clone(),
                 });
             }
-            db.tables.insert(table.name.clone(), table);
+            db.tables.insert(table.name.clone(), table.clone());
             Ok(())
         })
         .await

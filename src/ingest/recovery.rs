@@ -27,7 +27,7 @@ pub async fn recover(engine: &Engine, job: Job) -> Result<Job> {
     engine
         .jobs()
         .modify(&job.name, |j| {
-            for commit in commits {
+            for commit in commits.iter().cloned() {
                 apply(j, commit);
             }
             Ok(())

@@ -122,7 +122,7 @@ async fn skip_bad_files(
         let recorded = engine
             .jobs()
             .modify(&job.name, |j| {
-                j.record_failed_task(task, &message);
+                j.record_failed_task(task.clone(), &message);
                 j.runtime_msg = Some(format!(
                     "a batch of {} files failed (s3.on_file_error = skip): loading them one by one to set aside the bad ones; {message}",
                     files.len()
@@ -347,7 +347,7 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
             let commit = Commit::new(version, batch.end_offset().to_string(), Some(done));
             let result = jobs
                 .modify(&job.name, |j| {
-                    apply(j, commit);
+                    apply(j, commit.clone());
                     j.error_msg = None;
                     j.runtime_msg = None;
                     Ok(())
@@ -360,7 +360,7 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
             jobs.modify(&job.name, |j| {
                 j.canceled_task_count += 1;
                 j.next_task_id = task.id + 1;
-                j.push_task(task.finished(TaskStatus::Canceled, None));
+                j.push_task(task.clone().finished(TaskStatus::Canceled, None));
                 Ok(())
             })
             .await,
@@ -387,16 +387,16 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
             };
             let result = jobs
                 .modify(&job.name, |j| {
-                    if let Some(task) = task {
+                    if let Some(task) = task.clone() {
                         j.next_task_id = task.id + 1;
                         j.push_task(Task {
-                            first_error_msg: first,
+                            first_error_msg: first.clone(),
                             ..task.finished(TaskStatus::Failed, Some(message.clone()))
                         });
                     }
                     j.failed_task_count += 1;
                     if end_offset.is_some() {
-                        j.end_offset = end_offset;
+                        j.end_offset = end_offset.clone();
                     }
                     j.status = j.status.fail();
                     j.error_msg = Some(format!("{message}. {}", advice(&error, &j.name)));
@@ -444,9 +444,9 @@ async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, del
         .jobs()
         .modify(&job.name, |j| {
             if end_offset.is_some() {
-                j.end_offset = end_offset;
+                j.end_offset = end_offset.clone();
             }
-            if let Some(task) = task {
+            if let Some(task) = task.clone() {
                 j.record_failed_task(task, &message);
             }
             j.runtime_msg = Some(format!(

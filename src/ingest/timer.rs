@@ -65,7 +65,7 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
         .jobs()
         .modify(&job.name, |j| {
             j.next_task_id = task.id + 1;
-            match outcome {
+            match &outcome {
                 // Cancelled by PAUSE: the point fires again on RESUME.
                 None => {
                     j.canceled_task_count += 1;
@@ -74,10 +74,10 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
                 }
                 Some(Ok(rows)) => {
                     j.succeed_task_count += 1;
-                    j.load_statistic.scanned_rows += rows;
+                    j.load_statistic.scanned_rows += *rows;
                     j.push_task(Task {
                         statistic: LoadStatistic {
-                            scanned_rows: rows,
+                            scanned_rows: *rows,
                             ..Default::default()
                         },
                         ..task.clone().finished(TaskStatus::Success, None)

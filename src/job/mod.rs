@@ -321,7 +321,7 @@ impl JobStore {
 
     /// Applies `change` to a copy, persists it, publishes it, and tells
     /// the followers.
-    async fn update<T>(&self, change: impl FnOnce(&mut JobState) -> Result<T>) -> Result<T> {
+    async fn update<T>(&self, change: impl FnMut(&mut JobState) -> Result<T>) -> Result<T> {
         let out = self.document.update(change).await?;
         self.changes.send_modify(|n| *n += 1);
         Ok(out)
@@ -408,7 +408,7 @@ impl JobStore {
             job.id = state.next_job_id;
             state.next_job_id += 1;
             state.jobs.insert(job.name.clone(), job.clone());
-            Ok(job)
+            Ok(job.clone())
         })
         .await
     }
@@ -417,7 +417,7 @@ impl JobStore {
     pub async fn modify(
         &self,
         name: &str,
-        change: impl FnOnce(&mut Job) -> Result<()>,
+        mut change: impl FnMut(&mut Job) -> Result<()>,
     ) -> Result<Job> {
         self.update(|state| {
             let job = state

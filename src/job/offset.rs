@@ -67,7 +67,7 @@ impl CommittedBatch {
 }
 
 /// A commit of the job that its store does not know of.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Commit {
     version: u64,
     offset: String,

@@ -8,6 +8,7 @@ mod embedding;
 mod faults;
 mod jobs;
 mod listing;
+mod many_processes;
 mod privileges;
 mod reopen;
 mod scheduled;

@@ -62,12 +62,12 @@ pub(super) async fn alter_job(
         None => None,
     };
     jobs.modify(name, |job| {
-        job.properties = properties;
-        if let Some((sql, sealed_sql)) = sealed {
+        job.properties = properties.clone();
+        if let Some((sql, sealed_sql)) = sealed.clone() {
             job.sql = sql;
             job.sealed_sql = sealed_sql;
         }
-        if let Some((offset, version)) = moved_offset {
+        if let Some((offset, version)) = moved_offset.clone() {
             job.current_offset = Some(offset.clone());
             job.given_offset = Some(offset);
             // Offsets committed with rows before now no longer apply.
@@ -131,7 +131,7 @@ pub(super) fn visible(session: &Session, job: &Job) -> bool {
 async fn transition(
     session: &Session,
     name: &str,
-    step: impl FnOnce(JobStatus) -> Result<JobStatus>,
+    step: impl Fn(JobStatus) -> Result<JobStatus>,
 ) -> Result<StatementResult> {
     require_job_control(session, name)?;
     let job = session
