@@ -169,6 +169,12 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// Another process committed files of the same job after the offset
+    /// this task read: the task committed nothing, and the job goes on
+    /// from that commit.
+    #[error("job '{job}': another process committed this job's next files (table version {version}) while this task loaded them; nothing of this task was committed, and the job goes on after that commit")]
+    Fenced { job: String, version: u64 },
+
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,

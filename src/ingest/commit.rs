@@ -15,9 +15,10 @@ use super::failpoint::{crash_point, CrashPoint};
 use super::tally::{FileTally, FilterLimits, Tally};
 use crate::error::{Error, Result};
 use crate::job::ledger::{FileRecord, FileStatus};
+use crate::job::offset::offset_key;
 use crate::job::offset::CommittedBatch;
 use crate::job::{Job, Task, TaskStatus};
-use crate::write::{commit, write_fragments_in_parallel};
+use crate::write::{commit_fenced, write_fragments_in_parallel, Fence};
 
 /// Bytes of files per Lance writer: a batch this large or larger is written
 /// by several writers at once (one per core at most), a smaller one by one
@@ -154,7 +155,16 @@ pub async fn write_and_commit(
         });
     };
     let properties = done.properties(job.id, batch.end_offset());
-    let committed = commit(target.dataset.clone(), written, properties).await?;
+    let fence = Fence::new(target.dataset.clone(), offset_key(job.id));
+    let committed = commit_fenced(target.dataset.clone(), written, properties, fence.clone())
+        .await
+        .map_err(|error| match fence.tripped() {
+            Some(version) => Error::Fenced {
+                job: job.name.clone(),
+                version,
+            },
+            None => Error::from(error),
+        })?;
     crash_point(CrashPoint::AfterCommit);
     Ok(Committed {
         done,

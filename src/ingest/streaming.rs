@@ -64,6 +64,14 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
         )
         .await;
         let next = match step {
+            // Another process loaded these files: go on after its commit.
+            Step::Failed {
+                error: ref error @ Error::Fenced { .. },
+                ..
+            } => {
+                tracing::warn!(job = %job.name, error = %error, "commit refused");
+                Next::Continue
+            }
             Step::Failed { ref error, .. } if error.is_transient() => {
                 failures += 1;
                 let delay = backoff(failures, interval);

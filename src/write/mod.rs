@@ -1,6 +1,7 @@
 //! Writing: creating Lance datasets and appending record batches to them.
 
 mod convert;
+mod fence;
 mod sink;
 mod threads;
 
@@ -17,7 +18,10 @@ use lance::Dataset;
 use crate::error::{Error, Result};
 
 pub use convert::{Conversion, Converted, Rejected};
-pub use sink::{commit, write_fragments, write_fragments_in_parallel, LanceSink, Written};
+pub use fence::Fence;
+pub use sink::{
+    commit, commit_fenced, write_fragments, write_fragments_in_parallel, LanceSink, Written,
+};
 pub use threads::tune_encoder_threads;
 
 /// Lance object-store parameters for a warehouse's storage options.

@@ -155,11 +155,31 @@ pub async fn commit(
     written: Written,
     properties: HashMap<String, String>,
 ) -> DFResult<Dataset> {
+    commit_with(CommitBuilder::new(dataset), written, properties).await
+}
+
+/// [`commit`], refused past `fence` (see [`Fence`](super::Fence)).
+pub async fn commit_fenced(
+    dataset: Arc<Dataset>,
+    written: Written,
+    properties: HashMap<String, String>,
+    fence: Arc<super::Fence>,
+) -> DFResult<Dataset> {
+    let handler = super::fence::FencedCommitHandler::new(fence);
+    let builder = CommitBuilder::new(dataset).with_commit_handler(handler);
+    commit_with(builder, written, properties).await
+}
+
+async fn commit_with(
+    builder: CommitBuilder<'_>,
+    written: Written,
+    properties: HashMap<String, String>,
+) -> DFResult<Dataset> {
     let mut transaction = written.transaction;
     if !properties.is_empty() {
         transaction.transaction_properties = Some(Arc::new(properties));
     }
-    CommitBuilder::new(dataset)
+    builder
         .execute(transaction)
         .await
         .map_err(|e| DataFusionError::External(Box::new(e)))

@@ -88,3 +88,56 @@ fn processes_on_an_s3_warehouse_lose_no_change() {
     ];
     no_change_is_lost(root.path(), "s3://shared-warehouse/wh", &options);
 }
+
+/// Two processes run the same streaming job at once (nothing stops them
+/// yet): Lance would rebase one's append onto the other's, but a task's
+/// commit is refused once another commit of the job came after the offset
+/// it read, so every row is loaded exactly once.
+#[test]
+fn two_processes_running_one_job_load_every_row_once() {
+    let root = tempfile::tempdir().unwrap();
+    let warehouse = root.path().join("wh");
+    let warehouse = warehouse.to_str().unwrap();
+    let source = root.path().join("src");
+    std::fs::create_dir_all(&source).unwrap();
+    assert_ok(&run(
+        root.path(),
+        warehouse,
+        &[],
+        &format!(
+            "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '2', 'max_interval' = '1s')
+             DO INSERT INTO d.t SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',')",
+            source.display()
+        ),
+    ));
+    const FILES: usize = 120;
+    for i in 0..FILES {
+        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
+    }
+    let both: Vec<_> = (0..2)
+        .map(|_| {
+            spawn(
+                root.path(),
+                warehouse,
+                &[],
+                "WAIT JOB WHERE jobName = 'feed' TIMEOUT 120",
+            )
+        })
+        .collect();
+    for child in both {
+        assert_ok(&child.wait_with_output().unwrap());
+    }
+    let counted = run(
+        root.path(),
+        warehouse,
+        &[],
+        "SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.t",
+    );
+    assert_ok(&counted);
+    let out = stdout(&counted);
+    assert!(
+        out.contains(&format!("| {FILES} | {FILES} |")),
+        "every row once:\n{out}"
+    );
+}
