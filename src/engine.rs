@@ -9,6 +9,7 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::catalog::Catalog;
 use crate::job::control::Controls;
+use crate::job::lease::Leases;
 use crate::job::{JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
 
 /// An [`Engine`] reference that lets it be dropped.
@@ -40,6 +41,8 @@ struct EngineInner {
     /// Bounds the tasks running at once (`job_streaming_task_exec_thread_num`).
     task_slots: Arc<tokio::sync::Semaphore>,
     runtime: Arc<RuntimeEnv>,
+    /// Which jobs this process runs.
+    leases: Leases,
 }
 
 impl Engine {
@@ -49,17 +52,17 @@ impl Engine {
         Self {
             inner: Arc::new(EngineInner {
                 catalog,
-                jobs,
                 controls: Controls::default(),
                 task_slots: Arc::new(tokio::sync::Semaphore::new(
                     JOB_STREAMING_TASK_EXEC_THREAD_NUM,
                 )),
                 runtime: Arc::new(RuntimeEnv::default()),
+                leases: Leases::new(jobs.warehouse().clone()),
+                jobs,
             }),
         }
     }
 
-    /// The engine's catalog.
     /// Stops running jobs for a clean exit: no job loop starts any more,
     /// running tasks are cancelled before their commits (nothing of them
     /// is committed; the jobs keep their state and go on when the
@@ -73,6 +76,7 @@ impl Engine {
         }
     }
 
+    /// The engine's catalog.
     pub fn catalog(&self) -> &Arc<Catalog> {
         &self.inner.catalog
     }
@@ -80,6 +84,11 @@ impl Engine {
     /// The engine's streaming jobs.
     pub fn jobs(&self) -> &Arc<JobStore> {
         &self.inner.jobs
+    }
+
+    /// The job leases of this process.
+    pub fn leases(&self) -> &Leases {
+        &self.inner.leases
     }
 
     /// The loops of running jobs.

@@ -134,5 +134,8 @@ async fn run() -> i32 {
         (None, Some(path)) => cli::Input::File(path),
         (None, None) => cli::Input::Stdin,
     };
-    cli::run(&mut session, input).await
+    let code = cli::run(&mut session, input).await;
+    // Another process may run this one's jobs at once.
+    engine.leases().release_all().await;
+    code
 }

@@ -385,6 +385,29 @@ impl<T: Clone + Serialize + DeserializeOwned> Document<T> {
         )))
     }
 
+    /// Reads the document again from the warehouse (other processes may
+    /// have changed it); `true` when it changed.
+    pub async fn refresh(&self) -> Result<bool>
+    where
+        T: PartialEq,
+    {
+        let Some(bytes) = self
+            .warehouse
+            .read(self.path)
+            .await
+            .map_err(|e| self.failed("read", e))?
+        else {
+            return Ok(false);
+        };
+        let current = self.parse(&bytes)?;
+        let mut state = self.state.write().expect("document lock poisoned");
+        if **state == current {
+            return Ok(false);
+        }
+        *state = Arc::new(current);
+        Ok(true)
+    }
+
     fn parse(&self, bytes: &[u8]) -> Result<T> {
         serde_json::from_slice(bytes).map_err(|e| {
             Error::Catalog(format!("{} is not a valid {}: {e}", self.uri(), self.what))

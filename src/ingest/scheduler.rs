@@ -63,6 +63,11 @@ fn start_job(engine: &Engine, name: &str) {
             job_loop(&weak, &name, &control).await;
         }
         let Some(engine) = weak.upgrade() else { return };
+        // Another process may run the job at once (a dropped job's lease
+        // just expires).
+        if let Ok(job) = engine.jobs().job(&name) {
+            engine.leases().release(job.id).await;
+        }
         engine.controls().release(&name, &control);
         // A RESUME that came in while this cancelled loop was ending found
         // it still registered: start the job's next loop now.
@@ -74,18 +79,66 @@ fn start_job(engine: &Engine, name: &str) {
 }
 
 /// The engine and the job for the loop's next turn; `None` when the loop
-/// is to end (cancelled, engine closed, job paused or dropped).
+/// is to end (cancelled, engine closed, job paused or dropped). While
+/// another process holds the job's lease, this waits (see
+/// [`crate::job::lease`]).
 pub(super) async fn next_turn(
     weak: &WeakEngine,
     name: &str,
     control: &JobControl,
 ) -> Option<(Engine, Job)> {
-    if control.is_cancelled() {
-        return None;
+    loop {
+        if control.is_cancelled() {
+            return None;
+        }
+        let engine = weak.upgrade()?;
+        // What other processes changed (a PAUSE, an ALTER) applies now.
+        if let Err(error) = engine.jobs().refresh().await {
+            tracing::warn!(job = %name, error = %error, "cannot read the job store again");
+        }
+        let job = engine.jobs().job(name).ok()?;
+        let wait = engine.leases().ttl() / 2;
+        match engine.leases().acquire(job.id).await {
+            Ok(Some(_)) => {
+                control.set_elsewhere(None);
+                let job = activate(&engine, name).await?;
+                return Some((engine, job));
+            }
+            Ok(None) => {
+                let holder = engine.leases().current(job.id).await.ok().flatten();
+                control.set_elsewhere(Some(holder.map_or_else(String::new, |l| l.holder)));
+            }
+            Err(error) => {
+                tracing::warn!(job = %name, error = %error, "cannot take the job's lease; trying again");
+            }
+        }
+        drop(engine);
+        control.sleep(wait).await;
     }
-    let engine = weak.upgrade()?;
-    let job = activate(&engine, name).await?;
-    Some((engine, job))
+}
+
+/// Runs `work` (a task of `job`), renewing the job's lease meanwhile; if
+/// another process took the lease, the loop is cancelled, and with it the
+/// task before its commit.
+pub(super) async fn keeping_lease<F: std::future::Future>(
+    engine: &Engine,
+    job: &Job,
+    control: &JobControl,
+    work: F,
+) -> F::Output {
+    tokio::pin!(work);
+    let every = engine.leases().ttl() / 3;
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = tokio::time::sleep(every) => {
+                if !matches!(engine.leases().acquire(job.id).await, Ok(Some(_))) {
+                    tracing::warn!(job = %job.name, "the job's lease was lost; stopping its task");
+                    control.cancel();
+                }
+            }
+        }
+    }
 }
 
 /// One of the engine's task slots (`job_streaming_task_exec_thread_num`),

@@ -14,7 +14,7 @@ use object_store::ObjectMeta;
 use super::body::JobBody;
 use super::late::{skipped_late, Lookback};
 use super::quarantine::{quarantine, Isolation};
-use super::scheduler::{next_turn, recover_committed, task_slot};
+use super::scheduler::{keeping_lease, next_turn, recover_committed, task_slot};
 use super::task::{load, next_batch, Loaded, Poll};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
@@ -55,14 +55,15 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
             return;
         };
         let max_files = isolation.max_files(&job);
-        let step = run_task(
+        let started_ms = chrono::Utc::now().timestamp_millis();
+        let task = run_task(
             &engine,
             &job,
             (&mut body, &mut lookback),
             control,
             max_files,
-        )
-        .await;
+        );
+        let step = keeping_lease(&engine, &job, control, task).await;
         let next = match step {
             // Another process loaded these files: go on after its commit.
             Step::Failed {
@@ -95,7 +96,7 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
             step => {
                 failures = 0;
                 let loaded = matches!(step, Step::Loaded(_));
-                let next = record(&engine, &job, step, interval).await;
+                let next = record(&engine, &job, step, interval, started_ms).await;
                 // A batch that did not fill read its listing to the end:
                 // every file there when the poll began is loaded now.
                 if loaded && matches!(next, Next::Sleep(_)) {
@@ -165,6 +166,8 @@ fn backoff(failures: u32, interval: Duration) -> Duration {
 enum Step {
     /// No new file.
     Idle,
+    /// Cancelled before it had a batch: nothing to record.
+    Stopped,
     Loaded(Box<Loaded>),
     /// Stopped by PAUSE or DROP before its commit.
     Canceled(Task),
@@ -216,7 +219,7 @@ async fn run_task(
     };
     let polled = tokio::select! {
         biased;
-        _ = control.cancelled() => return Step::Idle,
+        _ = control.cancelled() => return Step::Stopped,
         polled = next_batch(engine, job, &parsed, lookback, max_files) => polled,
     };
     let pending = match polled {
@@ -323,19 +326,31 @@ fn missing(key: &str) -> ObjectMeta {
 }
 
 /// Records a task's outcome in the job store and says what to do next.
-async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> Next {
+/// `started_ms` is when the task's poll began: a poll that found nothing
+/// new, or loaded a batch that did not fill, caught up with the files there
+/// then.
+async fn record(
+    engine: &Engine,
+    job: &Job,
+    step: Step,
+    interval: Duration,
+    started_ms: i64,
+) -> Next {
     let jobs = engine.jobs();
     let (next, result) = match step {
+        Step::Stopped => return Next::Stop,
         Step::Idle => (
             Next::Sleep(interval),
             jobs.modify(&job.name, |j| {
                 j.runtime_msg = None;
+                j.caught_up_at_ms = Some(started_ms);
                 Ok(())
             })
             .await,
         ),
         Step::Loaded(loaded) => {
-            let next = if loaded.batch.full {
+            let full = loaded.batch.full;
+            let next = if full {
                 Next::Continue
             } else {
                 Next::Sleep(interval)
@@ -358,6 +373,9 @@ async fn record(engine: &Engine, job: &Job, step: Step, interval: Duration) -> N
                     apply(j, commit.clone());
                     j.error_msg = None;
                     j.runtime_msg = None;
+                    if !full {
+                        j.caught_up_at_ms = Some(started_ms);
+                    }
                     Ok(())
                 })
                 .await;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::scheduler::{next_turn, task_slot};
+use super::scheduler::{keeping_lease, next_turn, task_slot};
 use crate::engine::{Engine, WeakEngine};
 use crate::error::{Error, Result};
 use crate::job::control::JobControl;
@@ -30,7 +30,8 @@ pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobC
                 return;
             };
             let poll = control.poll_started();
-            if fire(&engine, &job, point, control).await.is_err() {
+            let fired = keeping_lease(&engine, &job, control, fire(&engine, &job, point, control));
+            if fired.await.is_err() {
                 // Dropped meanwhile, or the store cannot be written.
                 return;
             }

@@ -30,6 +30,8 @@ pub struct JobControl {
     cancel: CancellationToken,
     wake: Notify,
     running: Mutex<Option<Task>>,
+    /// The process that holds the job's lease while it is not this one.
+    elsewhere: Mutex<Option<String>>,
     progress: watch::Sender<Progress>,
 }
 
@@ -39,6 +41,7 @@ impl JobControl {
             cancel: CancellationToken::new(),
             wake: Notify::new(),
             running: Mutex::new(None),
+            elsewhere: Mutex::new(None),
             progress: watch::Sender::new(Progress::default()),
         }
     }
@@ -83,6 +86,17 @@ impl JobControl {
 
     pub fn set_running_task(&self, task: Option<Task>) {
         *self.running.lock().expect("lock") = task;
+    }
+
+    /// Notes that another process (`holder`) runs the job, or (`None`) that
+    /// this one does.
+    pub fn set_elsewhere(&self, holder: Option<String>) {
+        *self.elsewhere.lock().expect("lock") = holder;
+    }
+
+    /// The process that runs the job when it is not this one.
+    pub fn elsewhere(&self) -> Option<String> {
+        self.elsewhere.lock().expect("lock").clone()
     }
 
     /// Counts a poll starting; returns its number.

@@ -11,6 +11,7 @@
 //! credentials.
 
 pub mod control;
+pub mod lease;
 pub mod ledger;
 pub mod offset;
 mod properties;
@@ -116,6 +117,10 @@ pub struct Job {
     /// or below it were passed over on purpose and are never late.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub given_offset: Option<String>,
+    /// When (unix ms) the last poll that found every file loaded began:
+    /// `WAIT JOB` in a process that does not run the job waits for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caught_up_at_ms: Option<i64>,
     /// Files (store keys) queued by `ALTER JOB ... RETRY FILE`: the next
     /// task loads them with its batch; `job_files()` shows them `PENDING`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -255,7 +260,7 @@ impl Job {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct JobState {
     next_job_id: u64,
     jobs: BTreeMap<String, Job>,
@@ -317,6 +322,15 @@ impl JobStore {
             .get(name)
             .cloned()
             .ok_or_else(|| Error::UnknownJob(name.to_string()))
+    }
+
+    /// Reads the store again from the warehouse, for the changes other
+    /// processes made; tells the followers when there are some.
+    pub async fn refresh(&self) -> Result<()> {
+        if self.document.refresh().await? {
+            self.changes.send_modify(|n| *n += 1);
+        }
+        Ok(())
     }
 
     /// Applies `change` to a copy, persists it, publishes it, and tells
@@ -385,6 +399,11 @@ impl JobStore {
     /// Forgets the ledger of a dropped job.
     pub async fn forget_files(&self, job_id: u64) -> Result<()> {
         ledger::forget(self.document.warehouse(), job_id).await
+    }
+
+    /// The warehouse the store lives in.
+    pub fn warehouse(&self) -> &Arc<Warehouse> {
+        self.document.warehouse()
     }
 
     /// Follows the store: the receiver sees a change after every update.

@@ -68,5 +68,6 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
     }
     tracing::info!("shutting down: no new connections; cancelling running tasks");
     engine.shutdown(SHUTDOWN_WAIT).await;
+    engine.leases().release_all().await;
     tracing::info!("stopped");
 }

@@ -66,6 +66,7 @@ fn new_job(
         end_offset: None,
         given_offset: None,
         retry_files: Vec::new(),
+        caught_up_at_ms: None,
         committed_version: 0,
         load_statistic: LoadStatistic::default(),
         error_msg: None,

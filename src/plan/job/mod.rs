@@ -12,6 +12,7 @@ mod tables;
 use super::users::require_on_table;
 use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
+use crate::job::control::JobControl;
 use crate::job::{Job, JobStatus};
 use crate::session::{Session, StatementResult};
 use body::{plan_body, stored_source_uri, validate_body, Body};
@@ -209,6 +210,10 @@ pub(super) async fn wait_job(
                 .map_or("none".to_string(), |o| job.shown_offset(o))
         ))
     };
+    let started_ms = chrono::Utc::now().timestamp_millis();
+    // The loop of this process that runs the job, and its poll count when
+    // first seen: a poll after that one counts.
+    let mut seen: Option<(std::sync::Arc<JobControl>, u64)> = None;
     loop {
         let job = engine.jobs().job(name)?;
         if job.status == JobStatus::Finished {
@@ -222,27 +227,46 @@ pub(super) async fn wait_job(
                 ),
             }));
         }
-        let Some(control) = engine.controls().get(name) else {
-            // Its loop is about to start (or restart after a RESUME).
-            if tokio::time::Instant::now() >= deadline {
-                return Err(timed_out(&job));
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // A poll that began after the statement found every file loaded
+        // (in this process or the one that runs the job).
+        if job.caught_up_at_ms.is_some_and(|at| at >= started_ms) {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(timed_out(&job));
+        }
+        let local = engine
+            .controls()
+            .get(name)
+            .filter(|c| c.elsewhere().is_none());
+        let Some(control) = local else {
+            // Its loop is about to start, or another process runs the job:
+            // look at the store again.
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            engine.jobs().refresh().await?;
             continue;
         };
+        let since = match &seen {
+            Some((c, polls)) if std::sync::Arc::ptr_eq(c, &control) => *polls,
+            _ => {
+                let polls = control.watch().borrow().polls;
+                seen = Some((control.clone(), polls));
+                control.wake();
+                polls
+            }
+        };
         let mut progress = control.watch();
-        let since = progress.borrow().polls;
-        control.wake();
+        // In slices, to notice another process taking the job over.
+        let slice = (tokio::time::Instant::now() + std::time::Duration::from_millis(500)).min(deadline);
         let waited = tokio::time::timeout_at(
-            deadline,
+            slice,
             progress.wait_for(|p| p.caught_up_at > since || p.ended),
         )
         .await;
-        match waited {
-            Err(_) => return Err(timed_out(&engine.jobs().job(name)?)),
-            Ok(Ok(p)) if !p.ended => break,
-            // The loop ended: look at the job again.
-            Ok(_) => continue,
+        if let Ok(Ok(p)) = waited {
+            if !p.ended {
+                break;
+            }
         }
     }
     let job = engine.jobs().job(name)?;

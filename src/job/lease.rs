@@ -1,0 +1,187 @@
+//! Job leases: which process runs a job. Several processes may open one
+//! warehouse; each job runs in the one process that holds its lease, a
+//! document in the warehouse (`_tributary/leases/<job id>.json`: holder,
+//! epoch, expiry) taken and renewed with the same read-modify-write as the
+//! catalog (a conditional PUT on S3, a file lock locally). The holder
+//! renews it while it runs the job; a process that finds it held by
+//! another and not expired leaves the job alone; when the holder dies its
+//! lease expires and another process takes the job over within the TTL
+//! (`TRIBUTARY_LEASE_TTL_SECS`, default 6 s), with the next epoch. A
+//! holder that stops running a job (pause, drop, shutdown) gives the lease
+//! up at once. A lease alone does not make loading exactly-once: a holder
+//! that was stopped past its lease can wake up and commit; the commit
+//! fence does that ([`crate::write::Fence`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::warehouse::Warehouse;
+
+/// Default lease time to live.
+const DEFAULT_TTL: Duration = Duration::from_secs(6);
+
+/// Who runs a job, until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lease {
+    /// The process (`host:pid:id`).
+    pub holder: String,
+    /// Goes up by one each time the job changes hands.
+    pub epoch: u64,
+    /// Unix milliseconds.
+    pub expires_at_ms: i64,
+}
+
+impl Lease {
+    fn live(&self, now_ms: i64) -> bool {
+        self.expires_at_ms > now_ms
+    }
+}
+
+/// This process's side of the job leases of a warehouse.
+#[derive(Debug)]
+pub struct Leases {
+    warehouse: Arc<Warehouse>,
+    holder: String,
+    ttl: Duration,
+    /// The leases this process holds, as last written.
+    held: Mutex<HashMap<u64, Lease>>,
+}
+
+impl Leases {
+    pub fn new(warehouse: Arc<Warehouse>) -> Self {
+        let ttl = std::env::var("TRIBUTARY_LEASE_TTL_SECS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|s| *s >= 1)
+            .map_or(DEFAULT_TTL, Duration::from_secs);
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".to_string());
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        Self {
+            warehouse,
+            holder: format!("{host}:{}:{}", std::process::id(), &id[..8]),
+            ttl,
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// This process, as leases name it.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// How long a lease lasts unless renewed.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    /// Takes or renews the lease of job `job_id`: `Some` when this process
+    /// holds it now, `None` when another live process does. A lease held
+    /// with most of its time left is not written again.
+    pub async fn acquire(&self, job_id: u64) -> Result<Option<Lease>> {
+        let now = now_ms();
+        let ttl_ms = self.ttl.as_millis() as i64;
+        if let Some(lease) = self.held.lock().expect("lock").get(&job_id) {
+            if lease.expires_at_ms - now > ttl_ms * 2 / 3 {
+                return Ok(Some(lease.clone()));
+            }
+        }
+        let path = path(job_id);
+        let _lock = self.warehouse.lock(&path).await?;
+        let read = self.warehouse.read_versioned(&path).await?;
+        let current = read.bytes.as_ref().map(|b| parse(&self.warehouse, &path, b)).transpose()?;
+        let next = match current {
+            Some(lease) if lease.holder == self.holder => Lease {
+                expires_at_ms: now + ttl_ms,
+                ..lease
+            },
+            Some(lease) if lease.live(now) => {
+                self.held.lock().expect("lock").remove(&job_id);
+                return Ok(None);
+            }
+            other => Lease {
+                holder: self.holder.clone(),
+                epoch: other.map_or(1, |l| l.epoch + 1),
+                expires_at_ms: now + ttl_ms,
+            },
+        };
+        let json = serde_json::to_vec(&next).expect("a lease serialises");
+        if !self.warehouse.write_if_unchanged(&path, Bytes::from(json), &read).await? {
+            // Another process wrote it first: it holds the job.
+            self.held.lock().expect("lock").remove(&job_id);
+            return Ok(None);
+        }
+        self.held.lock().expect("lock").insert(job_id, next.clone());
+        Ok(Some(next))
+    }
+
+    /// Gives up the lease of job `job_id` if this process holds it, so that
+    /// another process may take the job at once.
+    pub async fn release(&self, job_id: u64) {
+        let Some(lease) = self.held.lock().expect("lock").remove(&job_id) else {
+            return;
+        };
+        let path = path(job_id);
+        let released = async {
+            let _lock = self.warehouse.lock(&path).await?;
+            let read = self.warehouse.read_versioned(&path).await?;
+            let current = read.bytes.as_ref().map(|b| parse(&self.warehouse, &path, b)).transpose()?;
+            if current.is_some_and(|c| c.holder == self.holder) {
+                let expired = Lease {
+                    expires_at_ms: 0,
+                    ..lease
+                };
+                let json = serde_json::to_vec(&expired).expect("a lease serialises");
+                self.warehouse
+                    .write_if_unchanged(&path, Bytes::from(json), &read)
+                    .await?;
+            }
+            Ok::<_, Error>(())
+        };
+        if let Err(error) = released.await {
+            tracing::warn!(job_id, error = %error, "cannot give up a job lease; it expires by itself");
+        }
+    }
+
+    /// Gives up every lease this process holds (when it exits).
+    pub async fn release_all(&self) {
+        let held: Vec<u64> = self.held.lock().expect("lock").keys().copied().collect();
+        for job_id in held {
+            self.release(job_id).await;
+        }
+    }
+
+    /// The live lease of job `job_id`, whoever holds it.
+    pub async fn current(&self, job_id: u64) -> Result<Option<Lease>> {
+        let path = path(job_id);
+        let Some(bytes) = self.warehouse.read(&path).await? else {
+            return Ok(None);
+        };
+        let lease = parse(&self.warehouse, &path, &bytes)?;
+        Ok(lease.live(now_ms()).then_some(lease))
+    }
+}
+
+fn path(job_id: u64) -> String {
+    format!("_tributary/leases/{job_id}.json")
+}
+
+fn parse(warehouse: &Warehouse, path: &str, bytes: &[u8]) -> Result<Lease> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        Error::Catalog(format!(
+            "{} is not a valid job lease: {e}",
+            warehouse.uri(path)
+        ))
+    })
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
