@@ -117,6 +117,31 @@ pub(super) async fn next_turn(
     }
 }
 
+/// Sleeps `duration` between tasks of job `job_id` (less when woken),
+/// renewing its lease meanwhile so that it stays with this process.
+pub(super) async fn sleep_keeping_lease(
+    weak: &WeakEngine,
+    job_id: u64,
+    control: &JobControl,
+    duration: std::time::Duration,
+) {
+    let deadline = tokio::time::Instant::now() + duration;
+    loop {
+        let Some(every) = weak.upgrade().map(|e| e.leases().ttl() / 3) else {
+            return;
+        };
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() || !control.sleep(left.min(every)).await {
+            return;
+        }
+        let Some(engine) = weak.upgrade() else {
+            return;
+        };
+        // Losing it here is noticed by the next turn.
+        let _ = engine.leases().acquire(job_id).await;
+    }
+}
+
 /// Runs `work` (a task of `job`), renewing the job's lease meanwhile; if
 /// another process took the lease, the loop is cancelled, and with it the
 /// task before its commit.

@@ -14,7 +14,9 @@ use object_store::ObjectMeta;
 use super::body::JobBody;
 use super::late::{skipped_late, Lookback};
 use super::quarantine::{quarantine, Isolation};
-use super::scheduler::{keeping_lease, next_turn, recover_committed, task_slot};
+use super::scheduler::{
+    keeping_lease, next_turn, recover_committed, sleep_keeping_lease, task_slot,
+};
 use super::task::{load, next_batch, Loaded, Poll};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
@@ -108,7 +110,7 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
         drop(engine);
         match next {
             Next::Continue => {}
-            Next::Sleep(delay) => control.sleep(delay).await,
+            Next::Sleep(delay) => sleep_keeping_lease(weak, job.id, control, delay).await,
             Next::Stop => return,
         }
     }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::scheduler::{keeping_lease, next_turn, task_slot};
+use super::scheduler::{keeping_lease, next_turn, sleep_keeping_lease, task_slot};
 use crate::engine::{Engine, WeakEngine};
 use crate::error::{Error, Result};
 use crate::job::control::JobControl;
@@ -43,9 +43,8 @@ pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobC
             return;
         };
         drop(engine);
-        control
-            .sleep(Duration::from_secs((next - clock).max(1) as u64))
-            .await;
+        let delay = Duration::from_secs((next - clock).max(1) as u64);
+        sleep_keeping_lease(weak, job.id, control, delay).await;
     }
 }
 

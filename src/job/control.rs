@@ -70,12 +70,13 @@ impl JobControl {
         self.wake.notify_one();
     }
 
-    /// Sleeps `duration`, or less when woken or cancelled.
-    pub async fn sleep(&self, duration: std::time::Duration) {
+    /// Sleeps `duration`, or less when woken or cancelled; `true` when the
+    /// whole duration passed.
+    pub async fn sleep(&self, duration: std::time::Duration) -> bool {
         tokio::select! {
-            _ = tokio::time::sleep(duration) => {}
-            _ = self.wake.notified() => {}
-            _ = self.cancel.cancelled() => {}
+            _ = tokio::time::sleep(duration) => true,
+            _ = self.wake.notified() => false,
+            _ = self.cancel.cancelled() => false,
         }
     }
 

@@ -96,7 +96,11 @@ impl Leases {
         let path = path(job_id);
         let _lock = self.warehouse.lock(&path).await?;
         let read = self.warehouse.read_versioned(&path).await?;
-        let current = read.bytes.as_ref().map(|b| parse(&self.warehouse, &path, b)).transpose()?;
+        let current = read
+            .bytes
+            .as_ref()
+            .map(|b| parse(&self.warehouse, &path, b))
+            .transpose()?;
         let next = match current {
             Some(lease) if lease.holder == self.holder => Lease {
                 expires_at_ms: now + ttl_ms,
@@ -113,7 +117,11 @@ impl Leases {
             },
         };
         let json = serde_json::to_vec(&next).expect("a lease serialises");
-        if !self.warehouse.write_if_unchanged(&path, Bytes::from(json), &read).await? {
+        if !self
+            .warehouse
+            .write_if_unchanged(&path, Bytes::from(json), &read)
+            .await?
+        {
             // Another process wrote it first: it holds the job.
             self.held.lock().expect("lock").remove(&job_id);
             return Ok(None);
@@ -132,7 +140,11 @@ impl Leases {
         let released = async {
             let _lock = self.warehouse.lock(&path).await?;
             let read = self.warehouse.read_versioned(&path).await?;
-            let current = read.bytes.as_ref().map(|b| parse(&self.warehouse, &path, b)).transpose()?;
+            let current = read
+                .bytes
+                .as_ref()
+                .map(|b| parse(&self.warehouse, &path, b))
+                .transpose()?;
             if current.is_some_and(|c| c.holder == self.holder) {
                 let expired = Lease {
                     expires_at_ms: 0,

@@ -6,7 +6,8 @@ use datafusion::catalog::TableProvider;
 
 use crate::error::Result;
 use crate::read::{
-    prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, REJECTED_ROWS_FUNCTION, S3_FUNCTION,
+    prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, JOB_LEASES_FUNCTION,
+    REJECTED_ROWS_FUNCTION, S3_FUNCTION,
 };
 use crate::session::Session;
 
@@ -23,6 +24,7 @@ pub(super) async fn prepare(
         "tasks" => super::job::tasks_table(session, &call.pairs),
         JOB_FILES_FUNCTION => super::job::job_files_table(session, &call.pairs).await,
         REJECTED_ROWS_FUNCTION => super::job::rejected_rows_table(session, &call.pairs).await,
+        JOB_LEASES_FUNCTION => super::job::job_leases_table(session, &call.pairs).await,
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),
     }
 }

@@ -34,14 +34,18 @@ use crate::error::{Error, Result};
 pub const S3_FUNCTION: &str = "s3";
 
 /// Names of the table functions, as calls are rewritten to (lower case).
-pub const TABLE_FUNCTIONS: [&str; 6] = [
+pub const TABLE_FUNCTIONS: [&str; 7] = [
     S3_FUNCTION,
     "job",
     "jobs",
     "tasks",
     JOB_FILES_FUNCTION,
     REJECTED_ROWS_FUNCTION,
+    JOB_LEASES_FUNCTION,
 ];
+
+/// The table function that shows which process runs each job.
+pub const JOB_LEASES_FUNCTION: &str = "job_leases";
 
 /// The table function that shows a job's file ledger.
 pub const JOB_FILES_FUNCTION: &str = "job_files";

@@ -174,7 +174,11 @@ async fn a_backlog_is_listed_a_page_per_task() {
         )
         .await
         .unwrap();
-    assert_eq!(server.list_requests() - before, 1, "one LIST for the idle poll with its look-back");
+    assert_eq!(
+        server.list_requests() - before,
+        1,
+        "one LIST for the idle poll with its look-back"
+    );
     assert_eq!(
         crate::support::lines(&ledger)[3]
             .split_whitespace()

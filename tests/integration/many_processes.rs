@@ -141,3 +141,104 @@ fn two_processes_running_one_job_load_every_row_once() {
         "every row once:\n{out}"
     );
 }
+
+/// The process that runs a job is killed (kill -9) mid-load: its lease
+/// expires and another process takes the job over with the next epoch;
+/// no row is lost or loaded twice.
+#[test]
+fn a_killed_holder_is_taken_over_within_the_lease() {
+    let root = tempfile::tempdir().unwrap();
+    let warehouse = root.path().join("wh");
+    let warehouse = warehouse.to_str().unwrap();
+    let source = root.path().join("src");
+    std::fs::create_dir_all(&source).unwrap();
+    let put = |range: std::ops::Range<usize>| {
+        for i in range {
+            std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
+        }
+    };
+    put(0..60);
+    assert_ok(&run(
+        root.path(),
+        warehouse,
+        &[],
+        &format!(
+            "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '1', 'max_interval' = '1s')
+             DO INSERT INTO d.t SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',');
+             PAUSE JOB WHERE jobName = 'feed'",
+            source.display()
+        ),
+    ));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut holder = Command::new(env!("CARGO_BIN_EXE_tributary"))
+        .args(["--warehouse", warehouse, "serve", "--mysql"])
+        .arg(format!("127.0.0.1:{port}"))
+        .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
+        .env("TRIBUTARY_LEASE_TTL_SECS", "2")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Resumed through the server (a process that opens the warehouse may
+    // run the job too), which then runs it.
+    let mysql = |sql: &str| {
+        Command::new("mysql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+                "-u",
+                "root",
+                "--batch",
+                "--skip-ssl",
+                "-e",
+                sql,
+            ])
+            .output()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !mysql("SELECT 1").status.success() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not listen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_ok(&mysql("RESUME JOB WHERE jobName = 'feed'"));
+    loop {
+        let leases = stdout(&mysql("SELECT ThisProcess FROM job_leases()"));
+        if leases.contains("true") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not take the job: {leases}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    put(60..80);
+    let took_over = Command::new(env!("CARGO_BIN_EXE_tributary"))
+        .args(["--warehouse", warehouse, "-e"])
+        .arg(
+            "WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;
+             SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.t;
+             SELECT ThisProcess, Epoch > 1 AS next_epoch FROM job_leases();",
+        )
+        .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
+        .env("TRIBUTARY_LEASE_TTL_SECS", "2")
+        .output()
+        .unwrap();
+    assert_ok(&took_over);
+    let out = stdout(&took_over);
+    assert!(out.contains("| 80 | 80 |"), "every row once:\n{out}");
+    assert!(out.contains("| true        | true       |"), "{out}");
+}

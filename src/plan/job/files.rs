@@ -108,7 +108,7 @@ pub(in crate::plan) async fn rejected_rows_table(
 }
 
 /// A table of `columns` (see [`schema`]) holding `arrays`.
-fn table(columns: &[&str], arrays: Vec<ArrayRef>) -> Result<Arc<dyn TableProvider>> {
+pub(super) fn table(columns: &[&str], arrays: Vec<ArrayRef>) -> Result<Arc<dyn TableProvider>> {
     let batch = batch(columns, arrays)?;
     Ok(Arc::new(MemTable::try_new(
         batch.schema(),
@@ -149,7 +149,7 @@ fn argument_job(session: &Session, function: &str, pairs: &[(String, String)]) -
 
 /// The columns named, numbers as UInt64 and the rest as text.
 fn schema(columns: &[&str]) -> Arc<Schema> {
-    let numbers = ["FileSize", "TaskId", "LoadedRows", "RejectedRows"];
+    let numbers = ["FileSize", "TaskId", "LoadedRows", "RejectedRows", "Epoch"];
     Arc::new(Schema::new(
         columns
             .iter()

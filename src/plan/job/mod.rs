@@ -6,6 +6,7 @@
 mod body;
 mod create;
 mod files;
+mod leases;
 mod replay;
 mod tables;
 
@@ -19,6 +20,7 @@ use body::{plan_body, stored_source_uri, validate_body, Body};
 
 pub(super) use create::create_job;
 pub(super) use files::{job_files_table, rejected_rows_table};
+pub(super) use leases::job_leases_table;
 pub(super) use replay::{retry_file, validate_job};
 pub(super) use tables::{canonicalize_job_columns, job_table, tasks_table};
 
@@ -257,7 +259,8 @@ pub(super) async fn wait_job(
         };
         let mut progress = control.watch();
         // In slices, to notice another process taking the job over.
-        let slice = (tokio::time::Instant::now() + std::time::Duration::from_millis(500)).min(deadline);
+        let slice =
+            (tokio::time::Instant::now() + std::time::Duration::from_millis(500)).min(deadline);
         let waited = tokio::time::timeout_at(
             slice,
             progress.wait_for(|p| p.caught_up_at > since || p.ended),

@@ -11,6 +11,7 @@ use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Ident, Value, VisitMut, VisitorMut};
 
 use super::files::{FILE_COLUMNS, REJECTED_COLUMNS};
+use super::leases::LEASE_COLUMNS;
 use super::visible;
 use crate::error::{Error, Result};
 use crate::job::{Job, Schedule};
@@ -72,6 +73,7 @@ pub(in crate::plan) fn canonicalize_job_columns(statement: &mut DFStatement) {
             .chain(TASK_COLUMNS.iter())
             .chain(FILE_COLUMNS.iter())
             .chain(REJECTED_COLUMNS.iter())
+            .chain(LEASE_COLUMNS.iter())
             .find(|c| c.eq_ignore_ascii_case(&ident.value))
             .copied()
     }
