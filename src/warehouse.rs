@@ -190,28 +190,49 @@ impl Warehouse {
             return Ok(None);
         };
         let path = dir.join(format!("{relative}.lock"));
-        let locked = tokio::task::spawn_blocking(move || {
+        let file = tokio::task::spawn_blocking(move || {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            let file = std::fs::OpenOptions::new()
+            std::fs::OpenOptions::new()
                 .create(true)
                 .truncate(false)
                 .write(true)
-                .open(&path)?;
-            file.lock()?;
-            Ok::<_, std::io::Error>(file)
+                .open(&path)
         })
         .await
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|opened| opened)
         .map_err(|e| Error::Warehouse {
             location: self.uri(relative),
-            message: format!("the lock was not taken: {e}"),
+            message: format!("cannot open its lock file: {e}"),
         })?;
-        let file = locked.map_err(|e| Error::Warehouse {
-            location: self.uri(relative),
-            message: format!("cannot lock the file: {e}"),
-        })?;
-        Ok(Some(FileLock(file)))
+        // Held for milliseconds by a process that reads, changes and writes
+        // the file; one that holds it longer is stopped or hung.
+        let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Some(FileLock(file))),
+                Err(std::fs::TryLockError::WouldBlock) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(Error::Warehouse {
+                        location: self.uri(relative),
+                        message: format!(
+                            "another process has held its lock for {}s (is it stopped?); nothing was changed: try again once it runs or has exited",
+                            LOCK_WAIT.as_secs()
+                        ),
+                    })
+                }
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(Error::Warehouse {
+                        location: self.uri(relative),
+                        message: format!("cannot lock the file: {e}"),
+                    })
+                }
+            }
+        }
     }
 
     /// The files under a relative directory, as paths relative to it, in
@@ -273,6 +294,9 @@ pub struct Versioned {
 /// [`Warehouse::lock`]); closing the file releases it.
 #[derive(Debug)]
 pub struct FileLock(#[allow(dead_code)] std::fs::File);
+
+/// How long a change waits for another process's lock on a local file.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How many times a change is applied again on top of another process's
 /// before the update gives up.

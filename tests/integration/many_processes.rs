@@ -242,3 +242,163 @@ fn a_killed_holder_is_taken_over_within_the_lease() {
     assert!(out.contains("| 80 | 80 |"), "every row once:\n{out}");
     assert!(out.contains("| true        | true       |"), "{out}");
 }
+
+/// Three processes on one warehouse run two jobs over the same files into
+/// two tables, all at once: each table holds every row once. Local and on
+/// S3 (the warehouse on the real S3 server).
+fn three_processes_two_jobs(root: &Path, warehouse: &str, options: &[String]) {
+    let source = root.join("src");
+    std::fs::create_dir_all(&source).unwrap();
+    const FILES: usize = 60;
+    for i in 0..FILES {
+        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
+    }
+    let job = |name: &str, table: &str| {
+        format!(
+            "CREATE TABLE d.{table} (id INT NOT NULL, v STRING);
+             CREATE JOB {name} ON STREAMING PROPERTIES ('s3.max_batch_files' = '3', 'max_interval' = '1s')
+             DO INSERT INTO d.{table} SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',');
+             PAUSE JOB WHERE jobName = '{name}';",
+            source.display()
+        )
+    };
+    assert_ok(&run(
+        root,
+        warehouse,
+        options,
+        &format!("CREATE DATABASE d; {} {}", job("a", "ta"), job("b", "tb")),
+    ));
+    assert_ok(&run(
+        root,
+        warehouse,
+        options,
+        "RESUME JOB WHERE jobName = 'a'; RESUME JOB WHERE jobName = 'b'",
+    ));
+    let all: Vec<_> = (0..3)
+        .map(|_| {
+            spawn(
+                root,
+                warehouse,
+                options,
+                "WAIT JOB WHERE jobName = 'a' TIMEOUT 120; WAIT JOB WHERE jobName = 'b' TIMEOUT 120",
+            )
+        })
+        .collect();
+    for child in all {
+        assert_ok(&child.wait_with_output().unwrap());
+    }
+    let counted = run(
+        root,
+        warehouse,
+        options,
+        "SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.ta;
+         SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.tb;",
+    );
+    assert_ok(&counted);
+    let out = stdout(&counted);
+    assert_eq!(
+        out.matches(&format!("| {FILES} | {FILES} |")).count(),
+        2,
+        "every row once in each table:\n{out}"
+    );
+}
+
+#[test]
+fn three_processes_run_two_jobs_on_a_local_warehouse() {
+    let root = tempfile::tempdir().unwrap();
+    let warehouse = root.path().join("wh");
+    three_processes_two_jobs(root.path(), warehouse.to_str().unwrap(), &[]);
+}
+
+#[test]
+fn three_processes_run_two_jobs_on_an_s3_warehouse() {
+    let root = tempfile::tempdir().unwrap();
+    let server = S3Server::start();
+    server.create_bucket("jobs-warehouse");
+    let options = vec![
+        format!("s3.endpoint={}", server.endpoint),
+        format!("s3.region={REGION}"),
+        format!("s3.access_key={ACCESS_KEY}"),
+        format!("s3.secret_key={SECRET_KEY}"),
+    ];
+    three_processes_two_jobs(root.path(), "s3://jobs-warehouse/wh", &options);
+}
+
+/// A holder stopped (SIGSTOP) past its lease while another process takes
+/// the job over, then continued (SIGCONT): whatever it was loading is not
+/// committed over the other's work; every row once. On an S3 warehouse,
+/// where no process holds a lock (in a local directory a process stopped
+/// in the milliseconds it holds the store's file lock holds the others up
+/// until it continues).
+#[test]
+fn a_stopped_holder_that_wakes_up_commits_nothing_twice() {
+    let root = tempfile::tempdir().unwrap();
+    let server = S3Server::start();
+    server.create_bucket("stopped-warehouse");
+    let options: Vec<String> = vec![
+        format!("s3.endpoint={}", server.endpoint),
+        format!("s3.region={REGION}"),
+        format!("s3.access_key={ACCESS_KEY}"),
+        format!("s3.secret_key={SECRET_KEY}"),
+    ];
+    let warehouse = "s3://stopped-warehouse/wh";
+    let with_options = |command: &mut Command| {
+        for option in &options {
+            command.args(["--storage-option", option]);
+        }
+    };
+    let source = root.path().join("src");
+    std::fs::create_dir_all(&source).unwrap();
+    for i in 0..80 {
+        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
+    }
+    assert_ok(&run(
+        root.path(),
+        warehouse,
+        &options,
+        &format!(
+            "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '1', 'max_interval' = '1s')
+             DO INSERT INTO d.t SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',');
+             PAUSE JOB WHERE jobName = 'feed'",
+            source.display()
+        ),
+    ));
+    // The first holder: resumes the job and loads until stopped.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    with_options(&mut command);
+    let mut first = command
+        .args(["--warehouse", warehouse, "-e"])
+        .arg("RESUME JOB WHERE jobName = 'feed'; WAIT JOB WHERE jobName = 'feed' TIMEOUT 120")
+        .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
+        .env("TRIBUTARY_LEASE_TTL_SECS", "2")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let pid = first.id().to_string();
+    Command::new("kill").args(["-STOP", &pid]).status().unwrap();
+    // Past the lease: the second process takes the job over and loads.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    with_options(&mut command);
+    let second = command
+        .args(["--warehouse", warehouse, "-e"])
+        .arg("WAIT JOB WHERE jobName = 'feed' TIMEOUT 120")
+        .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
+        .env("TRIBUTARY_LEASE_TTL_SECS", "2")
+        .output()
+        .unwrap();
+    assert_ok(&second);
+    Command::new("kill").args(["-CONT", &pid]).status().unwrap();
+    let _ = first.wait();
+    let counted = run(
+        root.path(),
+        warehouse,
+        &options,
+        "SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.t",
+    );
+    assert_ok(&counted);
+    let out = stdout(&counted);
+    assert!(out.contains("| 80 | 80 |"), "every row once:\n{out}");
+}
