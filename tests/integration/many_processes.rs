@@ -43,8 +43,9 @@ fn no_change_is_lost(root: &Path, warehouse: &str, options: &[String]) {
                 .map(|t| format!("CREATE TABLE d.p{p}_t{t} (id INT)"))
                 .collect();
             let sql = format!(
-                "{}; CREATE JOB j{p} ON STREAMING DO INSERT INTO d.p{p}_t0 SELECT * FROM S3('uri' = 'file:///nonexistent-{p}/*.csv', 'format' = 'csv'); PAUSE JOB WHERE jobName = 'j{p}'",
-                tables.join("; ")
+                "{}; CREATE JOB j{p} ON STREAMING DO INSERT INTO d.p{p}_t0 SELECT * FROM S3('uri' = 'file:///nonexistent-{p}/*.csv', 'format' = 'csv'); PAUSE JOB WHERE jobName = 'j{p}'; ALTER JOB j{p} PROPERTIES ('max_interval' = '{}s')",
+                tables.join("; "),
+                p + 2
             );
             spawn(root, warehouse, options, &sql)
         })
@@ -56,7 +57,8 @@ fn no_change_is_lost(root: &Path, warehouse: &str, options: &[String]) {
         root,
         warehouse,
         options,
-        "SHOW TABLES FROM d; SELECT count(*) AS jobs FROM job(type=insert);",
+        "SHOW TABLES FROM d; SELECT count(*) AS jobs FROM job(type=insert);
+         SELECT count(*) AS altered FROM job(type=insert) WHERE Properties LIKE '%max_interval%';",
     );
     assert_ok(&shown);
     let out = stdout(&shown);
@@ -65,6 +67,10 @@ fn no_change_is_lost(root: &Path, warehouse: &str, options: &[String]) {
     assert!(
         out.contains("| 3    |"),
         "every job of every process:\n{out}"
+    );
+    assert!(
+        out.contains("| 3       |"),
+        "every ALTER of every process:\n{out}"
     );
 }
 
