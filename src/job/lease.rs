@@ -93,6 +93,58 @@ impl Leases {
                 return Ok(Some(lease.clone()));
             }
         }
+        let written = self
+            .change(job_id, |current| match current {
+                Some(lease) if lease.holder == self.holder => Some(Lease {
+                    expires_at_ms: now + ttl_ms,
+                    ..lease
+                }),
+                Some(lease) if lease.live(now) => None,
+                other => Some(Lease {
+                    holder: self.holder.clone(),
+                    epoch: other.map_or(1, |l| l.epoch + 1),
+                    expires_at_ms: now + ttl_ms,
+                }),
+            })
+            .await?;
+        let mut held = self.held.lock().expect("lock");
+        match &written {
+            Some(lease) => held.insert(job_id, lease.clone()),
+            // Another live process holds it, or wrote it first.
+            None => held.remove(&job_id),
+        };
+        Ok(written)
+    }
+
+    /// Gives up the lease of job `job_id` if this process holds it, so that
+    /// another process may take the job at once.
+    pub async fn release(&self, job_id: u64) {
+        if self.held.lock().expect("lock").remove(&job_id).is_none() {
+            return;
+        }
+        let released = self
+            .change(job_id, |current| {
+                current
+                    .filter(|lease| lease.holder == self.holder)
+                    .map(|lease| Lease {
+                        expires_at_ms: 0,
+                        ..lease
+                    })
+            })
+            .await;
+        if let Err(error) = released {
+            tracing::warn!(job_id, error = %error, "cannot give up a job lease; it expires by itself");
+        }
+    }
+
+    /// Reads job `job_id`'s lease and writes what `decide` makes of it, as
+    /// one step against other processes; the lease written, or `None` when
+    /// `decide` wrote nothing or another process wrote first.
+    async fn change(
+        &self,
+        job_id: u64,
+        decide: impl FnOnce(Option<Lease>) -> Option<Lease>,
+    ) -> Result<Option<Lease>> {
         let path = path(job_id);
         let _lock = self.warehouse.lock(&path).await?;
         let read = self.warehouse.read_versioned(&path).await?;
@@ -101,65 +153,15 @@ impl Leases {
             .as_ref()
             .map(|b| parse(&self.warehouse, &path, b))
             .transpose()?;
-        let next = match current {
-            Some(lease) if lease.holder == self.holder => Lease {
-                expires_at_ms: now + ttl_ms,
-                ..lease
-            },
-            Some(lease) if lease.live(now) => {
-                self.held.lock().expect("lock").remove(&job_id);
-                return Ok(None);
-            }
-            other => Lease {
-                holder: self.holder.clone(),
-                epoch: other.map_or(1, |l| l.epoch + 1),
-                expires_at_ms: now + ttl_ms,
-            },
+        let Some(next) = decide(current) else {
+            return Ok(None);
         };
         let json = serde_json::to_vec(&next).expect("a lease serialises");
-        if !self
+        let written = self
             .warehouse
             .write_if_unchanged(&path, Bytes::from(json), &read)
-            .await?
-        {
-            // Another process wrote it first: it holds the job.
-            self.held.lock().expect("lock").remove(&job_id);
-            return Ok(None);
-        }
-        self.held.lock().expect("lock").insert(job_id, next.clone());
-        Ok(Some(next))
-    }
-
-    /// Gives up the lease of job `job_id` if this process holds it, so that
-    /// another process may take the job at once.
-    pub async fn release(&self, job_id: u64) {
-        let Some(lease) = self.held.lock().expect("lock").remove(&job_id) else {
-            return;
-        };
-        let path = path(job_id);
-        let released = async {
-            let _lock = self.warehouse.lock(&path).await?;
-            let read = self.warehouse.read_versioned(&path).await?;
-            let current = read
-                .bytes
-                .as_ref()
-                .map(|b| parse(&self.warehouse, &path, b))
-                .transpose()?;
-            if current.is_some_and(|c| c.holder == self.holder) {
-                let expired = Lease {
-                    expires_at_ms: 0,
-                    ..lease
-                };
-                let json = serde_json::to_vec(&expired).expect("a lease serialises");
-                self.warehouse
-                    .write_if_unchanged(&path, Bytes::from(json), &read)
-                    .await?;
-            }
-            Ok::<_, Error>(())
-        };
-        if let Err(error) = released.await {
-            tracing::warn!(job_id, error = %error, "cannot give up a job lease; it expires by itself");
-        }
+            .await?;
+        Ok(written.then_some(next))
     }
 
     /// Gives up every lease this process holds (when it exits).

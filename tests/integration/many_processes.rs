@@ -10,21 +10,40 @@ use std::process::{Command, Output};
 use crate::s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
 use crate::support::{assert_ok, stdout};
 
-/// The `tributary` binary on `warehouse` with `-e sql`, not yet waited for.
-fn spawn(root: &Path, warehouse: &str, options: &[String], sql: &str) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_tributary"))
+/// The `tributary` binary on `warehouse` (its secret key in `root`), with
+/// job leases of 2 s.
+fn command(root: &Path, warehouse: &str, options: &[String]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    command
         .args(["--warehouse", warehouse])
-        .args(
-            options
-                .iter()
-                .flat_map(|o| ["--storage-option", o.as_str()]),
-        )
-        .args(["-e", sql])
+        .args(options.iter().flat_map(|o| ["--storage-option", o.as_str()]))
         .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
+        .env("TRIBUTARY_LEASE_TTL_SECS", "2");
+    command
+}
+
+/// [`command`] with `-e sql`, not yet waited for.
+fn spawn(root: &Path, warehouse: &str, options: &[String], sql: &str) -> std::process::Child {
+    command(root, warehouse, options)
+        .args(["-e", sql])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("tributary runs")
+}
+
+/// A warehouse in a new bucket of a new S3 server: the server (stopped
+/// when dropped), the warehouse URI and its storage options.
+fn s3_warehouse(bucket: &str) -> (S3Server, String, Vec<String>) {
+    let server = S3Server::start();
+    server.create_bucket(bucket);
+    let options = vec![
+        format!("s3.endpoint={}", server.endpoint),
+        format!("s3.region={REGION}"),
+        format!("s3.access_key={ACCESS_KEY}"),
+        format!("s3.secret_key={SECRET_KEY}"),
+    ];
+    (server, format!("s3://{bucket}/wh"), options)
 }
 
 fn run(root: &Path, warehouse: &str, options: &[String], sql: &str) -> Output {
@@ -84,15 +103,8 @@ fn processes_on_a_local_warehouse_lose_no_change() {
 #[test]
 fn processes_on_an_s3_warehouse_lose_no_change() {
     let root = tempfile::tempdir().unwrap();
-    let server = S3Server::start();
-    server.create_bucket("shared-warehouse");
-    let options = vec![
-        format!("s3.endpoint={}", server.endpoint),
-        format!("s3.region={REGION}"),
-        format!("s3.access_key={ACCESS_KEY}"),
-        format!("s3.secret_key={SECRET_KEY}"),
-    ];
-    no_change_is_lost(root.path(), "s3://shared-warehouse/wh", &options);
+    let (_server, warehouse, options) = s3_warehouse("shared-warehouse");
+    no_change_is_lost(root.path(), &warehouse, &options);
 }
 
 /// Two processes run the same streaming job at once (nothing stops them
@@ -180,11 +192,9 @@ fn a_killed_holder_is_taken_over_within_the_lease() {
         .and_then(|l| l.local_addr())
         .unwrap()
         .port();
-    let mut holder = Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(["--warehouse", warehouse, "serve", "--mysql"])
+    let mut holder = command(root.path(), warehouse, &[])
+        .args(["serve", "--mysql"])
         .arg(format!("127.0.0.1:{port}"))
-        .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
-        .env("TRIBUTARY_LEASE_TTL_SECS", "2")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -232,15 +242,13 @@ fn a_killed_holder_is_taken_over_within_the_lease() {
     holder.kill().unwrap();
     holder.wait().unwrap();
     put(60..80);
-    let took_over = Command::new(env!("CARGO_BIN_EXE_tributary"))
-        .args(["--warehouse", warehouse, "-e"])
+    let took_over = command(root.path(), warehouse, &[])
+        .arg("-e")
         .arg(
             "WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;
              SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.t;
              SELECT ThisProcess, Epoch > 1 AS next_epoch FROM job_leases();",
         )
-        .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
-        .env("TRIBUTARY_LEASE_TTL_SECS", "2")
         .output()
         .unwrap();
     assert_ok(&took_over);
@@ -319,15 +327,8 @@ fn three_processes_run_two_jobs_on_a_local_warehouse() {
 #[test]
 fn three_processes_run_two_jobs_on_an_s3_warehouse() {
     let root = tempfile::tempdir().unwrap();
-    let server = S3Server::start();
-    server.create_bucket("jobs-warehouse");
-    let options = vec![
-        format!("s3.endpoint={}", server.endpoint),
-        format!("s3.region={REGION}"),
-        format!("s3.access_key={ACCESS_KEY}"),
-        format!("s3.secret_key={SECRET_KEY}"),
-    ];
-    three_processes_two_jobs(root.path(), "s3://jobs-warehouse/wh", &options);
+    let (_server, warehouse, options) = s3_warehouse("jobs-warehouse");
+    three_processes_two_jobs(root.path(), &warehouse, &options);
 }
 
 /// A holder stopped (SIGSTOP) past its lease while another process takes
@@ -339,20 +340,8 @@ fn three_processes_run_two_jobs_on_an_s3_warehouse() {
 #[test]
 fn a_stopped_holder_that_wakes_up_commits_nothing_twice() {
     let root = tempfile::tempdir().unwrap();
-    let server = S3Server::start();
-    server.create_bucket("stopped-warehouse");
-    let options: Vec<String> = vec![
-        format!("s3.endpoint={}", server.endpoint),
-        format!("s3.region={REGION}"),
-        format!("s3.access_key={ACCESS_KEY}"),
-        format!("s3.secret_key={SECRET_KEY}"),
-    ];
-    let warehouse = "s3://stopped-warehouse/wh";
-    let with_options = |command: &mut Command| {
-        for option in &options {
-            command.args(["--storage-option", option]);
-        }
-    };
+    let (_server, warehouse, options) = s3_warehouse("stopped-warehouse");
+    let warehouse = warehouse.as_str();
     let source = root.path().join("src");
     std::fs::create_dir_all(&source).unwrap();
     for i in 0..80 {
@@ -371,13 +360,9 @@ fn a_stopped_holder_that_wakes_up_commits_nothing_twice() {
         ),
     ));
     // The first holder: resumes the job and loads until stopped.
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
-    with_options(&mut command);
-    let mut first = command
-        .args(["--warehouse", warehouse, "-e"])
+    let mut first = command(root.path(), warehouse, &options)
+        .arg("-e")
         .arg("RESUME JOB WHERE jobName = 'feed'; WAIT JOB WHERE jobName = 'feed' TIMEOUT 120")
-        .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
-        .env("TRIBUTARY_LEASE_TTL_SECS", "2")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -386,13 +371,9 @@ fn a_stopped_holder_that_wakes_up_commits_nothing_twice() {
     let pid = first.id().to_string();
     Command::new("kill").args(["-STOP", &pid]).status().unwrap();
     // Past the lease: the second process takes the job over and loads.
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
-    with_options(&mut command);
-    let second = command
-        .args(["--warehouse", warehouse, "-e"])
+    let second = command(root.path(), warehouse, &options)
+        .arg("-e")
         .arg("WAIT JOB WHERE jobName = 'feed' TIMEOUT 120")
-        .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
-        .env("TRIBUTARY_LEASE_TTL_SECS", "2")
         .output()
         .unwrap();
     assert_ok(&second);
