@@ -16,7 +16,11 @@ fn command(root: &Path, warehouse: &str, options: &[String]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
     command
         .args(["--warehouse", warehouse])
-        .args(options.iter().flat_map(|o| ["--storage-option", o.as_str()]))
+        .args(
+            options
+                .iter()
+                .flat_map(|o| ["--storage-option", o.as_str()]),
+        )
         .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
         .env("TRIBUTARY_LEASE_TTL_SECS", "2");
     command
