@@ -50,6 +50,14 @@ fn s3_warehouse(bucket: &str) -> (S3Server, String, Vec<String>) {
     (server, format!("s3://{bucket}/wh"), options)
 }
 
+/// Writes files `f<i>.csv` of one row (`i,x`) for each `i` of `ids`.
+fn put_files(dir: &Path, ids: std::ops::Range<usize>) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in ids {
+        std::fs::write(dir.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
+    }
+}
+
 fn run(root: &Path, warehouse: &str, options: &[String], sql: &str) -> Output {
     spawn(root, warehouse, options, sql)
         .wait_with_output()
@@ -134,9 +142,7 @@ fn two_processes_running_one_job_load_every_row_once() {
         ),
     ));
     const FILES: usize = 120;
-    for i in 0..FILES {
-        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
-    }
+    put_files(&source, 0..FILES);
     let both: Vec<_> = (0..2)
         .map(|_| {
             spawn(
@@ -174,11 +180,7 @@ fn a_killed_holder_is_taken_over_within_the_lease() {
     let warehouse = warehouse.to_str().unwrap();
     let source = root.path().join("src");
     std::fs::create_dir_all(&source).unwrap();
-    let put = |range: std::ops::Range<usize>| {
-        for i in range {
-            std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
-        }
-    };
+    let put = |ids: std::ops::Range<usize>| put_files(&source, ids);
     put(0..60);
     assert_ok(&run(
         root.path(),
@@ -268,9 +270,7 @@ fn three_processes_two_jobs(root: &Path, warehouse: &str, options: &[String]) {
     let source = root.join("src");
     std::fs::create_dir_all(&source).unwrap();
     const FILES: usize = 60;
-    for i in 0..FILES {
-        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
-    }
+    put_files(&source, 0..FILES);
     let job = |name: &str, table: &str| {
         format!(
             "CREATE TABLE d.{table} (id INT NOT NULL, v STRING);
@@ -348,9 +348,7 @@ fn a_stopped_holder_that_wakes_up_commits_nothing_twice() {
     let warehouse = warehouse.as_str();
     let source = root.path().join("src");
     std::fs::create_dir_all(&source).unwrap();
-    for i in 0..80 {
-        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},x\n")).unwrap();
-    }
+    put_files(&source, 0..80);
     assert_ok(&run(
         root.path(),
         warehouse,
