@@ -78,7 +78,7 @@ pub struct DatabaseDef {
 }
 
 /// The persisted catalog document.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct CatalogState {
     format_version: u32,
     next_table_id: u64,
@@ -171,6 +171,12 @@ impl Catalog {
     /// it. Nothing changes if `change` or the write fails.
     async fn update<T>(&self, change: impl FnMut(&mut CatalogState) -> Result<T>) -> Result<T> {
         self.document.update(change).await
+    }
+
+    /// Reads the catalog again from the warehouse, for the changes other
+    /// processes made.
+    pub async fn refresh(&self) -> Result<()> {
+        self.document.refresh().await.map(|_| ())
     }
 
     /// Creates a database. Returns false if it existed and `if_not_exists`.

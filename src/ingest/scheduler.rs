@@ -15,6 +15,11 @@ use crate::engine::{Engine, WeakEngine};
 use crate::job::control::JobControl;
 use crate::job::{Job, JobStatus};
 
+/// How often the scheduler reads the catalog and the job store again for
+/// other processes' changes (a job's own loop also reads the store at each
+/// turn).
+const STORE_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Follows the job store for as long as the engine lives: after every
 /// change, starts a loop for each job that should run and has none, and
 /// cancels the loops of jobs that should not run (their task stops before
@@ -28,8 +33,20 @@ pub(crate) fn supervise(engine: &Engine) {
                 Some(engine) => reconcile(&engine),
                 None => return,
             }
-            if changes.changed().await.is_err() {
-                return;
+            tokio::select! {
+                changed = changes.changed() => if changed.is_err() {
+                    return;
+                },
+                // Tables and jobs other processes created or changed:
+                // reading the store again announces them when there are
+                // some.
+                _ = tokio::time::sleep(STORE_REFRESH) => {
+                    let Some(engine) = weak.upgrade() else { return };
+                    let refreshed = engine.catalog().refresh().await;
+                    if let Err(error) = refreshed.and(engine.jobs().refresh().await) {
+                        tracing::warn!(error = %error, "cannot read the catalog or the job store again");
+                    }
+                }
             }
         }
     });

@@ -304,3 +304,28 @@ print("errors", errors)
     assert_eq!(status, "Status\tFailedTaskCount\nRUNNING\t0\n");
     assert!(server.stop());
 }
+
+/// A job created by another process (`tributary -e`, which exits at once)
+/// is run by the server, which had no job when it started.
+#[test]
+fn the_server_runs_a_job_another_process_created() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("src");
+    std::fs::create_dir_all(&source).unwrap();
+    let server = Server::start(root.path());
+    crate::support::assert_ok(&crate::support::tributary(
+        root.path(),
+        &format!(
+            "CREATE DATABASE d; CREATE TABLE d.feed (id INT NOT NULL, amount DECIMAL(10, 2));
+             CREATE JOB feed ON STREAMING PROPERTIES (\"max_interval\" = \"1s\")
+             DO INSERT INTO d.feed SELECT * FROM S3(\"uri\" = \"file://{}/*.csv\", \"format\" = \"csv\", \"column_separator\" = \",\")",
+            source.display()
+        ),
+        None,
+    ));
+    put_files(&source, 0, 3);
+    // The server reads the other process's catalog and job store changes.
+    wait_for(&server, "SHOW DATABASES", "\nd\n");
+    wait_for(&server, "SELECT count(*) AS n FROM d.feed", "n\n3\n");
+    assert!(server.stop());
+}
