@@ -175,6 +175,11 @@ pub enum Error {
     #[error("job '{job}': another process committed this job's next files (table version {version}) while this task loaded them; nothing of this task was committed, and the job goes on after that commit")]
     Fenced { job: String, version: u64 },
 
+    /// A job's loop wrote about the job after another process took its
+    /// lease: the write is refused, so that only the holder records tasks.
+    #[error("job '{job}' is run by another process now (its lease passed to epoch {epoch}); this process records nothing more about it")]
+    LeaseLost { job: String, epoch: u64 },
+
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,

@@ -34,6 +34,7 @@ fn writers(batch: &Batch) -> usize {
 }
 
 /// Where a batch goes.
+#[derive(Clone)]
 pub struct Target {
     /// `database.table`, for messages.
     pub name: String,
@@ -45,9 +46,9 @@ pub struct Target {
 pub struct Committed {
     /// The finished task, as the commit records it.
     pub done: CommittedBatch,
-    /// The table version that holds the batch (the job's last one when the
-    /// batch had no rows to add).
-    pub version: u64,
+    /// The table version that holds the batch (`None` when the batch had
+    /// no rows to add and made no commit).
+    pub version: Option<u64>,
 }
 
 /// `task` of `job` finished well, with what `tally` counted for `batch`
@@ -151,7 +152,7 @@ pub async fn write_and_commit(
     let Some(written) = written else {
         return Ok(Committed {
             done,
-            version: job.committed_version,
+            version: None,
         });
     };
     let properties = done.properties(job.id, batch.end_offset());
@@ -168,6 +169,6 @@ pub async fn write_and_commit(
     crash_point(CrashPoint::AfterCommit);
     Ok(Committed {
         done,
-        version: committed.version().version,
+        version: Some(committed.version().version),
     })
 }

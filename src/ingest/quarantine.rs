@@ -68,10 +68,11 @@ pub async fn quarantine(
         message.clone()
     });
     let jobs = engine.jobs();
+    jobs.check_held(job).await?;
     jobs.record_files(job.id, task.id, &record).await?;
     crash_point(CrashPoint::AfterQuarantine);
     let key = file.location.to_string();
-    jobs.modify(&job.name, |j| {
+    jobs.modify_held(job, |j| {
         if j.current_offset.as_ref().is_none_or(|o| *o < key) {
             j.current_offset = Some(key.clone());
         }

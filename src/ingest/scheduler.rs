@@ -8,10 +8,10 @@
 
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::recovery::recover;
 use super::streaming::job_loop;
 use super::timer::timer_loop;
 use crate::engine::{Engine, WeakEngine};
+use crate::error::{Error, Result};
 use crate::job::control::JobControl;
 use crate::job::{Job, JobStatus};
 
@@ -28,6 +28,11 @@ pub(crate) fn supervise(engine: &Engine) {
     let weak = engine.downgrade();
     let mut changes = engine.jobs().watch();
     tokio::spawn(async move {
+        // A ticker, not a sleep restarted after each change: a running job
+        // changes the store at every turn, and must not keep the other
+        // processes' tables and jobs from being read.
+        let mut refresh = tokio::time::interval(STORE_REFRESH);
+        refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             match weak.upgrade() {
                 Some(engine) => reconcile(&engine),
@@ -40,7 +45,7 @@ pub(crate) fn supervise(engine: &Engine) {
                 // Tables and jobs other processes created or changed:
                 // reading the store again announces them when there are
                 // some.
-                _ = tokio::time::sleep(STORE_REFRESH) => {
+                _ = refresh.tick() => {
                     let Some(engine) = weak.upgrade() else { return };
                     let refreshed = engine.catalog().refresh().await;
                     if let Err(error) = refreshed.and(engine.jobs().refresh().await) {
@@ -95,15 +100,22 @@ fn start_job(engine: &Engine, name: &str) {
     });
 }
 
+/// A loop's turn at a job whose lease this process holds.
+pub(super) struct Turn {
+    pub engine: Engine,
+    /// The job as stored, under this process's lease epoch.
+    pub job: Job,
+    /// Whether the job was run under another epoch before this turn (by
+    /// another process, or by this one before it gave the lease up): what
+    /// the loop knows of the job may be stale.
+    pub taken_over: bool,
+}
+
 /// The engine and the job for the loop's next turn; `None` when the loop
 /// is to end (cancelled, engine closed, job paused or dropped). While
 /// another process holds the job's lease, this waits (see
 /// [`crate::job::lease`]).
-pub(super) async fn next_turn(
-    weak: &WeakEngine,
-    name: &str,
-    control: &JobControl,
-) -> Option<(Engine, Job)> {
+pub(super) async fn next_turn(weak: &WeakEngine, name: &str, control: &JobControl) -> Option<Turn> {
     loop {
         if control.is_cancelled() {
             return None;
@@ -116,10 +128,22 @@ pub(super) async fn next_turn(
         let job = engine.jobs().job(name).ok()?;
         let wait = engine.leases().ttl() / 2;
         match engine.leases().acquire(job.id).await {
-            Ok(Some(_)) => {
+            Ok(Some(lease)) => {
                 control.set_elsewhere(None);
-                let job = activate(&engine, name).await?;
-                return Some((engine, job));
+                match activate(&engine, name, lease.epoch).await {
+                    Ok(Some((job, taken_over))) => {
+                        return Some(Turn {
+                            engine,
+                            job,
+                            taken_over,
+                        })
+                    }
+                    Ok(None) => return None,
+                    // A newer epoch was written meanwhile: wait for it.
+                    Err(error) => {
+                        tracing::warn!(job = %name, error = %error, "the job's lease passed on");
+                    }
+                }
             }
             Ok(None) => {
                 let holder = engine.leases().current(job.id).await.ok().flatten();
@@ -196,30 +220,33 @@ pub(super) async fn task_slot(
     }
 }
 
-/// Brings the job store up to date with batches committed before a crash
-/// (see [`recovery`](super::recovery)). A failure here is only logged: the
-/// next task still resumes from the committed offset.
-pub(super) async fn recover_committed(engine: &Engine, name: &str) {
-    let Ok(job) = engine.jobs().job(name) else {
-        return;
-    };
-    if let Err(error) = recover(engine, job).await {
-        tracing::warn!(job = %name, error = %error, "cannot recover committed batches");
-    }
-}
-
-/// Moves a PENDING job to RUNNING and returns it; `None` when the job is
-/// no longer meant to run (paused or dropped meanwhile: PAUSE wins).
-async fn activate(engine: &Engine, name: &str) -> Option<Job> {
-    let job = engine
+/// Moves a PENDING job to RUNNING under lease epoch `epoch` and returns
+/// it, with whether the job ran under another epoch before; `None` when
+/// the job is no longer meant to run (paused or dropped meanwhile: PAUSE
+/// wins). Refused when the store already holds a newer epoch.
+async fn activate(engine: &Engine, name: &str, epoch: u64) -> Result<Option<(Job, bool)>> {
+    let mut taken_over = false;
+    let changed = engine
         .jobs()
         .modify(name, |j| {
+            if j.lease_epoch > epoch {
+                return Err(Error::LeaseLost {
+                    job: j.name.clone(),
+                    epoch: j.lease_epoch,
+                });
+            }
+            taken_over = j.lease_epoch != epoch;
+            j.lease_epoch = epoch;
             if let Some(running) = j.status.activate() {
                 j.status = running;
             }
             Ok(())
         })
-        .await
-        .ok()?;
-    (job.status == JobStatus::Running).then_some(job)
+        .await;
+    let job = match changed {
+        Ok(job) => job,
+        Err(error @ Error::LeaseLost { .. }) => return Err(error),
+        Err(_) => return Ok(None),
+    };
+    Ok((job.status == JobStatus::Running).then_some((job, taken_over)))
 }

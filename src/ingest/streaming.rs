@@ -14,9 +14,8 @@ use object_store::ObjectMeta;
 use super::body::JobBody;
 use super::late::{skipped_late, Lookback};
 use super::quarantine::{quarantine, Isolation};
-use super::scheduler::{
-    keeping_lease, next_turn, recover_committed, sleep_keeping_lease, task_slot,
-};
+use super::recovery::recover;
+use super::scheduler::{keeping_lease, next_turn, sleep_keeping_lease, task_slot, Turn};
 use super::task::{load, next_batch, Loaded, Poll};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
@@ -40,19 +39,44 @@ enum Next {
 }
 
 pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
-    if let Some(engine) = weak.upgrade() {
-        recover_committed(&engine, name).await;
-    }
     let mut failures = 0u32;
     // Read by the first task, kept for the loop's life.
     let mut body: Option<Arc<JobBody>> = None;
+    // What the loop learns of the job as it runs; read again (with the
+    // commits the store missed) when it starts, when it takes the job
+    // over, and after another process's commit refused its own.
     let mut lookback: Option<Lookback> = None;
     let mut isolation = Isolation::default();
+    let mut stale = true;
     loop {
-        let Some((engine, job)) = next_turn(weak, name, control).await else {
+        let Some(Turn {
+            engine,
+            job,
+            taken_over,
+        }) = next_turn(weak, name, control).await
+        else {
             return;
         };
         let interval = Duration::from_secs(job.properties.max_interval_secs);
+        let job_id = job.id;
+        let job = if stale || taken_over {
+            match recover(&engine, job).await {
+                Ok(job) => {
+                    stale = false;
+                    lookback = None;
+                    isolation = Isolation::default();
+                    job
+                }
+                Err(error) => {
+                    tracing::warn!(job = %name, error = %error, "cannot record the batches committed that the job store missed; trying again");
+                    drop(engine);
+                    sleep_keeping_lease(weak, job_id, control, interval).await;
+                    continue;
+                }
+            }
+        } else {
+            job
+        };
         let Some(_permit) = task_slot(&engine, control).await else {
             return;
         };
@@ -67,19 +91,28 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
         );
         let step = keeping_lease(&engine, &job, control, task).await;
         let next = match step {
-            // Another process loaded these files: go on after its commit.
+            // Another process loaded these files: record its commit, and go
+            // on after it.
             Step::Failed {
                 error: ref error @ Error::Fenced { .. },
                 ..
             } => {
                 tracing::warn!(job = %job.name, error = %error, "commit refused");
+                stale = true;
                 Next::Continue
             }
+            Step::Behind => {
+                stale = true;
+                Next::Continue
+            }
+            Step::Failed {
+                error: ref error @ Error::LeaseLost { .. },
+                ..
+            } => after_write_failed(&job, error),
             Step::Failed { ref error, .. } if error.is_transient() => {
                 failures += 1;
                 let delay = backoff(failures, interval);
-                record_retry(&engine, &job, step, failures, delay).await;
-                Next::Sleep(delay)
+                record_retry(&engine, &job, step, failures, delay).await
             }
             Step::Failed {
                 task: Some(task),
@@ -116,6 +149,22 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
     }
 }
 
+/// What the loop does after writing about its job failed: another process
+/// took the job (go on: the next turn waits for the lease), or it was
+/// dropped or the store cannot be written (stop).
+fn after_write_failed(job: &Job, error: &Error) -> Next {
+    match error {
+        Error::LeaseLost { .. } => {
+            tracing::info!(job = %job.name, error = %error, "another process runs the job now");
+            Next::Continue
+        }
+        _ => {
+            tracing::warn!(job = %job.name, error = %error, "cannot record the job's task");
+            Next::Stop
+        }
+    }
+}
+
 /// A batch failed on its files' content and the job skips bad files: a
 /// lone file is quarantined, several are loaded again one by one.
 async fn skip_bad_files(
@@ -132,7 +181,7 @@ async fn skip_bad_files(
         let message = error.to_string();
         let recorded = engine
             .jobs()
-            .modify(&job.name, |j| {
+            .modify_held(job, |j| {
                 j.record_failed_task(task.clone(), &message);
                 j.runtime_msg = Some(format!(
                     "a batch of {} files failed (s3.on_file_error = skip): loading them one by one to set aside the bad ones; {message}",
@@ -141,18 +190,14 @@ async fn skip_bad_files(
                 Ok(())
             })
             .await;
-        return if recorded.is_ok() {
-            Next::Continue
-        } else {
-            Next::Stop
+        return match recorded {
+            Ok(_) => Next::Continue,
+            Err(error) => after_write_failed(job, &error),
         };
     };
     match quarantine(engine, job, task, file, error).await {
         Ok(()) => Next::Continue,
-        Err(error) => {
-            tracing::warn!(job = %job.name, error = %error, "cannot quarantine a file");
-            Next::Stop
-        }
+        Err(error) => after_write_failed(job, &error),
     }
 }
 
@@ -170,6 +215,9 @@ enum Step {
     Idle,
     /// Cancelled before it had a batch: nothing to record.
     Stopped,
+    /// The job has commits its store does not know: nothing loaded, they
+    /// are recorded first.
+    Behind,
     Loaded(Box<Loaded>),
     /// Stopped by PAUSE or DROP before its commit.
     Canceled(Task),
@@ -225,6 +273,9 @@ async fn run_task(
         polled = next_batch(engine, job, &parsed, lookback, max_files) => polled,
     };
     let pending = match polled {
+        // Another process committed for the job since its store was read:
+        // record that first.
+        Ok(polled) if polled.unrecorded > 0 => return Step::Behind,
         Ok(polled) => match note_skipped(engine, job, lookback, polled).await {
             Ok(Some(pending)) => pending,
             Ok(None) => {
@@ -286,6 +337,7 @@ async fn note_skipped(
         skipped_late: late,
         gone,
         load,
+        ..
     } = polled;
     let mut records = skipped_late(job, job.next_task_id, &late);
     if !late.is_empty() {
@@ -303,11 +355,16 @@ async fn note_skipped(
         |_| "the file queued by ALTER JOB ... RETRY FILE does not exist any more".into(),
     ));
     let jobs = engine.jobs();
-    jobs.record_noticed(job.id, job.next_task_id, &records)
-        .await?;
+    if !records.is_empty() {
+        // Only the job's holder notices files: a process that lost the
+        // job would judge them against what it knew before.
+        jobs.check_held(job).await?;
+        jobs.record_noticed(job.id, job.next_task_id, &records)
+            .await?;
+    }
     lookback.remember(late.iter().map(|f| f.location.to_string()));
     if !gone.is_empty() {
-        jobs.modify(&job.name, |j| {
+        jobs.modify_held(job, |j| {
             j.retry_files.retain(|f| !gone.contains(f));
             Ok(())
         })
@@ -341,9 +398,10 @@ async fn record(
     let jobs = engine.jobs();
     let (next, result) = match step {
         Step::Stopped => return Next::Stop,
+        Step::Behind => return Next::Continue,
         Step::Idle => (
             Next::Sleep(interval),
-            jobs.modify(&job.name, |j| {
+            jobs.modify_held(job, |j| {
                 j.runtime_msg = None;
                 j.caught_up_at_ms = Some(started_ms);
                 Ok(())
@@ -371,7 +429,7 @@ async fn record(
             }
             let commit = Commit::new(version, batch.end_offset().to_string(), Some(done));
             let result = jobs
-                .modify(&job.name, |j| {
+                .modify_held(job, |j| {
                     apply(j, commit.clone());
                     j.error_msg = None;
                     j.runtime_msg = None;
@@ -385,7 +443,7 @@ async fn record(
         }
         Step::Canceled(task) => (
             Next::Stop,
-            jobs.modify(&job.name, |j| {
+            jobs.modify_held(job, |j| {
                 j.canceled_task_count += 1;
                 j.next_task_id = task.id + 1;
                 j.push_task(task.clone().finished(TaskStatus::Canceled, None));
@@ -401,6 +459,9 @@ async fn record(
         } => {
             tracing::warn!(job = %job.name, error = %error, "task failed; pausing the job");
             let message = error.to_string();
+            if let Err(error) = jobs.check_held(job).await {
+                return after_write_failed(job, &error);
+            }
             if let Some(task) = &task {
                 let failed = records_of(job, task.id, &files, FileStatus::Failed, |_| {
                     message.clone()
@@ -414,7 +475,7 @@ async fn record(
                 _ => None,
             };
             let result = jobs
-                .modify(&job.name, |j| {
+                .modify_held(job, |j| {
                     if let Some(task) = task.clone() {
                         j.next_task_id = task.id + 1;
                         j.push_task(Task {
@@ -436,8 +497,7 @@ async fn record(
     };
     match result {
         Ok(_) => next,
-        // Dropped meanwhile, or the store cannot be written: stop.
-        Err(_) => Next::Stop,
+        Err(error) => after_write_failed(job, &error),
     }
 }
 
@@ -455,8 +515,14 @@ fn advice(error: &Error, name: &str) -> String {
 }
 
 /// Records a transient failure: the job keeps running and its offset, and
-/// says in JobRuntimeMsg when it tries again.
-async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, delay: Duration) {
+/// says in JobRuntimeMsg when it tries again (after `delay`).
+async fn record_retry(
+    engine: &Engine,
+    job: &Job,
+    step: Step,
+    failures: u32,
+    delay: Duration,
+) -> Next {
     let Step::Failed {
         task,
         end_offset,
@@ -464,13 +530,13 @@ async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, del
         ..
     } = step
     else {
-        return;
+        return Next::Sleep(delay);
     };
     tracing::warn!(job = %job.name, error = %error, attempt = failures, "source unavailable; retrying");
     let message = error.to_string();
-    let _ = engine
+    let recorded = engine
         .jobs()
-        .modify(&job.name, |j| {
+        .modify_held(job, |j| {
             if end_offset.is_some() {
                 j.end_offset = end_offset.clone();
             }
@@ -484,6 +550,11 @@ async fn record_retry(engine: &Engine, job: &Job, step: Step, failures: u32, del
             Ok(())
         })
         .await;
+    match recorded {
+        Err(error @ Error::LeaseLost { .. }) => after_write_failed(job, &error),
+        // The store may be as unavailable as the source: try again then.
+        _ => Next::Sleep(delay),
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use super::read::plan_batch;
 use super::tally::{FilterLimits, Tally};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::job::offset::{resume_offset, CommittedBatch};
+use crate::job::offset::{commits_after, resume_offset, CommittedBatch};
 use crate::job::{Job, LateFiles, Task};
 use crate::read::listing::{files_after, files_named};
 use crate::session::Session;
@@ -52,9 +52,30 @@ pub struct Loaded {
     /// The finished task (statistics, first row left out) and the greatest
     /// file name the listing saw.
     pub done: CommittedBatch,
-    /// The table version that holds the batch (the job's last one when the
-    /// batch had no rows to add).
-    pub version: u64,
+    /// The table version that holds the batch (`None` when the batch had
+    /// no rows to add and made no commit).
+    pub version: Option<u64>,
+}
+
+impl PendingLoad {
+    /// The same load of `file` alone, for `engine`'s `job` (as a job that
+    /// isolates bad files loads each file of a failed batch).
+    pub fn only(&self, engine: &Engine, job: &Job, file: &ObjectMeta) -> PendingLoad {
+        let name = file.location.to_string();
+        PendingLoad {
+            batch: Batch {
+                files: vec![file.clone()],
+                bytes: file.size,
+                full: false,
+                offset: name.clone(),
+            },
+            end_offset: name,
+            session: job_session(engine, job),
+            body: self.body.clone(),
+            target: self.target.clone(),
+            conversion: self.conversion.clone(),
+        }
+    }
 }
 
 /// What a poll of a job found.
@@ -65,30 +86,32 @@ pub struct Poll {
     pub gone: Vec<String>,
     /// The next batch; `None` when there is nothing to load.
     pub load: Option<PendingLoad>,
+    /// How many commits of the job the store does not know: a task does
+    /// not load after them until they are recorded (else its own record
+    /// would pass over them).
+    pub unrecorded: usize,
 }
 
 /// Lists the files after `job`'s offset (from further back when it looks
 /// for late files) and cuts the next batch of at most `max_files` files:
 /// files queued for retry and late files it loads first, then new files.
+/// Files committed by the job that `lookback` did not know of (another
+/// process's) are remembered first: a late file is one no commit loaded.
 pub async fn next_batch(
     engine: &Engine,
     job: &Job,
     body: &Arc<JobBody>,
-    lookback: &Lookback,
+    lookback: &mut Lookback,
     max_files: u64,
 ) -> Result<Poll> {
-    let mut session = engine.session_as(&job.definer);
-    session.set_database(Some(job.database.clone()));
-
-    let catalog = engine.catalog();
-    let def = catalog
-        .table(&job.database, &job.table)
-        .map_err(|_| Error::InvalidJob(format!(
-            "the job's target table {}.{} does not exist any more; create it again and RESUME JOB WHERE jobName = '{}', or DROP JOB",
-            job.database, job.table, job.name
-        )))?;
-    let dataset = Arc::new(catalog.open_dataset(&def).await?);
-    let offset = resume_offset(job, &dataset).await?;
+    let session = job_session(engine, job);
+    let def = target_table(engine, job).await?;
+    let dataset = Arc::new(engine.catalog().open_dataset(&def).await?);
+    let commits = commits_after(job, &dataset).await?;
+    for commit in &commits {
+        lookback.remember(commit.files(job));
+    }
+    let offset = resume_offset(job, &commits);
     let start = lookback
         .start_after(job, offset.as_deref())
         .or_else(|| offset.clone())
@@ -109,6 +132,7 @@ pub async fn next_batch(
             skipped_late,
             gone,
             load: None,
+            unrecorded: commits.len(),
         });
     };
     let load = Some(PendingLoad {
@@ -130,6 +154,32 @@ pub async fn next_batch(
         skipped_late,
         gone,
         load,
+        unrecorded: commits.len(),
+    })
+}
+
+/// A session as `job`'s definer, in its database: its INSERT is planned
+/// there.
+fn job_session(engine: &Engine, job: &Job) -> Session {
+    let mut session = engine.session_as(&job.definer);
+    session.set_database(Some(job.database.clone()));
+    session
+}
+
+/// The definition of `job`'s target table. A table this process does not
+/// know may have been made by another one: the catalog is read again
+/// before the table is taken for gone.
+async fn target_table(engine: &Engine, job: &Job) -> Result<crate::catalog::TableDef> {
+    let catalog = engine.catalog();
+    if let Ok(def) = catalog.table(&job.database, &job.table) {
+        return Ok(def);
+    }
+    catalog.refresh().await?;
+    catalog.table(&job.database, &job.table).map_err(|_| {
+        Error::InvalidJob(format!(
+            "the job's target table {}.{} does not exist any more; create it again and RESUME JOB WHERE jobName = '{}', or DROP JOB",
+            job.database, job.table, job.name
+        ))
     })
 }
 
@@ -210,7 +260,7 @@ pub async fn load(
                 &pending.end_offset,
             ),
             batch: pending.batch,
-            version: job.committed_version,
+            version: None,
         });
     };
     let PendingLoad {
@@ -242,9 +292,9 @@ pub async fn load(
 /// Reads and converts a batch as [`load`] does, but commits nothing:
 /// what `task` would record (its files, the rows it would leave out), or
 /// the error that would fail it.
-pub async fn dry_run(job: &Job, task: &Task, pending: PendingLoad) -> Result<CommittedBatch> {
+pub async fn dry_run(job: &Job, task: &Task, pending: &PendingLoad) -> Result<CommittedBatch> {
     let tally = Arc::new(Mutex::new(Tally::default()));
-    if let Some(mut rows) = converted_rows(job, &pending, &tally).await? {
+    if let Some(mut rows) = converted_rows(job, pending, &tally).await? {
         while let Some(rows) = rows.next().await {
             rows?;
         }

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::scheduler::{keeping_lease, next_turn, sleep_keeping_lease, task_slot};
+use super::scheduler::{keeping_lease, next_turn, sleep_keeping_lease, task_slot, Turn};
 use crate::engine::{Engine, WeakEngine};
 use crate::error::{Error, Result};
 use crate::job::control::JobControl;
@@ -18,7 +18,7 @@ use crate::session::ResultKind;
 
 pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
     loop {
-        let Some((engine, job)) = next_turn(weak, name, control).await else {
+        let Some(Turn { engine, job, .. }) = next_turn(weak, name, control).await else {
             return;
         };
         let Some(schedule) = job.schedule.clone() else {

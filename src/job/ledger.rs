@@ -56,6 +56,11 @@ pub enum FileStatus {
 }
 
 impl FileStatus {
+    /// Whether the file's rows were committed.
+    pub fn is_loaded(&self) -> bool {
+        matches!(self, FileStatus::Loaded | FileStatus::LoadedWithRejects)
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             FileStatus::Loaded => "LOADED",
@@ -252,11 +257,19 @@ pub async fn records<T: DeserializeOwned>(
     Ok(all)
 }
 
-/// The newest record of every file of job `job_id`, by file name.
+/// The newest record of every file of job `job_id`, by file name; a
+/// file's rows, once committed, stay in the table, so a record of its load
+/// is never replaced by a later record that it was not loaded.
 pub async fn files(warehouse: &Warehouse, job_id: u64) -> Result<Vec<FileRecord>> {
     let mut newest: BTreeMap<String, FileRecord> = BTreeMap::new();
     for (_, record) in records::<FileRecord>(warehouse, Kind::Files, job_id).await? {
-        newest.insert(record.file.clone(), record);
+        let loaded = |r: &FileRecord| r.status.is_loaded();
+        match newest.get(&record.file) {
+            Some(known) if loaded(known) && !loaded(&record) => {}
+            _ => {
+                newest.insert(record.file.clone(), record);
+            }
+        }
     }
     Ok(newest.into_values().collect())
 }

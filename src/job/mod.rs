@@ -128,6 +128,12 @@ pub struct Job {
     /// The table version of the last commit the store knows the job made.
     #[serde(default)]
     pub committed_version: u64,
+    /// The epoch of the lease ([`lease`]) under which the job's loop last
+    /// ran: the store refuses the records of a loop under an older one
+    /// ([`JobStore::modify_held`]), so a process that lost the job writes
+    /// nothing more about it.
+    #[serde(default)]
+    pub lease_epoch: u64,
     pub load_statistic: LoadStatistic,
     pub error_msg: Option<String>,
     pub runtime_msg: Option<String>,
@@ -258,6 +264,21 @@ impl Job {
             .saturating_sub(MAX_STREAMING_TASK_SHOW_COUNT);
         self.tasks.drain(..excess);
     }
+}
+
+/// Refuses `current` (the job as stored) to a loop that read it as `held`
+/// when another process has taken the job since.
+fn check_held(current: &Job, held: &Job) -> Result<()> {
+    if current.id != held.id {
+        return Err(Error::UnknownJob(held.name.clone()));
+    }
+    if current.lease_epoch != held.lease_epoch {
+        return Err(Error::LeaseLost {
+            job: held.name.clone(),
+            epoch: current.lease_epoch,
+        });
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -447,6 +468,31 @@ impl JobStore {
             Ok(job.clone())
         })
         .await
+    }
+
+    /// Changes `job` with `change` for the loop that runs it, under the
+    /// lease epoch the loop read it with; refused ([`Error::LeaseLost`])
+    /// when another process has taken the job since (or it was dropped
+    /// and made again).
+    pub async fn modify_held(
+        &self,
+        job: &Job,
+        mut change: impl FnMut(&mut Job) -> Result<()>,
+    ) -> Result<Job> {
+        self.modify(&job.name, |j| {
+            check_held(j, job)?;
+            change(j)
+        })
+        .await
+    }
+
+    /// Whether the loop that read `job` still runs it, as the warehouse
+    /// says now: checked before the loop writes records outside the store
+    /// (the ledger), where [`JobStore::modify_held`] cannot refuse them.
+    pub async fn check_held(&self, job: &Job) -> Result<()> {
+        self.refresh().await?;
+        let current = self.job(&job.name)?;
+        check_held(&current, job)
     }
 
     /// Removes a job.

@@ -1,23 +1,29 @@
 //! The offset travels in the table's own commit: what a streaming task
 //! commits besides its rows, how a job finds where to resume, and how its
-//! store is brought up to date after a crash.
+//! store is brought up to date with what was committed.
 //!
 //! A task's Lance commit carries, in its transaction properties, the job's
 //! new offset ([`offset_key`]: the last file of the batch) and the finished
-//! task with its statistics ([`batch_key`]). The job store is updated only
-//! after that commit, and remembers in `committed_version` the table
-//! version of the last commit it knows of.
+//! task with its statistics and its files' ledger records ([`batch_key`]).
+//! The job store is updated only after that commit, and remembers in
+//! `committed_version` the table version of the last commit it knows of.
 //!
-//! The recovery rule: every commit of the job after the store's
-//! `committed_version` happened, but the store missed it (a crash between
-//! the commit and the store update). When a job's loop starts, those
-//! commits are applied to the store, oldest first, as if their tasks had
-//! just finished: offset, counters, task row ([`apply`]). A task resumes
-//! from the newest such offset, else the store's ([`resume_offset`]).
-//! Commits at or before `committed_version` are never looked at again: a
-//! new job starts at the table's version when it is created, and
-//! `ALTER JOB ... "offset"` moves `committed_version` to the table's
-//! version, so an explicit offset wins over what was committed before it.
+//! The committed versions are the truth; the store's counters, its task
+//! rows and the file ledger are views of them. The recovery rule: every
+//! commit of the job after the store's `committed_version` happened, but
+//! the store missed it (a crash between the commit and the store update,
+//! or a commit of another process). The process that holds the job's
+//! lease applies those commits to the store, oldest first, as if their
+//! tasks had just finished: offset, counters, task row ([`apply`]). It
+//! does so when its loop starts, when it takes the job over from another
+//! process, and after its own commit was refused for another's. Applying
+//! is idempotent: a commit at or before `committed_version` changes
+//! nothing, so however many processes race to record one, it is counted
+//! once. A task resumes from the newest such offset, else the store's
+//! ([`resume_offset`]). A new job starts at the table's version when it
+//! is created, and `ALTER JOB ... "offset"` moves `committed_version` to
+//! the table's version, so an explicit offset wins over what was
+//! committed before it.
 
 use std::collections::HashMap;
 
@@ -66,10 +72,12 @@ impl CommittedBatch {
     }
 }
 
-/// A commit of the job that its store does not know of.
+/// A finished batch of the job, to record in its store.
 #[derive(Debug, Clone)]
 pub struct Commit {
-    version: u64,
+    /// The table version that holds it; `None` for a batch of empty files,
+    /// which added no rows and made no commit.
+    version: Option<u64>,
     offset: String,
     batch: Option<CommittedBatch>,
 }
@@ -80,9 +88,17 @@ impl Commit {
         self.batch.as_ref()
     }
 
+    /// The store keys of the files the batch loaded, as `job` names them.
+    pub fn files<'a>(&'a self, job: &'a Job) -> impl Iterator<Item = String> + 'a {
+        self.batch
+            .iter()
+            .flat_map(|b| b.files.iter())
+            .map(|f| job.offset_key(&f.file))
+    }
+
     /// Table version `version` holding the batch up to file `offset`,
     /// finished as `batch` (`None` for a commit that recorded no task).
-    pub fn new(version: u64, offset: String, batch: Option<CommittedBatch>) -> Self {
+    pub fn new(version: Option<u64>, offset: String, batch: Option<CommittedBatch>) -> Self {
         Self {
             version,
             offset,
@@ -98,7 +114,7 @@ pub async fn commits_after(job: &Job, dataset: &Dataset) -> Result<Vec<Commit>> 
     Ok(commits
         .into_iter()
         .map(|(version, properties)| Commit {
-            version,
+            version: Some(version),
             offset: properties[&key].clone(),
             batch: properties
                 .get(&batch_key(job.id))
@@ -108,10 +124,17 @@ pub async fn commits_after(job: &Job, dataset: &Dataset) -> Result<Vec<Commit>> 
 }
 
 /// Records a finished batch in the store: a task's own outcome, or a
-/// commit the store missed, as if its task had just finished.
+/// commit the store missed, as if its task had just finished. A commit the
+/// store already knows (at or before its `committed_version`) changes
+/// nothing.
 pub fn apply(job: &mut Job, commit: Commit) {
+    if let Some(version) = commit.version {
+        if version <= job.committed_version {
+            return;
+        }
+        job.committed_version = version;
+    }
     job.current_offset = Some(commit.offset);
-    job.committed_version = commit.version;
     let Some(CommittedBatch {
         task,
         end_offset,
@@ -131,11 +154,29 @@ pub fn apply(job: &mut Job, commit: Commit) {
     job.push_task(task);
 }
 
-/// Where the job resumes: the newest offset committed with rows after the
-/// version the store knows, else the store's offset.
-pub async fn resume_offset(job: &Job, dataset: &Dataset) -> Result<Option<String>> {
-    let committed = commits_after(job, dataset).await?.pop();
-    Ok(committed
-        .map(|c| c.offset)
-        .or_else(|| job.current_offset.clone()))
+/// Where the job resumes, given its `commits` after the version the store
+/// knows ([`commits_after`]): the newest offset committed, else the
+/// store's offset.
+pub fn resume_offset(job: &Job, commits: &[Commit]) -> Option<String> {
+    commits
+        .last()
+        .map(|c| c.offset.clone())
+        .or_else(|| job.current_offset.clone())
+}
+
+/// The table version and the task of the job's commit that loaded `file`
+/// (a store key), if one did: the whole commit history is read, whatever
+/// the ledger says.
+pub async fn loaded_by(job: &Job, dataset: &Dataset, file: &str) -> Result<Option<(u64, u64)>> {
+    let everything = Job {
+        committed_version: 0,
+        ..job.clone()
+    };
+    let commits = commits_after(&everything, dataset).await?;
+    Ok(commits.iter().find_map(|c| {
+        let task = c.batch.as_ref()?.task.id;
+        c.files(job)
+            .any(|f| f == file)
+            .then_some((c.version.unwrap_or_default(), task))
+    }))
 }

@@ -45,7 +45,10 @@ pub fn transient_cause(error: &(dyn StdError + 'static)) -> Option<String> {
             }
         }
         if let Some(http) = error.downcast_ref::<HttpError>() {
-            return http_cause(http.kind()).map(str::to_string);
+            return http_cause(http.kind()).map(|cause| match http.kind() {
+                HttpErrorKind::Connect => connect_cause(http),
+                _ => cause.to_string(),
+            });
         }
         if let Some(status) = http_status(error) {
             return transient_status(status).then(|| format!("the server answered HTTP {status}"));
@@ -73,10 +76,54 @@ fn http_cause(kind: HttpErrorKind) -> Option<&'static str> {
     }
 }
 
+/// What a failed connection says: the cause's prefix that
+/// [`at_endpoint`] names the endpoint after.
+const CANNOT_CONNECT: &str = "cannot connect to the endpoint";
+
+/// Why a connection to the endpoint could not be made: `cannot connect to
+/// the endpoint (connection refused)`, the reason from the innermost
+/// error (refused, timed out, a name that does not resolve).
+fn connect_cause(error: &(dyn StdError + 'static)) -> String {
+    let mut reason = None;
+    let mut next = Some(error);
+    while let Some(error) = next {
+        reason = Some(
+            match error.downcast_ref::<io::Error>().map(io::Error::kind) {
+                Some(io::ErrorKind::ConnectionRefused) => "connection refused".to_string(),
+                Some(io::ErrorKind::TimedOut) => "timed out".to_string(),
+                _ => error.to_string(),
+            },
+        );
+        next = error.source();
+    }
+    match reason {
+        Some(reason) => format!("{CANNOT_CONNECT} ({reason})"),
+        None => CANNOT_CONNECT.to_string(),
+    }
+}
+
+/// `error` with the endpoint named when it is a failure to connect to one
+/// (the HTTP client's error leaves the request's URL out: it may carry a
+/// signature).
+pub fn at_endpoint(error: Error, endpoint: Option<&str>) -> Error {
+    match (error, endpoint) {
+        (Error::Unavailable { uri, message }, Some(endpoint))
+            if message.starts_with(CANNOT_CONNECT) =>
+        {
+            let rest = &message[CANNOT_CONNECT.len()..];
+            Error::Unavailable {
+                uri,
+                message: format!("{CANNOT_CONNECT} {endpoint}{rest}"),
+            }
+        }
+        (error, _) => error,
+    }
+}
+
 fn io_cause(kind: io::ErrorKind) -> Option<&'static str> {
     use io::ErrorKind::*;
     match kind {
-        ConnectionRefused => Some("cannot connect to the endpoint"),
+        ConnectionRefused => Some("cannot connect to the endpoint (connection refused)"),
         ConnectionReset | ConnectionAborted | BrokenPipe | NotConnected => {
             Some("the connection was lost")
         }
@@ -133,7 +180,36 @@ mod tests {
         )));
         assert_eq!(
             transient_cause(&wrapped).as_deref(),
-            Some("cannot connect to the endpoint")
+            Some("cannot connect to the endpoint (connection refused)")
+        );
+    }
+
+    #[test]
+    fn a_connection_that_cannot_be_made_names_the_endpoint_and_why() {
+        let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+        let error = store_error(HttpError::new(HttpErrorKind::Connect, refused));
+        let failure = source_failure("s3://b/x.csv".into(), &error, String::new);
+        let named = at_endpoint(failure, Some("http://127.0.0.1:9"));
+        assert_eq!(
+            named.to_string(),
+            "cannot read 's3://b/x.csv': cannot connect to the endpoint http://127.0.0.1:9 (connection refused)"
+        );
+        let dns = io::Error::other("dns error: failed to lookup address");
+        let error = store_error(HttpError::new(HttpErrorKind::Connect, dns));
+        assert_eq!(
+            transient_cause(&error).as_deref(),
+            Some("cannot connect to the endpoint (dns error: failed to lookup address)")
+        );
+        // Other faults are left as they are.
+        let lost = store_error(HttpError::new(
+            HttpErrorKind::Interrupted,
+            io::Error::from(io::ErrorKind::ConnectionReset),
+        ));
+        let failure = source_failure("s3://b/x.csv".into(), &lost, String::new);
+        let same = at_endpoint(failure, Some("http://127.0.0.1:9"));
+        assert!(
+            same.to_string().ends_with("the connection was lost"),
+            "{same}"
         );
     }
 

@@ -6,7 +6,7 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStoreExt};
 
-use super::fault::source_failure;
+use super::fault::{at_endpoint, source_failure};
 use super::location::Location;
 use crate::error::{Error, Result};
 
@@ -149,9 +149,16 @@ pub async fn files_named(
     Ok((found, missing))
 }
 
-/// An object store failure while reading `location`, with its URI.
+/// An object store failure while reading `location`, with its URI (and
+/// its endpoint, when it could not be reached).
 pub fn source_error(location: &Location, error: object_store::Error) -> Error {
-    store_error(location.uri.clone(), error)
+    file_error(location, location.uri.clone(), error)
+}
+
+/// An object store failure about `uri` (a file) of `location`, naming the
+/// endpoint when it could not be reached.
+pub fn file_error(location: &Location, uri: String, error: object_store::Error) -> Error {
+    at_endpoint(store_error(uri, error), location.endpoint.as_deref())
 }
 
 /// An object store failure about `uri` (a pattern or one file). Faults

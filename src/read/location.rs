@@ -37,6 +37,9 @@ pub struct Location {
     /// The directory to list: the pattern's part before its first glob
     /// character, up to the last `/`.
     pub list_prefix: Path,
+    /// The S3 endpoint (`http://127.0.0.1:9000`), for messages; `None`
+    /// for local files.
+    pub endpoint: Option<String>,
     matcher: GlobMatcher,
 }
 
@@ -216,7 +219,11 @@ impl Location {
         let store = builder
             .build()
             .map_err(|e| malformed(uri, format!("cannot be reached: {e}")))?;
-        Self::new(uri, &format!("s3://{bucket}/"), Arc::new(store), key)
+        let location = Self::new(uri, &format!("s3://{bucket}/"), Arc::new(store), key)?;
+        Ok(Self {
+            endpoint: Some(endpoint),
+            ..location
+        })
     }
 
     fn new(
@@ -248,6 +255,7 @@ impl Location {
             store,
             pattern: pattern.to_string(),
             list_prefix: Path::from(dir),
+            endpoint: None,
             matcher,
         })
     }

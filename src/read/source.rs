@@ -15,7 +15,7 @@ use object_store::ObjectMeta;
 use super::compression::{self, read_head};
 use super::csv::{CsvReader, TypedColumns};
 use super::json::JsonReader;
-use super::listing::{read_error, store_error};
+use super::listing::{file_error, read_error};
 use super::location::Location;
 use super::options::{CsvOptions, Format, S3Options};
 use super::parquet;
@@ -171,7 +171,7 @@ impl FileSource {
                         uri: display.clone(),
                         message: "the file was listed but is gone now (deleted or moved after listing); nothing of it was loaded".into(),
                     },
-                    e => store_error(display.clone(), e),
+                    e => file_error(&self.location, display.clone(), e),
                 };
                 DataFusionError::External(Box::new(error))
             })?;
@@ -208,7 +208,7 @@ async fn infer(location: &Location, options: &S3Options, files: &[ObjectMeta]) -
         display = location.display(&file.location);
         let bytes = compression::open(location.store.as_ref(), file, options.compression)
             .await
-            .map_err(|e| store_error(display.clone(), e))?;
+            .map_err(|e| file_error(location, display.clone(), e))?;
         head = read_head(bytes, limit)
             .await
             .map_err(|e| read_error(&display, &e))?;

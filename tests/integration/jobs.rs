@@ -159,3 +159,72 @@ fn a_relative_uri_is_resolved_once_when_the_job_is_created() {
     );
     assert!(out.contains("| 2 |"), "{out}");
 }
+
+/// `RETRY FILE` goes by the commit history, not the ledger: a file some
+/// committed version of the job loaded is refused even when its ledger
+/// record was damaged by hand to say it was set aside.
+#[test]
+fn a_file_a_commit_loaded_is_never_retried_whatever_the_ledger_says() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for i in 1..=3 {
+        std::fs::write(data.join(format!("{i}.csv")), format!("{i}\n")).unwrap();
+    }
+    assert_ok(&tributary(
+        root.path(),
+        &format!(
+            "CREATE DATABASE d; CREATE TABLE d.t (id INT);
+             CREATE JOB feed ON STREAMING PROPERTIES ('max_interval' = '1s')
+             DO INSERT INTO d.t SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv');
+             WAIT JOB WHERE jobName = 'feed' TIMEOUT 60; PAUSE JOB WHERE jobName = 'feed'",
+            data.display()
+        ),
+        None,
+    ));
+    let ledger = root.path().join("wh/_tributary/ledger");
+    for entry in walk(&ledger) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let damaged = text.replace("\"status\":\"LOADED\"", "\"status\":\"QUARANTINED\"");
+        std::fs::write(&entry, damaged).unwrap();
+    }
+    let shown = tributary(
+        root.path(),
+        "SELECT Status FROM job_files(job = 'feed') WHERE FileName LIKE '%2.csv'",
+        None,
+    );
+    assert!(
+        stdout(&shown).contains("QUARANTINED"),
+        "damaged: {}",
+        stdout(&shown)
+    );
+    let file = data.join("2.csv");
+    let retried = tributary(
+        root.path(),
+        &format!("ALTER JOB feed RETRY FILE '{}'", file.display()),
+        None,
+    );
+    let error = String::from_utf8_lossy(&retried.stderr);
+    assert!(!retried.status.success(), "queued a loaded file: {error}");
+    assert!(
+        error.contains(&format!(
+            "file '{}' was loaded by task 1 of job 'feed'",
+            file.display()
+        )) && error.contains("loading it again would load its rows twice"),
+        "{error}"
+    );
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}

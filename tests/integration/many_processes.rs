@@ -8,7 +8,82 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
-use crate::support::{assert_ok, stdout};
+use crate::support::{assert_ok, stdout, Server};
+
+/// What job `feed` records about its load into `d.t`, and the table, in
+/// one row: every figure must agree with the table.
+const RECORDS: &str = "SELECT
+    (SELECT count(*) FROM d.t) AS table_rows,
+    (SELECT count(DISTINCT rows.id) FROM d.t AS rows) AS distinct_ids,
+    (SELECT coalesce(sum(LoadedRows), 0) FROM job_files(job = 'feed') WHERE Status LIKE 'LOADED%') AS ledger_rows,
+    (SELECT count(*) FROM job_files(job = 'feed') WHERE Status LIKE 'LOADED%') AS loaded_files,
+    (SELECT count(*) FROM job_files(job = 'feed') WHERE Status NOT LIKE 'LOADED%') AS other_files,
+    (SELECT count(*) - count(DISTINCT TaskId) FROM tasks(type='insert') WHERE JobName = 'feed') AS repeated_task_ids,
+    (SELECT count(*) FROM tasks(type='insert') WHERE JobName = 'feed' AND Status = 'SUCCESS') AS success_rows,
+    (SELECT SucceedTaskCount FROM job(type=insert) WHERE Name = 'feed') AS succeeded,
+    (SELECT LoadStatistic FROM job(type=insert) WHERE Name = 'feed') AS statistic";
+
+/// Asserts the invariant of a job's records, from the cells of a row of
+/// [`RECORDS`]: `files` files of one row each are in the table once; the
+/// ledger has each of them loaded with its row, and nothing else; task
+/// ids are unique; the counters count each task and row once.
+fn assert_records_agree(cells: &[String], files: usize) {
+    let shown = format!("{cells:?}");
+    let number = |i: usize| -> u64 { cells[i].parse().unwrap_or_else(|_| panic!("{shown}")) };
+    let files = files as u64;
+    assert_eq!(
+        (number(0), number(1)),
+        (files, files),
+        "every row once: {shown}"
+    );
+    assert_eq!(
+        number(2),
+        files,
+        "the ledger's rows are the table's: {shown}"
+    );
+    assert_eq!(
+        number(3),
+        files,
+        "every file loaded once in the ledger: {shown}"
+    );
+    assert_eq!(number(4), 0, "no file recorded otherwise: {shown}");
+    assert_eq!(number(5), 0, "task ids are unique: {shown}");
+    assert_eq!(
+        number(6),
+        number(7),
+        "SucceedTaskCount counts each task once: {shown}"
+    );
+    let statistic: serde_json::Value = serde_json::from_str(&cells[8]).expect("LoadStatistic");
+    let scanned = statistic["scannedRows"].as_u64().unwrap_or(0);
+    let filtered = statistic["filteredRows"].as_u64().unwrap_or(0);
+    assert_eq!(
+        scanned - filtered,
+        files,
+        "job() counts each row once: {shown}"
+    );
+}
+
+/// The cells of the one row a `tributary -e` query printed.
+fn cells_printed(out: &str) -> Vec<String> {
+    let row = out
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no row in {out}"));
+    row.trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+/// The cells of the one row the `mysql` client printed (`--batch`).
+fn cells_tabbed(out: &str) -> Vec<String> {
+    let row = out
+        .lines()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no row in {out}"));
+    row.split('\t').map(str::to_string).collect()
+}
 
 /// The `tributary` binary on `warehouse` (its secret key in `root`), with
 /// job leases of 2 s.
@@ -182,71 +257,19 @@ fn a_killed_holder_is_taken_over_within_the_lease() {
     std::fs::create_dir_all(&source).unwrap();
     let put = |ids: std::ops::Range<usize>| put_files(&source, ids);
     put(0..60);
-    assert_ok(&run(
+    paused_feed(
         root.path(),
-        warehouse,
-        &[],
-        &format!(
-            "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING);
-             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '1', 'max_interval' = '1s')
-             DO INSERT INTO d.t SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',');
-             PAUSE JOB WHERE jobName = 'feed'",
-            source.display()
-        ),
-    ));
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port();
-    let mut holder = command(root.path(), warehouse, &[])
-        .args(["serve", "--mysql"])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+        &source,
+        "'s3.max_batch_files' = '1', 'max_interval' = '1s'",
+    );
+    let mut holder = Server::start_with(root.path(), &[("TRIBUTARY_LEASE_TTL_SECS", "2")]);
     // Resumed through the server (a process that opens the warehouse may
     // run the job too), which then runs it.
-    let mysql = |sql: &str| {
-        Command::new("mysql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-P",
-                &port.to_string(),
-                "-u",
-                "root",
-                "--batch",
-                "--skip-ssl",
-                "-e",
-                sql,
-            ])
-            .output()
-            .unwrap()
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !mysql("SELECT 1").status.success() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server did not listen"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_ok(&mysql("RESUME JOB WHERE jobName = 'feed'"));
-    loop {
-        let leases = stdout(&mysql("SELECT ThisProcess FROM job_leases()"));
-        if leases.contains("true") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server did not take the job: {leases}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    holder.root("RESUME JOB WHERE jobName = 'feed'");
+    holder.wait_for("SELECT ThisProcess FROM job_leases()", "true");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    holder.kill().unwrap();
-    holder.wait().unwrap();
+    holder.child.kill().unwrap();
+    holder.child.wait().unwrap();
     put(60..80);
     let took_over = command(root.path(), warehouse, &[])
         .arg("-e")
@@ -261,6 +284,9 @@ fn a_killed_holder_is_taken_over_within_the_lease() {
     let out = stdout(&took_over);
     assert!(out.contains("| 80 | 80 |"), "every row once:\n{out}");
     assert!(out.contains("| true        | true       |"), "{out}");
+    let records = run(root.path(), warehouse, &[], RECORDS);
+    assert_ok(&records);
+    assert_records_agree(&cells_printed(&stdout(&records)), 80);
 }
 
 /// Three processes on one warehouse run two jobs over the same files into
@@ -381,13 +407,130 @@ fn a_stopped_holder_that_wakes_up_commits_nothing_twice() {
     assert_ok(&second);
     Command::new("kill").args(["-CONT", &pid]).status().unwrap();
     let _ = first.wait();
-    let counted = run(
+    // The woken process recorded nothing about the files the other loaded
+    // meanwhile (no SKIPPED_LATE, no task or row counted twice).
+    let records = run(root.path(), warehouse, &options, RECORDS);
+    assert_ok(&records);
+    assert_records_agree(&cells_printed(&stdout(&records)), 80);
+    let retried = run(
         root.path(),
         warehouse,
         &options,
-        "SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.t",
+        &format!(
+            "ALTER JOB feed RETRY FILE '{}'",
+            source.join("f0040.csv").display()
+        ),
     );
-    assert_ok(&counted);
-    let out = stdout(&counted);
-    assert!(out.contains("| 80 | 80 |"), "every row once:\n{out}");
+    assert!(
+        !retried.status.success(),
+        "a loaded file is not loaded again"
+    );
+    let refused = String::from_utf8_lossy(&retried.stderr);
+    assert!(
+        refused.contains("loading it again would load its rows twice"),
+        "{refused}"
+    );
+}
+
+/// Starts a job `feed` from `d.t`'s `source` directory, created paused
+/// with `properties`, on the local warehouse `root/wh`.
+fn paused_feed(root: &Path, source: &Path, properties: &str) {
+    assert_ok(&run(
+        root,
+        root.join("wh").to_str().unwrap(),
+        &[],
+        &format!(
+            "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ({properties})
+             DO INSERT INTO d.t SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',');
+             PAUSE JOB WHERE jobName = 'feed'",
+            source.display()
+        ),
+    ));
+}
+
+/// The holder is killed right after a task's commit, before it recorded
+/// the task, while a second server waits for the job: the second takes it
+/// over and records the crashed task's commit (ledger, counters, task
+/// row) before it goes on, so the records agree with the table and no
+/// task id is used twice.
+#[test]
+fn a_holder_killed_after_its_commit_is_taken_over_with_its_records() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("src");
+    put_files(&source, 0..100);
+    paused_feed(
+        root.path(),
+        &source,
+        "'s3.max_batch_files' = '10', 'max_interval' = '1s'",
+    );
+    let ttl = ("TRIBUTARY_LEASE_TTL_SECS", "2");
+    let waiting = Server::start_with(root.path(), &[ttl]);
+    let crash = (tributary::ingest::failpoint::CRASH_AT, "after-commit");
+    let mut holder = Server::start_with(root.path(), &[ttl, crash]);
+    holder.root("RESUME JOB WHERE jobName = 'feed'");
+    let died = holder.child.wait().unwrap();
+    assert!(!died.success(), "the holder crashed after its first commit");
+    waiting.wait_for("SELECT count(*) AS n FROM d.t", "n\n100\n");
+    waiting.root("WAIT JOB WHERE jobName = 'feed' TIMEOUT 60");
+    let holders = waiting.root("SELECT ThisProcess FROM job_leases()");
+    assert!(
+        holders.contains("true"),
+        "the waiting server took over: {holders}"
+    );
+    assert_records_agree(&cells_tabbed(&waiting.root(RECORDS)), 100);
+}
+
+/// Two healthy servers on one warehouse, one job over 200 files: one runs
+/// it, the other waits; the counters and tasks() count each task once.
+#[test]
+fn two_servers_keep_exact_records() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("src");
+    put_files(&source, 0..200);
+    paused_feed(
+        root.path(),
+        &source,
+        "'s3.max_batch_files' = '4', 'max_interval' = '1s'",
+    );
+    let ttl = ("TRIBUTARY_LEASE_TTL_SECS", "2");
+    let first = Server::start_with(root.path(), &[ttl]);
+    let second = Server::start_with(root.path(), &[ttl]);
+    first.root("RESUME JOB WHERE jobName = 'feed'");
+    second.wait_for("SELECT count(*) AS n FROM d.t", "n\n200\n");
+    first.root("WAIT JOB WHERE jobName = 'feed' TIMEOUT 60");
+    // Both read the same records.
+    assert_records_agree(&cells_tabbed(&first.root(RECORDS)), 200);
+    assert_records_agree(&cells_tabbed(&second.root(RECORDS)), 200);
+}
+
+/// While a server runs a job, another process creates a table and a job
+/// into it (`tributary -e`, which exits at once): the server sees the new
+/// table and runs the new job.
+#[test]
+fn a_server_running_a_job_picks_up_another_process_s_table_and_job() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("src");
+    put_files(&source, 0..5);
+    paused_feed(root.path(), &source, "'max_interval' = '1s'");
+    let server = Server::start_with(root.path(), &[("TRIBUTARY_LEASE_TTL_SECS", "2")]);
+    server.root("RESUME JOB WHERE jobName = 'feed'");
+    server.wait_for("SELECT count(*) AS n FROM d.t", "n\n5\n");
+    let more = root.path().join("more");
+    put_files(&more, 100..103);
+    assert_ok(&run(
+        root.path(),
+        root.path().join("wh").to_str().unwrap(),
+        &[],
+        &format!(
+            "CREATE TABLE d.t2 (id INT NOT NULL, v STRING);
+             CREATE JOB second ON STREAMING PROPERTIES ('max_interval' = '1s')
+             DO INSERT INTO d.t2 SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',')",
+            more.display()
+        ),
+    ));
+    put_files(&more, 103..106);
+    server.wait_for("SELECT count(*) AS n FROM d.t2", "n\n6\n");
+    let state = server.root("SELECT Status, ErrorMsg FROM job(type=insert) WHERE Name = 'second'");
+    assert_eq!(state, "Status\tErrorMsg\nRUNNING\tNULL\n");
 }

@@ -4,126 +4,30 @@
 //! other process runs, 50 connections at once, and SIGTERM.
 
 use std::io::Write;
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use crate::s3_server::venv;
-use crate::support::stdout;
+use crate::support::{stdout, Server};
 
-/// A `tributary serve` process over the warehouse `root/wh`.
-struct Server {
-    child: Child,
-    port: u16,
-    root: PathBuf,
-}
-
-impl Server {
-    fn start(root: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(env!("CARGO_BIN_EXE_tributary"))
-            .args(["--warehouse", root.join("wh").to_str().unwrap(), "serve"])
-            .args(["--mysql", &format!("127.0.0.1:{port}")])
-            .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
-            .env("RUST_LOG", "warn,tributary=info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(root.join(format!("server-{port}.log"))).unwrap())
-            .spawn()
-            .expect("tributary serve starts");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the server did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Server {
-            child,
-            port,
-            root: root.to_path_buf(),
-        }
-    }
-
-    /// Runs `sql` with the `mysql` client as `user` (with `password`).
-    fn mysql(&self, user: &str, password: Option<&str>, sql: &str) -> Output {
-        let mut command = Command::new("mysql");
-        command
-            .args(["-h", "127.0.0.1", "-P", &self.port.to_string(), "-u", user])
-            .args(["--batch", "--skip-ssl", "-e", sql]);
-        if let Some(password) = password {
-            command.arg(format!("-p{password}"));
-        }
-        command.output().expect("the mysql client runs")
-    }
-
-    /// [`Server::mysql`] as root, which must succeed; its output.
-    fn root(&self, sql: &str) -> String {
-        let output = self.mysql("root", None, sql);
-        assert!(
-            output.status.success(),
-            "{sql}\n{}{}",
-            stdout(&output),
-            String::from_utf8_lossy(&output.stderr)
-        );
-        stdout(&output)
-    }
-
-    /// Runs a PyMySQL script; `PORT` in it is the server's port.
-    fn python(&self, script: &str) -> Output {
-        let mut child = Command::new(venv().join("bin/python"))
-            .arg("-")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python runs");
-        let script = script.replace("PORT", &self.port.to_string());
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    /// Sends SIGTERM and waits for the exit; its success.
-    fn stop(mut self) -> bool {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let status = self.child.wait().unwrap();
-        status.success()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.root.join(format!("server-{}.log", self.port)))
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits until `sql` (as root) prints `expected`, for 60 s at most.
-fn wait_for(server: &Server, sql: &str, expected: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let out = server.root(sql);
-        if out.contains(expected) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{sql}: waited for {expected:?}, got {out}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+/// Runs a PyMySQL script against `server`; `PORT` in it is its port.
+fn python(server: &Server, script: &str) -> Output {
+    let mut child = Command::new(venv().join("bin/python"))
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    let script = script.replace("PORT", &server.port.to_string());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 fn put_files(dir: &Path, first: usize, count: usize) {
@@ -201,7 +105,8 @@ fn the_mysql_client_and_pymysql_talk_to_the_server() {
     assert!(String::from_utf8_lossy(&denied.stderr).contains("access denied for user 'alice'"));
 
     // PyMySQL: SET NAMES on connect, a current database, Python types.
-    let python = server.python(
+    let python = python(
+        &server,
         r#"
 import pymysql
 c = pymysql.connect(host="127.0.0.1", port=PORT, user="alice", password="pw-1", database="d")
@@ -252,7 +157,7 @@ fn a_served_job_loads_alone_and_survives_sigterm() {
          DO INSERT INTO d.feed SELECT * FROM S3(\"uri\" = \"file://{}/*.csv\", \"format\" = \"csv\", \"column_separator\" = \",\")",
         source.display()
     ));
-    wait_for(&server, "SELECT count(*) AS n FROM d.feed", "n\n4\n");
+    server.wait_for("SELECT count(*) AS n FROM d.feed", "n\n4\n");
     let jobs = server.root("SELECT Name, Status FROM job(type=insert)");
     assert_eq!(jobs, "Name\tStatus\nfeed\tRUNNING\n");
     let tasks =
@@ -261,7 +166,8 @@ fn a_served_job_loads_alone_and_survives_sigterm() {
 
     // 50 connections at once, each querying, while the job loads more.
     put_files(&source, 4, 500);
-    let many = server.python(
+    let many = python(
+        &server,
         r#"
 import threading, pymysql
 errors = []
@@ -295,8 +201,7 @@ print("errors", errors)
     std::thread::sleep(Duration::from_millis(300));
     assert!(server.stop(), "SIGTERM ends the server with status 0");
     let server = Server::start(root.path());
-    wait_for(
-        &server,
+    server.wait_for(
         "SELECT count(*) AS n, count(DISTINCT id) AS d FROM d.feed",
         "n\td\n1004\t1004\n",
     );
@@ -325,7 +230,7 @@ fn the_server_runs_a_job_another_process_created() {
     ));
     put_files(&source, 0, 3);
     // The server reads the other process's catalog and job store changes.
-    wait_for(&server, "SHOW DATABASES", "\nd\n");
-    wait_for(&server, "SELECT count(*) AS n FROM d.feed", "n\n3\n");
+    server.wait_for("SHOW DATABASES", "\nd\n");
+    server.wait_for("SELECT count(*) AS n FROM d.feed", "n\n3\n");
     assert!(server.stop());
 }

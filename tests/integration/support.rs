@@ -67,3 +67,114 @@ pub fn assert_ok(output: &Output) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A `tributary serve` process over the warehouse `root/wh` (its secret
+/// key in `root`) on a free loopback port, logging to
+/// `root/server-<port>.log`; killed when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    pub port: u16,
+    root: std::path::PathBuf,
+}
+
+impl Server {
+    pub fn start(root: &Path) -> Server {
+        Self::start_with(root, &[])
+    }
+
+    /// [`Server::start`] with environment variables `env` (a lease TTL, a
+    /// crash point).
+    pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let log = std::fs::File::create(root.join(format!("server-{port}.log"))).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_tributary"))
+            .args(["--warehouse", root.join("wh").to_str().unwrap(), "serve"])
+            .args(["--mysql", &format!("127.0.0.1:{port}")])
+            .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
+            .env("RUST_LOG", "warn,tributary=info")
+            .env_remove(tributary::ingest::failpoint::CRASH_AT)
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("tributary serve starts");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            child,
+            port,
+            root: root.to_path_buf(),
+        }
+    }
+
+    /// Runs `sql` with the `mysql` client as `user` (with `password`).
+    pub fn mysql(&self, user: &str, password: Option<&str>, sql: &str) -> Output {
+        let mut command = Command::new("mysql");
+        command
+            .args(["-h", "127.0.0.1", "-P", &self.port.to_string(), "-u", user])
+            .args(["--batch", "--skip-ssl", "-e", sql]);
+        if let Some(password) = password {
+            command.arg(format!("-p{password}"));
+        }
+        command.output().expect("the mysql client runs")
+    }
+
+    /// [`Server::mysql`] as root, which must succeed; its output.
+    pub fn root(&self, sql: &str) -> String {
+        let output = self.mysql("root", None, sql);
+        assert!(
+            output.status.success(),
+            "{sql}\n{}{}",
+            stdout(&output),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout(&output)
+    }
+
+    /// Waits until `sql` (as root) succeeds and prints `expected`, for
+    /// 60 s at most.
+    pub fn wait_for(&self, sql: &str, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let output = self.mysql("root", None, sql);
+            let out = stdout(&output);
+            if output.status.success() && out.contains(expected) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{sql}: waited for {expected:?}, got {out}{}\nserver log:\n{}",
+                String::from_utf8_lossy(&output.stderr),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit; its success.
+    pub fn stop(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        status.success()
+    }
+
+    /// What the server logged.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.root.join(format!("server-{}.log", self.port)))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -68,6 +68,7 @@ fn new_job(
         retry_files: Vec::new(),
         caught_up_at_ms: None,
         committed_version: 0,
+        lease_epoch: 0,
         load_statistic: LoadStatistic::default(),
         error_msg: None,
         runtime_msg: None,

@@ -8,6 +8,7 @@ use super::require_job_load;
 use crate::error::{Error, Result};
 use crate::ingest::validate::validate;
 use crate::job::ledger::FileStatus;
+use crate::job::offset::loaded_by;
 use crate::job::Job;
 use crate::session::{Session, StatementResult};
 
@@ -37,6 +38,12 @@ pub(in crate::plan) async fn retry_file(
         }
         FileStatus::Pending => {}
     }
+    // The commit history is the truth; the ledger is a view of it.
+    if let Some((version, task)) = committed_load(session, &job, &key).await? {
+        return Err(Error::InvalidJob(format!(
+            "file '{shown}' was loaded by task {task} of job '{name}' (table version {version}); loading it again would load its rows twice"
+        )));
+    }
     if job.retry_files.contains(&key) {
         return Err(Error::InvalidJob(format!(
             "file '{shown}' is already queued for job '{name}': its next task loads it"
@@ -54,6 +61,16 @@ pub(in crate::plan) async fn retry_file(
     .await?;
     tracing::info!(job = %name, file = %shown, "file queued for retry");
     Ok(StatementResult::affected(0))
+}
+
+/// The table version and task of `job`'s commit that loaded `key`, if any.
+async fn committed_load(session: &Session, job: &Job, key: &str) -> Result<Option<(u64, u64)>> {
+    let catalog = session.engine().catalog();
+    let Ok(def) = catalog.table(&job.database, &job.table) else {
+        return Ok(None);
+    };
+    let dataset = catalog.open_dataset(&def).await?;
+    loaded_by(job, &dataset, key).await
 }
 
 /// `VALIDATE JOB WHERE jobName = 'name'`: one row per file of the next
