@@ -18,6 +18,9 @@ pub(super) async fn prepare(
     partitions: usize,
     files: Option<FixedFiles<'_>>,
 ) -> Result<Arc<dyn TableProvider>> {
+    if call.name != S3_FUNCTION {
+        read_jobs_again(session).await;
+    }
     match call.name.as_str() {
         S3_FUNCTION => prepare_s3(&call.pairs, files, partitions).await,
         "job" | "jobs" => super::job::job_table(session, &call.pairs),
@@ -26,5 +29,15 @@ pub(super) async fn prepare(
         REJECTED_ROWS_FUNCTION => super::job::rejected_rows_table(session, &call.pairs).await,
         JOB_LEASES_FUNCTION => super::job::job_leases_table(session, &call.pairs).await,
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),
+    }
+}
+
+/// Reads the job store again before a job's state is shown: the process
+/// that runs a job may be another one, and what this process last read of
+/// it may be up to a scheduler refresh old. Shown as last read when the
+/// store cannot be read.
+async fn read_jobs_again(session: &Session) {
+    if let Err(error) = session.engine().jobs().refresh().await {
+        tracing::warn!(error = %error, "cannot read the job store again; showing it as last read");
     }
 }
