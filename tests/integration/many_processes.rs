@@ -458,17 +458,34 @@ fn paused_feed(root: &Path, source: &Path, properties: &str) {
 fn a_holder_killed_after_its_commit_is_taken_over_with_its_records() {
     let root = tempfile::tempdir().unwrap();
     let source = root.path().join("src");
-    put_files(&source, 0..100);
+    put_files(&source, 0..1);
     paused_feed(
         root.path(),
         &source,
         "'s3.max_batch_files' = '10', 'max_interval' = '1s'",
     );
+    // Past the first file: the job has nothing to load until the servers
+    // run.
+    let first = source.join("f0000.csv");
+    assert_ok(&run(
+        root.path(),
+        root.path().join("wh").to_str().unwrap(),
+        &[],
+        &format!(
+            "ALTER JOB feed PROPERTIES ('offset' = '{{\"fileName\":\"{}\"}}')",
+            first.display()
+        ),
+    ));
     let ttl = ("TRIBUTARY_LEASE_TTL_SECS", "2");
     let waiting = Server::start_with(root.path(), &[ttl]);
     let crash = (tributary::ingest::failpoint::CRASH_AT, "after-commit");
     let mut holder = Server::start_with(root.path(), &[ttl, crash]);
     holder.root("RESUME JOB WHERE jobName = 'feed'");
+    holder.wait_for("SELECT ThisProcess FROM job_leases()", "true");
+    // The waiting server's loop waits for the lease (its scheduler reads
+    // the store every 2 s) before the holder has anything to commit.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    put_files(&source, 1..101);
     let died = holder.child.wait().unwrap();
     assert!(!died.success(), "the holder crashed after its first commit");
     waiting.wait_for("SELECT count(*) AS n FROM d.t", "n\n100\n");
