@@ -16,9 +16,11 @@
 //! With `s3.on_file_error` = `skip`, a batch that fails on its files is
 //! loaded again file by file and a bad file is set aside ([`quarantine`]).
 //!
-//! A job's loop first applies commits a crash kept from its store
-//! ([`recovery`]); crash points at the phase boundaries serve the crash
-//! tests ([`failpoint`]). A job `ON SCHEDULE` runs its INSERT at the
+//! A job's loop records the commits its store does not know (a crash's,
+//! another process's) before it loads: when it starts, when it takes the
+//! job over, after a refused commit, and whenever a poll finds such
+//! commits ([`recovery`]); crash points at the phase boundaries serve the
+//! crash tests ([`failpoint`]). A job `ON SCHEDULE` runs its INSERT at the
 //! points of its schedule instead ([`timer`]).
 
 mod batch;
