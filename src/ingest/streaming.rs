@@ -42,11 +42,12 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
     let mut failures = 0u32;
     // Read by the first task, kept for the loop's life.
     let mut body: Option<Arc<JobBody>> = None;
-    // What the loop learns of the job as it runs; read again (with the
-    // commits the store missed) when it starts, when it takes the job
-    // over, and after another process's commit refused its own.
+    // What the loop learns of the job's files as it runs.
     let mut lookback: Option<Lookback> = None;
     let mut isolation = Isolation::default();
+    // Whether the store may miss commits of the job: when the loop starts,
+    // after another process's commit refused this one's, and when a poll
+    // found such commits; recorded before the next task.
     let mut stale = true;
     loop {
         let Some(Turn {
@@ -63,8 +64,12 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
             match recover(&engine, job).await {
                 Ok(job) => {
                     stale = false;
-                    lookback = None;
-                    isolation = Isolation::default();
+                    // Another process ran the job meanwhile: what this
+                    // loop knew of its files is read again.
+                    if taken_over {
+                        lookback = None;
+                        isolation = Isolation::default();
+                    }
                     job
                 }
                 Err(error) => {
