@@ -11,6 +11,7 @@ use crate::catalog::Catalog;
 use crate::job::control::Controls;
 use crate::job::lease::Leases;
 use crate::job::{JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
+use crate::read::LocalFiles;
 
 /// An [`Engine`] reference that lets it be dropped.
 pub(crate) struct WeakEngine(Weak<EngineInner>);
@@ -43,6 +44,8 @@ struct EngineInner {
     runtime: Arc<RuntimeEnv>,
     /// Which jobs this process runs.
     leases: Leases,
+    /// Which local files `S3()` may read.
+    local_files: std::sync::RwLock<Arc<LocalFiles>>,
 }
 
 impl Engine {
@@ -58,6 +61,7 @@ impl Engine {
                 )),
                 runtime: Arc::new(RuntimeEnv::default()),
                 leases: Leases::new(jobs.warehouse().clone()),
+                local_files: std::sync::RwLock::new(Arc::new(local_files_default(&jobs))),
                 jobs,
             }),
         }
@@ -108,5 +112,32 @@ impl Engine {
 
     pub(crate) fn runtime(&self) -> &Arc<RuntimeEnv> {
         &self.inner.runtime
+    }
+
+    /// Which local files `S3()` may read (by default any the process can
+    /// read, but the warehouse's own).
+    pub fn local_files(&self) -> Arc<LocalFiles> {
+        self.inner.local_files.read().expect("lock").clone()
+    }
+
+    /// Allows `S3()` to read local files only as `local_files` says (the
+    /// warehouse's own files stay unreadable); an embedding program that
+    /// runs SQL of users it does not trust sets this to the directories
+    /// they may read, or to [`LocalFiles::under`] no directory at all.
+    pub fn set_local_files(&self, local_files: LocalFiles) {
+        let warehouse = self.catalog().warehouse();
+        let local_files = match warehouse.local_dir() {
+            Some(dir) => local_files.forbidding(dir),
+            None => local_files,
+        };
+        *self.inner.local_files.write().expect("lock") = Arc::new(local_files);
+    }
+}
+
+/// Any local file but the warehouse's own.
+fn local_files_default(jobs: &JobStore) -> LocalFiles {
+    match jobs.warehouse().local_dir() {
+        Some(dir) => LocalFiles::anywhere().forbidding(dir),
+        None => LocalFiles::anywhere(),
     }
 }

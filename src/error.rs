@@ -53,6 +53,19 @@ pub enum Error {
     #[error("unsupported column type '{0}' (supported: TINYINT, SMALLINT, INT, BIGINT, LARGEINT, FLOAT, DOUBLE, DECIMAL(p,s), BOOLEAN, CHAR(n), VARCHAR(n), STRING, TEXT, DATE, DATETIME, DATETIMEV2)")]
     UnsupportedType(String),
 
+    /// A statement tributary never runs, whoever asks (it would write files
+    /// outside the warehouse).
+    #[error("{0}")]
+    NotAllowed(String),
+
+    /// A local path `S3()` may not read here.
+    #[error("{0}")]
+    LocalFileRefused(String),
+
+    /// A name that does not follow the rules for its kind.
+    #[error("{0}")]
+    InvalidName(String),
+
     /// A table definition that is not valid (duplicate columns, no columns, ...).
     #[error("invalid table definition: {0}")]
     InvalidTable(String),

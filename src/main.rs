@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use tributary::read::LocalFiles;
 use tributary::Engine;
 
 /// An embeddable SQL engine on DataFusion and Lance with Doris-style
@@ -26,6 +27,16 @@ struct Args {
     /// s3.endpoint=http://127.0.0.1:9000.
     #[arg(long = "storage-option", value_name = "KEY=VALUE", value_parser = parse_key_value, global = true)]
     storage_options: Vec<(String, String)>,
+    /// Directories whose files S3('uri' = 'file://...') may read (users
+    /// with ADMIN_PRIV only), comma-separated; "none" for no local files.
+    /// Default: the current directory for the client, none for `serve`.
+    #[arg(
+        long = "local-files",
+        value_name = "DIR[,DIR...]",
+        env = "TRIBUTARY_LOCAL_FILES",
+        global = true
+    )]
+    local_files: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
     /// The session user.
@@ -49,6 +60,18 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9030")]
         mysql: std::net::SocketAddr,
     },
+}
+
+/// The local files `S3()` may read: the directories of `--local-files`,
+/// else the current directory for the client and none for a server.
+fn local_files(flag: Option<&str>, serving: bool) -> tributary::Result<LocalFiles> {
+    let roots: Vec<PathBuf> = match flag.map(str::trim) {
+        Some("none") | Some("") => Vec::new(),
+        Some(list) => list.split(',').map(|d| PathBuf::from(d.trim())).collect(),
+        None if serving => Vec::new(),
+        None => vec![PathBuf::from(".")],
+    };
+    LocalFiles::under(&roots)
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -118,7 +141,15 @@ async fn run() -> i32 {
         .with_writer(std::io::stderr)
         .init();
     let options = args.storage_options.into_iter().collect();
-    let engine = match Engine::open_with_options(&args.warehouse, &options).await {
+    let serving = matches!(args.command, Some(Command::Serve { .. }));
+    let local_files = match local_files(args.local_files.as_deref(), serving) {
+        Ok(local_files) => local_files,
+        Err(e) => {
+            eprintln!("ERROR: {e}");
+            return 1;
+        }
+    };
+    let engine = match Engine::open_confined(&args.warehouse, &options, local_files).await {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("ERROR: {e}");

@@ -3,7 +3,9 @@
 //! A warehouse is a local directory (the embedded default) or an
 //! `s3://bucket/prefix` URI. It holds the catalog file
 //! (`_tributary/catalog.json`) and one Lance dataset per table under
-//! `<database>/<table>_<id>.lance`.
+//! `tables/<id>.lance` (tables made by earlier builds keep the location
+//! they were made with, `<database>/<table>_<id>.lance`). Nothing is
+//! written or deleted outside it ([`Warehouse::check_inside`]).
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -85,6 +87,11 @@ impl Warehouse {
         &self.root
     }
 
+    /// The local directory of a local warehouse; `None` on S3.
+    pub fn local_dir(&self) -> Option<&std::path::Path> {
+        self.local_dir.as_deref()
+    }
+
     /// Storage options to hand to Lance for datasets in this warehouse.
     pub fn storage_options(&self) -> &StorageOptions {
         &self.storage_options
@@ -93,6 +100,27 @@ impl Warehouse {
     /// The full URI of a path relative to the warehouse root.
     pub fn uri(&self, relative: &str) -> String {
         format!("{}/{}", self.root, relative)
+    }
+
+    /// Refuses a relative path that could lead out of the warehouse (empty,
+    /// absolute, or with a `..`, `.` or empty component): checked before
+    /// anything is written or deleted there.
+    pub fn check_inside(&self, relative: &str) -> Result<()> {
+        let escapes = relative.is_empty()
+            || relative.starts_with('/')
+            || relative.contains('\\')
+            || relative
+                .split('/')
+                .any(|part| part.is_empty() || part == "." || part == "..");
+        if escapes {
+            return Err(Error::Warehouse {
+                location: self.root.clone(),
+                message: format!(
+                    "'{relative}' is not a path inside the warehouse; nothing was written or deleted"
+                ),
+            });
+        }
+        Ok(())
     }
 
     fn path(&self, relative: &str) -> Path {
@@ -258,6 +286,7 @@ impl Warehouse {
 
     /// Deletes every file under a relative prefix (a dropped table's dataset).
     pub async fn delete_prefix(&self, relative: &str) -> Result<()> {
+        self.check_inside(relative)?;
         if let Some(dir) = &self.local_dir {
             // Removes the directories too, which object_store leaves behind.
             return match tokio::fs::remove_dir_all(dir.join(relative)).await {

@@ -4,6 +4,7 @@
 //! replaced atomically on every change, so a crash leaves either the old or
 //! the new catalog. Table data lives in Lance datasets the catalog points to.
 
+pub mod names;
 mod provider;
 mod table;
 mod types;
@@ -181,6 +182,7 @@ impl Catalog {
 
     /// Creates a database. Returns false if it existed and `if_not_exists`.
     pub async fn create_database(&self, name: &str, if_not_exists: bool) -> Result<bool> {
+        names::check_name(names::NameKind::Database, name)?;
         if self.database_exists(name) {
             return if if_not_exists {
                 Ok(false)
@@ -225,12 +227,13 @@ impl Catalog {
         .await
     }
 
-    /// Reserves a table id and the dataset location for a new table.
-    pub async fn allocate_table(&self, database: &str, name: &str) -> Result<(u64, String)> {
+    /// Reserves a table id and the dataset location for a new table (made
+    /// from the id: see [`names`]).
+    pub async fn allocate_table(&self) -> Result<(u64, String)> {
         self.update(|state| {
             let id = state.next_table_id;
             state.next_table_id += 1;
-            Ok((id, format!("{database}/{name}_{id}.lance")))
+            Ok((id, names::table_location(id)))
         })
         .await
     }
@@ -300,6 +303,7 @@ impl Catalog {
         if name == ROOT {
             return Err(Error::User("user 'root' always exists".into()));
         }
+        names::check_name(names::NameKind::User, name)?;
         self.update(|state| {
             if state.users.contains_key(name) {
                 return if if_not_exists {

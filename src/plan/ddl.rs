@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use crate::catalog::names::{check_name, NameKind};
 use crate::catalog::{now, TableDef};
 use crate::error::{Error, Result};
 use crate::parse::{CreateTable, TableName};
@@ -72,8 +73,9 @@ pub(super) async fn create_table(
         Err(Error::UnknownTable { .. }) => {}
         Err(e) => return Err(e),
     }
+    check_name(NameKind::Table, &name)?;
     validate_columns(&create)?;
-    let (id, location) = catalog.allocate_table(&database, &name).await?;
+    let (id, location) = catalog.allocate_table().await?;
     let def = TableDef {
         id,
         database,
@@ -85,6 +87,7 @@ pub(super) async fn create_table(
         created_at: now(),
     };
     let warehouse = catalog.warehouse();
+    warehouse.check_inside(&def.location)?;
     write::create_dataset(
         &warehouse.uri(&def.location),
         def.arrow_schema(),
@@ -120,6 +123,7 @@ fn validate_columns(create: &CreateTable) -> Result<()> {
     }
     let mut seen = HashSet::new();
     for column in &create.columns {
+        check_name(NameKind::Column, &column.name)?;
         if !seen.insert(column.name.as_str()) {
             return Err(Error::InvalidTable(format!(
                 "duplicate column name '{}'",

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
 
-use crate::error::Result;
+use crate::catalog::users::{Privilege, ALL_DATABASES};
+use crate::error::{Error, Result};
+use crate::read::local_files::is_local;
+use crate::read::LocalFiles;
 use crate::read::{
     prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, JOB_LEASES_FUNCTION,
     REJECTED_ROWS_FUNCTION, S3_FUNCTION,
@@ -22,7 +25,10 @@ pub(super) async fn prepare(
         read_jobs_again(session).await;
     }
     match call.name.as_str() {
-        S3_FUNCTION => prepare_s3(&call.pairs, files, partitions).await,
+        S3_FUNCTION => {
+            let local_files = readable_local_files(session, &call.pairs)?;
+            prepare_s3(&call.pairs, files, partitions, &local_files).await
+        }
         "job" | "jobs" => super::job::job_table(session, &call.pairs),
         "tasks" => super::job::tasks_table(session, &call.pairs),
         JOB_FILES_FUNCTION => super::job::job_files_table(session, &call.pairs).await,
@@ -40,4 +46,26 @@ async fn read_jobs_again(session: &Session) {
     if let Err(error) = session.engine().jobs().refresh().await {
         tracing::warn!(error = %error, "cannot read the job store again; showing it as last read");
     }
+}
+
+/// The local files an `S3()` call with `pairs` may read in `session`: its
+/// user needs `ADMIN_PRIV` to read local files at all (as Doris's
+/// `local()`); which ones is the engine's setting.
+pub(crate) fn readable_local_files(
+    session: &Session,
+    pairs: &[(String, String)],
+) -> Result<Arc<LocalFiles>> {
+    let local = pairs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("uri"))
+        .is_some_and(|(_, uri)| is_local(uri));
+    if local {
+        super::users::require(session, Privilege::Admin, ALL_DATABASES).map_err(|_| {
+            let user = session.user();
+            Error::LocalFileRefused(format!(
+                "access denied for user '{user}': reading local files through S3() needs ADMIN_PRIV, as Doris's local() does (GRANT ADMIN_PRIV ON *.* TO '{user}'); other users read object storage (s3://)"
+            ))
+        })?;
+    }
+    Ok(session.engine().local_files())
 }

@@ -1,7 +1,7 @@
 //! Planning and executing statements against the catalog and DataFusion.
 
 mod ddl;
-mod functions;
+pub(crate) mod functions;
 pub(crate) mod job;
 pub(crate) mod query;
 mod run;

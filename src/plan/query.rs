@@ -48,6 +48,7 @@ pub(crate) async fn plan_reading(
     let partitions = files.map_or(state.config().target_partitions(), |f| f.files.len());
     let prepared = session.prepared_sources();
     prepared.clear();
+    refuse_external_tables(&statement)?;
     let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;
     if calls.iter().any(|c| c.name != S3_FUNCTION) {
         super::job::canonicalize_job_columns(&mut statement);
@@ -88,8 +89,34 @@ pub(crate) async fn plan_reading(
                 "this statement is not supported: tributary's DDL is CREATE/DROP DATABASE and CREATE/DROP TABLE".into(),
             )
         })?;
+    refuse_file_writes(&plan)?;
     check_privileges(session, &tables, &plan)?;
     Ok(plan)
+}
+
+/// Refuses `CREATE EXTERNAL TABLE` (also under `EXPLAIN`), which would
+/// read and write files anywhere on the engine's host.
+fn refuse_external_tables(statement: &DFStatement) -> Result<()> {
+    match statement {
+        DFStatement::CreateExternalTable(_) => Err(Error::NotAllowed(
+            "CREATE EXTERNAL TABLE reads and writes files on the server's host, which tributary does not allow: make tables with CREATE TABLE and read files with S3()".into(),
+        )),
+        DFStatement::Explain(explain) => refuse_external_tables(&explain.statement),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a plan that writes files on the engine's host (`COPY ... TO`,
+/// also under `EXPLAIN ANALYZE`): tables are the only place a statement
+/// writes to, inside the warehouse.
+fn refuse_file_writes(plan: &LogicalPlan) -> Result<()> {
+    let copies = plan.exists(|node| Ok(matches!(node, LogicalPlan::Copy(_))))?;
+    if copies {
+        return Err(Error::NotAllowed(
+            "COPY ... TO writes files on the server's host, which tributary does not allow: read the rows with SELECT through a client, or INSERT them into a table".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Plans and runs `sql` in the session's DataFusion context.

@@ -7,6 +7,7 @@ use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStoreExt};
 
 use super::fault::{at_endpoint, source_failure};
+use super::local_files::LocalFiles;
 use super::location::Location;
 use crate::error::{Error, Result};
 
@@ -60,6 +61,11 @@ fn local_files_after<'a>(
             .filter(|key| start_after.is_none_or(|offset| key > offset) && location.matches(key))
             .collect();
         keys.sort();
+        if let Some(local_files) = &location.local_files {
+            for key in &keys {
+                check_resolved(location, local_files, key)?;
+            }
+        }
         // A file deleted since its name was read is not listed, as if the
         // listing had come a moment later.
         let metadata = stream::iter(keys)
@@ -75,6 +81,21 @@ fn local_files_after<'a>(
     })
     .try_flatten()
     .boxed()
+}
+
+/// Refuses a matching file that `local_files` does not allow once its
+/// links are resolved (a link out of the allowed roots).
+fn check_resolved(location: &Location, local_files: &LocalFiles, key: &Path) -> Result<()> {
+    let path = std::path::Path::new("/").join(key.as_ref());
+    let allowed = match std::fs::canonicalize(&path) {
+        Ok(real) => local_files.allows(&real),
+        // Deleted since it was listed: the listing leaves it out.
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+    };
+    if allowed {
+        return Ok(());
+    }
+    Err(local_files.refused(&location.display(key)))
 }
 
 /// The files under `directory` and its subdirectories (none when it does

@@ -13,6 +13,7 @@ use object_store::path::Path;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
+use super::local_files::LocalFiles;
 use super::options::S3Connection;
 use crate::error::{Error, Result};
 
@@ -40,6 +41,9 @@ pub struct Location {
     /// The S3 endpoint (`http://127.0.0.1:9000`), for messages; `None`
     /// for local files.
     pub endpoint: Option<String>,
+    /// For local files: which of them may be read (each listed file is
+    /// checked, links resolved).
+    pub local_files: Option<std::sync::Arc<LocalFiles>>,
     matcher: GlobMatcher,
 }
 
@@ -84,14 +88,14 @@ impl Location {
     /// Parses `uri` (`s3://bucket/key`, `http(s)://endpoint/bucket/key`,
     /// `http(s)://bucket.endpoint/key`, `file:///abs/path`, or a local path
     /// without a scheme) and connects.
-    pub fn parse(uri: &str, connection: &S3Connection) -> Result<Self> {
+    pub fn parse(uri: &str, connection: &S3Connection, local_files: &LocalFiles) -> Result<Self> {
         // A local path is named in messages as the file:// URI it became.
         let local = local_path_uri(uri)?;
         let uri = local.as_deref().unwrap_or(uri);
         let url =
             Url::parse(uri).map_err(|e| malformed(uri, format!("is not a valid URI: {e}")))?;
         match url.scheme() {
-            "file" => Self::local(uri, &url),
+            "file" => Self::local(uri, &url, local_files),
             "s3" | "s3a" | "oss" | "cos" | "obs" => {
                 let bucket = url
                     .host_str()
@@ -132,7 +136,7 @@ impl Location {
         }
     }
 
-    fn local(uri: &str, url: &Url) -> Result<Self> {
+    fn local(uri: &str, url: &Url, local_files: &LocalFiles) -> Result<Self> {
         let path = key_pattern(url);
         if url.host_str().is_some_and(|h| !h.is_empty()) || !path.starts_with('/') {
             return Err(malformed(
@@ -140,13 +144,20 @@ impl Location {
                 "must be an absolute path: file:///dir/*.csv",
             ));
         }
+        // The pattern's literal part: a directory, or the file itself.
+        let literal = &path[..path.find(['*', '?', '[', '{']).unwrap_or(path.len())];
+        local_files.check(uri, std::path::Path::new(literal))?;
         let store = LocalFileSystem::new();
-        Self::new(
+        let location = Self::new(
             uri,
             "file://",
             Arc::new(store),
             path.trim_start_matches('/'),
-        )
+        )?;
+        Ok(Self {
+            local_files: Some(Arc::new(local_files.clone())),
+            ..location
+        })
     }
 
     fn s3(
@@ -256,6 +267,7 @@ impl Location {
             pattern: pattern.to_string(),
             list_prefix: Path::from(dir),
             endpoint: None,
+            local_files: None,
             matcher,
         })
     }
@@ -323,32 +335,54 @@ mod tests {
 
     #[test]
     fn parses_doris_uri_forms() {
-        let l = Location::parse("s3://bucket/orders/2024-*.csv", &conn()).unwrap();
+        let l = Location::parse(
+            "s3://bucket/orders/2024-*.csv",
+            &conn(),
+            &LocalFiles::anywhere(),
+        )
+        .unwrap();
         assert_eq!(l.list_prefix.as_ref(), "orders");
         assert!(l.matches(&Path::from("orders/2024-01.csv")));
         assert!(!l.matches(&Path::from("orders/sub/2024-01.csv")));
-        let l = Location::parse("http://127.0.0.1:9000/bucket/dir/{a,b}.csv", &conn()).unwrap();
+        let l = Location::parse(
+            "http://127.0.0.1:9000/bucket/dir/{a,b}.csv",
+            &conn(),
+            &LocalFiles::anywhere(),
+        )
+        .unwrap();
         assert_eq!(l.display(&Path::from("dir/a.csv")), "s3://bucket/dir/a.csv");
         assert!(l.matches(&Path::from("dir/b.csv")));
-        let l = Location::parse("https://bucket.s3.example.com/x/f?.json", &conn()).unwrap();
+        let l = Location::parse(
+            "https://bucket.s3.example.com/x/f?.json",
+            &conn(),
+            &LocalFiles::anywhere(),
+        )
+        .unwrap();
         assert_eq!(l.display(&Path::from("x/f1.json")), "s3://bucket/x/f1.json");
-        let l = Location::parse("file:///tmp/data/part-[0-9].csv", &conn()).unwrap();
+        let l = Location::parse(
+            "file:///tmp/data/part-[0-9].csv",
+            &conn(),
+            &LocalFiles::anywhere(),
+        )
+        .unwrap();
         assert_eq!(l.list_prefix.as_ref(), "tmp/data");
     }
 
     #[test]
     fn malformed_uris_are_named() {
-        let e = Location::parse("ftp://x/y", &conn())
+        let e = Location::parse("ftp://x/y", &conn(), &LocalFiles::anywhere())
             .unwrap_err()
             .to_string();
         assert!(e.contains("unsupported scheme 'ftp'"), "{e}");
-        let e = Location::parse("s3://bucket/dir/", &conn())
+        let e = Location::parse("s3://bucket/dir/", &conn(), &LocalFiles::anywhere())
             .unwrap_err()
             .to_string();
         assert!(e.contains("names a directory"), "{e}");
         let mut c = conn();
         c.endpoint = None;
-        let e = Location::parse("s3://b/k.csv", &c).unwrap_err().to_string();
+        let e = Location::parse("s3://b/k.csv", &c, &LocalFiles::anywhere())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("s3.endpoint"), "{e}");
     }
 }

@@ -11,6 +11,7 @@ mod csv;
 mod fault;
 mod json;
 pub mod listing;
+pub mod local_files;
 pub mod location;
 pub mod options;
 mod parquet;
@@ -18,6 +19,7 @@ mod resolve;
 pub mod source;
 
 pub use csv::TypedColumns;
+pub use local_files::LocalFiles;
 pub use location::Location;
 pub use options::S3Options;
 pub use resolve::{

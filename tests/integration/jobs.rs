@@ -14,7 +14,7 @@ async fn jobs_and_their_state_are_back_after_reopen() {
         let engine = Engine::open(warehouse).await.unwrap();
         engine
             .session()
-            .sql("CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING); CREATE USER loader; GRANT LOAD_PRIV ON db1.* TO loader")
+            .sql("CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING); CREATE USER loader; GRANT LOAD_PRIV ON db1.* TO loader; GRANT ADMIN_PRIV ON *.* TO loader")
             .await
             .unwrap();
         let mut s = engine.session_as("loader");
@@ -98,8 +98,8 @@ async fn job_credentials_are_sealed_in_the_warehouse() {
 #[test]
 fn credentials_are_given_again_with_alter_when_the_key_is_lost() {
     let root = tempfile::tempdir().unwrap();
-    let body = "INSERT INTO d.t SELECT * FROM S3('uri' = 'file:///nonexistent/tributary/*.csv',
-        's3.region' = 'us-east-1', 's3.access_key' = 'AKIA-A', 's3.secret_key' = 'S-A', 'format' = 'csv')";
+    let body = format!("INSERT INTO d.t SELECT * FROM S3('uri' = 'file://{}/nonexistent/*.csv',
+        's3.region' = 'us-east-1', 's3.access_key' = 'AKIA-A', 's3.secret_key' = 'S-A', 'format' = 'csv')", root.path().display());
     assert_ok(&tributary(
         root.path(),
         &format!(
@@ -141,6 +141,7 @@ fn a_relative_uri_is_resolved_once_when_the_job_is_created() {
                 sql,
             ])
             .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
+            .env("TRIBUTARY_LOCAL_FILES", root.path())
             .output()
             .unwrap();
         assert_ok(&output);

@@ -44,7 +44,12 @@ async fn lists_after_the_offset_and_cuts_batches() {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let options = S3Options::parse(&pairs).unwrap();
-    let location = Location::parse(&options.uri, &options.connection).unwrap();
+    let location = Location::parse(
+        &options.uri,
+        &options.connection,
+        &tributary::read::LocalFiles::anywhere(),
+    )
+    .unwrap();
     let keys = |files: &[object_store::ObjectMeta]| {
         files
             .iter()

@@ -97,6 +97,7 @@ fn command(root: &Path, warehouse: &str, options: &[String]) -> Command {
                 .flat_map(|o| ["--storage-option", o.as_str()]),
         )
         .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
+        .env("TRIBUTARY_LOCAL_FILES", root)
         .env("TRIBUTARY_LEASE_TTL_SECS", "2");
     command
 }
@@ -149,8 +150,9 @@ fn no_change_is_lost(root: &Path, warehouse: &str, options: &[String]) {
                 .map(|t| format!("CREATE TABLE d.p{p}_t{t} (id INT)"))
                 .collect();
             let sql = format!(
-                "{}; CREATE JOB j{p} ON STREAMING DO INSERT INTO d.p{p}_t0 SELECT * FROM S3('uri' = 'file:///nonexistent-{p}/*.csv', 'format' = 'csv'); PAUSE JOB WHERE jobName = 'j{p}'; ALTER JOB j{p} PROPERTIES ('max_interval' = '{}s')",
+                "{}; CREATE JOB j{p} ON STREAMING DO INSERT INTO d.p{p}_t0 SELECT * FROM S3('uri' = 'file://{}/nonexistent-{p}/*.csv', 'format' = 'csv'); PAUSE JOB WHERE jobName = 'j{p}'; ALTER JOB j{p} PROPERTIES ('max_interval' = '{}s')",
                 tables.join("; "),
+                root.display(),
                 p + 2
             );
             spawn(root, warehouse, options, &sql)

@@ -2,7 +2,8 @@
 
 use tributary::{Engine, Error};
 
-use crate::support::lines;
+use crate::s3_server::S3Server;
+use crate::support::{lines, s3_source};
 
 fn denied(err: Error, privilege: &str, scope: &str) {
     let message = err.to_string();
@@ -26,7 +27,14 @@ async fn privileges_gate_loading_querying_jobs_and_ddl() {
     )
     .await
     .unwrap();
-    let job = "CREATE JOB j ON STREAMING DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file:///tmp/none/*.csv', 'format' = 'csv')";
+    // Object storage: local files take ADMIN_PRIV.
+    let server = S3Server::start();
+    server.create_bucket("src");
+    let job = format!(
+        "CREATE JOB j ON STREAMING DO INSERT INTO db1.t SELECT * FROM {}",
+        s3_source(&server, "src", "none/*.csv")
+    );
+    let job = job.as_str();
 
     let mut alice = engine.session_as("alice");
     denied(
@@ -111,10 +119,12 @@ async fn table_grants_scope_loads_reads_and_the_jobs_a_user_sees() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
     let mut root = engine.session();
+    // Object storage: local files take ADMIN_PRIV.
+    let server = S3Server::start();
+    server.create_bucket("src");
+    let source = s3_source(&server, "src", "none/*.csv");
     let job = |name: &str, table: &str| {
-        format!(
-            "CREATE JOB {name} ON STREAMING DO INSERT INTO db1.{table} SELECT * FROM S3('uri' = 'file:///tmp/none/*.csv', 'format' = 'csv')"
-        )
+        format!("CREATE JOB {name} ON STREAMING DO INSERT INTO db1.{table} SELECT * FROM {source}")
     };
     root.sql(&format!(
         "CREATE DATABASE db1; CREATE TABLE db1.tbl1 (id INT); CREATE TABLE db1.tbl2 (id INT);

@@ -42,16 +42,14 @@ async fn reopened_engine_finds_databases_tables_and_rows() {
     assert!(lines(&desc.batches)[3].contains("the id"));
     assert!(desc.warnings[0].contains("DUPLICATE KEY(id)"));
     // Dropping a table removes its dataset from the warehouse.
+    let location = engine.catalog().table("b", "t2").unwrap().location;
+    assert!(dir.path().join(&location).exists(), "{location}");
     s.sql("DROP TABLE b.t2").await.unwrap();
     drop(engine);
     let engine = Engine::open(warehouse).await.unwrap();
     let tables = engine.catalog().table_names("b").unwrap();
     assert!(tables.is_empty());
-    assert!(!dir.path().join("b").read_dir().unwrap().any(|e| e
-        .unwrap()
-        .file_name()
-        .to_string_lossy()
-        .starts_with("t2_")));
+    assert!(!dir.path().join(&location).exists(), "{location}");
 }
 
 /// Runs the `tributary` binary with `-e`.

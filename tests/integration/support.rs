@@ -48,11 +48,22 @@ pub fn tributary(root: &Path, sql: &str, crash_at: Option<&str>) -> Output {
     command
         .args(["--warehouse", root.join("wh").to_str().unwrap(), "-e", sql])
         .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
+        .env("TRIBUTARY_LOCAL_FILES", root)
         .env_remove(tributary::ingest::failpoint::CRASH_AT);
     if let Some(point) = crash_at {
         command.env(tributary::ingest::failpoint::CRASH_AT, point);
     }
     command.output().expect("tributary binary runs")
+}
+
+/// The arguments of an `S3()` call reading CSV files `s3://<bucket>/<pattern>`
+/// of `server` (object storage: what a user without ADMIN_PRIV reads).
+pub fn s3_source(server: &crate::s3_server::S3Server, bucket: &str, pattern: &str) -> String {
+    use crate::s3_server::{ACCESS_KEY, REGION, SECRET_KEY};
+    format!(
+        "S3('uri' = 's3://{bucket}/{pattern}', 's3.endpoint' = '{}', 's3.region' = '{REGION}', 's3.access_key' = '{ACCESS_KEY}', 's3.secret_key' = '{SECRET_KEY}', 'format' = 'csv')",
+        server.endpoint
+    )
 }
 
 pub fn stdout(output: &Output) -> String {
@@ -94,6 +105,7 @@ impl Server {
             .args(["--warehouse", root.join("wh").to_str().unwrap(), "serve"])
             .args(["--mysql", &format!("127.0.0.1:{port}")])
             .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
+            .env("TRIBUTARY_LOCAL_FILES", root)
             .env("RUST_LOG", "warn,tributary=info")
             .env_remove(tributary::ingest::failpoint::CRASH_AT)
             .envs(env.iter().copied())

@@ -6,6 +6,7 @@ use datafusion::sql::parser::Statement as DFStatement;
 
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::plan::functions::readable_local_files;
 use crate::plan::query::{parse_sql, plan_reading};
 use crate::read::listing::first_files;
 use crate::read::{rewrite_calls, FixedFiles, Location, S3Options, S3_FUNCTION};
@@ -37,13 +38,14 @@ pub(super) struct Source {
 }
 
 /// The one `S3()` call of a job body.
-fn source_of(statement: &mut DFStatement) -> Result<Source> {
+fn source_of(session: &Session, statement: &mut DFStatement) -> Result<Source> {
     let calls = rewrite_calls(statement, &[S3_FUNCTION])?;
     let [call] = calls.as_slice() else {
         return Err(only_insert_from_s3());
     };
     let options = S3Options::parse(&call.pairs)?;
-    let location = Location::parse(&options.uri, &options.connection)?;
+    let local_files = readable_local_files(session, &call.pairs)?;
+    let location = Location::parse(&options.uri, &options.connection, &local_files)?;
     Ok(Source {
         local: location.is_local(),
         uri: location.uri.clone(),
@@ -55,7 +57,7 @@ fn source_of(statement: &mut DFStatement) -> Result<Source> {
 pub(super) fn stored_source_uri(session: &Session, job: &Job) -> Result<String> {
     match &job.source_uri {
         Some(uri) => Ok(uri.clone()),
-        None => Ok(source_of(&mut parse_sql(session, &job.sql)?)?.uri),
+        None => Ok(source_of(session, &mut parse_sql(session, &job.sql)?)?.uri),
     }
 }
 
@@ -65,7 +67,7 @@ pub(super) fn validate_body(session: &Session, body: &str) -> Result<Body> {
     let (database, table) =
         crate::plan::query::insert_target(session, &statement)?.ok_or_else(only_insert_from_s3)?;
     session.engine().catalog().table(&database, &table)?;
-    let source = source_of(&mut statement)?;
+    let source = source_of(session, &mut statement)?;
     Ok(Body {
         database,
         table,

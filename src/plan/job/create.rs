@@ -4,6 +4,7 @@
 
 use super::body::{plan_body, plan_streaming_body, validate_body, Body};
 use super::table_version;
+use crate::catalog::names::{check_name, NameKind};
 use crate::catalog::now;
 use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
@@ -22,6 +23,7 @@ pub(in crate::plan) async fn create_job(
     comment: Option<String>,
     body: String,
 ) -> Result<StatementResult> {
+    check_name(NameKind::Job, &name)?;
     let (properties, offset) = JobProperties::default().apply(properties)?;
     let (job, warnings) = match schedule_of(trigger)? {
         None => streaming_job(session, name, properties, offset, comment, &body).await?,
