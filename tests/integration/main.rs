@@ -13,6 +13,7 @@ mod privileges;
 mod reopen;
 mod scheduled;
 mod secrets;
+mod security;
 mod serve;
 mod streaming;
 mod support;

@@ -1,0 +1,144 @@
+//! What a SQL user of the client or the server can reach on the host: the
+//! issue's reproductions as a user with only SELECT_PRIV, the server's
+//! defaults, and a link out of an allowed directory.
+
+use std::process::Command;
+
+use crate::support::{assert_ok, stdout, Server};
+
+/// Runs `sql` with the client on `root/wh` as `user`, with the local-file
+/// roots `local_files` (`None`: the client's default).
+fn client(
+    root: &std::path::Path,
+    user: &str,
+    local_files: Option<&str>,
+    sql: &str,
+) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+    command
+        .args([
+            "--warehouse",
+            root.join("wh").to_str().unwrap(),
+            "--user",
+            user,
+            "-e",
+            sql,
+        ])
+        .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
+        .env_remove("TRIBUTARY_LOCAL_FILES")
+        .current_dir(root);
+    if let Some(roots) = local_files {
+        command.env("TRIBUTARY_LOCAL_FILES", roots);
+    }
+    command.output().unwrap()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[test]
+fn a_user_without_admin_reads_no_host_file_through_the_client_or_the_server() {
+    let root = tempfile::tempdir().unwrap();
+    assert_ok(&client(
+        root.path(),
+        "root",
+        None,
+        "CREATE DATABASE d; CREATE USER bob; GRANT SELECT_PRIV ON d.* TO bob",
+    ));
+    let passwd = "SELECT * FROM S3('uri'='file:///etc/passwd', 'format'='csv', 'column_separator'=':') LIMIT 3";
+    let catalog = format!(
+        "SELECT * FROM S3('uri'='file://{}/wh/_tributary/catalog.json', 'format'='csv', 'column_separator'='|')",
+        root.path().display()
+    );
+    for sql in [passwd, catalog.as_str()] {
+        let read = client(root.path(), "bob", None, sql);
+        assert!(!read.status.success(), "{}", stdout(&read));
+        assert!(!stdout(&read).contains("root:") && !stdout(&read).contains("password"));
+        assert!(
+            stderr(&read).contains("reading local files through S3() needs ADMIN_PRIV"),
+            "{}",
+            stderr(&read)
+        );
+        // root, on the client's default roots (the current directory).
+        let read = client(root.path(), "root", None, sql);
+        assert!(
+            stderr(&read).contains("is not readable here"),
+            "{}",
+            stderr(&read)
+        );
+    }
+    let server = Server::start_with(root.path(), &[("TRIBUTARY_LOCAL_FILES", "none")]);
+    server.root("SET PASSWORD FOR bob = PASSWORD('pw')");
+    let over = server.mysql("bob", Some("pw"), passwd);
+    assert!(!over.status.success());
+    assert!(String::from_utf8_lossy(&over.stderr).contains("needs ADMIN_PRIV"));
+    // The server reads no local file, not even for root, unless told.
+    let over = server.mysql("root", None, passwd);
+    let error = String::from_utf8_lossy(&over.stderr).to_string();
+    assert!(
+        error.contains("this server reads no local files"),
+        "{error}"
+    );
+    // A statement that writes a file on the host is refused to anyone.
+    let target = root.path().join("owned.csv");
+    let copy = server.mysql(
+        "bob",
+        Some("pw"),
+        &format!("COPY (SELECT 'owned' AS x) TO '{}'", target.display()),
+    );
+    assert!(!copy.status.success());
+    assert!(!target.exists());
+    assert_eq!(server.root("SELECT 1 AS alive"), "alive\n1\n");
+}
+
+#[test]
+fn a_link_out_of_an_allowed_directory_is_not_followed() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("a.csv"), "1\n").unwrap();
+    std::fs::write(root.path().join("secret.csv"), "42\n").unwrap();
+    std::os::unix::fs::symlink(root.path().join("secret.csv"), data.join("b.csv")).unwrap();
+    let roots = data.to_str().unwrap();
+    let one = client(
+        root.path(),
+        "root",
+        Some(roots),
+        &format!(
+            "SELECT * FROM S3('uri'='file://{}/a.csv', 'format'='csv')",
+            data.display()
+        ),
+    );
+    assert_ok(&one);
+    let all = client(
+        root.path(),
+        "root",
+        Some(roots),
+        &format!(
+            "SELECT * FROM S3('uri'='file://{}/*.csv', 'format'='csv')",
+            data.display()
+        ),
+    );
+    assert!(!all.status.success());
+    assert!(!stdout(&all).contains("42"));
+    let error = stderr(&all);
+    assert!(
+        error.contains("b.csv' is not readable here: local files are read only under"),
+        "{error}"
+    );
+    let up = client(
+        root.path(),
+        "root",
+        Some(roots),
+        &format!(
+            "SELECT * FROM S3('uri'='file://{}/../secret.csv', 'format'='csv')",
+            data.display()
+        ),
+    );
+    assert!(
+        stderr(&up).contains("is not readable here"),
+        "{}",
+        stderr(&up)
+    );
+}
