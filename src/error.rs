@@ -62,6 +62,10 @@ pub enum Error {
     #[error("{0}")]
     LocalFileRefused(String),
 
+    /// A statement nested deeper than planning can safely walk.
+    #[error("the statement nests deeper than {limit} levels (expressions, subqueries or UNION chains): split it, or use IN (...) or a table instead of a long chain")]
+    TooDeep { limit: usize },
+
     /// A name that does not follow the rules for its kind.
     #[error("{0}")]
     InvalidName(String),

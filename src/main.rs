@@ -117,14 +117,26 @@ async fn stop_signal() {
     }
 }
 
+/// The stack of the runtime's threads: planning and dropping a statement
+/// walk it recursively, so a statement as deep as the parser lets through
+/// ([`tributary::parse::check_depth`]) must fit, in a debug build too.
+/// Only the pages used are committed.
+const WORKER_STACK: usize = 256 << 20;
+
 fn main() {
     // Before the runtime starts any thread.
     tributary::tune_encoder_threads();
-    let runtime = tokio::runtime::Runtime::new().unwrap_or_else(|e| {
-        eprintln!("ERROR: cannot start the runtime: {e}");
-        std::process::exit(1);
-    });
-    std::process::exit(runtime.block_on(run()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(WORKER_STACK)
+        .build()
+        .unwrap_or_else(|e| {
+            eprintln!("ERROR: cannot start the runtime: {e}");
+            std::process::exit(1);
+        });
+    // On a worker thread, with its stack, like the server's connections.
+    let code = runtime.block_on(async { tokio::spawn(run()).await.unwrap_or(1) });
+    std::process::exit(code);
 }
 
 async fn run() -> i32 {

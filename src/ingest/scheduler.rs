@@ -6,6 +6,7 @@
 //! (at most `job_streaming_task_exec_thread_num` tasks across all jobs)
 //! for each task.
 
+use futures::FutureExt;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::streaming::job_loop;
@@ -79,12 +80,19 @@ fn start_job(engine: &Engine, name: &str) {
     let weak = engine.downgrade();
     let name = name.to_string();
     tokio::spawn(async move {
-        if scheduled {
-            timer_loop(&weak, &name, &control).await;
-        } else {
-            job_loop(&weak, &name, &control).await;
-        }
+        let ran = std::panic::AssertUnwindSafe(async {
+            if scheduled {
+                timer_loop(&weak, &name, &control).await;
+            } else {
+                job_loop(&weak, &name, &control).await;
+            }
+        })
+        .catch_unwind()
+        .await;
         let Some(engine) = weak.upgrade() else { return };
+        if let Err(panic) = ran {
+            record_loop_died(&engine, &name, panic_reason(panic.as_ref())).await;
+        }
         // Another process may run the job at once (a dropped job's lease
         // just expires).
         if let Ok(job) = engine.jobs().job(&name) {
@@ -98,6 +106,34 @@ fn start_job(engine: &Engine, name: &str) {
             start_job(&engine, &name);
         }
     });
+}
+
+/// A job's loop ended in a panic (a defect): the job is paused with the
+/// reason, instead of showing RUNNING with nothing running it.
+async fn record_loop_died(engine: &Engine, name: &str, reason: String) {
+    tracing::error!(job = %name, reason = %reason, "the job's loop stopped unexpectedly");
+    let recorded = engine
+        .jobs()
+        .modify(name, |j| {
+            j.status = j.status.fail();
+            j.error_msg = Some(format!(
+                "the job stopped unexpectedly ({reason}); this is a defect of tributary: RESUME JOB WHERE jobName = '{name}' to start it again"
+            ));
+            Ok(())
+        })
+        .await;
+    if let Err(error) = recorded {
+        tracing::warn!(job = %name, error = %error, "cannot record that the job's loop stopped");
+    }
+}
+
+/// What a panic said.
+fn panic_reason(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown cause".to_string())
 }
 
 /// A loop's turn at a job whose lease this process holds.

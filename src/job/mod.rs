@@ -41,6 +41,11 @@ pub const MAX_STREAMING_JOB_NUM: usize = 1024;
 /// `job_streaming_task_exec_thread_num`: how many tasks the scheduler runs
 /// at once, across all jobs.
 pub const JOB_STREAMING_TASK_EXEC_THREAD_NUM: usize = 10;
+/// The longest duration a statement may give (`max_interval`, `EVERY`,
+/// `WAIT JOB ... TIMEOUT`): one year. Longer ones would pass the clock's
+/// range when added to now.
+pub const MAX_DURATION_SECS: u64 = 365 * 24 * 3600;
+
 /// `max_streaming_task_show_count`: tasks kept per job for `tasks()`.
 pub const MAX_STREAMING_TASK_SHOW_COUNT: usize = 100;
 

@@ -101,10 +101,14 @@ impl JobProperties {
         })? {
             next.max_batch_bytes = n;
         }
-        let seconds = "a number of seconds such as 10 or 10s";
+        let seconds = "a number of seconds from 1 to 31536000 (a year), such as 10 or 10s";
         if let Some(n) = bag.take_parsed("max_interval", seconds, |v| {
             let number = v.strip_suffix(['s', 'S']).unwrap_or(v).trim();
-            number.parse::<u64>().ok().filter(at_least_one)
+            number
+                .parse::<u64>()
+                .ok()
+                .filter(at_least_one)
+                .filter(|n| *n <= super::MAX_DURATION_SECS)
         })? {
             next.max_interval_secs = n;
         }

@@ -104,6 +104,13 @@ impl Schedule {
                 "EVERY needs an interval of at least 1".into(),
             ));
         }
+        let longest = super::MAX_DURATION_SECS / every.unit.seconds() as u64;
+        if every.count > longest {
+            return Err(Error::InvalidJob(format!(
+                "EVERY {} {} is longer than a year: use at most EVERY {longest} {}",
+                every.count, every.unit, every.unit
+            )));
+        }
         let starts_at = starts.unwrap_or(now + every.seconds());
         if ends.is_some_and(|ends| ends <= starts_at) {
             return Err(Error::InvalidJob(format!(

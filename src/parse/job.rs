@@ -5,7 +5,7 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::ast::{JobTrigger, Statement, When};
 use super::tokens::StatementParser;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 impl StatementParser<'_> {
     /// `CREATE JOB name [PROPERTIES (...)] {ON STREAMING | ON SCHEDULE ...}
@@ -58,11 +58,17 @@ impl StatementParser<'_> {
     pub(super) fn wait_job(&mut self) -> Result<Statement> {
         let name = self.where_job_name()?;
         let timeout_secs = if self.word("timeout") {
-            Some(
-                self.parser
-                    .parse_literal_uint()
-                    .map_err(|_| self.unexpected("expected TIMEOUT <seconds>, e.g. TIMEOUT 60"))?,
-            )
+            let seconds = self
+                .parser
+                .parse_literal_uint()
+                .map_err(|_| self.unexpected("expected TIMEOUT <seconds>, e.g. TIMEOUT 60"))?;
+            if seconds > crate::job::MAX_DURATION_SECS {
+                return Err(Error::InvalidJob(format!(
+                    "TIMEOUT {seconds} is longer than a year: give at most {} seconds",
+                    crate::job::MAX_DURATION_SECS
+                )));
+            }
+            Some(seconds)
         } else {
             None
         };

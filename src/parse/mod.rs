@@ -5,6 +5,7 @@
 //! `EXPLAIN`, ...) is passed to DataFusion as text.
 
 mod ast;
+mod depth;
 mod job;
 pub mod options;
 mod redact;
@@ -15,6 +16,7 @@ mod tokens;
 mod user;
 
 pub use ast::{CreateTable, GrantScope, JobTrigger, Statement, TableName, When};
+pub use depth::check_depth;
 pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};
 pub use statement::parse_statement;

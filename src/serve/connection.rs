@@ -16,6 +16,7 @@ use opensrv_mysql::{
 use tokio::io::AsyncWrite;
 
 use super::auth::{new_salt, verify};
+use super::packets::InvalidQueries;
 use super::results::{columns, error_kind, write_rows};
 use super::variables::{answer, Asker, SERVER_VERSION};
 use crate::engine::Engine;
@@ -33,10 +34,12 @@ pub struct Connection {
     user: Mutex<Option<String>>,
     /// Its session, made on its first statement.
     session: Option<Session>,
+    /// Whether the query being answered was not valid UTF-8.
+    invalid: InvalidQueries,
 }
 
 impl Connection {
-    pub fn new(engine: Engine, id: u32, peer: SocketAddr) -> Self {
+    pub fn new(engine: Engine, id: u32, peer: SocketAddr, invalid: InvalidQueries) -> Self {
         Self {
             engine,
             id,
@@ -44,6 +47,7 @@ impl Connection {
             salt: new_salt(),
             user: Mutex::new(None),
             session: None,
+            invalid,
         }
     }
 
@@ -250,7 +254,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         writer: InitWriter<'a, W>,
     ) -> std::io::Result<()> {
         let sql = format!("USE `{}`", database.replace('`', "``"));
-        match self.session().execute_one(&sql).await {
+        let used = match self.invalid.take() {
+            true => Err(not_utf8()),
+            false => self.session().execute_one(&sql).await,
+        };
+        match used {
             Ok(_) => writer.ok().await,
             Err(error) => {
                 writer
@@ -265,7 +273,20 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         query: &'a str,
         results: QueryResultWriter<'a, W>,
     ) -> std::io::Result<()> {
+        if self.invalid.take() {
+            let error = not_utf8();
+            return results
+                .error(error_kind(&error), error.to_string().as_bytes())
+                .await;
+        }
         let query = query.to_string();
         self.run(&query, results).await
     }
+}
+
+/// The answer to a statement that was not valid UTF-8.
+fn not_utf8() -> Error {
+    Error::Syntax(
+        "the statement is not valid UTF-8: send statements in UTF-8 (the client's character set utf8mb4)".into(),
+    )
 }

@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 
 use crate::engine::Engine;
 use connection::Connection;
-use packets::PacketBounded;
+use packets::{InvalidQueries, PacketBounded};
 
 pub use variables::SERVER_VERSION;
 
@@ -55,11 +55,12 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
             }
         };
         let id = ids.fetch_add(1, Ordering::Relaxed);
-        let connection = Connection::new(engine.clone(), id, peer);
+        let invalid = InvalidQueries::default();
+        let connection = Connection::new(engine.clone(), id, peer, invalid.clone());
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let (reader, writer) = stream.into_split();
-            let reader = PacketBounded::new(reader);
+            let reader = PacketBounded::new(reader, invalid);
             if let Err(error) = AsyncMysqlIntermediary::run_on(connection, reader, writer).await {
                 tracing::debug!(connection = id, %error, "connection ended with an error");
             }

@@ -234,3 +234,69 @@ fn the_server_runs_a_job_another_process_created() {
     server.wait_for("SELECT count(*) AS n FROM d.feed", "n\n3\n");
     assert!(server.stop());
 }
+
+/// Statements that used to end the server or the connection: a statement
+/// nested thousands of levels deep (the stack), a query that is not
+/// UTF-8, a timeout past the clock's range. Each gets an error, and the
+/// connection and the server go on.
+#[test]
+fn statements_that_could_kill_the_server_get_errors() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+    let script = r#"
+import pymysql
+from pymysql.constants import COMMAND
+c = pymysql.connect(host="127.0.0.1", port=PORT, user="root", password="")
+cur = c.cursor()
+def error_of(sql):
+    try:
+        cur.execute(sql)
+        return "no error"
+    except pymysql.err.MySQLError as e:
+        return e.args[1]
+deep = [
+    "SELECT " + "+".join(["1"] * 10000),
+    "SELECT 1 WHERE " + " OR ".join(["1 = 1"] * 10000),
+    " UNION ALL ".join(["SELECT 1"] * 5000),
+    "SELECT " + " || ".join(["'a'"] * 10000),
+    "WAIT JOB WHERE jobName = 'j' TIMEOUT 18446744073709551615",
+]
+for sql in deep:
+    print(error_of(sql)[:60])
+    cur.execute("SELECT 1")
+    print(cur.fetchall()[0][0])
+c._execute_command(COMMAND.COM_QUERY, b"SHOW DATABASES\xc3")
+try:
+    c._read_query_result()
+    print("no error")
+except pymysql.err.MySQLError as e:
+    print(e.args[1][:60])
+cur.execute("SELECT 1 + 1")
+print(cur.fetchall()[0][0])
+"#;
+    let out = python(&server, script);
+    let printed = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deep = "the statement nests deeper than 1000 levels (expressions, su";
+    let expected = [
+        deep,
+        "1",
+        deep,
+        "1",
+        deep,
+        "1",
+        deep,
+        "1",
+        "TIMEOUT 18446744073709551615 is longer than a year: give at ",
+        "1",
+        "syntax error: the statement is not valid UTF-8: send stateme",
+        "2",
+    ];
+    assert_eq!(printed.lines().collect::<Vec<_>>(), expected, "{printed}");
+    assert_eq!(server.root("SELECT 1 AS alive"), "alive\n1\n");
+    assert!(server.stop());
+}
