@@ -11,7 +11,7 @@ use crate::catalog::Catalog;
 use crate::job::control::Controls;
 use crate::job::lease::Leases;
 use crate::job::{JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
-use crate::read::LocalFiles;
+use crate::read::{Endpoints, LocalFiles, SourceAccess};
 
 /// An [`Engine`] reference that lets it be dropped.
 pub(crate) struct WeakEngine(Weak<EngineInner>);
@@ -44,8 +44,8 @@ struct EngineInner {
     runtime: Arc<RuntimeEnv>,
     /// Which jobs this process runs.
     leases: Leases,
-    /// Which local files `S3()` may read.
-    local_files: std::sync::RwLock<Arc<LocalFiles>>,
+    /// Which local files and endpoints `S3()` may reach.
+    source_access: std::sync::RwLock<Arc<SourceAccess>>,
 }
 
 impl Engine {
@@ -61,7 +61,7 @@ impl Engine {
                 )),
                 runtime: Arc::new(RuntimeEnv::default()),
                 leases: Leases::new(jobs.warehouse().clone()),
-                local_files: std::sync::RwLock::new(Arc::new(local_files_default(&jobs))),
+                source_access: std::sync::RwLock::new(Arc::new(access_default(&jobs))),
                 jobs,
             }),
         }
@@ -114,10 +114,21 @@ impl Engine {
         &self.inner.runtime
     }
 
-    /// Which local files `S3()` may read (by default any the process can
-    /// read, but the warehouse's own).
-    pub fn local_files(&self) -> Arc<LocalFiles> {
-        self.inner.local_files.read().expect("lock").clone()
+    /// Which local files and endpoints `S3()` may reach (by default any
+    /// local file the process can read but the warehouse's own, and any
+    /// endpoint but the cloud metadata services).
+    pub fn source_access(&self) -> Arc<SourceAccess> {
+        self.inner.source_access.read().expect("lock").clone()
+    }
+
+    /// Allows `S3()` to call only the S3 `endpoints` given (metadata
+    /// addresses are refused whatever this says).
+    pub fn set_s3_endpoints(&self, endpoints: Endpoints) {
+        let mut access = self.inner.source_access.write().expect("lock");
+        *access = Arc::new(SourceAccess {
+            endpoints,
+            ..(**access).clone()
+        });
     }
 
     /// Allows `S3()` to read local files only as `local_files` says (the
@@ -130,14 +141,23 @@ impl Engine {
             Some(dir) => local_files.forbidding(dir),
             None => local_files,
         };
-        *self.inner.local_files.write().expect("lock") = Arc::new(local_files);
+        let mut access = self.inner.source_access.write().expect("lock");
+        *access = Arc::new(SourceAccess {
+            local_files,
+            ..(**access).clone()
+        });
     }
 }
 
-/// Any local file but the warehouse's own.
-fn local_files_default(jobs: &JobStore) -> LocalFiles {
-    match jobs.warehouse().local_dir() {
+/// Any local file but the warehouse's own, any endpoint but the metadata
+/// services.
+fn access_default(jobs: &JobStore) -> SourceAccess {
+    let local_files = match jobs.warehouse().local_dir() {
         Some(dir) => LocalFiles::anywhere().forbidding(dir),
         None => LocalFiles::anywhere(),
+    };
+    SourceAccess {
+        local_files,
+        endpoints: Endpoints::any(),
     }
 }

@@ -58,6 +58,10 @@ pub enum Error {
     #[error("{0}")]
     NotAllowed(String),
 
+    /// An S3 endpoint `S3()` may not call from here.
+    #[error("{0}")]
+    EndpointRefused(String),
+
     /// A local path `S3()` may not read here.
     #[error("{0}")]
     LocalFileRefused(String),

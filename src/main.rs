@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use tributary::read::LocalFiles;
+use tributary::read::{Endpoints, LocalFiles, SourceAccess};
 use tributary::Engine;
 
 /// An embeddable SQL engine on DataFusion and Lance with Doris-style
@@ -37,6 +37,16 @@ struct Args {
         global = true
     )]
     local_files: Option<String>,
+    /// The S3 endpoints S3('s3.endpoint' = ...) may call, HOST:PORT,
+    /// comma-separated; "none" for none. Default: any but link-local and
+    /// cloud metadata addresses (always refused).
+    #[arg(
+        long = "s3-endpoints",
+        value_name = "HOST:PORT[,...]",
+        env = "TRIBUTARY_S3_ENDPOINTS",
+        global = true
+    )]
+    s3_endpoints: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
     /// The session user.
@@ -72,6 +82,15 @@ fn local_files(flag: Option<&str>, serving: bool) -> tributary::Result<LocalFile
         None => vec![PathBuf::from(".")],
     };
     LocalFiles::under(&roots)
+}
+
+/// The endpoints of `--s3-endpoints`, else any.
+fn s3_endpoints(flag: Option<&str>) -> Endpoints {
+    match flag.map(str::trim) {
+        None => Endpoints::any(),
+        Some("none") | Some("") => Endpoints::only(&[]),
+        Some(list) => Endpoints::only(&list.split(',').map(str::to_string).collect::<Vec<_>>()),
+    }
 }
 
 fn parse_key_value(s: &str) -> Result<(String, String), String> {
@@ -161,7 +180,11 @@ async fn run() -> i32 {
             return 1;
         }
     };
-    let engine = match Engine::open_confined(&args.warehouse, &options, local_files).await {
+    let access = SourceAccess {
+        local_files,
+        endpoints: s3_endpoints(args.s3_endpoints.as_deref()),
+    };
+    let engine = match Engine::open_confined(&args.warehouse, &options, access).await {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("ERROR: {e}");

@@ -8,7 +8,7 @@ use crate::engine::Engine;
 use crate::error::Result;
 use crate::ingest::scheduler::supervise;
 use crate::job::JobStore;
-use crate::read::LocalFiles;
+use crate::read::SourceAccess;
 use crate::warehouse::{StorageOptions, Warehouse};
 
 impl Engine {
@@ -23,23 +23,24 @@ impl Engine {
     /// `aws_secret_access_key` (or Doris's `s3.endpoint`, `s3.region`,
     /// `s3.access_key`, `s3.secret_key`).
     pub async fn open_with_options(location: &str, options: &StorageOptions) -> Result<Self> {
-        Self::open_confined(location, options, LocalFiles::anywhere()).await
+        Self::open_confined(location, options, SourceAccess::anywhere()).await
     }
 
-    /// [`Engine::open_with_options`], with `S3()` reading only the local
-    /// files `local_files` allows (see [`Engine::set_local_files`]) from
-    /// the start, jobs included.
+    /// [`Engine::open_with_options`], with `S3()` reaching only the local
+    /// files and endpoints `access` allows (see [`Engine::set_local_files`]
+    /// and [`Engine::set_s3_endpoints`]) from the start, jobs included.
     pub async fn open_confined(
         location: &str,
         options: &StorageOptions,
-        local_files: LocalFiles,
+        access: SourceAccess,
     ) -> Result<Self> {
         let warehouse = Arc::new(Warehouse::open(location, options)?);
         let catalog = Arc::new(Catalog::load(warehouse.clone()).await?);
         let jobs = Arc::new(JobStore::load(warehouse).await?);
         tracing::info!(warehouse = location, "opened warehouse");
         let engine = Self::new(catalog, jobs);
-        engine.set_local_files(local_files);
+        engine.set_local_files(access.local_files);
+        engine.set_s3_endpoints(access.endpoints);
         // Jobs that were running before go on by themselves, and the
         // statements' changes to jobs take effect from now on.
         supervise(&engine);

@@ -34,7 +34,7 @@ impl JobBody {
         if let Some(uri) = &job.source_uri {
             options.uri = uri.clone();
         }
-        let location = Location::parse(&options.uri, &options.connection, &engine.local_files())?;
+        let location = Location::parse(&options.uri, &options.connection, &engine.source_access())?;
         Ok(Self {
             statement,
             options,

@@ -7,7 +7,7 @@ use datafusion::catalog::TableProvider;
 use crate::catalog::users::{Privilege, ALL_DATABASES};
 use crate::error::{Error, Result};
 use crate::read::local_files::is_local;
-use crate::read::LocalFiles;
+use crate::read::SourceAccess;
 use crate::read::{
     prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, JOB_LEASES_FUNCTION,
     REJECTED_ROWS_FUNCTION, S3_FUNCTION,
@@ -26,8 +26,8 @@ pub(super) async fn prepare(
     }
     match call.name.as_str() {
         S3_FUNCTION => {
-            let local_files = readable_local_files(session, &call.pairs)?;
-            prepare_s3(&call.pairs, files, partitions, &local_files).await
+            let access = source_access(session, &call.pairs)?;
+            prepare_s3(&call.pairs, files, partitions, &access).await
         }
         "job" | "jobs" => super::job::job_table(session, &call.pairs),
         "tasks" => super::job::tasks_table(session, &call.pairs),
@@ -48,13 +48,13 @@ async fn read_jobs_again(session: &Session) {
     }
 }
 
-/// The local files an `S3()` call with `pairs` may read in `session`: its
-/// user needs `ADMIN_PRIV` to read local files at all (as Doris's
-/// `local()`); which ones is the engine's setting.
-pub(crate) fn readable_local_files(
+/// What an `S3()` call with `pairs` may reach in `session`: its user needs
+/// `ADMIN_PRIV` to read local files at all (as Doris's `local()`); which
+/// files and endpoints is the engine's setting.
+pub(crate) fn source_access(
     session: &Session,
     pairs: &[(String, String)],
-) -> Result<Arc<LocalFiles>> {
+) -> Result<Arc<SourceAccess>> {
     let local = pairs
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("uri"))
@@ -67,5 +67,5 @@ pub(crate) fn readable_local_files(
             ))
         })?;
     }
-    Ok(session.engine().local_files())
+    Ok(session.engine().source_access())
 }

@@ -13,6 +13,7 @@ use object_store::path::Path;
 use object_store::{ClientOptions, ObjectStore, RetryConfig};
 use url::Url;
 
+use super::access::{Endpoints, SourceAccess};
 use super::local_files::LocalFiles;
 use super::options::S3Connection;
 use crate::error::{Error, Result};
@@ -88,14 +89,14 @@ impl Location {
     /// Parses `uri` (`s3://bucket/key`, `http(s)://endpoint/bucket/key`,
     /// `http(s)://bucket.endpoint/key`, `file:///abs/path`, or a local path
     /// without a scheme) and connects.
-    pub fn parse(uri: &str, connection: &S3Connection, local_files: &LocalFiles) -> Result<Self> {
+    pub fn parse(uri: &str, connection: &S3Connection, access: &SourceAccess) -> Result<Self> {
         // A local path is named in messages as the file:// URI it became.
         let local = local_path_uri(uri)?;
         let uri = local.as_deref().unwrap_or(uri);
         let url =
             Url::parse(uri).map_err(|e| malformed(uri, format!("is not a valid URI: {e}")))?;
         match url.scheme() {
-            "file" => Self::local(uri, &url, local_files),
+            "file" => Self::local(uri, &url, &access.local_files),
             "s3" | "s3a" | "oss" | "cos" | "obs" => {
                 let bucket = url
                     .host_str()
@@ -106,7 +107,7 @@ impl Location {
                     message: "is required for s3:// URIs, e.g. \"s3.endpoint\" = \"http://127.0.0.1:9000\" or \"https://s3.us-east-1.amazonaws.com\"".into(),
                 })?;
                 let key = key_pattern(&url).trim_start_matches('/').to_string();
-                Self::s3(uri, bucket, &key, &endpoint, connection)
+                Self::s3(uri, bucket, &key, &endpoint, connection, &access.endpoints)
             }
             "http" | "https" => {
                 let host = url
@@ -127,7 +128,7 @@ impl Location {
                     (bucket.to_string(), path, endpoint_host.to_string())
                 };
                 let endpoint = format!("{}://{endpoint_host}{port}", url.scheme());
-                Self::s3(uri, &bucket, &key, &endpoint, connection)
+                Self::s3(uri, &bucket, &key, &endpoint, connection, &access.endpoints)
             }
             other => Err(malformed(
                 uri,
@@ -166,12 +167,14 @@ impl Location {
         key: &str,
         endpoint: &str,
         connection: &S3Connection,
+        endpoints: &Endpoints,
     ) -> Result<Self> {
         let endpoint = if endpoint.contains("://") {
             endpoint.to_string()
         } else {
             format!("https://{endpoint}")
         };
+        endpoints.check(uri, &endpoint)?;
         let region = connection
             .region
             .clone()
@@ -338,7 +341,7 @@ mod tests {
         let l = Location::parse(
             "s3://bucket/orders/2024-*.csv",
             &conn(),
-            &LocalFiles::anywhere(),
+            &SourceAccess::anywhere(),
         )
         .unwrap();
         assert_eq!(l.list_prefix.as_ref(), "orders");
@@ -347,7 +350,7 @@ mod tests {
         let l = Location::parse(
             "http://127.0.0.1:9000/bucket/dir/{a,b}.csv",
             &conn(),
-            &LocalFiles::anywhere(),
+            &SourceAccess::anywhere(),
         )
         .unwrap();
         assert_eq!(l.display(&Path::from("dir/a.csv")), "s3://bucket/dir/a.csv");
@@ -355,14 +358,14 @@ mod tests {
         let l = Location::parse(
             "https://bucket.s3.example.com/x/f?.json",
             &conn(),
-            &LocalFiles::anywhere(),
+            &SourceAccess::anywhere(),
         )
         .unwrap();
         assert_eq!(l.display(&Path::from("x/f1.json")), "s3://bucket/x/f1.json");
         let l = Location::parse(
             "file:///tmp/data/part-[0-9].csv",
             &conn(),
-            &LocalFiles::anywhere(),
+            &SourceAccess::anywhere(),
         )
         .unwrap();
         assert_eq!(l.list_prefix.as_ref(), "tmp/data");
@@ -370,17 +373,17 @@ mod tests {
 
     #[test]
     fn malformed_uris_are_named() {
-        let e = Location::parse("ftp://x/y", &conn(), &LocalFiles::anywhere())
+        let e = Location::parse("ftp://x/y", &conn(), &SourceAccess::anywhere())
             .unwrap_err()
             .to_string();
         assert!(e.contains("unsupported scheme 'ftp'"), "{e}");
-        let e = Location::parse("s3://bucket/dir/", &conn(), &LocalFiles::anywhere())
+        let e = Location::parse("s3://bucket/dir/", &conn(), &SourceAccess::anywhere())
             .unwrap_err()
             .to_string();
         assert!(e.contains("names a directory"), "{e}");
         let mut c = conn();
         c.endpoint = None;
-        let e = Location::parse("s3://b/k.csv", &c, &LocalFiles::anywhere())
+        let e = Location::parse("s3://b/k.csv", &c, &SourceAccess::anywhere())
             .unwrap_err()
             .to_string();
         assert!(e.contains("s3.endpoint"), "{e}");

@@ -6,6 +6,7 @@
 //! lexicographic order ([`listing`]) and reads them as a DataFusion table
 //! whose partitions stream the files in parallel ([`source`]).
 
+pub mod access;
 mod compression;
 mod csv;
 mod fault;
@@ -18,6 +19,7 @@ mod parquet;
 mod resolve;
 pub mod source;
 
+pub use access::{Endpoints, SourceAccess};
 pub use csv::TypedColumns;
 pub use local_files::LocalFiles;
 pub use location::Location;

@@ -24,8 +24,8 @@ use datafusion::sql::sqlparser::ast::{
 };
 use object_store::ObjectMeta;
 
+use super::access::SourceAccess;
 use super::listing;
-use super::local_files::LocalFiles;
 use super::location::Location;
 use super::options::S3Options;
 use super::source::FileSource;
@@ -137,13 +137,13 @@ pub async fn prepare_s3(
     pairs: &[(String, String)],
     fixed: Option<FixedFiles<'_>>,
     partitions: usize,
-    local_files: &LocalFiles,
+    access: &SourceAccess,
 ) -> Result<Arc<dyn TableProvider>> {
     let mut options = S3Options::parse(pairs)?;
     if let Some(fixed) = fixed {
         options.uri = fixed.uri.to_string();
     }
-    let location = Location::parse(&options.uri, &options.connection, local_files)?;
+    let location = Location::parse(&options.uri, &options.connection, access)?;
     let files = match fixed {
         Some(fixed) => fixed.files.to_vec(),
         None => listing::list_all(&location).await?,

@@ -47,7 +47,7 @@ async fn lists_after_the_offset_and_cuts_batches() {
     let location = Location::parse(
         &options.uri,
         &options.connection,
-        &tributary::read::LocalFiles::anywhere(),
+        &tributary::read::SourceAccess::anywhere(),
     )
     .unwrap();
     let keys = |files: &[object_store::ObjectMeta]| {

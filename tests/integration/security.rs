@@ -142,3 +142,43 @@ fn a_link_out_of_an_allowed_directory_is_not_followed() {
         stderr(&up)
     );
 }
+
+/// With `--s3-endpoints`, `S3()` calls only the endpoints listed: another
+/// one (a second loopback address here) is refused before any connection.
+#[test]
+fn only_the_endpoints_the_operator_allows_are_called() {
+    let root = tempfile::tempdir().unwrap();
+    let server = crate::s3_server::S3Server::start();
+    server.create_bucket("src");
+    let allowed = server.endpoint.trim_start_matches("http://").to_string();
+    let port = allowed.rsplit_once(':').unwrap().1;
+    let query = |endpoint: &str| {
+        format!(
+            "SELECT count(*) AS n FROM S3('uri' = 's3://src/none/*.csv', 's3.endpoint' = '{endpoint}', 's3.region' = 'us-east-1', 's3.access_key' = 'a', 's3.secret_key' = 'b', 'format' = 'csv')"
+        )
+    };
+    let run = |sql: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tributary"))
+            .args([
+                "--warehouse",
+                root.path().join("wh").to_str().unwrap(),
+                "-e",
+                sql,
+            ])
+            .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
+            .env("TRIBUTARY_S3_ENDPOINTS", &allowed)
+            .output()
+            .unwrap()
+    };
+    // Allowed: the server answers (no file matches there).
+    let ok = run(&query(&server.endpoint));
+    assert!(stderr(&ok).contains("no file matches"), "{}", stderr(&ok));
+    let other = run(&query(&format!("http://127.0.0.2:{port}")));
+    let error = stderr(&other);
+    assert!(
+        error.contains(&format!(
+            "the endpoint http://127.0.0.2:{port} is not one this server calls ({allowed})"
+        )),
+        "{error}"
+    );
+}

@@ -6,7 +6,7 @@ use datafusion::sql::parser::Statement as DFStatement;
 
 use crate::error::{Error, Result};
 use crate::job::Job;
-use crate::plan::functions::readable_local_files;
+use crate::plan::functions::source_access;
 use crate::plan::query::{parse_sql, plan_reading};
 use crate::read::listing::first_files;
 use crate::read::{rewrite_calls, FixedFiles, Location, S3Options, S3_FUNCTION};
@@ -44,8 +44,8 @@ fn source_of(session: &Session, statement: &mut DFStatement) -> Result<Source> {
         return Err(only_insert_from_s3());
     };
     let options = S3Options::parse(&call.pairs)?;
-    let local_files = readable_local_files(session, &call.pairs)?;
-    let location = Location::parse(&options.uri, &options.connection, &local_files)?;
+    let access = source_access(session, &call.pairs)?;
+    let location = Location::parse(&options.uri, &options.connection, &access)?;
     Ok(Source {
         local: location.is_local(),
         uri: location.uri.clone(),
