@@ -4,6 +4,7 @@
 //! replaced atomically on every change, so a crash leaves either the old or
 //! the new catalog. Table data lives in Lance datasets the catalog points to.
 
+pub mod logins;
 pub mod names;
 mod provider;
 mod table;
@@ -298,6 +299,7 @@ impl Catalog {
         &self,
         name: &str,
         password: Option<&str>,
+        policy: &logins::LoginPolicy,
         if_not_exists: bool,
     ) -> Result<bool> {
         if name == ROOT {
@@ -314,6 +316,7 @@ impl Catalog {
             }
             let mut user = UserDef::default();
             user.set_password(password);
+            user.logins.apply(policy);
             state.users.insert(name.to_string(), user);
             Ok(true)
         })
@@ -334,6 +337,59 @@ impl Catalog {
                 }
             };
             user.set_password(Some(password));
+            Ok(())
+        })
+        .await
+    }
+
+    /// Changes the failed-login policy of user `name` with the clauses
+    /// given, and unlocks the account when `unlock`.
+    pub async fn set_login_policy(
+        &self,
+        name: &str,
+        policy: &logins::LoginPolicy,
+        unlock: bool,
+    ) -> Result<()> {
+        self.update(|state| {
+            let user = match state.users.get_mut(name) {
+                Some(user) => user,
+                None if name == ROOT => state.users.entry(ROOT.to_string()).or_default(),
+                None => return Err(Error::User(format!("unknown user '{name}'"))),
+            };
+            user.logins.apply(policy);
+            if unlock {
+                user.logins.unlock();
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Until when user `name`'s account is locked (unix ms), if it is.
+    pub fn locked_until(&self, name: &str) -> Option<i64> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let state = self.snapshot();
+        state.users.get(name).and_then(|u| u.logins.locked_at(now))
+    }
+
+    /// Counts a login of user `name`, good or not (a wrong one may lock
+    /// the account); written only when the count changes.
+    pub async fn record_login(&self, name: &str, good: bool) -> Result<()> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let changes = {
+            let state = self.snapshot();
+            let Some(user) = state.users.get(name) else {
+                return Ok(());
+            };
+            user.logins.clone().record(good, now)
+        };
+        if !changes {
+            return Ok(());
+        }
+        self.update(|state| {
+            if let Some(user) = state.users.get_mut(name) {
+                user.logins.record(good, now);
+            }
             Ok(())
         })
         .await
@@ -434,4 +490,15 @@ impl Catalog {
 /// The current time as Doris prints it: `2025-01-01 12:00:00`.
 pub fn now() -> String {
     Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Unix milliseconds `ms` as [`now`] shows a time.
+pub fn show_millis(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(&Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_default()
 }

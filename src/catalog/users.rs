@@ -70,6 +70,13 @@ pub struct UserDef {
     pub mysql_native_password: Option<String>,
     /// Privileges by database (`*` for all).
     pub grants: BTreeMap<String, BTreeSet<Privilege>>,
+    /// The failed-login policy and count.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub logins: super::logins::LoginState,
+}
+
+fn is_default(state: &super::logins::LoginState) -> bool {
+    *state == super::logins::LoginState::default()
 }
 
 impl UserDef {

@@ -1,5 +1,6 @@
 //! The statements tributary parses itself, as typed values.
 
+use crate::catalog::logins::LoginPolicy;
 use crate::catalog::users::Privilege;
 use crate::catalog::Column;
 
@@ -134,7 +135,17 @@ pub enum Statement {
     CreateUser {
         name: String,
         password: Option<String>,
+        policy: LoginPolicy,
         if_not_exists: bool,
+    },
+    /// `ALTER USER 'name' [FAILED_LOGIN_ATTEMPTS n] [PASSWORD_LOCK_TIME
+    /// {n DAY|HOUR|SECOND | UNBOUNDED}] [ACCOUNT_UNLOCK]` (with `IDENTIFIED
+    /// BY`, a [`Statement::SetPassword`] as well).
+    AlterUser {
+        user: String,
+        password: Option<String>,
+        policy: LoginPolicy,
+        unlock: bool,
     },
     /// `ALTER USER 'name' IDENTIFIED BY 'password'`, or `SET PASSWORD [FOR
     /// 'name'] = PASSWORD('password')` (`user` is `None` for the session's

@@ -4,6 +4,7 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::ast::{GrantScope, Statement};
 use super::tokens::StatementParser;
+use crate::catalog::logins::LoginPolicy;
 use crate::catalog::users::Privilege;
 use crate::error::Result;
 
@@ -40,23 +41,84 @@ impl StatementParser<'_> {
         let if_not_exists = self.words(&["if", "not", "exists"]);
         let name = self.user_name()?;
         let password = self.string_after(&["identified", "by"])?;
+        let mut policy = LoginPolicy::default();
+        while self.login_policy(&mut policy)? {}
         Ok(Statement::CreateUser {
             name,
             password,
+            policy,
             if_not_exists,
         })
     }
 
-    /// `ALTER USER 'name' IDENTIFIED BY 'password'`, after `ALTER USER`.
+    /// `ALTER USER 'name'` then any of `IDENTIFIED BY 'password'`, the
+    /// failed-login clauses and `ACCOUNT_UNLOCK`, after `ALTER USER`.
     pub(super) fn alter_user(&mut self) -> Result<Statement> {
         let user = self.user_name()?;
-        if !self.words(&["identified", "by"]) {
-            return Err(self.unexpected("expected IDENTIFIED BY '<password>'"));
+        let mut password = None;
+        let mut policy = LoginPolicy::default();
+        let mut unlock = false;
+        loop {
+            if self.words(&["identified", "by"]) {
+                password = Some(self.string_literal()?);
+            } else if self.word("account_unlock") {
+                unlock = true;
+            } else if !self.login_policy(&mut policy)? {
+                break;
+            }
         }
-        Ok(Statement::SetPassword {
-            user: Some(user),
-            password: self.string_literal()?,
+        if password.is_none() && policy.is_empty() && !unlock {
+            return Err(self.unexpected(
+                "expected IDENTIFIED BY '<password>', FAILED_LOGIN_ATTEMPTS <n>, PASSWORD_LOCK_TIME <n> DAY|HOUR|SECOND|UNBOUNDED or ACCOUNT_UNLOCK",
+            ));
+        }
+        Ok(Statement::AlterUser {
+            user,
+            password,
+            policy,
+            unlock,
         })
+    }
+
+    /// One failed-login clause into `policy`; false when there is none.
+    fn login_policy(&mut self, policy: &mut LoginPolicy) -> Result<bool> {
+        if self.word("failed_login_attempts") {
+            let n = self
+                .parser
+                .parse_literal_uint()
+                .ok()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| self.unexpected("expected FAILED_LOGIN_ATTEMPTS <n>, e.g. 3"))?;
+            policy.failed_login_attempts = Some(n);
+            return Ok(true);
+        }
+        if !self.word("password_lock_time") {
+            return Ok(false);
+        }
+        if self.word("unbounded") {
+            policy.lock_secs = Some(None);
+            return Ok(true);
+        }
+        let expected = "expected PASSWORD_LOCK_TIME <n> DAY|HOUR|SECOND or UNBOUNDED";
+        let n = self
+            .parser
+            .parse_literal_uint()
+            .map_err(|_| self.unexpected(expected))?;
+        let unit = if self.word("day") || self.word("days") {
+            86_400
+        } else if self.word("hour") || self.word("hours") {
+            3_600
+        } else if self.word("second") || self.word("seconds") {
+            1
+        } else {
+            return Err(self.unexpected(expected));
+        };
+        let secs = n
+            .checked_mul(unit)
+            .filter(|s| *s <= crate::job::MAX_DURATION_SECS)
+            .ok_or_else(|| self.unexpected("PASSWORD_LOCK_TIME is at most a year (365 DAY)"))?;
+        policy.lock_secs = Some(Some(secs));
+        Ok(true)
     }
 
     /// `SET PASSWORD [FOR 'name'] = PASSWORD('password')` (or `= 'password'`),

@@ -58,8 +58,15 @@ pub(crate) async fn execute(
         Statement::CreateUser {
             name,
             password,
+            policy,
             if_not_exists,
-        } => users::create_user(session, &name, password.as_deref(), if_not_exists).await,
+        } => users::create_user(session, &name, password.as_deref(), &policy, if_not_exists).await,
+        Statement::AlterUser {
+            user,
+            password,
+            policy,
+            unlock,
+        } => users::alter_user(session, &user, password.as_deref(), &policy, unlock).await,
         Statement::SetPassword { user, password } => {
             users::set_password(session, user.as_deref(), &password).await
         }

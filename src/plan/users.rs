@@ -1,6 +1,7 @@
 //! CREATE USER, DROP USER, GRANT, REVOKE and SHOW GRANTS, and the
 //! privilege check every other statement goes through.
 
+use crate::catalog::logins::LoginPolicy;
 use crate::catalog::users::{show_scope, Privilege, ALL_DATABASES};
 use crate::error::Result;
 use crate::parse::GrantScope;
@@ -32,15 +33,39 @@ pub(super) async fn create_user(
     session: &Session,
     name: &str,
     password: Option<&str>,
+    policy: &LoginPolicy,
     if_not_exists: bool,
 ) -> Result<StatementResult> {
     require(session, Privilege::Admin, ALL_DATABASES)?;
     let created = session
         .engine()
         .catalog()
-        .create_user(name, password, if_not_exists)
+        .create_user(name, password, policy, if_not_exists)
         .await?;
     Ok(StatementResult::affected(created as u64))
+}
+
+/// `ALTER USER`: a password (a user's own, or another's with ADMIN_PRIV),
+/// the failed-login policy and ACCOUNT_UNLOCK (ADMIN_PRIV).
+pub(super) async fn alter_user(
+    session: &Session,
+    user: &str,
+    password: Option<&str>,
+    policy: &LoginPolicy,
+    unlock: bool,
+) -> Result<StatementResult> {
+    if !policy.is_empty() || unlock {
+        require(session, Privilege::Admin, ALL_DATABASES)?;
+        session
+            .engine()
+            .catalog()
+            .set_login_policy(user, policy, unlock)
+            .await?;
+    }
+    if let Some(password) = password {
+        return set_password(session, Some(user), password).await;
+    }
+    Ok(StatementResult::affected(0))
 }
 
 /// `ALTER USER ... IDENTIFIED BY` / `SET PASSWORD`: a user sets their own

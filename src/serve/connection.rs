@@ -200,15 +200,29 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         auth_data: &[u8],
     ) -> bool {
         let user = String::from_utf8_lossy(username).to_string();
-        let stored = match self.engine.catalog().native_password(&user) {
+        let catalog = self.engine.catalog();
+        if let Some(until) = catalog.locked_until(&user) {
+            let until = if until == i64::MAX {
+                "ALTER USER ... ACCOUNT_UNLOCK".to_string()
+            } else {
+                crate::catalog::show_millis(until)
+            };
+            tracing::warn!(connection = self.id, peer = %self.peer, user = %user, until = %until, "connection refused: the account is locked after failed logins");
+            return false;
+        }
+        let stored = match catalog.native_password(&user) {
             Ok(stored) => stored,
             Err(error) => {
                 tracing::info!(connection = self.id, peer = %self.peer, user = %user, error = %error, "connection refused");
                 return false;
             }
         };
-        if !verify(salt, auth_data, stored.as_ref()) {
-            tracing::info!(connection = self.id, peer = %self.peer, user = %user, "connection refused: wrong password");
+        let good = verify(salt, auth_data, stored.as_ref());
+        if let Err(error) = catalog.record_login(&user, good).await {
+            tracing::warn!(user = %user, error = %error, "cannot count the login");
+        }
+        if !good {
+            tracing::warn!(connection = self.id, peer = %self.peer, user = %user, "connection refused: wrong password");
             return false;
         }
         tracing::info!(connection = self.id, peer = %self.peer, user = %user, "connection opened");

@@ -182,3 +182,44 @@ fn only_the_endpoints_the_operator_allows_are_called() {
         "{error}"
     );
 }
+
+/// Doris's FAILED_LOGIN_ATTEMPTS / PASSWORD_LOCK_TIME: after two wrong
+/// passwords the account is locked, the right password too is refused
+/// until the lock time passes; an UNBOUNDED lock lasts until ACCOUNT_UNLOCK.
+/// Each refusal is logged with the client's address.
+#[test]
+fn an_account_locks_after_failed_logins_and_unlocks() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+    server.root(
+        "CREATE USER carol IDENTIFIED BY 'Sesame-7' FAILED_LOGIN_ATTEMPTS 2 PASSWORD_LOCK_TIME 2 SECOND",
+    );
+    let login = |password: &str| {
+        server
+            .mysql("carol", Some(password), "SELECT 1")
+            .status
+            .success()
+    };
+    assert!(login("Sesame-7"));
+    assert!(!login("guess-9") && !login("guess-9"));
+    assert!(!login("Sesame-7"), "locked after two wrong passwords");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(login("Sesame-7"), "the lock time passed");
+    server.root("ALTER USER carol PASSWORD_LOCK_TIME UNBOUNDED");
+    assert!(!login("guess-9") && !login("guess-9"));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(!login("Sesame-7"), "locked until unlocked");
+    server.root("ALTER USER carol ACCOUNT_UNLOCK");
+    assert!(login("Sesame-7"));
+    let log = server.log();
+    assert!(log.contains("connection refused: wrong password"), "{log}");
+    assert!(log.contains("127.0.0.1:"), "the client's address: {log}");
+    assert!(
+        log.contains("the account is locked after failed logins"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("Sesame-7") && !log.contains("guess-9"),
+        "no password in the log"
+    );
+}
