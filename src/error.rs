@@ -66,6 +66,13 @@ pub enum Error {
     #[error("{0}")]
     LocalFileRefused(String),
 
+    /// A statement that ran past the session's time limit and was cancelled.
+    #[error("the statement ran longer than {variable} = {seconds} s and was cancelled; SET {variable} = <seconds> to allow more")]
+    TimedOut {
+        variable: &'static str,
+        seconds: u64,
+    },
+
     /// A statement nested deeper than planning can safely walk.
     #[error("the statement nests deeper than {limit} levels (expressions, subqueries or UNION chains): split it, or use IN (...) or a table instead of a long chain")]
     TooDeep { limit: usize },

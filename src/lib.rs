@@ -44,5 +44,5 @@ pub mod write;
 
 pub use engine::{Engine, DEFAULT_USER};
 pub use error::{Error, Result};
-pub use session::{ResultKind, Session, StatementResult};
+pub use session::{ResultKind, Session, StatementResult, Timeouts};
 pub use write::tune_encoder_threads;

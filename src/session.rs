@@ -82,12 +82,32 @@ impl StatementResult {
     }
 }
 
+/// Doris's statement time limits of a session, in seconds: a statement
+/// that runs longer is cancelled with an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `query_timeout`: any statement but an INSERT (Doris's default 300).
+    pub query_secs: u64,
+    /// `insert_timeout`: an INSERT (Doris's default 14400, four hours).
+    pub insert_secs: u64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            query_secs: 300,
+            insert_secs: 14_400,
+        }
+    }
+}
+
 /// A connection-like session: a user, a current database and the
 /// DataFusion context queries are planned in.
 pub struct Session {
     engine: Engine,
     user: String,
     database: Option<String>,
+    timeouts: Timeouts,
     ctx: SessionContext,
     /// Tables prepared for the `S3(...)` calls of the statement being planned.
     prepared: Arc<PreparedSources>,
@@ -113,6 +133,7 @@ impl Session {
             engine,
             user: user.to_string(),
             database: None,
+            timeouts: Timeouts::default(),
             ctx,
             prepared,
         }
@@ -137,6 +158,15 @@ impl Session {
     pub(crate) fn set_database(&mut self, database: Option<String>) {
         self.ctx = new_context(&self.engine, database.as_deref(), &self.prepared);
         self.database = database;
+    }
+
+    /// The session's statement time limits.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    pub(crate) fn set_timeouts(&mut self, timeouts: Timeouts) {
+        self.timeouts = timeouts;
     }
 
     /// Tables prepared for table-function calls (see [`crate::read::rewrite_calls`]).

@@ -154,6 +154,12 @@ pub enum Statement {
         user: Option<String>,
         password: String,
     },
+    /// `SET [SESSION] query_timeout = n` or `insert_timeout` (seconds).
+    SetTimeout {
+        /// `query_timeout` or `insert_timeout`.
+        variable: &'static str,
+        seconds: u64,
+    },
     /// `DROP USER [IF EXISTS] 'name'`
     DropUser {
         name: String,

@@ -5,6 +5,8 @@
 
 use datafusion::sql::sqlparser::dialect::MySqlDialect;
 
+use datafusion::sql::sqlparser::tokenizer::Token;
+
 use super::ast::Statement;
 use super::tokens::StatementParser;
 use crate::error::Result;
@@ -66,6 +68,19 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         p.alter_user()?
     } else if p.words(&["set", "password"]) {
         p.set_password()?
+    } else if let Some(variable) = p.timeout_variable() {
+        p.expect_token(Token::Eq)?;
+        let seconds = p
+            .parser
+            .parse_literal_uint()
+            .ok()
+            .filter(|s| (1..=crate::job::MAX_DURATION_SECS).contains(s))
+            .ok_or_else(|| {
+                p.unexpected(&format!(
+                    "expected SET {variable} = <seconds>, from 1 to 31536000 (a year)"
+                ))
+            })?;
+        Statement::SetTimeout { variable, seconds }
     } else if p.words(&["create", "user"]) {
         p.create_user()?
     } else if p.words(&["drop", "user"]) {

@@ -54,6 +54,21 @@ impl StatementParser<'_> {
             false
         }
     }
+    /// After `SET [SESSION]`, a statement time limit's name
+    /// (`query_timeout`, `insert_timeout`, also as `@@session.x`), consumed
+    /// with them; `None` (nothing consumed) for any other statement.
+    pub(super) fn timeout_variable(&mut self) -> Option<&'static str> {
+        for variable in ["query_timeout", "insert_timeout"] {
+            for prefix in [&["set"][..], &["set", "session"][..]] {
+                let mut words = prefix.to_vec();
+                words.push(variable);
+                if self.words(&words) {
+                    return Some(variable);
+                }
+            }
+        }
+        None
+    }
     /// The string literal after the words `ws` when they come next
     /// (`COMMENT 'x'`, `IDENTIFIED BY 'pw'`); `None` without them.
     pub(super) fn string_after(&mut self, ws: &[&str]) -> Result<Option<String>> {

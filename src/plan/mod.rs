@@ -80,8 +80,36 @@ pub(crate) async fn execute(
             revoke,
         } => users::grant(session, &privileges, &scope, &user, revoke).await,
         Statement::ShowGrants { user } => users::show_grants(session, user.as_deref()),
-        Statement::Query(sql) => query::run(session, &sql).await,
+        Statement::SetTimeout { variable, seconds } => {
+            let mut timeouts = session.timeouts();
+            match variable {
+                "insert_timeout" => timeouts.insert_secs = seconds,
+                _ => timeouts.query_secs = seconds,
+            }
+            session.set_timeouts(timeouts);
+            Ok(StatementResult::affected(0))
+        }
+        Statement::Query(sql) => within_timeout(session, &sql).await,
     }
+}
+
+/// Runs the query or DML `sql`, cancelled with an error when it runs past
+/// the session's `insert_timeout` (an INSERT) or `query_timeout`.
+async fn within_timeout(session: &Session, sql: &str) -> Result<StatementResult> {
+    let insert = sql
+        .trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("insert"));
+    let timeouts = session.timeouts();
+    let (variable, seconds) = if insert {
+        ("insert_timeout", timeouts.insert_secs)
+    } else {
+        ("query_timeout", timeouts.query_secs)
+    };
+    let limit = std::time::Duration::from_secs(seconds);
+    tokio::time::timeout(limit, query::run(session, sql))
+        .await
+        .map_err(|_| Error::TimedOut { variable, seconds })?
 }
 
 /// The database a table name refers to: its own, or the session's current one.

@@ -62,6 +62,9 @@ fn variables(asker: &Asker<'_>) -> Vec<(&'static str, String)> {
     all.push(("version_comment", version_comment()));
     all.push(("transaction_read_only", "0".to_string()));
     all.push(("connection_id", asker.connection_id.to_string()));
+    let timeouts = asker.session.timeouts();
+    all.push(("query_timeout", timeouts.query_secs.to_string()));
+    all.push(("insert_timeout", timeouts.insert_secs.to_string()));
     all.sort();
     all
 }
@@ -83,7 +86,13 @@ pub fn answer(statement: &str, asker: &Asker<'_>) -> Option<StatementResult> {
     match (word(0), word(1)) {
         // SET NAMES, SET CHARACTER SET, SET autocommit = 1, SET SESSION ...:
         // the server has one character set and no transactions to set.
-        ("set", second) if second != "password" && !second.starts_with("datafusion.") => {
+        ("set", second)
+            if second != "password"
+                && !second.starts_with("datafusion.")
+                && !words
+                    .iter()
+                    .any(|w| w == "query_timeout" || w == "insert_timeout") =>
+        {
             Some(StatementResult::affected(0))
         }
         ("show", "warnings" | "errors") => Some(StatementResult::strings(

@@ -235,9 +235,10 @@ fn the_server_runs_a_job_another_process_created() {
     assert!(server.stop());
 }
 
-/// Statements that used to end the server or the connection: a statement
-/// nested thousands of levels deep (the stack), a query that is not
-/// UTF-8, a timeout past the clock's range. Each gets an error, and the
+/// Statements that used to end the server or the connection, or run
+/// forever: a statement nested thousands of levels deep (the stack), a
+/// query that is not UTF-8, a timeout past the clock's range, a recursive
+/// query that never ends (query_timeout). Each gets an error, and the
 /// connection and the server go on.
 #[test]
 fn statements_that_could_kill_the_server_get_errors() {
@@ -273,6 +274,10 @@ except pymysql.err.MySQLError as e:
     print(e.args[1][:60])
 cur.execute("SELECT 1 + 1")
 print(cur.fetchall()[0][0])
+cur.execute("SET query_timeout = 1")
+print(error_of("WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r")[:60])
+cur.execute("SHOW VARIABLES LIKE 'query_timeout'")
+print(cur.fetchall()[0][1])
 "#;
     let out = python(&server, script);
     let printed = stdout(&out);
@@ -295,6 +300,8 @@ print(cur.fetchall()[0][0])
         "1",
         "syntax error: the statement is not valid UTF-8: send stateme",
         "2",
+        "the statement ran longer than query_timeout = 1 s and was ca",
+        "1",
     ];
     assert_eq!(printed.lines().collect::<Vec<_>>(), expected, "{printed}");
     assert_eq!(server.root("SELECT 1 AS alive"), "alive\n1\n");
