@@ -12,11 +12,34 @@ use crate::error::{Error, Result};
 use crate::parse::{Statement, TableName};
 use crate::session::{Session, StatementResult};
 
-/// Executes one parsed statement in `session`.
+/// Executes one parsed statement in `session`, cancelled with an error
+/// when it runs past the session's `insert_timeout` (an INSERT) or
+/// `query_timeout` (any other statement but `WAIT JOB`, which has its own
+/// `TIMEOUT`).
 pub(crate) async fn execute(
     session: &mut Session,
     statement: Statement,
 ) -> Result<StatementResult> {
+    let timeouts = session.timeouts();
+    let (variable, seconds) = match &statement {
+        Statement::WaitJob { .. } => return execute_statement(session, statement).await,
+        Statement::Query(sql) if is_insert(sql) => ("insert_timeout", timeouts.insert_secs),
+        _ => ("query_timeout", timeouts.query_secs),
+    };
+    let limit = std::time::Duration::from_secs(seconds);
+    tokio::time::timeout(limit, execute_statement(session, statement))
+        .await
+        .map_err(|_| Error::TimedOut { variable, seconds })?
+}
+
+/// Whether `sql` is an INSERT.
+fn is_insert(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("insert"))
+}
+
+async fn execute_statement(session: &mut Session, statement: Statement) -> Result<StatementResult> {
     match statement {
         Statement::CreateDatabase {
             name,
@@ -89,27 +112,8 @@ pub(crate) async fn execute(
             session.set_timeouts(timeouts);
             Ok(StatementResult::affected(0))
         }
-        Statement::Query(sql) => within_timeout(session, &sql).await,
+        Statement::Query(sql) => query::run(session, &sql).await,
     }
-}
-
-/// Runs the query or DML `sql`, cancelled with an error when it runs past
-/// the session's `insert_timeout` (an INSERT) or `query_timeout`.
-async fn within_timeout(session: &Session, sql: &str) -> Result<StatementResult> {
-    let insert = sql
-        .trim_start()
-        .get(..6)
-        .is_some_and(|w| w.eq_ignore_ascii_case("insert"));
-    let timeouts = session.timeouts();
-    let (variable, seconds) = if insert {
-        ("insert_timeout", timeouts.insert_secs)
-    } else {
-        ("query_timeout", timeouts.query_secs)
-    };
-    let limit = std::time::Duration::from_secs(seconds);
-    tokio::time::timeout(limit, query::run(session, sql))
-        .await
-        .map_err(|_| Error::TimedOut { variable, seconds })?
 }
 
 /// The database a table name refers to: its own, or the session's current one.

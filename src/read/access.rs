@@ -63,6 +63,19 @@ impl Endpoints {
             message: format!("'{endpoint}' is not a valid URL: {e}"),
         })?;
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let host_ok = !host.is_empty()
+            && matches!(url.scheme(), "http" | "https")
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        if !host_ok {
+            return Err(Error::InvalidOption {
+                key: "s3.endpoint".into(),
+                message: format!(
+                    "'{endpoint}' is not an endpoint such as http://127.0.0.1:9000 or https://s3.us-east-1.amazonaws.com"
+                ),
+            });
+        }
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let metadata = match bare.parse::<IpAddr>() {
             Ok(ip) => is_metadata_address(ip),

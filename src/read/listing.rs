@@ -1,5 +1,8 @@
 //! Listing the files an `S3()` pattern matches, in lexicographic order.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use datafusion::error::DataFusionError;
 use futures::stream::{self, BoxStream};
 use futures::{StreamExt, TryStreamExt};
@@ -48,7 +51,11 @@ fn local_files_after<'a>(
 ) -> BoxStream<'a, Result<ObjectMeta>> {
     let directory = std::path::Path::new("/").join(location.list_prefix.as_ref());
     stream::once(async move {
-        let paths = tokio::task::spawn_blocking(move || files_under(&directory))
+        // The walk stops when the listing is dropped (a statement cancelled
+        // or past its time limit), not only when it is done.
+        let walking = Walking::default();
+        let stop = walking.0.clone();
+        let paths = tokio::task::spawn_blocking(move || files_under(&directory, &stop))
             .await
             .map_err(|e| Error::Source {
                 uri: location.uri.clone(),
@@ -83,6 +90,16 @@ fn local_files_after<'a>(
     .boxed()
 }
 
+/// Tells a directory walk to stop when dropped.
+#[derive(Default)]
+struct Walking(Arc<AtomicBool>);
+
+impl Drop for Walking {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Refuses a matching file that `local_files` does not allow once its
 /// links are resolved (a link out of the allowed roots).
 fn check_resolved(location: &Location, local_files: &LocalFiles, key: &Path) -> Result<()> {
@@ -100,10 +117,19 @@ fn check_resolved(location: &Location, local_files: &LocalFiles, key: &Path) -> 
 
 /// The files under `directory` and its subdirectories (none when it does
 /// not exist).
-fn files_under(directory: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+fn files_under(
+    directory: &std::path::Path,
+    stop: &AtomicBool,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
     let mut files = Vec::new();
     let mut directories = vec![directory.to_path_buf()];
     while let Some(directory) = directories.pop() {
+        if stop.load(Ordering::Relaxed) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Interrupted,
+                "the listing was cancelled",
+            ));
+        }
         let entries = match std::fs::read_dir(&directory) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

@@ -54,6 +54,48 @@ impl std::fmt::Debug for Location {
     }
 }
 
+/// Refuses a bucket, region or credential that no S3 request can carry
+/// (the HTTP client would fail to build the request, or its headers).
+fn check_s3_names(uri: &str, bucket: &str, region: &str, connection: &S3Connection) -> Result<()> {
+    let bucket_ok = !bucket.is_empty()
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !bucket_ok {
+        return Err(malformed(
+            uri,
+            format!("names bucket '{bucket}', which is not a valid bucket name (letters, digits, '.', '-', '_')"),
+        ));
+    }
+    if region.is_empty()
+        || !region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(Error::InvalidOption {
+            key: "s3.region".into(),
+            message: format!("'{region}' is not a region name such as us-east-1"),
+        });
+    }
+    let credentials = [
+        ("s3.access_key", &connection.access_key),
+        ("s3.secret_key", &connection.secret_key),
+        ("s3.session_token", &connection.session_token),
+    ];
+    for (key, value) in credentials {
+        if value
+            .as_ref()
+            .is_some_and(|v| !v.chars().all(|c| c.is_ascii_graphic()))
+        {
+            return Err(Error::InvalidOption {
+                key: key.into(),
+                message: "holds characters no S3 request can carry (spaces, control or non-ASCII characters)".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn malformed(uri: &str, why: impl Into<String>) -> Error {
     Error::InvalidOption {
         key: "uri".into(),
@@ -182,6 +224,7 @@ impl Location {
                 key: "s3.region".into(),
                 message: "is required, e.g. \"s3.region\" = \"us-east-1\"".into(),
             })?;
+        check_s3_names(uri, bucket, &region, connection)?;
         let endpoint_host = Url::parse(&endpoint)
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))

@@ -6,6 +6,7 @@ mod commit_properties;
 mod crash;
 mod embedding;
 mod faults;
+mod fuzz;
 mod jobs;
 mod listing;
 mod many_processes;
