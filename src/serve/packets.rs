@@ -207,4 +207,29 @@ mod tests {
         assert!(invalid.take());
         assert!(!invalid.take());
     }
+
+    #[tokio::test]
+    async fn random_bytes_never_make_the_reader_fail_or_loop() {
+        // xorshift64*: the same bytes every run.
+        let mut state = 0x5EED_u64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        for _ in 0..2_000 {
+            let length = (next() % 64) as usize;
+            let mut bytes: Vec<u8> = (0..length).map(|_| next() as u8).collect();
+            // Some packets that claim a command of sequence 0.
+            if length > 4 && next() % 2 == 0 {
+                bytes[3] = 0;
+                bytes[4] = COM_QUERY;
+            }
+            let mut reader = PacketBounded::new(bytes.as_slice(), InvalidQueries::default());
+            let mut all = Vec::new();
+            reader.read_to_end(&mut all).await.unwrap();
+            assert!(all.len() <= bytes.len() * 3, "{bytes:?}");
+        }
+    }
 }

@@ -188,3 +188,63 @@ async fn mutated_statements_never_panic_hang_or_leak_internals() {
     }
     assert!(tried > 50, "only {tried} statements in {seconds} s");
 }
+
+/// `S3()` options and job PROPERTIES from random keys and tricky values:
+/// every combination parses or is refused with a message; none panics.
+#[test]
+fn random_options_and_properties_parse_or_are_refused() {
+    const KEYS: [&str; 18] = [
+        "uri",
+        "format",
+        "column_separator",
+        "line_delimiter",
+        "compress_type",
+        "s3.endpoint",
+        "s3.region",
+        "s3.access_key",
+        "s3.secret_key",
+        "csv_schema",
+        "max_interval",
+        "s3.max_batch_files",
+        "s3.max_batch_bytes",
+        "offset",
+        "session.insert_max_filter_ratio",
+        "s3.on_file_error",
+        "s3.late_files.window",
+        "nonsense",
+    ];
+    const VALUES: [&str; 16] = [
+        "",
+        "0",
+        "-1",
+        "1",
+        "10s",
+        "18446744073709551616",
+        "1e309",
+        "NaN",
+        "csv",
+        "s3://b/k*.csv",
+        "file:///tmp/x.csv",
+        "{\"fileName\":",
+        "é\u{0}",
+        "512MB",
+        "skip",
+        "\t",
+    ];
+    let mut rng = Rng(0xC0FFEE);
+    for _ in 0..20_000 {
+        let pairs: Vec<(String, String)> = (0..=rng.below(5))
+            .map(|_| {
+                let key = KEYS[rng.below(KEYS.len())].to_string();
+                let value = VALUES[rng.below(VALUES.len())].repeat(1 + rng.below(2));
+                (key, value)
+            })
+            .collect();
+        if let Err(error) = tributary::read::S3Options::parse(&pairs) {
+            assert!(!error.to_string().is_empty(), "{pairs:?}");
+        }
+        if let Err(error) = tributary::job::JobProperties::default().apply(&pairs) {
+            assert!(!error.to_string().is_empty(), "{pairs:?}");
+        }
+    }
+}
