@@ -5,7 +5,8 @@
 //! fresh warehouse. No statement may panic, hang past its time limit or
 //! answer with an internal wrapper chain or a toolchain path. Seeded and
 //! bounded in time (`TRIBUTARY_FUZZ_SECS`, default 15; `TRIBUTARY_FUZZ_SEED`
-//! to replay), so a failure names the seed and the statement.
+//! to replay; `TRIBUTARY_FUZZ_TRACE=<file>` writes each statement and its
+//! error), so a failure names the seed and the statement.
 
 use std::time::{Duration, Instant};
 
@@ -30,8 +31,8 @@ impl Rng {
 }
 
 /// The statements of the .slt files (one per `statement`/`query` block),
-/// without those that wait on purpose (WAIT JOB) or start jobs (`system`
-/// blocks are not statements).
+/// without those that wait on purpose (WAIT JOB), start jobs or change
+/// the session's time limits (`system` blocks are not statements).
 fn corpus() -> Vec<String> {
     let mut statements = Vec::new();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sqllogictest");
@@ -50,7 +51,8 @@ fn corpus() -> Vec<String> {
             // Jobs run in the background once created: a run of mutated
             // ones would compete with the statements measured here.
             let upper = sql.to_ascii_uppercase();
-            let background = ["WAIT JOB", "CREATE JOB", "RESUME JOB"]
+            // And the session's time limits stay the harness's.
+            let background = ["WAIT JOB", "CREATE JOB", "RESUME JOB", "_TIMEOUT"]
                 .iter()
                 .any(|s| upper.contains(s));
             if !sql.is_empty() && !background {
@@ -157,6 +159,9 @@ async fn mutated_statements_never_panic_hang_or_leak_internals() {
     let mut rng = Rng(seed);
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tried = 0;
+    let mut trace = std::env::var("TRIBUTARY_FUZZ_TRACE")
+        .ok()
+        .map(|path| std::fs::File::create(path).unwrap());
     while Instant::now() < deadline {
         let sql = mutate(&corpus[rng.below(corpus.len())], &mut rng);
         tried += 1;
@@ -173,6 +178,10 @@ async fn mutated_statements_never_panic_hang_or_leak_internals() {
             Err(_) => panic!("seed {seed}, statement {tried} hung: {sql:?}"),
         };
         session = ran.0;
+        if let Some(trace) = &mut trace {
+            use std::io::Write;
+            writeln!(trace, "{tried}\t{:?}\t{sql:?}", ran.1.as_ref().err()).unwrap();
+        }
         if let Err(message) = ran.1 {
             assert!(
                 !message.trim().is_empty(),
