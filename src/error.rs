@@ -288,9 +288,26 @@ impl From<DataFusionError> for Error {
 
 /// A DataFusion error's message, without the "Error during planning: "
 /// DataFusion puts before a planning error's own words.
+/// A parser's error is a syntax error, in the parser's own words (not
+/// `sql parser error: ...`).
+impl From<datafusion::sql::sqlparser::parser::ParserError> for Error {
+    fn from(error: datafusion::sql::sqlparser::parser::ParserError) -> Self {
+        use datafusion::sql::sqlparser::parser::ParserError;
+        Error::Syntax(match error {
+            ParserError::ParserError(message) | ParserError::TokenizerError(message) => message,
+            ParserError::RecursionLimitExceeded => {
+                "the statement nests too deep to parse: split it".into()
+            }
+        })
+    }
+}
+
 fn datafusion_message(error: &DataFusionError) -> String {
     match error {
         DataFusionError::Plan(message) => message.clone(),
+        DataFusionError::Diagnostic(_, inner) => datafusion_message(inner),
+        // Not `SQL error: ParserError("...")`: the parser's own sentence.
+        DataFusionError::SQL(parser, _) => Error::from(parser.as_ref().clone()).to_string(),
         other => other.to_string(),
     }
 }

@@ -108,7 +108,10 @@ impl StatementParser<'_> {
                 let arg = self
                     .parser
                     .parse_literal_uint()
-                    .map_err(|e| Error::Syntax(format!("type {name}: {e}")))?;
+                    .map_err(|e| match Error::from(e) {
+                        Error::Syntax(message) => Error::Syntax(format!("type {name}: {message}")),
+                        other => other,
+                    })?;
                 args.push(arg);
                 if !self.parser.consume_token(&Token::Comma) {
                     break;

@@ -21,7 +21,7 @@ impl<'a> StatementParser<'a> {
         Ok(Self {
             parser: Parser::new(dialect)
                 .try_with_sql(sql)
-                .map_err(|e| Error::Syntax(e.to_string()))?,
+                .map_err(Error::from)?,
         })
     }
 }
