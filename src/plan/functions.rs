@@ -6,7 +6,7 @@ use datafusion::catalog::TableProvider;
 
 use crate::catalog::users::{Privilege, ALL_DATABASES};
 use crate::error::{Error, Result};
-use crate::read::local_files::is_local;
+use crate::read::location::is_local_uri;
 use crate::read::SourceAccess;
 use crate::read::{
     prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, JOB_LEASES_FUNCTION,
@@ -21,9 +21,6 @@ pub(super) async fn prepare(
     partitions: usize,
     files: Option<FixedFiles<'_>>,
 ) -> Result<Arc<dyn TableProvider>> {
-    if call.name != S3_FUNCTION {
-        read_jobs_again(session).await;
-    }
     match call.name.as_str() {
         S3_FUNCTION => {
             let access = source_access(session, &call.pairs)?;
@@ -42,7 +39,7 @@ pub(super) async fn prepare(
 /// that runs a job may be another one, and what this process last read of
 /// it may be up to a scheduler refresh old. Shown as last read when the
 /// store cannot be read.
-async fn read_jobs_again(session: &Session) {
+pub(super) async fn read_jobs_again(session: &Session) {
     if let Err(error) = session.engine().jobs().refresh().await {
         tracing::warn!(error = %error, "cannot read the job store again; showing it as last read");
     }
@@ -58,7 +55,7 @@ pub(crate) fn source_access(
     let local = pairs
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("uri"))
-        .is_some_and(|(_, uri)| is_local(uri));
+        .is_some_and(|(_, uri)| is_local_uri(uri));
     if local {
         super::users::require(session, Privilege::Admin, ALL_DATABASES).map_err(|_| {
             let user = session.user();

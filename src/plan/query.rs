@@ -54,6 +54,8 @@ pub(crate) async fn plan_reading(
     let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;
     if calls.iter().any(|c| c.name != S3_FUNCTION) {
         super::job::canonicalize_job_columns(&mut statement);
+        // Once per statement, however many job tables it reads.
+        super::functions::read_jobs_again(session).await;
     }
     let insert = insert_target(session, &statement)?.is_some();
     for call in calls {

@@ -127,11 +127,6 @@ fn resolve(path: &Path) -> PathBuf {
     }
 }
 
-/// Whether `uri` names local files (`file://` or a path without a scheme).
-pub fn is_local(uri: &str) -> bool {
-    uri.starts_with("file:") || !uri.contains("://")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +164,5 @@ mod tests {
             error.contains("this server reads no local files"),
             "{error}"
         );
-        assert!(is_local("/tmp/x.csv") && is_local("file:///x") && !is_local("s3://b/k"));
     }
 }

@@ -103,6 +103,15 @@ fn malformed(uri: &str, why: impl Into<String>) -> Error {
     }
 }
 
+/// Whether `uri` names local files, as [`Location::parse`] reads it: a
+/// `file:` URI (the scheme in any case) or a path without a scheme.
+pub fn is_local_uri(uri: &str) -> bool {
+    match Url::parse(uri) {
+        Ok(url) => url.scheme() == "file",
+        Err(error) => error == url::ParseError::RelativeUrlWithoutBase,
+    }
+}
+
 /// A URI without a scheme is a path on the local disk, relative to the
 /// current directory unless absolute (as DuckDB reads `data/*.csv`): its
 /// absolute `file://` form, or `None` for a URI with a scheme.
@@ -430,5 +439,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("s3.endpoint"), "{e}");
+    }
+
+    #[test]
+    fn local_uris_are_told_as_parse_reads_them() {
+        for local in [
+            "/tmp/x.csv",
+            "data/*.csv",
+            "file:///x",
+            "FILE:///etc/passwd",
+            "/d/a://b.csv",
+        ] {
+            assert!(is_local_uri(local), "{local}");
+        }
+        for remote in ["s3://b/k", "http://127.0.0.1:9000/b/k", "S3://b/k"] {
+            assert!(!is_local_uri(remote), "{remote}");
+        }
     }
 }
