@@ -12,6 +12,7 @@ use crate::job::control::Controls;
 use crate::job::lease::Leases;
 use crate::job::{JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
 use crate::read::{Endpoints, LocalFiles, SourceAccess};
+use crate::warehouse::Warehouse;
 
 /// An [`Engine`] reference that lets it be dropped.
 pub(crate) struct WeakEngine(Weak<EngineInner>);
@@ -61,7 +62,10 @@ impl Engine {
                 )),
                 runtime: Arc::new(RuntimeEnv::default()),
                 leases: Leases::new(jobs.warehouse().clone()),
-                source_access: std::sync::RwLock::new(Arc::new(access_default(&jobs))),
+                source_access: std::sync::RwLock::new(Arc::new(SourceAccess {
+                    local_files: outside_warehouse(LocalFiles::anywhere(), jobs.warehouse()),
+                    endpoints: Endpoints::any(),
+                })),
                 jobs,
             }),
         }
@@ -124,11 +128,7 @@ impl Engine {
     /// Allows `S3()` to call only the S3 `endpoints` given (metadata
     /// addresses are refused whatever this says).
     pub fn set_s3_endpoints(&self, endpoints: Endpoints) {
-        let mut access = self.inner.source_access.write().expect("lock");
-        *access = Arc::new(SourceAccess {
-            endpoints,
-            ..(**access).clone()
-        });
+        self.change_access(|access| access.endpoints = endpoints);
     }
 
     /// Allows `S3()` to read local files only as `local_files` says (the
@@ -136,28 +136,22 @@ impl Engine {
     /// runs SQL of users it does not trust sets this to the directories
     /// they may read, or to [`LocalFiles::under`] no directory at all.
     pub fn set_local_files(&self, local_files: LocalFiles) {
-        let warehouse = self.catalog().warehouse();
-        let local_files = match warehouse.local_dir() {
-            Some(dir) => local_files.forbidding(dir),
-            None => local_files,
-        };
+        let local_files = outside_warehouse(local_files, self.catalog().warehouse());
+        self.change_access(|access| access.local_files = local_files);
+    }
+
+    fn change_access(&self, change: impl FnOnce(&mut SourceAccess)) {
         let mut access = self.inner.source_access.write().expect("lock");
-        *access = Arc::new(SourceAccess {
-            local_files,
-            ..(**access).clone()
-        });
+        let mut changed = (**access).clone();
+        change(&mut changed);
+        *access = Arc::new(changed);
     }
 }
 
-/// Any local file but the warehouse's own, any endpoint but the metadata
-/// services.
-fn access_default(jobs: &JobStore) -> SourceAccess {
-    let local_files = match jobs.warehouse().local_dir() {
-        Some(dir) => LocalFiles::anywhere().forbidding(dir),
-        None => LocalFiles::anywhere(),
-    };
-    SourceAccess {
-        local_files,
-        endpoints: Endpoints::any(),
+/// `local_files`, never inside a local warehouse.
+fn outside_warehouse(local_files: LocalFiles, warehouse: &Warehouse) -> LocalFiles {
+    match warehouse.local_dir() {
+        Some(dir) => local_files.forbidding(dir),
+        None => local_files,
     }
 }
