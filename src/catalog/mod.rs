@@ -326,17 +326,7 @@ impl Catalog {
     /// Sets the password of user `name` (`root` included).
     pub async fn set_password(&self, name: &str, password: &str) -> Result<()> {
         self.update(|state| {
-            let user = match state.users.get_mut(name) {
-                Some(user) => user,
-                // root is kept only once it has a password.
-                None if name == ROOT => state.users.entry(ROOT.to_string()).or_default(),
-                None => {
-                    return Err(Error::User(format!(
-                        "unknown user '{name}' (CREATE USER '{name}' IDENTIFIED BY '...' first)"
-                    )))
-                }
-            };
-            user.set_password(Some(password));
+            user_mut(state, name)?.set_password(Some(password));
             Ok(())
         })
         .await
@@ -351,11 +341,7 @@ impl Catalog {
         unlock: bool,
     ) -> Result<()> {
         self.update(|state| {
-            let user = match state.users.get_mut(name) {
-                Some(user) => user,
-                None if name == ROOT => state.users.entry(ROOT.to_string()).or_default(),
-                None => return Err(Error::User(format!("unknown user '{name}'"))),
-            };
+            let user = user_mut(state, name)?;
             user.logins.apply(policy);
             if unlock {
                 user.logins.unlock();
@@ -490,6 +476,19 @@ impl Catalog {
 /// The current time as Doris prints it: `2025-01-01 12:00:00`.
 pub fn now() -> String {
     Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// User `name` to change (root is kept only once something about it is
+/// set).
+fn user_mut<'a>(state: &'a mut CatalogState, name: &str) -> Result<&'a mut UserDef> {
+    if name == ROOT {
+        return Ok(state.users.entry(ROOT.to_string()).or_default());
+    }
+    state.users.get_mut(name).ok_or_else(|| {
+        Error::User(format!(
+            "unknown user '{name}' (CREATE USER '{name}' IDENTIFIED BY '...' first)"
+        ))
+    })
 }
 
 /// Unix milliseconds `ms` as [`now`] shows a time.
