@@ -138,18 +138,17 @@ pub enum Statement {
         policy: LoginPolicy,
         if_not_exists: bool,
     },
-    /// `ALTER USER 'name' [FAILED_LOGIN_ATTEMPTS n] [PASSWORD_LOCK_TIME
-    /// {n DAY|HOUR|SECOND | UNBOUNDED}] [ACCOUNT_UNLOCK]` (with `IDENTIFIED
-    /// BY`, a [`Statement::SetPassword`] as well).
+    /// `ALTER USER 'name' [IDENTIFIED BY 'password'] [FAILED_LOGIN_ATTEMPTS
+    /// n] [PASSWORD_LOCK_TIME {n DAY|HOUR|SECOND | UNBOUNDED}]
+    /// [ACCOUNT_UNLOCK]`.
     AlterUser {
         user: String,
         password: Option<String>,
         policy: LoginPolicy,
         unlock: bool,
     },
-    /// `ALTER USER 'name' IDENTIFIED BY 'password'`, or `SET PASSWORD [FOR
-    /// 'name'] = PASSWORD('password')` (`user` is `None` for the session's
-    /// own).
+    /// `SET PASSWORD [FOR 'name'] = PASSWORD('password')` (`user` is `None`
+    /// for the session's own).
     SetPassword {
         user: Option<String>,
         password: String,
