@@ -444,6 +444,9 @@ impl<T: Clone + Serialize + DeserializeOwned> Document<T> {
     where
         T: PartialEq,
     {
+        // Not beside an update of this process: a read from before its
+        // write would be published over it.
+        let _guard = self.write_lock.lock().await;
         let Some(bytes) = self
             .warehouse
             .read(self.path)

@@ -32,7 +32,8 @@ pub(crate) fn supervise(engine: &Engine) {
         // A ticker, not a sleep restarted after each change: a running job
         // changes the store at every turn, and must not keep the other
         // processes' tables and jobs from being read.
-        let mut refresh = tokio::time::interval(STORE_REFRESH);
+        let mut refresh =
+            tokio::time::interval_at(tokio::time::Instant::now() + STORE_REFRESH, STORE_REFRESH);
         refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             match weak.upgrade() {
