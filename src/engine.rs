@@ -5,12 +5,13 @@
 
 use std::sync::{Arc, Weak};
 
-use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 
 use crate::catalog::Catalog;
 use crate::job::control::Controls;
 use crate::job::lease::Leases;
 use crate::job::{JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
+use crate::memory::MemoryBudget;
 use crate::read::{Endpoints, LocalFiles, SourceAccess};
 use crate::warehouse::Warehouse;
 
@@ -43,6 +44,8 @@ struct EngineInner {
     /// Bounds the tasks running at once (`job_streaming_task_exec_thread_num`).
     task_slots: Arc<tokio::sync::Semaphore>,
     runtime: Arc<RuntimeEnv>,
+    /// The memory all statements of the process draw from.
+    memory: Arc<MemoryBudget>,
     /// Which jobs this process runs.
     leases: Leases,
     /// Which local files and endpoints `S3()` may reach.
@@ -53,6 +56,11 @@ impl Engine {
     /// An engine over a loaded catalog and job store; no job runs yet
     /// (see [`Engine::open`], which starts the scheduler).
     pub(crate) fn new(catalog: Arc<Catalog>, jobs: Arc<JobStore>) -> Self {
+        let memory = MemoryBudget::for_process(None);
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(memory.clone())
+            .build_arc()
+            .expect("the default runtime builds");
         Self {
             inner: Arc::new(EngineInner {
                 catalog,
@@ -60,7 +68,8 @@ impl Engine {
                 task_slots: Arc::new(tokio::sync::Semaphore::new(
                     JOB_STREAMING_TASK_EXEC_THREAD_NUM,
                 )),
-                runtime: Arc::new(RuntimeEnv::default()),
+                runtime,
+                memory,
                 leases: Leases::new(jobs.warehouse().clone()),
                 source_access: std::sync::RwLock::new(Arc::new(SourceAccess {
                     local_files: outside_warehouse(LocalFiles::anywhere(), jobs.warehouse()),
@@ -116,6 +125,18 @@ impl Engine {
 
     pub(crate) fn runtime(&self) -> &Arc<RuntimeEnv> {
         &self.inner.runtime
+    }
+
+    /// The memory all statements of the process draw from.
+    pub(crate) fn memory(&self) -> &Arc<MemoryBudget> {
+        &self.inner.memory
+    }
+
+    /// Caps the memory the process's statements use at once, in bytes
+    /// (by default 80% of the machine's memory); a statement that would
+    /// pass it fails with an error, and the others go on.
+    pub fn set_memory_limit(&self, bytes: u64) {
+        self.inner.memory.set_limit(bytes);
     }
 
     /// Which local files and endpoints `S3()` may reach (by default any

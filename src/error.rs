@@ -77,6 +77,10 @@ pub enum Error {
     #[error("the statement nests deeper than {limit} levels (expressions, subqueries or UNION chains): split it, or use IN (...) or a table instead of a long chain")]
     TooDeep { limit: usize },
 
+    /// A `SET` of a variable that neither tributary nor DataFusion has.
+    #[error("unknown variable '{name}': SET takes {known}, or one of DataFusion's options as datafusion.<section>.<name>")]
+    UnknownVariable { name: String, known: String },
+
     /// A name that does not follow the rules for its kind.
     #[error("{0}")]
     InvalidName(String),
@@ -303,8 +307,21 @@ impl From<datafusion::sql::sqlparser::parser::ParserError> for Error {
 }
 
 fn datafusion_message(error: &DataFusionError) -> String {
+    // A memory limit's own sentence, under whichever operator met it.
+    if let DataFusionError::ResourcesExhausted(message) = error.find_root() {
+        const PREFIX: &str = "Resources exhausted: ";
+        return match message.rfind(PREFIX) {
+            Some(at) => message[at + PREFIX.len()..].to_string(),
+            None => message.clone(),
+        };
+    }
     match error {
-        DataFusionError::Plan(message) => message.clone(),
+        DataFusionError::Plan(message)
+        | DataFusionError::Configuration(message)
+        | DataFusionError::Execution(message) => message.clone(),
+        DataFusionError::SchemaError(schema, _) => schema.to_string(),
+        // Several errors of one statement: the first, as DataFusion shows.
+        DataFusionError::Collection(errors) if !errors.is_empty() => datafusion_message(&errors[0]),
         DataFusionError::Diagnostic(_, inner) => datafusion_message(inner),
         // Not `SQL error: ParserError("...")`: the parser's own sentence.
         DataFusionError::SQL(parser, _) => Error::from(parser.as_ref().clone()).to_string(),

@@ -47,6 +47,17 @@ struct Args {
         global = true
     )]
     s3_endpoints: Option<String>,
+    /// The memory all statements of the process may hold at once, in
+    /// bytes or as a size (16GiB); a statement that would pass it fails
+    /// and the others go on. Default: 80% of the machine's memory. Each
+    /// statement is also held to its session's exec_mem_limit (2 GiB).
+    #[arg(
+        long = "memory-limit",
+        value_name = "SIZE",
+        env = "TRIBUTARY_MEMORY_LIMIT",
+        global = true
+    )]
+    memory_limit: Option<bytesize::ByteSize>,
     #[command(subcommand)]
     command: Option<Command>,
     /// The session user.
@@ -191,6 +202,9 @@ async fn run() -> i32 {
             return 1;
         }
     };
+    if let Some(limit) = args.memory_limit {
+        engine.set_memory_limit(limit.as_u64());
+    }
     if let Some(Command::Serve { mysql }) = args.command {
         return serve(engine, mysql).await;
     }

@@ -6,11 +6,13 @@ use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::config::Dialect;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::catalog::{WarehouseCatalogProvider, CATALOG_NAME};
 use crate::engine::{Engine, DEFAULT_USER};
+use crate::memory::MemoryBudget;
 use crate::read::{PreparedFunction, PreparedSources, TABLE_FUNCTIONS};
 
 /// What a statement produced.
@@ -108,6 +110,11 @@ pub struct Session {
     user: String,
     database: Option<String>,
     timeouts: Timeouts,
+    /// The memory of the statement running, within the engine's
+    /// (`exec_mem_limit`).
+    memory: Arc<MemoryBudget>,
+    /// The engine's runtime with this session's memory budget.
+    runtime: Arc<RuntimeEnv>,
     ctx: SessionContext,
     /// Tables prepared for the `S3(...)` calls of the statement being planned.
     prepared: Arc<PreparedSources>,
@@ -128,12 +135,19 @@ impl Engine {
 impl Session {
     pub(crate) fn new(engine: Engine, user: &str) -> Self {
         let prepared = Arc::new(PreparedSources::default());
-        let ctx = new_context(&engine, None, &prepared);
+        let memory = MemoryBudget::for_session(engine.memory());
+        let runtime = RuntimeEnvBuilder::from_runtime_env(engine.runtime())
+            .with_memory_pool(memory.clone())
+            .build_arc()
+            .expect("a runtime from the engine's builds");
+        let ctx = new_context(&engine, &runtime, None, &prepared);
         Self {
             engine,
             user: user.to_string(),
             database: None,
             timeouts: Timeouts::default(),
+            memory,
+            runtime,
             ctx,
             prepared,
         }
@@ -156,7 +170,12 @@ impl Session {
 
     /// Changes the current database (the caller checked it exists).
     pub(crate) fn set_database(&mut self, database: Option<String>) {
-        self.ctx = new_context(&self.engine, database.as_deref(), &self.prepared);
+        self.ctx = new_context(
+            &self.engine,
+            &self.runtime,
+            database.as_deref(),
+            &self.prepared,
+        );
         self.database = database;
     }
 
@@ -167,6 +186,15 @@ impl Session {
 
     pub(crate) fn set_timeouts(&mut self, timeouts: Timeouts) {
         self.timeouts = timeouts;
+    }
+
+    /// `exec_mem_limit`: the bytes one statement of the session may hold.
+    pub fn exec_mem_limit(&self) -> u64 {
+        self.memory.limit()
+    }
+
+    pub(crate) fn set_exec_mem_limit(&mut self, bytes: u64) {
+        self.memory.set_limit(bytes);
     }
 
     /// Tables prepared for table-function calls (see [`crate::read::rewrite_calls`]).
@@ -188,6 +216,7 @@ pub(crate) const NO_DATABASE: &str = "";
 /// default schema.
 fn new_context(
     engine: &Engine,
+    runtime: &Arc<RuntimeEnv>,
     database: Option<&str>,
     prepared: &Arc<PreparedSources>,
 ) -> SessionContext {
@@ -198,7 +227,7 @@ fn new_context(
     config.options_mut().sql_parser.dialect = Dialect::MySQL;
     let state = SessionStateBuilder::new()
         .with_config(config)
-        .with_runtime_env(engine.runtime().clone())
+        .with_runtime_env(runtime.clone())
         .with_default_features()
         .build();
     let ctx = SessionContext::new_with_state(state);
@@ -206,6 +235,8 @@ fn new_context(
         CATALOG_NAME,
         Arc::new(WarehouseCatalogProvider::new(engine.catalog().clone())),
     );
+    crate::plan::series::register(&ctx);
+    crate::plan::string_size::register(&ctx);
     // Calls are rewritten to these lower-case names before planning.
     for name in TABLE_FUNCTIONS {
         ctx.register_udtf(

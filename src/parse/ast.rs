@@ -153,11 +153,11 @@ pub enum Statement {
         user: Option<String>,
         password: String,
     },
-    /// `SET [SESSION] query_timeout = n` or `insert_timeout` (seconds).
-    SetTimeout {
-        /// `query_timeout` or `insert_timeout`.
-        variable: &'static str,
-        seconds: u64,
+    /// `SET [SESSION] query_timeout = n`, `insert_timeout` (seconds) or
+    /// `exec_mem_limit` (bytes).
+    SetVariable {
+        variable: SessionVariable,
+        value: u64,
     },
     /// `DROP USER [IF EXISTS] 'name'`
     DropUser {
@@ -178,4 +178,46 @@ pub enum Statement {
     },
     /// Any other statement, executed by DataFusion.
     Query(String),
+}
+
+/// A session variable of Doris's that `SET` changes and a statement obeys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionVariable {
+    /// Seconds any statement but an INSERT may run.
+    QueryTimeout,
+    /// Seconds an INSERT may run.
+    InsertTimeout,
+    /// Bytes of memory one statement may hold.
+    ExecMemLimit,
+}
+
+impl SessionVariable {
+    pub const ALL: [SessionVariable; 3] = [
+        SessionVariable::QueryTimeout,
+        SessionVariable::InsertTimeout,
+        SessionVariable::ExecMemLimit,
+    ];
+
+    /// Its name in `SET` and `SHOW VARIABLES`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionVariable::QueryTimeout => "query_timeout",
+            SessionVariable::InsertTimeout => "insert_timeout",
+            SessionVariable::ExecMemLimit => "exec_mem_limit",
+        }
+    }
+
+    /// The values it takes, and how an error says them.
+    pub fn range(self) -> (std::ops::RangeInclusive<u64>, &'static str) {
+        match self {
+            SessionVariable::QueryTimeout | SessionVariable::InsertTimeout => (
+                1..=crate::job::MAX_DURATION_SECS,
+                "<seconds>, from 1 to 31536000 (a year)",
+            ),
+            SessionVariable::ExecMemLimit => (
+                crate::memory::MIN_EXEC_MEM_LIMIT..=u64::MAX,
+                "<bytes>, at least 1048576 (1 MiB), or a size such as '4GiB'",
+            ),
+        }
+    }
 }

@@ -15,7 +15,7 @@ mod table;
 mod tokens;
 mod user;
 
-pub use ast::{CreateTable, GrantScope, JobTrigger, Statement, TableName, When};
+pub use ast::{CreateTable, GrantScope, JobTrigger, SessionVariable, Statement, TableName, When};
 pub use depth::check_depth;
 pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};

@@ -7,9 +7,9 @@ use datafusion::sql::sqlparser::dialect::MySqlDialect;
 
 use datafusion::sql::sqlparser::tokenizer::Token;
 
-use super::ast::Statement;
+use super::ast::{SessionVariable, Statement};
 use super::tokens::StatementParser;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Parses one statement (without its terminator).
 pub fn parse_statement(sql: &str) -> Result<Statement> {
@@ -68,19 +68,13 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         p.alter_user()?
     } else if p.words(&["set", "password"]) {
         p.set_password()?
-    } else if let Some(variable) = p.timeout_variable() {
+    } else if let Some(variable) = p.session_variable() {
         p.expect_token(Token::Eq)?;
-        let seconds = p
-            .parser
-            .parse_literal_uint()
-            .ok()
-            .filter(|s| (1..=crate::job::MAX_DURATION_SECS).contains(s))
-            .ok_or_else(|| {
-                p.unexpected(&format!(
-                    "expected SET {variable} = <seconds>, from 1 to 31536000 (a year)"
-                ))
-            })?;
-        Statement::SetTimeout { variable, seconds }
+        let value = p.variable_value(variable)?;
+        Statement::SetVariable { variable, value }
+    } else if p.peek_word("set") {
+        p.check_other_set()?;
+        return Ok(Statement::Query(sql.to_string()));
     } else if p.words(&["create", "user"]) {
         p.create_user()?
     } else if p.words(&["drop", "user"]) {
@@ -134,6 +128,55 @@ impl StatementParser<'_> {
         let name = self.table_name()?;
         self.word("force");
         Ok(Statement::DropTable { name, if_exists })
+    }
+
+    /// A `SET` of anything but a session variable tributary keeps goes to
+    /// DataFusion only when it sets one of DataFusion's options to one
+    /// literal (or is `SET TIME ZONE`); others fail here in one sentence
+    /// instead of in DataFusion's words.
+    fn check_other_set(&mut self) -> Result<()> {
+        self.word("set");
+        self.word("session");
+        let name = match self.parser.next_token().token {
+            Token::Word(w) if w.value.eq_ignore_ascii_case("time") => return Ok(()),
+            Token::Word(w) if w.value.eq_ignore_ascii_case("datafusion") => {
+                self.datafusion_option()?;
+                return self.literal_value();
+            }
+            Token::Word(w) => w.value,
+            other => other.to_string(),
+        };
+        let known: Vec<&str> = SessionVariable::ALL.iter().map(|v| v.name()).collect();
+        Err(Error::UnknownVariable {
+            name,
+            known: known.join(", "),
+        })
+    }
+
+    /// The rest of a DataFusion option's dotted name.
+    fn datafusion_option(&mut self) -> Result<()> {
+        while self.parser.consume_token(&Token::Period) {
+            self.identifier()?;
+        }
+        Ok(())
+    }
+
+    /// `= value` or `TO value` with one literal value, to the end.
+    fn literal_value(&mut self) -> Result<()> {
+        if !self.parser.consume_token(&Token::Eq) {
+            self.word("to");
+        }
+        match self.parser.next_token().token {
+            Token::Number(..) | Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => {}
+            Token::Word(w) if w.quote_style.is_none() => {}
+            _ => {
+                self.parser.prev_token();
+                return Err(self.unexpected(
+                    "expected one literal value (a number, a string, true or false) for a DataFusion option",
+                ));
+            }
+        }
+        self.expect_end()
     }
 
     /// `SHOW TABLES [{FROM | IN} db]`.

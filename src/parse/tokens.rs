@@ -7,7 +7,7 @@ use datafusion::sql::sqlparser::dialect::MySqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
-use super::ast::TableName;
+use super::ast::{SessionVariable, TableName};
 use crate::error::{Error, Result};
 
 /// Parses one statement's tokens.
@@ -54,20 +54,46 @@ impl StatementParser<'_> {
             false
         }
     }
-    /// After `SET [SESSION]`, a statement time limit's name
-    /// (`query_timeout`, `insert_timeout`, also as `@@session.x`), consumed
-    /// with them; `None` (nothing consumed) for any other statement.
-    pub(super) fn timeout_variable(&mut self) -> Option<&'static str> {
-        for variable in ["query_timeout", "insert_timeout"] {
+    /// After `SET [SESSION]`, the name of a session variable a statement
+    /// obeys (`query_timeout`, `exec_mem_limit`, also as `@@session.x`),
+    /// consumed with them; `None` (nothing consumed) for any other
+    /// statement.
+    pub(super) fn session_variable(&mut self) -> Option<SessionVariable> {
+        for variable in SessionVariable::ALL {
             for prefix in [&["set"][..], &["set", "session"][..]] {
                 let mut words = prefix.to_vec();
-                words.push(variable);
+                words.push(variable.name());
                 if self.words(&words) {
                     return Some(variable);
                 }
             }
         }
         None
+    }
+    /// The value of `SET variable = value`: a whole number, or for a
+    /// size a string such as '4GiB', in the variable's range.
+    pub(super) fn variable_value(&mut self, variable: SessionVariable) -> Result<u64> {
+        let (range, expected) = variable.range();
+        let value = match self.parser.peek_token().token {
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s)
+                if variable == SessionVariable::ExecMemLimit =>
+            {
+                s.trim()
+                    .parse::<bytesize::ByteSize>()
+                    .ok()
+                    .map(|size| size.as_u64())
+            }
+            Token::Number(n, _) => n.parse::<u64>().ok(),
+            _ => None,
+        }
+        .filter(|value| range.contains(value));
+        match value {
+            Some(value) => {
+                self.parser.next_token();
+                Ok(value)
+            }
+            None => Err(self.unexpected(&format!("expected SET {} = {expected}", variable.name()))),
+        }
     }
     /// The string literal after the words `ws` when they come next
     /// (`COMMENT 'x'`, `IDENTIFIED BY 'pw'`); `None` without them.

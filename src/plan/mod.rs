@@ -5,11 +5,13 @@ pub(crate) mod functions;
 pub(crate) mod job;
 pub(crate) mod query;
 mod run;
+pub(crate) mod series;
 mod show;
+pub(crate) mod string_size;
 mod users;
 
 use crate::error::{Error, Result};
-use crate::parse::{Statement, TableName};
+use crate::parse::{SessionVariable, Statement, TableName};
 use crate::session::{Session, StatementResult};
 
 /// Executes one parsed statement in `session`, cancelled with an error
@@ -103,17 +105,22 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
             revoke,
         } => users::grant(session, &privileges, &scope, &user, revoke).await,
         Statement::ShowGrants { user } => users::show_grants(session, user.as_deref()),
-        Statement::SetTimeout { variable, seconds } => {
-            let mut timeouts = session.timeouts();
-            match variable {
-                "insert_timeout" => timeouts.insert_secs = seconds,
-                _ => timeouts.query_secs = seconds,
-            }
-            session.set_timeouts(timeouts);
+        Statement::SetVariable { variable, value } => {
+            set_variable(session, variable, value);
             Ok(StatementResult::affected(0))
         }
         Statement::Query(sql) => query::run(session, &sql).await,
     }
+}
+
+fn set_variable(session: &mut Session, variable: SessionVariable, value: u64) {
+    let mut timeouts = session.timeouts();
+    match variable {
+        SessionVariable::QueryTimeout => timeouts.query_secs = value,
+        SessionVariable::InsertTimeout => timeouts.insert_secs = value,
+        SessionVariable::ExecMemLimit => return session.set_exec_mem_limit(value),
+    }
+    session.set_timeouts(timeouts);
 }
 
 /// The database a table name refers to: its own, or the session's current one.

@@ -136,7 +136,11 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
     };
     let df = ctx.execute_logical_plan(plan).await?;
     let schema = df.schema().inner().clone();
-    let batches = df.collect().await;
+    let pool = ctx.runtime_env().memory_pool.clone();
+    let batches = match df.execute_stream().await {
+        Ok(stream) => crate::memory::collect(stream, &pool).await,
+        Err(error) => Err(error),
+    };
     match target {
         Some(table) => {
             let batches = batches.map_err(|e| explain_insert_error(session, &table, e))?;

@@ -16,6 +16,7 @@ use opensrv_mysql::{
 use tokio::io::AsyncWrite;
 
 use super::auth::{new_salt, verify};
+use super::hangup::Hangup;
 use super::packets::InvalidQueries;
 use super::results::{columns, error_kind, write_rows};
 use super::variables::{answer, Asker, SERVER_VERSION};
@@ -36,10 +37,18 @@ pub struct Connection {
     session: Option<Session>,
     /// Whether the query being answered was not valid UTF-8.
     invalid: InvalidQueries,
+    /// Whether the client has gone.
+    hangup: Hangup,
 }
 
 impl Connection {
-    pub fn new(engine: Engine, id: u32, peer: SocketAddr, invalid: InvalidQueries) -> Self {
+    pub fn new(
+        engine: Engine,
+        id: u32,
+        peer: SocketAddr,
+        invalid: InvalidQueries,
+        hangup: Hangup,
+    ) -> Self {
         Self {
             engine,
             id,
@@ -48,6 +57,7 @@ impl Connection {
             user: Mutex::new(None),
             session: None,
             invalid,
+            hangup,
         }
     }
 
@@ -83,8 +93,15 @@ impl Connection {
         results: QueryResultWriter<'_, W>,
     ) -> std::io::Result<()> {
         let mut outcomes = Vec::new();
+        let hangup = self.hangup.clone();
         for statement in statements(sql) {
-            let outcome = self.execute(&statement).await;
+            let outcome = tokio::select! {
+                outcome = self.execute(&statement) => outcome,
+                () = hangup.gone() => {
+                    tracing::info!(connection = self.id, peer = %self.peer, "the client went away; its statement is cancelled");
+                    return Err(std::io::ErrorKind::ConnectionAborted.into());
+                }
+            };
             let failed = outcome.is_err();
             outcomes.push(outcome);
             if failed {

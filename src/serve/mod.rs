@@ -9,11 +9,13 @@
 //! tributary's: [`connection`] (one client: authentication, its session,
 //! statements), [`results`] (result sets as MySQL columns and rows, errors
 //! as MySQL error codes), [`variables`] (what drivers ask on connect),
-//! [`auth`] (`mysql_native_password`) and [`packets`] (a guard on the read
-//! side of the protocol crate).
+//! [`auth`] (`mysql_native_password`), [`packets`] (a guard on the read
+//! side of the protocol crate) and [`hangup`] (a client that went away
+//! while its statement ran).
 
 mod auth;
 mod connection;
+mod hangup;
 mod packets;
 mod results;
 mod variables;
@@ -56,7 +58,8 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
         };
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let invalid = InvalidQueries::default();
-        let connection = Connection::new(engine.clone(), id, peer, invalid.clone());
+        let hangup = hangup::Hangup::watch(&stream);
+        let connection = Connection::new(engine.clone(), id, peer, invalid.clone(), hangup);
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let (reader, writer) = stream.into_split();

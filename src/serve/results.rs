@@ -128,6 +128,7 @@ pub fn error_kind(error: &Error) -> ErrorKind {
         Error::AccessDenied { .. } => ErrorKind::ER_TABLEACCESS_DENIED_ERROR,
         Error::NotNullViolation { .. } => ErrorKind::ER_BAD_NULL_ERROR,
         Error::Cancelled => ErrorKind::ER_QUERY_INTERRUPTED,
+        Error::UnknownVariable { .. } => ErrorKind::ER_UNKNOWN_SYSTEM_VARIABLE,
         _ => ErrorKind::ER_UNKNOWN_ERROR,
     }
 }

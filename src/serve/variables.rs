@@ -11,6 +11,7 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::dialect::MySqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
+use crate::parse::SessionVariable;
 use crate::session::{Session, StatementResult};
 
 /// The MySQL version the server reports, as Doris's FE does (`5.7.99`:
@@ -65,6 +66,7 @@ fn variables(asker: &Asker<'_>) -> Vec<(&'static str, String)> {
     let timeouts = asker.session.timeouts();
     all.push(("query_timeout", timeouts.query_secs.to_string()));
     all.push(("insert_timeout", timeouts.insert_secs.to_string()));
+    all.push(("exec_mem_limit", asker.session.exec_mem_limit().to_string()));
     all.sort();
     all
 }
@@ -89,9 +91,11 @@ pub fn answer(statement: &str, asker: &Asker<'_>) -> Option<StatementResult> {
         ("set", second)
             if second != "password"
                 && !second.starts_with("datafusion.")
-                && !words
-                    .iter()
-                    .any(|w| w == "query_timeout" || w == "insert_timeout") =>
+                && !words.iter().any(|w| {
+                    SessionVariable::ALL
+                        .iter()
+                        .any(|v| w.trim_start_matches("@@session.").starts_with(v.name()))
+                }) =>
         {
             Some(StatementResult::affected(0))
         }

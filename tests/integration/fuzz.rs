@@ -118,9 +118,12 @@ fn mutate(sql: &str, rng: &mut Rng) -> String {
 }
 
 /// What no error message may carry: internal wrappers, toolchain paths.
-const INTERNAL: [&str; 6] = [
+const INTERNAL: [&str; 9] = [
     "External error",
     "Query Execution error",
+    "Execution error:",
+    "Schema error:",
+    "Invalid or Unsupported Configuration",
     "ParserError(",
     "sql parser error",
     "/rustc/",

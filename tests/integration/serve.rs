@@ -307,3 +307,89 @@ print(cur.fetchall()[0][1])
     assert_eq!(server.root("SELECT 1 AS alive"), "alive\n1\n");
     assert!(server.stop());
 }
+
+/// A client that goes away while its statement runs (closing the
+/// connection as a driver does, with COM_QUIT, or dropping the socket)
+/// has its statement cancelled: it does not run on until query_timeout.
+#[test]
+fn a_statement_is_cancelled_when_its_client_goes_away() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+    let script = r#"
+import pymysql, socket, time
+from pymysql.constants import COMMAND
+endless = b"WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"
+for how in ["quit", "drop"]:
+    c = pymysql.connect(host="127.0.0.1", port=PORT, user="root", password="")
+    c._execute_command(COMMAND.COM_QUERY, endless)
+    time.sleep(0.5)
+    if how == "quit":
+        c.close()
+    else:
+        c._sock.shutdown(socket.SHUT_RDWR)
+        c._sock.close()
+"#;
+    let out = python(&server, script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let cancelled = |log: &str| {
+        log.matches("the client went away; its statement is cancelled")
+            .count()
+    };
+    while cancelled(&server.log()) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both statements should be cancelled; server log:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(server.root("SELECT 1 AS alive"), "alive\n1\n");
+    assert!(server.stop());
+}
+
+/// Statements that would take all the memory: each ends with an error
+/// naming the limit it met (the session's exec_mem_limit, the server's
+/// --memory-limit), and the server answers the next statement.
+#[test]
+fn statements_that_would_take_all_the_memory_get_errors() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start_with(root.path(), &[("TRIBUTARY_MEMORY_LIMIT", "64MiB")]);
+    let script = r#"
+import pymysql
+c = pymysql.connect(host="127.0.0.1", port=PORT, user="root", password="")
+cur = c.cursor()
+def error_of(sql):
+    try:
+        cur.execute(sql)
+        return "no error"
+    except pymysql.err.MySQLError as e:
+        return e.args[1]
+cur.execute("SHOW VARIABLES LIKE 'exec_mem_limit'")
+print(cur.fetchall()[0][1])
+print(error_of("SELECT * FROM generate_series(1, 100000000)")[:60])
+cur.execute("SET exec_mem_limit = 8388608")
+print(error_of("SELECT * FROM generate_series(1, 10000000)")[:60])
+cur.execute("SELECT count(*) FROM generate_series(9223372036854775806, 9223372036854775807, 9223372036854775807)")
+print(cur.fetchall()[0][0])
+"#;
+    let out = python(&server, script);
+    let printed = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected = [
+        "2147483648",
+        "the statements running in this process together need more me",
+        "the statement needs more memory than exec_mem_limit (8.0 MiB",
+        "1",
+    ];
+    assert_eq!(printed.lines().collect::<Vec<_>>(), expected, "{printed}");
+    assert!(server.stop());
+}
