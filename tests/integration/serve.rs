@@ -30,6 +30,32 @@ fn python(server: &Server, script: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// What `script` printed, run after a prelude that connects as root
+/// (`c`, `cur`) and defines `error_of(sql)` (the error's message, or "no
+/// error"); the script must succeed.
+fn printed_by(server: &Server, script: &str) -> String {
+    let prelude = r#"
+import pymysql
+from pymysql.constants import COMMAND
+c = pymysql.connect(host="127.0.0.1", port=PORT, user="root", password="")
+cur = c.cursor()
+def error_of(sql):
+    try:
+        cur.execute(sql)
+        return "no error"
+    except pymysql.err.MySQLError as e:
+        return e.args[1]
+"#;
+    let out = python(server, &format!("{prelude}{script}"));
+    let printed = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    printed
+}
+
 fn put_files(dir: &Path, first: usize, count: usize) {
     std::fs::create_dir_all(dir).unwrap();
     for i in first..first + count {
@@ -245,16 +271,6 @@ fn statements_that_could_kill_the_server_get_errors() {
     let root = tempfile::tempdir().unwrap();
     let server = Server::start(root.path());
     let script = r#"
-import pymysql
-from pymysql.constants import COMMAND
-c = pymysql.connect(host="127.0.0.1", port=PORT, user="root", password="")
-cur = c.cursor()
-def error_of(sql):
-    try:
-        cur.execute(sql)
-        return "no error"
-    except pymysql.err.MySQLError as e:
-        return e.args[1]
 deep = [
     "SELECT " + "+".join(["1"] * 10000),
     "SELECT 1 WHERE " + " OR ".join(["1 = 1"] * 10000),
@@ -279,13 +295,7 @@ print(error_of("WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r
 cur.execute("SHOW VARIABLES LIKE 'query_timeout'")
 print(cur.fetchall()[0][1])
 "#;
-    let out = python(&server, script);
-    let printed = stdout(&out);
-    assert!(
-        out.status.success(),
-        "{printed}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let printed = printed_by(&server, script);
     let deep = "the statement nests deeper than 1000 levels (expressions, su";
     let expected = [
         deep,
@@ -360,15 +370,6 @@ fn statements_that_would_take_all_the_memory_get_errors() {
     let root = tempfile::tempdir().unwrap();
     let server = Server::start_with(root.path(), &[("TRIBUTARY_MEMORY_LIMIT", "64MiB")]);
     let script = r#"
-import pymysql
-c = pymysql.connect(host="127.0.0.1", port=PORT, user="root", password="")
-cur = c.cursor()
-def error_of(sql):
-    try:
-        cur.execute(sql)
-        return "no error"
-    except pymysql.err.MySQLError as e:
-        return e.args[1]
 cur.execute("SHOW VARIABLES LIKE 'exec_mem_limit'")
 print(cur.fetchall()[0][1])
 print(error_of("SELECT * FROM generate_series(1, 100000000)")[:60])
@@ -377,13 +378,7 @@ print(error_of("SELECT * FROM generate_series(1, 10000000)")[:60])
 cur.execute("SELECT count(*) FROM generate_series(9223372036854775806, 9223372036854775807, 9223372036854775807)")
 print(cur.fetchall()[0][0])
 "#;
-    let out = python(&server, script);
-    let printed = stdout(&out);
-    assert!(
-        out.status.success(),
-        "{printed}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let printed = printed_by(&server, script);
     let expected = [
         "2147483648",
         "the statements running in this process together need more me",
