@@ -181,6 +181,11 @@ pub enum Error {
     #[error("cannot read '{uri}': {message}")]
     Unavailable { uri: String, message: String },
 
+    /// The table version a task read was removed before its commit (by
+    /// another process's maintenance): worth retrying.
+    #[error("table {table}: version {version}, which the task read, was removed by table maintenance in another process before the task committed; the task is retried")]
+    VersionRemoved { table: String, version: u64 },
+
     /// The key file that seals job credentials cannot be read, created or
     /// used.
     #[error("secret key file {path}: {message}")]
@@ -239,7 +244,7 @@ impl Error {
     /// unreachable, slow or throttling), looking inside DataFusion errors.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Unavailable { .. } => true,
+            Error::Unavailable { .. } | Error::VersionRemoved { .. } => true,
             Error::DataFusion(e) => datafusion_is_transient(e),
             _ => false,
         }

@@ -33,6 +33,7 @@ mod engine;
 mod error;
 pub mod ingest;
 pub mod job;
+mod maintenance;
 mod memory;
 mod open;
 pub mod parse;

@@ -44,6 +44,7 @@ impl Engine {
         // Jobs that were running before go on by themselves, and the
         // statements' changes to jobs take effect from now on.
         supervise(&engine);
+        crate::maintenance::supervise(&engine);
         Ok(engine)
     }
 }

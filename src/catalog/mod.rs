@@ -6,6 +6,7 @@
 
 pub mod logins;
 pub mod names;
+pub mod pins;
 mod provider;
 mod table;
 mod types;
@@ -93,6 +94,8 @@ struct CatalogState {
 #[derive(Debug)]
 pub struct Catalog {
     document: Document<CatalogState>,
+    /// Table versions this process reads and commits on.
+    pins: pins::Pins,
 }
 
 impl Catalog {
@@ -112,7 +115,15 @@ impl Catalog {
                 document.uri()
             )));
         }
-        Ok(Self { document })
+        Ok(Self {
+            document,
+            pins: pins::Pins::default(),
+        })
+    }
+
+    /// The table versions this process reads and commits on.
+    pub fn pins(&self) -> &pins::Pins {
+        &self.pins
     }
 
     /// Opens the latest version of a table's Lance dataset.
@@ -151,6 +162,16 @@ impl Catalog {
             .get(database)
             .ok_or_else(|| Error::UnknownDatabase(database.to_string()))?;
         Ok(db.tables.keys().cloned().collect())
+    }
+
+    /// The definitions of every table, by database then name.
+    pub fn tables(&self) -> Vec<TableDef> {
+        let state = self.snapshot();
+        state
+            .databases
+            .values()
+            .flat_map(|db| db.tables.values().cloned())
+            .collect()
     }
 
     /// The definition of `database.table`.

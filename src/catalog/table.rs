@@ -17,6 +17,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use lance::datafusion::LanceTableProvider;
 use lance::Dataset;
 
+use super::pins::Pin;
 use super::{Catalog, TableDef};
 use crate::error::Result;
 use crate::write::LanceSink;
@@ -28,6 +29,8 @@ pub struct LanceTable {
     dataset: Arc<Dataset>,
     /// Lance's own provider over the same dataset, used for scans.
     reader: LanceTableProvider,
+    /// Keeps the version read from maintenance while the statement runs.
+    _pin: Pin,
 }
 
 impl LanceTable {
@@ -35,10 +38,12 @@ impl LanceTable {
     pub async fn open(def: TableDef, catalog: &Catalog) -> Result<Self> {
         let dataset = Arc::new(catalog.open_dataset(&def).await?);
         let reader = LanceTableProvider::new(dataset.clone(), false, false);
+        let _pin = catalog.pins().pin(def.id, dataset.version().version);
         Ok(Self {
             def,
             dataset,
             reader,
+            _pin,
         })
     }
 

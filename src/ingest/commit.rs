@@ -40,6 +40,8 @@ pub struct Target {
     pub name: String,
     pub schema: SchemaRef,
     pub dataset: Arc<Dataset>,
+    /// Keeps the version the task read (and commits on) from maintenance.
+    pub _pin: crate::catalog::pins::Pin,
 }
 
 /// What a task committed.
@@ -157,18 +159,39 @@ pub async fn write_and_commit(
     };
     let properties = done.properties(job.id, batch.end_offset());
     let fence = Fence::new(target.dataset.clone(), offset_key(job.id));
-    let committed = commit_fenced(target.dataset.clone(), written, properties, fence.clone())
-        .await
-        .map_err(|error| match fence.tripped() {
-            Some(version) => Error::Fenced {
-                job: job.name.clone(),
-                version,
-            },
-            None => Error::from(error),
-        })?;
+    let committed =
+        match commit_fenced(target.dataset.clone(), written, properties, fence.clone()).await {
+            Ok(committed) => committed,
+            Err(error) => return Err(refused(job, target, &fence, error).await),
+        };
     crash_point(CrashPoint::AfterCommit);
     Ok(Committed {
         done,
         version: Some(committed.version().version),
     })
+}
+
+/// Why a task's commit was refused: another commit of its job
+/// ([`Error::Fenced`]), the version it read removed by another process's
+/// maintenance (retried), or Lance's error.
+async fn refused(
+    job: &Job,
+    target: &Target,
+    fence: &Fence,
+    error: datafusion::error::DataFusionError,
+) -> Error {
+    if let Some(version) = fence.tripped() {
+        return Error::Fenced {
+            job: job.name.clone(),
+            version,
+        };
+    }
+    let read = target.dataset.version().version;
+    if target.dataset.checkout_version(read).await.is_err() {
+        return Error::VersionRemoved {
+            table: target.name.clone(),
+            version: read,
+        };
+    }
+    Error::from(error)
 }

@@ -147,6 +147,10 @@ pub async fn next_batch(
         target: Target {
             name: format!("{}.{}", def.database, def.name),
             schema: def.arrow_schema(),
+            _pin: engine
+                .catalog()
+                .pins()
+                .pin(def.id, dataset.version().version),
             dataset,
         },
     });

@@ -173,6 +173,11 @@ impl Controls {
         self.loops.lock().expect("lock").keys().cloned().collect()
     }
 
+    /// Whether the process is shutting down (no loop starts any more).
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// Starts no loop any more, and cancels the running ones (their tasks
     /// stop before their commits).
     pub fn close(&self) {

@@ -22,6 +22,29 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::warehouse::Warehouse;
 
+/// What a lease is of: a job (its loop), or a table's maintenance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LeaseOf {
+    Job(u64),
+    TableMaintenance(u64),
+}
+
+/// A job's lease, by the job's id.
+impl From<u64> for LeaseOf {
+    fn from(job_id: u64) -> Self {
+        LeaseOf::Job(job_id)
+    }
+}
+
+impl LeaseOf {
+    fn path(self) -> String {
+        match self {
+            LeaseOf::Job(id) => format!("_tributary/leases/{id}.json"),
+            LeaseOf::TableMaintenance(id) => format!("_tributary/leases/table-{id}.json"),
+        }
+    }
+}
+
 /// Default lease time to live.
 const DEFAULT_TTL: Duration = Duration::from_secs(6);
 
@@ -50,7 +73,7 @@ pub struct Leases {
     holder: String,
     ttl: Duration,
     /// The leases this process holds, as last written.
-    held: Mutex<HashMap<u64, Lease>>,
+    held: Mutex<HashMap<LeaseOf, Lease>>,
 }
 
 impl Leases {
@@ -82,19 +105,21 @@ impl Leases {
         self.ttl
     }
 
-    /// Takes or renews the lease of job `job_id`: `Some` when this process
-    /// holds it now, `None` when another live process does. A lease held
-    /// with most of its time left is not written again.
-    pub async fn acquire(&self, job_id: u64) -> Result<Option<Lease>> {
+    /// Takes or renews the lease of `of` (a job, by its id, or a table's
+    /// maintenance): `Some` when this process holds it now, `None` when
+    /// another live process does. A lease held with most of its time left
+    /// is not written again.
+    pub async fn acquire(&self, of: impl Into<LeaseOf>) -> Result<Option<Lease>> {
+        let of = of.into();
         let now = now_ms();
         let ttl_ms = self.ttl.as_millis() as i64;
-        if let Some(lease) = self.held.lock().expect("lock").get(&job_id) {
+        if let Some(lease) = self.held.lock().expect("lock").get(&of) {
             if lease.expires_at_ms - now > ttl_ms * 2 / 3 {
                 return Ok(Some(lease.clone()));
             }
         }
         let written = self
-            .change(job_id, |current| match current {
+            .change(of, |current| match current {
                 Some(lease) if lease.holder == self.holder => Some(Lease {
                     expires_at_ms: now + ttl_ms,
                     ..lease
@@ -109,21 +134,22 @@ impl Leases {
             .await?;
         let mut held = self.held.lock().expect("lock");
         match &written {
-            Some(lease) => held.insert(job_id, lease.clone()),
+            Some(lease) => held.insert(of, lease.clone()),
             // Another live process holds it, or wrote it first.
-            None => held.remove(&job_id),
+            None => held.remove(&of),
         };
         Ok(written)
     }
 
-    /// Gives up the lease of job `job_id` if this process holds it, so that
-    /// another process may take the job at once.
-    pub async fn release(&self, job_id: u64) {
-        if self.held.lock().expect("lock").remove(&job_id).is_none() {
+    /// Gives up the lease of `of` if this process holds it, so that
+    /// another process may take it at once.
+    pub async fn release(&self, of: impl Into<LeaseOf>) {
+        let of = of.into();
+        if self.held.lock().expect("lock").remove(&of).is_none() {
             return;
         }
         let released = self
-            .change(job_id, |current| {
+            .change(of, |current| {
                 current
                     .filter(|lease| lease.holder == self.holder)
                     .map(|lease| Lease {
@@ -133,19 +159,19 @@ impl Leases {
             })
             .await;
         if let Err(error) = released {
-            tracing::warn!(job_id, error = %error, "cannot give up a job lease; it expires by itself");
+            tracing::warn!(lease = ?of, error = %error, "cannot give up a lease; it expires by itself");
         }
     }
 
-    /// Reads job `job_id`'s lease and writes what `decide` makes of it, as
+    /// Reads the lease of `of` and writes what `decide` makes of it, as
     /// one step against other processes; the lease written, or `None` when
     /// `decide` wrote nothing or another process wrote first.
     async fn change(
         &self,
-        job_id: u64,
+        of: LeaseOf,
         decide: impl FnOnce(Option<Lease>) -> Option<Lease>,
     ) -> Result<Option<Lease>> {
-        let path = path(job_id);
+        let path = of.path();
         let _lock = self.warehouse.lock(&path).await?;
         let read = self.warehouse.read_versioned(&path).await?;
         let current = read
@@ -166,15 +192,15 @@ impl Leases {
 
     /// Gives up every lease this process holds (when it exits).
     pub async fn release_all(&self) {
-        let held: Vec<u64> = self.held.lock().expect("lock").keys().copied().collect();
-        for job_id in held {
-            self.release(job_id).await;
+        let held: Vec<LeaseOf> = self.held.lock().expect("lock").keys().copied().collect();
+        for of in held {
+            self.release(of).await;
         }
     }
 
     /// The live lease of job `job_id`, whoever holds it.
     pub async fn current(&self, job_id: u64) -> Result<Option<Lease>> {
-        let path = path(job_id);
+        let path = LeaseOf::Job(job_id).path();
         let Some(bytes) = self.warehouse.read(&path).await? else {
             return Ok(None);
         };
@@ -183,17 +209,9 @@ impl Leases {
     }
 }
 
-fn path(job_id: u64) -> String {
-    format!("_tributary/leases/{job_id}.json")
-}
-
 fn parse(warehouse: &Warehouse, path: &str, bytes: &[u8]) -> Result<Lease> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        Error::Catalog(format!(
-            "{} is not a valid job lease: {e}",
-            warehouse.uri(path)
-        ))
-    })
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::Catalog(format!("{} is not a valid lease: {e}", warehouse.uri(path))))
 }
 
 fn now_ms() -> i64 {

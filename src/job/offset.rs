@@ -83,6 +83,12 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// The table version that holds it (`None` for a batch that made no
+    /// commit).
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
     /// The finished batch, when the commit recorded a task.
     pub fn batch(&self) -> Option<&CommittedBatch> {
         self.batch.as_ref()

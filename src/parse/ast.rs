@@ -72,6 +72,16 @@ pub enum Statement {
         name: TableName,
         if_exists: bool,
     },
+    /// `SHOW TABLE STATUS [{FROM | IN} db] [LIKE 'pattern']`
+    ShowTableStatus {
+        database: Option<String>,
+        like: Option<String>,
+    },
+    /// `ADMIN COMPACT TABLE [db.]name [PARTITION p] [WHERE type = '...']`:
+    /// maintains the table now (Doris's partition and type are ignored).
+    AdminCompact {
+        table: TableName,
+    },
     ShowTables {
         database: Option<String>,
     },

@@ -34,6 +34,19 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         Statement::CreateTable(p.create_table()?)
     } else if p.words(&["drop", "table"]) {
         p.drop_table()?
+    } else if p.words(&["show", "table", "status"]) {
+        p.show_table_status()?
+    } else if p.words(&["admin", "compact", "table"]) {
+        let table = p.table_name()?;
+        if p.word("partition") {
+            p.identifier()?;
+        }
+        if p.word("where") {
+            while p.parser.peek_token().token != Token::EOF {
+                p.parser.next_token();
+            }
+        }
+        Statement::AdminCompact { table }
     } else if p.words(&["show", "tables"]) {
         p.show_tables()?
     } else if p.words(&["show", "create", "table"]) {
@@ -177,6 +190,22 @@ impl StatementParser<'_> {
             }
         }
         self.expect_end()
+    }
+
+    /// `SHOW TABLE STATUS [{FROM | IN} db] [LIKE 'pattern']`, after its
+    /// first three words.
+    fn show_table_status(&mut self) -> Result<Statement> {
+        let database = if self.word("from") || self.word("in") {
+            Some(self.identifier()?)
+        } else {
+            None
+        };
+        let like = if self.word("like") {
+            Some(self.string_literal()?)
+        } else {
+            None
+        };
+        Ok(Statement::ShowTableStatus { database, like })
     }
 
     /// `SHOW TABLES [{FROM | IN} db]`.

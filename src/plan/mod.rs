@@ -3,6 +3,7 @@
 mod ddl;
 pub(crate) mod functions;
 pub(crate) mod job;
+mod maintenance;
 pub(crate) mod query;
 mod run;
 pub(crate) mod series;
@@ -57,6 +58,10 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
         }
         Statement::ShowDatabases => show::databases(session),
         Statement::ShowTables { database } => show::tables(session, database),
+        Statement::ShowTableStatus { database, like } => {
+            maintenance::table_status(session, database, like.as_deref()).await
+        }
+        Statement::AdminCompact { table } => maintenance::admin_compact(session, &table).await,
         Statement::Describe { table } => show::describe(session, &table),
         Statement::ShowCreateTable { table } => show::create_table(session, &table),
         Statement::DescribeFunction { call } => show::describe_function(session, &call).await,

@@ -18,7 +18,7 @@ mod connection;
 mod hangup;
 mod packets;
 mod results;
-mod variables;
+pub(crate) mod variables;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -126,7 +126,7 @@ fn show_variables(statement: &str, asker: &Asker<'_>) -> StatementResult {
 }
 
 /// SQL `LIKE` with `%` and `_`.
-fn like(pattern: &str, text: &str) -> bool {
+pub(crate) fn like(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     fn matches(p: &[char], t: &[char]) -> bool {
         match p.first() {

@@ -54,7 +54,7 @@ impl Fence {
     /// carries a commit of the job.
     async fn committed_before(&self, version: u64) -> lance::Result<Option<u64>> {
         for candidate in (self.read_version + 1)..version {
-            let transaction = self.dataset.read_transaction_by_version(candidate).await?;
+            let transaction = super::transaction_of(&self.dataset, candidate).await?;
             let ours = transaction
                 .and_then(|t| t.transaction_properties)
                 .is_some_and(|p| p.contains_key(&self.key));

@@ -65,8 +65,7 @@ pub async fn commits_with_property(
     let uri = dataset.uri().to_string();
     let mut commits = Vec::new();
     for version in (after_version + 1)..=dataset.version().version {
-        let properties = dataset
-            .read_transaction_by_version(version)
+        let properties = transaction_of(dataset, version)
             .await
             .map_err(|e| Error::lance(&uri, e))?
             .and_then(|t| t.transaction_properties);
@@ -75,6 +74,23 @@ pub async fn commits_with_property(
         }
     }
     Ok(commits)
+}
+
+/// The transaction of `version`; `None` for a version without one, or
+/// one that table maintenance removed (it never removes a version that
+/// holds a commit a job has not recorded: see [`crate::maintenance`]).
+pub(crate) async fn transaction_of(
+    dataset: &Dataset,
+    version: u64,
+) -> lance::Result<Option<lance::dataset::transaction::Transaction>> {
+    match dataset.read_transaction_by_version(version).await {
+        Err(
+            lance::Error::NotFound { .. }
+            | lance::Error::VersionNotFound { .. }
+            | lance::Error::DatasetNotFound { .. },
+        ) => Ok(None),
+        read => read,
+    }
 }
 
 /// Opens the latest version of the dataset at `uri`.

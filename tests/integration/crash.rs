@@ -111,6 +111,43 @@ fn crash_between_the_data_commit_and_the_job_store() {
     crash_and_recover("after-commit");
 }
 
+/// The holder died between a commit and its record in the job store;
+/// before another process takes the job over, a commit of another writer
+/// and a compaction that removes every old version it may: the version
+/// that holds the unrecorded commit stays, and the new holder records it
+/// instead of loading its files again.
+#[test]
+fn a_commit_the_store_missed_outlives_a_compaction() {
+    let root = tempfile::tempdir().unwrap();
+    let source = root.path().join("src");
+    put_files(&source);
+    crash_the_first_task(root.path(), &source, "", "after-commit");
+    let compacted = tributary(
+        root.path(),
+        "INSERT INTO db1.t VALUES (1000, 'x'); ADMIN COMPACT TABLE db1.t;",
+        None,
+    );
+    assert_ok(&compacted);
+    assert!(
+        stdout(&compacted).contains("| 2                | 1              |"),
+        "the two fragments were compacted into one:\n{}",
+        stdout(&compacted)
+    );
+    let recovered = tributary(
+        root.path(),
+        "WAIT JOB WHERE jobName = 'feed' TIMEOUT 60;
+         SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM db1.t;",
+        None,
+    );
+    assert_ok(&recovered);
+    let sum: usize = (1..=FILES).map(|i| 2 * i * 10 + 1).sum::<usize>() + 1000;
+    let out = stdout(&recovered);
+    assert!(
+        out.contains(&format!("| 13 | 13 | {sum} |")),
+        "every row once after the compaction:\n{out}"
+    );
+}
+
 /// With `s3.on_file_error` = `skip`, a crash after a bad file was put in
 /// the ledger as QUARANTINED but before the offset moved past it: the new
 /// process sets the same file aside again and loads every good row once.

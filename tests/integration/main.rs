@@ -9,6 +9,7 @@ mod faults;
 mod fuzz;
 mod jobs;
 mod listing;
+mod maintenance;
 mod many_processes;
 mod privileges;
 mod reopen;

@@ -1,0 +1,78 @@
+//! Compaction: when a table has enough small fragments, Lance's compaction
+//! rewrites them into a few large ones in one Rewrite commit.
+
+use lance::dataset::optimize::{compact_files, CompactionMetrics, CompactionOptions};
+use lance::Dataset;
+
+use crate::error::{Error, Result};
+
+/// A fragment with fewer rows than this is small (Lance's target
+/// fragment size is 1 Mi rows).
+pub(crate) const SMALL_ROWS: usize = 128 * 1024;
+
+/// How many small fragments make a table worth compacting.
+pub(crate) const MIN_SMALL_FRAGMENTS: usize = 16;
+
+/// The share of deleted rows that makes a fragment worth rewriting.
+const DELETED_SHARE: f32 = 0.1;
+
+/// What a table's fragments look like.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Fragments {
+    pub fragments: usize,
+    pub small: usize,
+    pub rows: u64,
+    pub deleted_rows: u64,
+    /// Fragments with more than [`DELETED_SHARE`] of their rows deleted.
+    pub mostly_deleted: usize,
+}
+
+/// The fragments of `dataset`'s version.
+pub(crate) fn fragments(dataset: &Dataset) -> Fragments {
+    let mut seen = Fragments::default();
+    for fragment in dataset.manifest().fragments.iter() {
+        let rows = fragment.physical_rows.unwrap_or(0);
+        let deleted = fragment
+            .deletion_file
+            .as_ref()
+            .and_then(|d| d.num_deleted_rows)
+            .unwrap_or(0);
+        seen.fragments += 1;
+        seen.small += usize::from(rows < SMALL_ROWS);
+        seen.rows += rows as u64;
+        seen.deleted_rows += deleted as u64;
+        seen.mostly_deleted +=
+            usize::from(rows > 0 && deleted as f32 / rows as f32 > DELETED_SHARE);
+    }
+    seen
+}
+
+/// Whether the table has enough small or mostly deleted fragments to
+/// compact.
+pub(crate) fn needed(dataset: &Dataset) -> bool {
+    let seen = fragments(dataset);
+    seen.small >= MIN_SMALL_FRAGMENTS || seen.mostly_deleted > 0
+}
+
+/// Compacts the small fragments of `dataset` (and those with many deleted
+/// rows) on one thread; fragments that already have [`SMALL_ROWS`] rows
+/// stay as they are, so that no row is rewritten more than a few times.
+pub(crate) async fn compact(dataset: &mut Dataset) -> Result<CompactionMetrics> {
+    let settled = dataset
+        .manifest()
+        .fragments
+        .iter()
+        .filter(|f| f.physical_rows.unwrap_or(0) >= SMALL_ROWS && f.deletion_file.is_none())
+        .map(|f| f.id as u32)
+        .collect();
+    let options = CompactionOptions {
+        num_threads: Some(1),
+        materialize_deletions_threshold: DELETED_SHARE,
+        excluded_fragment_ids: settled,
+        ..Default::default()
+    };
+    let uri = dataset.uri().to_string();
+    compact_files(dataset, options, None)
+        .await
+        .map_err(|e| Error::lance(&uri, e))
+}

@@ -1,0 +1,79 @@
+//! Table maintenance: keeps a continuously loaded table about as small
+//! and as fast as if its rows had been loaded at once.
+//!
+//! Every task of a job commits a few small fragments and a new version.
+//! In the background, the process that holds a table's maintenance lease
+//! ([`crate::job::lease::LeaseOf::TableMaintenance`], one per table across
+//! processes) looks at the table every [`period`] and
+//! - **compacts** it ([`compact`]) with Lance's own compaction when it has
+//!   enough small fragments (or fragments with many deleted rows): one
+//!   Rewrite commit replaces them with a few large ones. Rewrite commits
+//!   carry no job's offset, so recovery, the commit fence and
+//!   `resume_offset` pass over them; an append that races one is rebased
+//!   by Lance, and every row stays once. It runs on one thread and takes
+//!   one of the task slots jobs use, so the load keeps the others;
+//! - **removes old versions** ([`cleanup`]) past the table's retention,
+//!   and the data files only they reference, never a version that holds a
+//!   job's commit its store has not recorded (recovery reads those), nor
+//!   the newest one. Files no version ever referenced (a killed writer's)
+//!   are removed once Lance considers them abandoned (7 days).
+//!
+//! `ADMIN COMPACT TABLE db.tbl` runs the same at once, whatever the table's
+//! state; `table_stats()` shows what it would look at.
+
+pub(crate) mod cleanup;
+pub(crate) mod compact;
+mod supervise;
+
+use std::time::Duration;
+
+pub(crate) use supervise::supervise;
+
+use crate::catalog::TableDef;
+use crate::engine::Engine;
+use crate::error::Result;
+
+/// How often a table's state is looked at (`TRIBUTARY_MAINTENANCE_SECS`,
+/// default a minute).
+pub(crate) fn period() -> Duration {
+    std::env::var("TRIBUTARY_MAINTENANCE_SECS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s >= 1)
+        .map_or(Duration::from_secs(60), Duration::from_secs)
+}
+
+/// What one round of maintenance did to a table.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Maintained {
+    pub fragments_removed: usize,
+    pub fragments_added: usize,
+    pub versions_removed: u64,
+    pub bytes_removed: u64,
+}
+
+/// Maintains `def`'s table once: compacts it when it needs it (always
+/// when `now`, as `ADMIN COMPACT TABLE` asks), then removes the versions
+/// and files it no longer needs.
+pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Result<Maintained> {
+    let mut dataset = engine.catalog().open_dataset(def).await?;
+    let mut maintained = Maintained::default();
+    if now || compact::needed(&dataset) {
+        let _slot = engine.task_slots().clone().acquire_owned().await;
+        let metrics = compact::compact(&mut dataset).await?;
+        maintained.fragments_removed = metrics.fragments_removed;
+        maintained.fragments_added = metrics.fragments_added;
+    }
+    let retention = if now {
+        Duration::ZERO
+    } else {
+        cleanup::RETENTION
+    };
+    let removed = cleanup::remove_old_versions(engine, def, &dataset, retention).await?;
+    maintained.versions_removed = removed.old_versions;
+    maintained.bytes_removed = removed.bytes_removed;
+    if maintained != Maintained::default() {
+        tracing::info!(table = %format!("{}.{}", def.database, def.name), ?maintained, "table maintained");
+    }
+    Ok(maintained)
+}

@@ -1,0 +1,108 @@
+//! `ADMIN COMPACT TABLE` and `SHOW TABLE STATUS`: table maintenance on
+//! demand, and the state it looks at.
+
+use crate::catalog::users::Privilege;
+use crate::catalog::TableDef;
+use crate::error::{Error, Result};
+use crate::maintenance::{compact, maintain};
+use crate::parse::TableName;
+use crate::session::{Session, StatementResult};
+
+use super::database_of;
+use super::users::require_on_table;
+
+/// Compacts the table and removes its old versions now (ADMIN_PRIV on
+/// the table); one row says what was done.
+pub(super) async fn admin_compact(session: &Session, name: &TableName) -> Result<StatementResult> {
+    let database = database_of(session, name)?;
+    let def = session.engine().catalog().table(&database, &name.table)?;
+    require_on_table(session, Privilege::Admin, &database, &def.name)?;
+    // Boxed: Lance's compaction future is deep, and every statement's
+    // future would otherwise carry its layout.
+    let done = Box::pin(maintain(session.engine(), &def, true)).await?;
+    Ok(StatementResult::strings(
+        &[
+            "FragmentsRemoved",
+            "FragmentsAdded",
+            "VersionsRemoved",
+            "BytesRemoved",
+        ],
+        vec![vec![
+            Some(done.fragments_removed.to_string()),
+            Some(done.fragments_added.to_string()),
+            Some(done.versions_removed.to_string()),
+            Some(done.bytes_removed.to_string()),
+        ]],
+    ))
+}
+
+/// MySQL's `SHOW TABLE STATUS` columns that tools read, then the table's
+/// maintenance state.
+const STATUS_COLUMNS: [&str; 12] = [
+    "Name",
+    "Engine",
+    "Rows",
+    "Data_length",
+    "Create_time",
+    "Update_time",
+    "Comment",
+    "Versions",
+    "Fragments",
+    "Small_fragments",
+    "Deleted_rows",
+    "Oldest_version_time",
+];
+
+/// One row per table of the database (the current one by default) whose
+/// name matches `like`.
+pub(super) async fn table_status(
+    session: &Session,
+    database: Option<String>,
+    like: Option<&str>,
+) -> Result<StatementResult> {
+    let database = database
+        .or_else(|| session.database().map(str::to_string))
+        .ok_or(Error::NoDatabaseSelected)?;
+    let catalog = session.engine().catalog();
+    let mut rows = Vec::new();
+    for name in catalog.table_names(&database)? {
+        if like.is_some_and(|pattern| !crate::serve::variables::like(pattern, &name)) {
+            continue;
+        }
+        let def = catalog.table(&database, &name)?;
+        rows.push(status_row(session, &def).await?);
+    }
+    Ok(StatementResult::strings(&STATUS_COLUMNS, rows))
+}
+
+async fn status_row(session: &Session, def: &TableDef) -> Result<Vec<Option<String>>> {
+    let dataset = session.engine().catalog().open_dataset(def).await?;
+    let seen = compact::fragments(&dataset);
+    let versions = dataset
+        .versions()
+        .await
+        .map_err(|e| Error::lance(dataset.uri(), e))?;
+    let data_bytes: u64 = dataset
+        .manifest()
+        .fragments
+        .iter()
+        .flat_map(|f| f.files.iter())
+        .filter_map(|file| file.file_size_bytes.get())
+        .map(u64::from)
+        .sum();
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    Ok(vec![
+        Some(def.name.clone()),
+        Some("Lance".to_string()),
+        Some((seen.rows - seen.deleted_rows).to_string()),
+        Some(data_bytes.to_string()),
+        Some(def.created_at.clone()),
+        versions.last().map(|v| time(v.timestamp)),
+        Some(def.comment.clone().unwrap_or_default()),
+        Some(versions.len().to_string()),
+        Some(seen.fragments.to_string()),
+        Some(seen.small.to_string()),
+        Some(seen.deleted_rows.to_string()),
+        versions.first().map(|v| time(v.timestamp)),
+    ])
+}

@@ -1,0 +1,113 @@
+//! Table maintenance under a continuous load: compactions and version
+//! cleanups that race a job's appends leave every row once, and the job's
+//! records agree with the table.
+
+use std::time::Duration;
+
+use tributary::Engine;
+
+use crate::support::{lines, table, wait_for_job};
+
+const FILES: usize = 40;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compactions_racing_a_job_leave_every_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("src");
+    std::fs::create_dir(&source).unwrap();
+    for i in 1..=FILES {
+        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},v{i}\n")).unwrap();
+    }
+    let warehouse = dir.path().join("wh");
+    let engine = Engine::open(warehouse.to_str().unwrap()).await.unwrap();
+    engine
+        .session()
+        .sql(&format!(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '1', 'max_interval' = '1s')
+             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/f*.csv', 'format' = 'csv', 'column_separator' = ',')",
+            source.display()
+        ))
+        .await
+        .unwrap();
+    // Compact and remove every old version the job does not need, over
+    // and over, while the job commits one file at a time.
+    let compactor = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            let mut rounds = 0;
+            let mut compacted = 0;
+            loop {
+                let job = engine.jobs().job("feed").unwrap();
+                if job.succeed_task_count as usize >= FILES {
+                    return (rounds, compacted);
+                }
+                let done = engine
+                    .session()
+                    .sql("ADMIN COMPACT TABLE db1.t")
+                    .await
+                    .unwrap();
+                let removed: usize = lines(&done)[3]
+                    .split('|')
+                    .nth(1)
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap();
+                compacted += usize::from(removed > 0);
+                rounds += 1;
+                tokio::time::sleep(Duration::from_millis(30)).await;
+            }
+        })
+    };
+    wait_for_job(&engine, "feed", "every file loaded", |j| {
+        j.succeed_task_count as usize >= FILES
+    })
+    .await;
+    let (rounds, compacted) = compactor.await.unwrap();
+    assert!(
+        compacted >= 2,
+        "compactions ran between the commits: {compacted} of {rounds}"
+    );
+    let sum: usize = (1..=FILES).sum();
+    let rows = query(
+        &engine,
+        "SELECT count(*) AS n, count(DISTINCT id) AS d, sum(id) AS s FROM db1.t",
+    )
+    .await;
+    assert!(
+        rows.contains(&format!("| {FILES} | {FILES} | {sum} |")),
+        "every row once:\n{rows}"
+    );
+    let job = query(
+        &engine,
+        "SELECT SucceedTaskCount AS ok, FailedTaskCount AS failed FROM job(type=insert)",
+    )
+    .await;
+    assert!(job.contains(&format!("| {FILES} | 0      |")), "{job}");
+    let ledger = query(&engine, "SELECT count(*) AS files, sum(LoadedRows) AS loaded FROM job_files(job = 'feed') WHERE Status = 'LOADED'").await;
+    assert!(
+        ledger.contains(&format!("| {FILES}    | {FILES}     |")),
+        "{ledger}"
+    );
+    // A last compaction leaves the table as one load would have.
+    query(&engine, "ADMIN COMPACT TABLE db1.t").await;
+    let status = engine
+        .session()
+        .sql("SHOW TABLE STATUS FROM db1")
+        .await
+        .unwrap();
+    let status = lines(&status);
+    let columns: Vec<&str> = status[1].split('|').map(str::trim).collect();
+    let values: Vec<&str> = status[3].split('|').map(str::trim).collect();
+    let value = |name: &str| values[columns.iter().position(|c| *c == name).unwrap()];
+    assert_eq!(
+        (value("Rows"), value("Fragments"), value("Versions")),
+        (FILES.to_string().as_str(), "1", "1"),
+        "{status:?}"
+    );
+}
+
+async fn query(engine: &Engine, sql: &str) -> String {
+    table(&engine.session().sql(sql).await.unwrap())
+}
