@@ -28,6 +28,11 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::json;
 use tributary::Engine;
 
+#[path = "ingest/maintenance.rs"]
+mod maintenance;
+
+use maintenance::{maintenance_cost, MaintenanceCost, MAINTENANCE};
+
 const CHILD: &str = "TRIBUTARY_BENCH_CHILD";
 const BUCKET: &str = "bench";
 
@@ -618,12 +623,31 @@ async fn parent(args: Args) {
     } else {
         None
     };
+    let maintained = if chosen(MAINTENANCE) {
+        Some(maintenance_cost(root, &small_dir, args.small_files).await)
+    } else {
+        None
+    };
     if args.only.is_some() {
-        return report(&args, &rows, &[], &(0, 0.0), ledger.as_ref());
+        return report(
+            &args,
+            &rows,
+            &[],
+            &(0, 0.0),
+            ledger.as_ref(),
+            maintained.as_ref(),
+        );
     }
     let latency = latency(&moto, root, args.latency_files).await;
     let listing = idle_poll(&moto, root, args.listing_files).await;
-    report(&args, &rows, &latency, &listing, ledger.as_ref());
+    report(
+        &args,
+        &rows,
+        &latency,
+        &listing,
+        ledger.as_ref(),
+        maintained.as_ref(),
+    );
 }
 
 const LEDGER: &str = "file ledger";
@@ -816,6 +840,7 @@ fn report(
     latency: &[f64],
     listing: &(usize, f64),
     ledger: Option<&LedgerCost>,
+    maintained: Option<&MaintenanceCost>,
 ) {
     let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
     println!(
@@ -876,6 +901,9 @@ fn report(
             l.batch_seconds.1
         );
     }
+    if let Some(m) = maintained {
+        println!("{MAINTENANCE}: {}", m.summary());
+    }
     println!(
         "S3 backlog of {} files: {backlog_lists} LIST requests in {backlog_tasks} tasks (bound N/1000 + tasks + 2 = {backlog_bound})",
         args.small_files
@@ -897,6 +925,7 @@ fn report(
         "latency_seconds": {"median": median(latency), "max": latency.iter().copied().fold(0.0, f64::max), "all": latency},
         "idle_poll": {"loaded_files": args.listing_files, "list_requests": lists, "seconds": poll_seconds},
         "file_ledger": ledger,
+        "table_maintenance": maintained,
         "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
         "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
         "ratios": {"csv_job_vs_duckdb": vs_duckdb, "csv_job_vs_pylance": vs_pylance,

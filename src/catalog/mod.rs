@@ -56,6 +56,10 @@ pub struct TableDef {
     /// Doris clauses accepted at CREATE TABLE and ignored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignored_clauses: Vec<String>,
+    /// The table properties tributary reads (maintenance settings:
+    /// [`crate::maintenance::settings`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
     /// Dataset path relative to the warehouse root.
     pub location: String,
     pub created_at: String,
@@ -274,6 +278,32 @@ impl Catalog {
                 });
             }
             db.tables.insert(table.name.clone(), table.clone());
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets `properties` of `database.name` (the caller checked them).
+    pub async fn set_table_properties(
+        &self,
+        database: &str,
+        name: &str,
+        properties: &[(String, String)],
+    ) -> Result<()> {
+        self.update(|state| {
+            let table = state
+                .databases
+                .get_mut(database)
+                .ok_or_else(|| Error::UnknownDatabase(database.to_string()))?
+                .tables
+                .get_mut(name)
+                .ok_or_else(|| Error::UnknownTable {
+                    database: database.to_string(),
+                    table: name.to_string(),
+                })?;
+            for (key, value) in properties {
+                table.properties.insert(key.clone(), value.clone());
+            }
             Ok(())
         })
         .await

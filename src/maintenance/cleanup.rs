@@ -13,11 +13,6 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::job::offset::commits_after;
 
-/// How long a version stays after a newer one replaced it: long enough
-/// for a query or a task that read it to finish (a task that runs longer
-/// fails its commit and is retried; nothing is lost).
-pub(crate) const RETENTION: Duration = Duration::from_secs(3600);
-
 /// The first version that must stay: the oldest commit of a job on the
 /// table that its store has not recorded, or the oldest version a
 /// statement or task of this process reads, else the newest version.

@@ -10,9 +10,6 @@ use crate::error::{Error, Result};
 /// fragment size is 1 Mi rows).
 pub(crate) const SMALL_ROWS: usize = 128 * 1024;
 
-/// How many small fragments make a table worth compacting.
-pub(crate) const MIN_SMALL_FRAGMENTS: usize = 16;
-
 /// The share of deleted rows that makes a fragment worth rewriting.
 const DELETED_SHARE: f32 = 0.1;
 
@@ -47,11 +44,11 @@ pub(crate) fn fragments(dataset: &Dataset) -> Fragments {
     seen
 }
 
-/// Whether the table has enough small or mostly deleted fragments to
-/// compact.
-pub(crate) fn needed(dataset: &Dataset) -> bool {
+/// Whether the table has `min_small` small fragments, or one mostly
+/// deleted, to compact.
+pub(crate) fn needed(dataset: &Dataset, min_small: usize) -> bool {
     let seen = fragments(dataset);
-    seen.small >= MIN_SMALL_FRAGMENTS || seen.mostly_deleted > 0
+    seen.small >= min_small || seen.mostly_deleted > 0
 }
 
 /// Compacts the small fragments of `dataset` (and those with many deleted

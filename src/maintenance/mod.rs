@@ -23,6 +23,7 @@
 
 pub(crate) mod cleanup;
 pub(crate) mod compact;
+pub mod settings;
 mod supervise;
 
 use std::time::Duration;
@@ -52,13 +53,15 @@ pub struct Maintained {
     pub bytes_removed: u64,
 }
 
-/// Maintains `def`'s table once: compacts it when it needs it (always
-/// when `now`, as `ADMIN COMPACT TABLE` asks), then removes the versions
-/// and files it no longer needs.
+/// Maintains `def`'s table once: compacts it when it needs it and its
+/// `compaction` property is `auto` (always when `now`, as `ADMIN COMPACT
+/// TABLE` asks), then removes the versions and files it no longer needs
+/// (past its `version_retention`; all it may when `now`).
 pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Result<Maintained> {
+    let settings = settings::Settings::of(&def.properties);
     let mut dataset = engine.catalog().open_dataset(def).await?;
     let mut maintained = Maintained::default();
-    if now || compact::needed(&dataset) {
+    if now || (settings.auto && compact::needed(&dataset, settings.min_small_fragments)) {
         let _slot = engine.task_slots().clone().acquire_owned().await;
         let metrics = compact::compact(&mut dataset).await?;
         maintained.fragments_removed = metrics.fragments_removed;
@@ -67,7 +70,7 @@ pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Resu
     let retention = if now {
         Duration::ZERO
     } else {
-        cleanup::RETENTION
+        settings.retention
     };
     let removed = cleanup::remove_old_versions(engine, def, &dataset, retention).await?;
     maintained.versions_removed = removed.old_versions;

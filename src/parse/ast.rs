@@ -21,6 +21,8 @@ pub struct CreateTable {
     /// Doris clauses (keys, distribution, partitioning, properties, indexes)
     /// that have no meaning for a Lance table, as written.
     pub ignored_clauses: Vec<String>,
+    /// The PROPERTIES tributary reads (lower-case keys).
+    pub properties: Vec<(String, String)>,
 }
 
 /// What runs a job: new files (`ON STREAMING`) or the clock (`ON SCHEDULE`).
@@ -81,6 +83,11 @@ pub enum Statement {
     /// maintains the table now (Doris's partition and type are ignored).
     AdminCompact {
         table: TableName,
+    },
+    /// `ALTER TABLE [db.]name SET ("key" = "value", ...)`
+    AlterTableSet {
+        table: TableName,
+        properties: Vec<(String, String)>,
     },
     ShowTables {
         database: Option<String>,

@@ -126,11 +126,15 @@ impl StatementParser<'_> {
         self.identifier_as_written()
     }
     /// `[PROPERTIES ("key" = "value", ...)]`
-    fn properties(&mut self) -> Result<Vec<(String, String)>> {
-        let mut pairs = Vec::new();
+    pub(super) fn properties(&mut self) -> Result<Vec<(String, String)>> {
         if !self.word("properties") {
-            return Ok(pairs);
+            return Ok(Vec::new());
         }
+        self.key_values()
+    }
+    /// `("key" = "value", ...)`
+    pub(super) fn key_values(&mut self) -> Result<Vec<(String, String)>> {
+        let mut pairs = Vec::new();
         self.expect_token(Token::LParen)?;
         if self.parser.consume_token(&Token::RParen) {
             return Ok(pairs);

@@ -36,6 +36,17 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         p.drop_table()?
     } else if p.words(&["show", "table", "status"]) {
         p.show_table_status()?
+    } else if p.words(&["alter", "table"]) {
+        let table = p.table_name()?;
+        if !p.word("set") {
+            return Err(p.unexpected(
+                "expected ALTER TABLE <table> SET (\"key\" = \"value\", ...): tributary changes a table's properties only",
+            ));
+        }
+        Statement::AlterTableSet {
+            table,
+            properties: p.key_values()?,
+        }
     } else if p.words(&["admin", "compact", "table"]) {
         let table = p.table_name()?;
         if p.word("partition") {
@@ -240,7 +251,7 @@ mod tests {
             id INT NOT NULL COMMENT 'key', name VARCHAR(20), amount DECIMAL(10, 2),
             INDEX idx_name (name) USING INVERTED
         ) ENGINE=OLAP DUPLICATE KEY(id) COMMENT 'orders'
-        DISTRIBUTED BY HASH(id) BUCKETS 10 PROPERTIES ('replication_num' = '1')";
+        DISTRIBUTED BY HASH(id) BUCKETS 10 PROPERTIES ('replication_num' = '1', 'Compaction' = 'off')";
         let Statement::CreateTable(ct) = parse_statement(sql).unwrap() else {
             panic!("not a create table")
         };
@@ -257,8 +268,13 @@ mod tests {
                 "ENGINE = OLAP",
                 "DUPLICATE KEY(id)",
                 "DISTRIBUTED BY HASH(id) BUCKETS 10",
-                "PROPERTIES('replication_num' = '1')",
+                "PROPERTIES (\"replication_num\" = \"1\")",
             ]
+        );
+        // The properties tributary reads are kept, not ignored.
+        assert_eq!(
+            ct.properties,
+            vec![("compaction".to_string(), "off".to_string())]
         );
     }
 

@@ -6,6 +6,7 @@ use super::ast::CreateTable;
 use super::tokens::StatementParser;
 use crate::catalog::{Column, SqlType};
 use crate::error::{Error, Result};
+use crate::maintenance::settings;
 
 /// Doris `CREATE TABLE` clauses that may follow the column list.
 const DORIS_TABLE_CLAUSES: &[&str] = &[
@@ -44,11 +45,26 @@ impl StatementParser<'_> {
         }
         self.expect_token(Token::RParen)?;
         let mut comment = None;
+        let mut properties = Vec::new();
         loop {
             if self.parser.peek_token().token == Token::EOF {
                 break;
             }
-            if self.word("comment") {
+            if self.peek_word("properties") {
+                let (ours, doris): (Vec<_>, Vec<_>) = self
+                    .properties()?
+                    .into_iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                    .partition(|(k, _)| settings::KEYS.contains(&k.as_str()));
+                properties.extend(ours);
+                if !doris.is_empty() {
+                    let pairs: Vec<String> = doris
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\" = \"{v}\""))
+                        .collect();
+                    ignored_clauses.push(format!("PROPERTIES ({})", pairs.join(", ")));
+                }
+            } else if self.word("comment") {
                 let _ = self.parser.consume_token(&Token::Eq);
                 comment = Some(self.string_literal()?);
             } else if DORIS_TABLE_CLAUSES.iter().any(|w| self.peek_word(w)) {
@@ -67,6 +83,7 @@ impl StatementParser<'_> {
             columns,
             comment,
             ignored_clauses,
+            properties,
         })
     }
     /// `name TYPE [NULL | NOT NULL] [COMMENT '...']`

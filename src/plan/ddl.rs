@@ -2,9 +2,12 @@
 
 use std::collections::HashSet;
 
+use std::collections::BTreeMap;
+
 use crate::catalog::names::{check_name, NameKind};
 use crate::catalog::{now, TableDef};
 use crate::error::{Error, Result};
+use crate::maintenance::settings::Settings;
 use crate::parse::{CreateTable, TableName};
 use crate::session::{Session, StatementResult};
 use crate::write;
@@ -75,6 +78,8 @@ pub(super) async fn create_table(
     }
     check_name(NameKind::Table, &name)?;
     validate_columns(&create)?;
+    let properties: BTreeMap<String, String> = create.properties.into_iter().collect();
+    Settings::from_properties(&properties)?;
     let (id, location) = catalog.allocate_table().await?;
     let def = TableDef {
         id,
@@ -83,6 +88,7 @@ pub(super) async fn create_table(
         columns: create.columns,
         comment: create.comment,
         ignored_clauses: create.ignored_clauses,
+        properties,
         location,
         created_at: now(),
     };

@@ -1,9 +1,11 @@
-//! `ADMIN COMPACT TABLE` and `SHOW TABLE STATUS`: table maintenance on
-//! demand, and the state it looks at.
+//! `ADMIN COMPACT TABLE`, `ALTER TABLE ... SET (...)` and `SHOW TABLE
+//! STATUS`: table maintenance on demand, its settings, and the state it
+//! looks at.
 
 use crate::catalog::users::Privilege;
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
+use crate::maintenance::settings::{self, Settings};
 use crate::maintenance::{compact, maintain};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
@@ -21,19 +23,46 @@ pub(super) async fn admin_compact(session: &Session, name: &TableName) -> Result
     // future would otherwise carry its layout.
     let done = Box::pin(maintain(session.engine(), &def, true)).await?;
     Ok(StatementResult::strings(
-        &[
-            "FragmentsRemoved",
-            "FragmentsAdded",
-            "VersionsRemoved",
-            "BytesRemoved",
-        ],
+        &["FragmentsRemoved", "FragmentsAdded", "VersionsRemoved"],
         vec![vec![
             Some(done.fragments_removed.to_string()),
             Some(done.fragments_added.to_string()),
             Some(done.versions_removed.to_string()),
-            Some(done.bytes_removed.to_string()),
         ]],
     ))
+}
+
+/// Sets maintenance properties of the table (ADMIN_PRIV on it); every
+/// key must be one tributary reads, with a valid value.
+pub(super) async fn alter_table_set(
+    session: &Session,
+    name: &TableName,
+    properties: Vec<(String, String)>,
+) -> Result<StatementResult> {
+    let database = database_of(session, name)?;
+    let catalog = session.engine().catalog();
+    let def = catalog.table(&database, &name.table)?;
+    require_on_table(session, Privilege::Admin, &database, &def.name)?;
+    let properties: Vec<(String, String)> = properties
+        .into_iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v))
+        .collect();
+    if let Some((key, _)) = properties
+        .iter()
+        .find(|(k, _)| !settings::KEYS.contains(&k.as_str()))
+    {
+        return Err(Error::UnknownOption {
+            key: key.clone(),
+            known: settings::KEYS.join(", "),
+        });
+    }
+    let mut merged = def.properties.clone();
+    merged.extend(properties.iter().cloned());
+    Settings::from_properties(&merged)?;
+    catalog
+        .set_table_properties(&database, &def.name, &properties)
+        .await?;
+    Ok(StatementResult::affected(0))
 }
 
 /// MySQL's `SHOW TABLE STATUS` columns that tools read, then the table's

@@ -62,6 +62,9 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
             maintenance::table_status(session, database, like.as_deref()).await
         }
         Statement::AdminCompact { table } => maintenance::admin_compact(session, &table).await,
+        Statement::AlterTableSet { table, properties } => {
+            maintenance::alter_table_set(session, &table, properties).await
+        }
         Statement::Describe { table } => show::describe(session, &table),
         Statement::ShowCreateTable { table } => show::create_table(session, &table),
         Statement::DescribeFunction { call } => show::describe_function(session, &call).await,

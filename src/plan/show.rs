@@ -122,6 +122,14 @@ fn create_table_sql(def: &TableDef) -> String {
     if let Some(comment) = &def.comment {
         sql.push_str(&format!(" COMMENT '{}'", escape(comment)));
     }
+    if !def.properties.is_empty() {
+        let pairs: Vec<String> = def
+            .properties
+            .iter()
+            .map(|(k, v)| format!("\"{k}\" = \"{}\"", v.replace('"', "\\\"")))
+            .collect();
+        sql.push_str(&format!(" PROPERTIES ({})", pairs.join(", ")));
+    }
     sql
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tributary::Engine;
 
-use crate::support::{lines, table, wait_for_job};
+use crate::support::{lines, table, wait_for_job, Server};
 
 const FILES: usize = 40;
 
@@ -110,4 +110,42 @@ async fn compactions_racing_a_job_leave_every_row_once() {
 
 async fn query(engine: &Engine, sql: &str) -> String {
     table(&engine.session().sql(sql).await.unwrap())
+}
+
+/// A server maintains its tables by itself, as their properties say: the
+/// table with automatic compaction ends with one fragment and one
+/// version, the one with compaction off keeps its fragments (its old
+/// versions go all the same).
+#[test]
+fn a_server_maintains_its_tables_by_itself() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start_with(root.path(), &[("TRIBUTARY_MAINTENANCE_SECS", "1")]);
+    let inserts: String = (1..=6)
+        .flat_map(|i| {
+            [
+                format!("INSERT INTO d.auto VALUES ({i});"),
+                format!("INSERT INTO d.off VALUES ({i});"),
+            ]
+        })
+        .collect();
+    server.root(&format!(
+        r#"CREATE DATABASE d;
+           CREATE TABLE d.auto (id INT) PROPERTIES ("compaction.min_small_fragments" = "4", "version_retention" = "0");
+           CREATE TABLE d.off (id INT) PROPERTIES ("compaction" = "off", "version_retention" = "0");
+           {inserts}"#
+    ));
+    // Name, Engine, Rows, Data_length, Create_time, Update_time, Comment,
+    // then Versions, Fragments, Small_fragments, Deleted_rows.
+    server.wait_for("SHOW TABLE STATUS FROM d LIKE 'auto'", "\t\t1\t1\t1\t0\t");
+    server.wait_for("SHOW TABLE STATUS FROM d LIKE 'off'", "\t\t1\t6\t6\t0\t");
+    assert_eq!(
+        server.root("SELECT count(*) AS n, sum(id) AS s FROM d.auto"),
+        "n\ts\n6\t21\n"
+    );
+    assert!(
+        server.log().contains("table maintained"),
+        "{}",
+        server.log()
+    );
+    assert!(server.stop());
 }
