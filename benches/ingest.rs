@@ -1,5 +1,5 @@
 //! The ingest benchmark: tributary against its peers on the same files in
-//! the same run. Run with `bash bench/run.sh` (see README, "Benchmark").
+//! the same run. Run with `bash bench/run.sh` (see bench/README.md).
 //!
 //! It writes orders-like CSV files (and the same rows as Parquet) to a
 //! local directory and to a real S3-compatible server (moto) on 127.0.0.1,
