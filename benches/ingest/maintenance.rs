@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use datafusion::arrow::util::display::array_value_to_string;
 
-use super::{median, open, s3_call, timed};
+use super::{median, open, s3_call, tasks, timed};
 
 pub const MAINTENANCE: &str = "table maintenance";
 
@@ -68,7 +68,7 @@ pub async fn maintenance_cost(root: &Path, small_dir: &Path, files: usize) -> Ma
         )
         .await,
     );
-    let commits = (tasks(&mut on).await, tasks(&mut off).await);
+    let commits = (tasks(&mut on, "j").await, tasks(&mut off, "j").await);
     let start = Instant::now();
     while !caught_up(&mut on).await {
         assert!(
@@ -174,17 +174,6 @@ async fn status(session: &mut tributary::Session) -> Status {
 async fn caught_up(session: &mut tributary::Session) -> bool {
     let status = status(session).await;
     status.small_fragments < 16 && status.versions <= 2
-}
-
-async fn tasks(session: &mut tributary::Session) -> u64 {
-    let batches = session
-        .sql("SELECT SucceedTaskCount FROM job(type=insert) WHERE Name = 'j'")
-        .await
-        .unwrap();
-    array_value_to_string(batches[0].column(0), 0)
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 /// An order id from the middle of the table.

@@ -40,6 +40,7 @@ pub enum NameKind {
     Column,
     Job,
     User,
+    Index,
 }
 
 impl NameKind {
@@ -50,12 +51,13 @@ impl NameKind {
             NameKind::Column => "column",
             NameKind::Job => "job",
             NameKind::User => "user",
+            NameKind::Index => "index",
         }
     }
 
     fn rule(self) -> (&'static Regex, &'static str) {
         match self {
-            NameKind::Database | NameKind::Table | NameKind::Job => (
+            NameKind::Database | NameKind::Table | NameKind::Job | NameKind::Index => (
                 &COMMON_NAME,
                 "a letter first, then letters, digits, '_' or '-', at most 64 characters",
             ),

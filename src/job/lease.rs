@@ -1,4 +1,6 @@
-//! Job leases: which process runs a job. Several processes may open one
+//! Job leases: which process runs a job (and which maintains a table:
+//! [`LeaseOf::TableMaintenance`], `table-<id>.json`, taken the same way).
+//! Several processes may open one
 //! warehouse; each job runs in the one process that holds its lease, a
 //! document in the warehouse (`_tributary/leases/<job id>.json`: holder,
 //! epoch, expiry) taken and renewed with the same read-modify-write as the

@@ -12,6 +12,7 @@
 //!   `resume_offset` pass over them; an append that races one is rebased
 //!   by Lance, and every row stays once. It runs on one thread and takes
 //!   one of the task slots jobs use, so the load keeps the others;
+//! - **folds new fragments into the table's indexes** ([`indexes`]);
 //! - **removes old versions** ([`cleanup`]) past the table's retention,
 //!   and the data files only they reference, never a version that holds a
 //!   job's commit its store has not recorded (recovery reads those), nor
@@ -23,6 +24,7 @@
 
 pub(crate) mod cleanup;
 pub(crate) mod compact;
+pub(crate) mod indexes;
 pub mod settings;
 mod supervise;
 
@@ -49,6 +51,8 @@ pub(crate) fn period() -> Duration {
 pub struct Maintained {
     pub fragments_removed: usize,
     pub fragments_added: usize,
+    /// Indexes that had fragments to fold in.
+    pub indexes_caught_up: usize,
     pub versions_removed: u64,
     pub bytes_removed: u64,
 }
@@ -67,6 +71,7 @@ pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Resu
         maintained.fragments_removed = metrics.fragments_removed;
         maintained.fragments_added = metrics.fragments_added;
     }
+    maintained.indexes_caught_up = indexes::catch_up(&mut dataset).await?.len();
     let retention = if now {
         Duration::ZERO
     } else {

@@ -89,6 +89,26 @@ pub enum Statement {
         table: TableName,
         properties: Vec<(String, String)>,
     },
+    /// `CREATE INDEX [IF NOT EXISTS] name ON table (column) USING kind`
+    CreateIndex {
+        name: String,
+        table: TableName,
+        column: String,
+        kind: IndexKind,
+        properties: Vec<(String, String)>,
+        comment: Option<String>,
+        if_not_exists: bool,
+    },
+    /// `DROP INDEX [IF EXISTS] name ON table`
+    DropIndex {
+        name: String,
+        table: TableName,
+        if_exists: bool,
+    },
+    /// `SHOW INDEX FROM table`
+    ShowIndexes {
+        table: TableName,
+    },
     ShowTables {
         database: Option<String>,
     },
@@ -235,6 +255,29 @@ impl SessionVariable {
                 crate::memory::MIN_EXEC_MEM_LIMIT..=u64::MAX,
                 "<bytes>, at least 1048576 (1 MiB), or a size such as '4GiB'",
             ),
+        }
+    }
+}
+
+/// The kinds of index `CREATE INDEX ... USING` builds, as Lance scalar
+/// indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKind {
+    /// Doris's inverted index: Lance's full-text index on a string column.
+    Inverted,
+    /// A bitmap per value: for columns with few distinct values.
+    Bitmap,
+    /// A B-tree: equality and range lookups on any ordered column.
+    BTree,
+}
+
+impl IndexKind {
+    /// Its name in `USING` and `SHOW INDEX`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IndexKind::Inverted => "INVERTED",
+            IndexKind::Bitmap => "BITMAP",
+            IndexKind::BTree => "BTREE",
         }
     }
 }

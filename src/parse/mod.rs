@@ -6,6 +6,7 @@
 
 mod ast;
 mod depth;
+mod index;
 mod job;
 pub mod options;
 mod redact;
@@ -15,7 +16,9 @@ mod table;
 mod tokens;
 mod user;
 
-pub use ast::{CreateTable, GrantScope, JobTrigger, SessionVariable, Statement, TableName, When};
+pub use ast::{
+    CreateTable, GrantScope, IndexKind, JobTrigger, SessionVariable, Statement, TableName, When,
+};
 pub use depth::check_depth;
 pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};

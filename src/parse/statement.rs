@@ -36,6 +36,15 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         p.drop_table()?
     } else if p.words(&["show", "table", "status"]) {
         p.show_table_status()?
+    } else if p.words(&["create", "index"]) {
+        p.create_index()?
+    } else if p.words(&["drop", "index"]) {
+        p.drop_index()?
+    } else if p.words(&["show", "index"])
+        || p.words(&["show", "indexes"])
+        || p.words(&["show", "keys"])
+    {
+        p.show_indexes()?
     } else if p.words(&["alter", "table"]) {
         let table = p.table_name()?;
         if !p.word("set") {

@@ -65,15 +65,26 @@ pub(super) async fn alter_table_set(
     Ok(StatementResult::affected(0))
 }
 
-/// MySQL's `SHOW TABLE STATUS` columns that tools read, then the table's
-/// maintenance state.
-const STATUS_COLUMNS: [&str; 12] = [
+/// MySQL's `SHOW TABLE STATUS` columns, which tools read by name or
+/// position, then the table's maintenance state.
+const STATUS_COLUMNS: [&str; 23] = [
     "Name",
     "Engine",
+    "Version",
+    "Row_format",
     "Rows",
+    "Avg_row_length",
     "Data_length",
+    "Max_data_length",
+    "Index_length",
+    "Data_free",
+    "Auto_increment",
     "Create_time",
     "Update_time",
+    "Check_time",
+    "Collation",
+    "Checksum",
+    "Create_options",
     "Comment",
     "Versions",
     "Fragments",
@@ -120,13 +131,26 @@ async fn status_row(session: &Session, def: &TableDef) -> Result<Vec<Option<Stri
         .map(u64::from)
         .sum();
     let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let rows = seen.rows - seen.deleted_rows;
+    let text = |s: &str| Some(s.to_string());
     Ok(vec![
         Some(def.name.clone()),
-        Some("Lance".to_string()),
-        Some((seen.rows - seen.deleted_rows).to_string()),
+        text("Lance"),
+        text("10"),
+        text("Dynamic"),
+        Some(rows.to_string()),
+        Some(data_bytes.checked_div(rows).unwrap_or(0).to_string()),
         Some(data_bytes.to_string()),
+        text("0"),
+        text("0"),
+        text("0"),
+        None,
         Some(def.created_at.clone()),
         versions.last().map(|v| time(v.timestamp)),
+        None,
+        text("utf8mb4_0900_bin"),
+        None,
+        text(""),
         Some(def.comment.clone().unwrap_or_default()),
         Some(versions.len().to_string()),
         Some(seen.fragments.to_string()),

@@ -2,6 +2,7 @@
 
 mod ddl;
 pub(crate) mod functions;
+mod index;
 pub(crate) mod job;
 mod maintenance;
 pub(crate) mod query;
@@ -62,6 +63,25 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
             maintenance::table_status(session, database, like.as_deref()).await
         }
         Statement::AdminCompact { table } => maintenance::admin_compact(session, &table).await,
+        Statement::CreateIndex {
+            name,
+            table,
+            column,
+            kind,
+            properties,
+            if_not_exists,
+            ..
+        } => {
+            let created =
+                index::create_index(session, &name, &table, &column, kind, if_not_exists).await?;
+            Ok(created.with_warnings(index::ignored_properties(&properties)))
+        }
+        Statement::DropIndex {
+            name,
+            table,
+            if_exists,
+        } => index::drop_index(session, &name, &table, if_exists).await,
+        Statement::ShowIndexes { table } => index::show_indexes(session, &table).await,
         Statement::AlterTableSet { table, properties } => {
             maintenance::alter_table_set(session, &table, properties).await
         }

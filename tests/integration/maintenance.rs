@@ -115,7 +115,8 @@ async fn query(engine: &Engine, sql: &str) -> String {
 /// A server maintains its tables by itself, as their properties say: the
 /// table with automatic compaction ends with one fragment and one
 /// version, the one with compaction off keeps its fragments (its old
-/// versions go all the same).
+/// versions go all the same), and an index comes to cover the fragments
+/// committed after it was built.
 #[test]
 fn a_server_maintains_its_tables_by_itself() {
     let root = tempfile::tempdir().unwrap();
@@ -125,6 +126,7 @@ fn a_server_maintains_its_tables_by_itself() {
             [
                 format!("INSERT INTO d.auto VALUES ({i});"),
                 format!("INSERT INTO d.off VALUES ({i});"),
+                format!("INSERT INTO d.indexed VALUES ({i});"),
             ]
         })
         .collect();
@@ -132,12 +134,23 @@ fn a_server_maintains_its_tables_by_itself() {
         r#"CREATE DATABASE d;
            CREATE TABLE d.auto (id INT) PROPERTIES ("compaction.min_small_fragments" = "4", "version_retention" = "0");
            CREATE TABLE d.off (id INT) PROPERTIES ("compaction" = "off", "version_retention" = "0");
+           CREATE TABLE d.indexed (id INT);
+           INSERT INTO d.indexed VALUES (0);
+           CREATE INDEX idx_id ON d.indexed (id) USING BTREE;
            {inserts}"#
     ));
-    // Name, Engine, Rows, Data_length, Create_time, Update_time, Comment,
-    // then Versions, Fragments, Small_fragments, Deleted_rows.
+    // MySQL's columns, ending with an empty Comment, then Versions,
+    // Fragments, Small_fragments, Deleted_rows.
     server.wait_for("SHOW TABLE STATUS FROM d LIKE 'auto'", "\t\t1\t1\t1\t0\t");
     server.wait_for("SHOW TABLE STATUS FROM d LIKE 'off'", "\t\t1\t6\t6\t0\t");
+    // Key_name, ..., Index_type, Comment, Properties, Unindexed_fragments.
+    server.wait_for("SHOW INDEX FROM d.indexed", "idx_id\t1\tid\t");
+    server.wait_for("SHOW INDEX FROM d.indexed", "BTREE\t\t\t0\n");
+    let plan = server.root("EXPLAIN SELECT * FROM d.indexed WHERE id = 5");
+    assert!(
+        plan.contains("ScalarIndexQuery: query=[id = 5]@idx_id(BTree)"),
+        "{plan}"
+    );
     assert_eq!(
         server.root("SELECT count(*) AS n, sum(id) AS s FROM d.auto"),
         "n\ts\n6\t21\n"
