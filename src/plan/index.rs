@@ -4,6 +4,7 @@
 //! loaded since into the index ([`crate::maintenance::indexes`]).
 
 use lance::index::{DatasetIndexExt, DatasetIndexInternalExt};
+use lance::Dataset;
 use lance_index::scalar::{BuiltinIndexType, InvertedIndexParams, ScalarIndexParams};
 use lance_index::{IndexParams, IndexType};
 
@@ -24,6 +25,16 @@ fn table_to_change(session: &Session, name: &TableName) -> Result<TableDef> {
     let def = session.engine().catalog().table(&database, &name.table)?;
     require_on_table(session, Privilege::Admin, &database, &def.name)?;
     Ok(def)
+}
+
+/// The table's dataset, and whether it has an index `name`.
+async fn with_index(session: &Session, def: &TableDef, name: &str) -> Result<(Dataset, bool)> {
+    let dataset = session.engine().catalog().open_dataset(def).await?;
+    let existing = dataset
+        .load_indices_by_name(name)
+        .await
+        .map_err(|e| Error::lance(dataset.uri(), e))?;
+    Ok((dataset, !existing.is_empty()))
 }
 
 /// Builds index `name` of `kind` on `column` of the table.
@@ -49,13 +60,9 @@ pub(super) async fn create_index(
             col.sql_type
         )));
     }
-    let mut dataset = session.engine().catalog().open_dataset(&def).await?;
+    let (mut dataset, exists) = with_index(session, &def, name).await?;
     let uri = dataset.uri().to_string();
-    let existing = dataset
-        .load_indices_by_name(name)
-        .await
-        .map_err(|e| Error::lance(&uri, e))?;
-    if !existing.is_empty() {
+    if exists {
         return match if_not_exists {
             true => Ok(StatementResult::affected(0)),
             false => Err(Error::InvalidTable(format!(
@@ -124,13 +131,9 @@ pub(super) async fn drop_index(
     if_exists: bool,
 ) -> Result<StatementResult> {
     let def = table_to_change(session, table)?;
-    let mut dataset = session.engine().catalog().open_dataset(&def).await?;
+    let (mut dataset, exists) = with_index(session, &def, name).await?;
     let uri = dataset.uri().to_string();
-    let existing = dataset
-        .load_indices_by_name(name)
-        .await
-        .map_err(|e| Error::lance(&uri, e))?;
-    if existing.is_empty() {
+    if !exists {
         return match if_exists {
             true => Ok(StatementResult::affected(0)),
             false => Err(Error::InvalidTable(format!(
