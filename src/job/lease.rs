@@ -22,6 +22,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::parse::options::seconds_from_env;
 use crate::warehouse::Warehouse;
 
 /// What a lease is of: a job (its loop), or a table's maintenance.
@@ -80,11 +81,7 @@ pub struct Leases {
 
 impl Leases {
     pub fn new(warehouse: Arc<Warehouse>) -> Self {
-        let ttl = std::env::var("TRIBUTARY_LEASE_TTL_SECS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|s| *s >= 1)
-            .map_or(DEFAULT_TTL, Duration::from_secs);
+        let ttl = seconds_from_env("TRIBUTARY_LEASE_TTL_SECS", DEFAULT_TTL);
         let host = std::fs::read_to_string("/etc/hostname")
             .map(|h| h.trim().to_string())
             .unwrap_or_else(|_| "localhost".to_string());

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::parse::options::{invalid, OptionBag};
+use crate::parse::options::{invalid, seconds as parse_seconds, OptionBag};
 
 /// Default `s3.max_batch_files`.
 pub const DEFAULT_MAX_BATCH_FILES: u64 = 256;
@@ -103,12 +103,7 @@ impl JobProperties {
         }
         let seconds = "a number of seconds from 1 to 31536000 (a year), such as 10 or 10s";
         if let Some(n) = bag.take_parsed("max_interval", seconds, |v| {
-            let number = v.strip_suffix(['s', 'S']).unwrap_or(v).trim();
-            number
-                .parse::<u64>()
-                .ok()
-                .filter(at_least_one)
-                .filter(|n| *n <= super::MAX_DURATION_SECS)
+            parse_seconds(v).filter(at_least_one)
         })? {
             next.max_interval_secs = n;
         }

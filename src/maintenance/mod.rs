@@ -39,11 +39,7 @@ use crate::error::Result;
 /// How often a table's state is looked at (`TRIBUTARY_MAINTENANCE_SECS`,
 /// default a minute).
 pub(crate) fn period() -> Duration {
-    std::env::var("TRIBUTARY_MAINTENANCE_SECS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .filter(|s| *s >= 1)
-        .map_or(Duration::from_secs(60), Duration::from_secs)
+    crate::parse::options::seconds_from_env("TRIBUTARY_MAINTENANCE_SECS", Duration::from_secs(60))
 }
 
 /// What one round of maintenance did to a table.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::parse::options::OptionBag;
+use crate::parse::options::{self, OptionBag};
 
 /// `"compaction"`: `auto` (default) or `off` (only `ADMIN COMPACT TABLE`).
 pub const COMPACTION: &str = "compaction";
@@ -66,13 +66,7 @@ impl Settings {
             settings.min_small_fragments = n;
         }
         let seconds = "a number of seconds up to 31536000 (a year), such as 3600 or 3600s";
-        if let Some(secs) = bag.take_parsed(VERSION_RETENTION, seconds, |v| {
-            let number = v.strip_suffix(['s', 'S']).unwrap_or(v).trim();
-            number
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= crate::job::MAX_DURATION_SECS)
-        })? {
+        if let Some(secs) = bag.take_parsed(VERSION_RETENTION, seconds, options::seconds)? {
             settings.retention = Duration::from_secs(secs);
         }
         bag.finish()?;

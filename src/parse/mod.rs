@@ -9,6 +9,7 @@ mod depth;
 mod index;
 mod job;
 pub mod options;
+mod pattern;
 mod redact;
 mod script;
 mod statement;
@@ -20,6 +21,7 @@ pub use ast::{
     CreateTable, GrantScope, IndexKind, JobTrigger, SessionVariable, Statement, TableName, When,
 };
 pub use depth::check_depth;
+pub use pattern::like;
 pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};
 pub use statement::parse_statement;

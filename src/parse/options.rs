@@ -17,6 +17,28 @@ pub struct OptionBag {
     known: Vec<String>,
 }
 
+/// A number of seconds, with or without an `s` (`10`, `10s`), at most a
+/// year ([`crate::job::MAX_DURATION_SECS`]).
+pub fn seconds(value: &str) -> Option<u64> {
+    value
+        .strip_suffix(['s', 'S'])
+        .unwrap_or(value)
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n <= crate::job::MAX_DURATION_SECS)
+}
+
+/// The whole number of seconds, at least 1, in environment variable
+/// `variable` (a setting for tests and operators); `default` without one.
+pub fn seconds_from_env(variable: &str, default: std::time::Duration) -> std::time::Duration {
+    std::env::var(variable)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s >= 1)
+        .map_or(default, std::time::Duration::from_secs)
+}
+
 /// The error for a bad value of option `key`.
 pub fn invalid(key: &str, message: impl Into<String>) -> Error {
     Error::InvalidOption {

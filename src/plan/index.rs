@@ -9,23 +9,12 @@ use lance_index::scalar::{BuiltinIndexType, InvertedIndexParams, ScalarIndexPara
 use lance_index::{IndexParams, IndexType};
 
 use crate::catalog::names::{check_name, NameKind};
-use crate::catalog::users::Privilege;
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
 use crate::parse::{IndexKind, TableName};
 use crate::session::{Session, StatementResult};
 
-use super::database_of;
-use super::users::require_on_table;
-
-/// The table `name` names, once the session may change it (ADMIN_PRIV on
-/// it, as Doris's ALTER_PRIV).
-fn table_to_change(session: &Session, name: &TableName) -> Result<TableDef> {
-    let database = database_of(session, name)?;
-    let def = session.engine().catalog().table(&database, &name.table)?;
-    require_on_table(session, Privilege::Admin, &database, &def.name)?;
-    Ok(def)
-}
+use super::{table_def, table_to_change};
 
 /// The table's dataset, and whether it has an index `name`.
 async fn with_index(session: &Session, def: &TableDef, name: &str) -> Result<(Dataset, bool)> {
@@ -170,8 +159,7 @@ const COLUMNS: [&str; 14] = [
 
 /// One row per index of the table.
 pub(super) async fn show_indexes(session: &Session, table: &TableName) -> Result<StatementResult> {
-    let database = database_of(session, table)?;
-    let def = session.engine().catalog().table(&database, &table.table)?;
+    let def = table_def(session, table)?;
     let dataset = session.engine().catalog().open_dataset(&def).await?;
     let uri = dataset.uri().to_string();
     let lance = |e| Error::lance(&uri, e);

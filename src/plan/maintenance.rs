@@ -2,7 +2,6 @@
 //! STATUS`: table maintenance on demand, its settings, and the state it
 //! looks at.
 
-use crate::catalog::users::Privilege;
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
 use crate::maintenance::settings::{self, Settings};
@@ -10,15 +9,12 @@ use crate::maintenance::{compact, maintain};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
 
-use super::database_of;
-use super::users::require_on_table;
+use super::{database_or_current, table_to_change};
 
 /// Compacts the table and removes its old versions now (ADMIN_PRIV on
 /// the table); one row says what was done.
 pub(super) async fn admin_compact(session: &Session, name: &TableName) -> Result<StatementResult> {
-    let database = database_of(session, name)?;
-    let def = session.engine().catalog().table(&database, &name.table)?;
-    require_on_table(session, Privilege::Admin, &database, &def.name)?;
+    let def = table_to_change(session, name)?;
     // Boxed: Lance's compaction future is deep, and every statement's
     // future would otherwise carry its layout.
     let done = Box::pin(maintain(session.engine(), &def, true)).await?;
@@ -39,10 +35,8 @@ pub(super) async fn alter_table_set(
     name: &TableName,
     properties: Vec<(String, String)>,
 ) -> Result<StatementResult> {
-    let database = database_of(session, name)?;
     let catalog = session.engine().catalog();
-    let def = catalog.table(&database, &name.table)?;
-    require_on_table(session, Privilege::Admin, &database, &def.name)?;
+    let def = table_to_change(session, name)?;
     let properties: Vec<(String, String)> = properties
         .into_iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
@@ -60,7 +54,7 @@ pub(super) async fn alter_table_set(
     merged.extend(properties.iter().cloned());
     Settings::from_properties(&merged)?;
     catalog
-        .set_table_properties(&database, &def.name, &properties)
+        .set_table_properties(&def.database, &def.name, &properties)
         .await?;
     Ok(StatementResult::affected(0))
 }
@@ -100,13 +94,11 @@ pub(super) async fn table_status(
     database: Option<String>,
     like: Option<&str>,
 ) -> Result<StatementResult> {
-    let database = database
-        .or_else(|| session.database().map(str::to_string))
-        .ok_or(Error::NoDatabaseSelected)?;
+    let database = database_or_current(session, database)?;
     let catalog = session.engine().catalog();
     let mut rows = Vec::new();
     for name in catalog.table_names(&database)? {
-        if like.is_some_and(|pattern| !crate::serve::variables::like(pattern, &name)) {
+        if like.is_some_and(|pattern| !crate::parse::like(pattern, &name)) {
             continue;
         }
         let def = catalog.table(&database, &name)?;

@@ -12,6 +12,8 @@ mod show;
 pub(crate) mod string_size;
 mod users;
 
+use crate::catalog::users::Privilege;
+use crate::catalog::TableDef;
 use crate::error::{Error, Result};
 use crate::parse::{SessionVariable, Statement, TableName};
 use crate::session::{Session, StatementResult};
@@ -151,10 +153,28 @@ fn set_variable(session: &mut Session, variable: SessionVariable, value: u64) {
     session.set_timeouts(timeouts);
 }
 
-/// The database a table name refers to: its own, or the session's current one.
-pub(crate) fn database_of(session: &Session, name: &TableName) -> Result<String> {
-    name.database
-        .clone()
+/// `database`, or the session's current one.
+pub(crate) fn database_or_current(session: &Session, database: Option<String>) -> Result<String> {
+    database
         .or_else(|| session.database().map(str::to_string))
         .ok_or(Error::NoDatabaseSelected)
+}
+
+/// The database a table name refers to: its own, or the session's current one.
+pub(crate) fn database_of(session: &Session, name: &TableName) -> Result<String> {
+    database_or_current(session, name.database.clone())
+}
+
+/// The definition of the table `name` names.
+fn table_def(session: &Session, name: &TableName) -> Result<TableDef> {
+    let database = database_of(session, name)?;
+    session.engine().catalog().table(&database, &name.table)
+}
+
+/// The table `name` names, once the session may change it (ADMIN_PRIV on
+/// it, as Doris's ALTER_PRIV asks).
+fn table_to_change(session: &Session, name: &TableName) -> Result<TableDef> {
+    let def = table_def(session, name)?;
+    users::require_on_table(session, Privilege::Admin, &def.database, &def.name)?;
+    Ok(def)
 }

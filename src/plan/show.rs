@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
 
-use super::database_of;
 use super::ddl::ignored_clauses_warning;
+use super::{database_or_current, table_def};
 
 pub(super) fn databases(session: &Session) -> Result<StatementResult> {
     let rows = session
@@ -21,9 +21,7 @@ pub(super) fn databases(session: &Session) -> Result<StatementResult> {
 }
 
 pub(super) fn tables(session: &Session, database: Option<String>) -> Result<StatementResult> {
-    let database = database
-        .or_else(|| session.database().map(str::to_string))
-        .ok_or(Error::NoDatabaseSelected)?;
+    let database = database_or_current(session, database)?;
     let rows = session
         .engine()
         .catalog()
@@ -35,11 +33,6 @@ pub(super) fn tables(session: &Session, database: Option<String>) -> Result<Stat
         &[&format!("Tables_in_{database}")],
         rows,
     ))
-}
-
-fn table_def(session: &Session, name: &TableName) -> Result<TableDef> {
-    let database = database_of(session, name)?;
-    session.engine().catalog().table(&database, &name.table)
 }
 
 pub(super) fn describe(session: &Session, name: &TableName) -> Result<StatementResult> {

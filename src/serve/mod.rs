@@ -18,7 +18,7 @@ mod connection;
 mod hangup;
 mod packets;
 mod results;
-pub(crate) mod variables;
+mod variables;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -11,7 +11,7 @@ use datafusion::sql::sqlparser::ast::{
 use datafusion::sql::sqlparser::dialect::MySqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
-use crate::parse::SessionVariable;
+use crate::parse::{like, SessionVariable};
 use crate::session::{Session, StatementResult};
 
 /// The MySQL version the server reports, as Doris's FE does (`5.7.99`:
@@ -125,20 +125,6 @@ fn show_variables(statement: &str, asker: &Asker<'_>) -> StatementResult {
     StatementResult::strings(&["Variable_name", "Value"], rows)
 }
 
-/// SQL `LIKE` with `%` and `_`.
-pub(crate) fn like(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    fn matches(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('%') => (0..=t.len()).any(|i| matches(&p[1..], &t[i..])),
-            Some('_') => !t.is_empty() && matches(&p[1..], &t[1..]),
-            Some(c) => t.first() == Some(c) && matches(&p[1..], &t[1..]),
-        }
-    }
-    matches(&p, &t)
-}
-
 /// A `SELECT` of `@@variables` and `DATABASE()`, `USER()`,
 /// `CURRENT_USER()`, `VERSION()`, `CONNECTION_ID()` without a table: one
 /// row. `None` when the SELECT has anything else.
@@ -215,19 +201,5 @@ fn value_of(
             }
         }
         _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::like;
-
-    #[test]
-    fn like_matches_percent_and_underscore() {
-        assert!(like("%version%", "version_comment"));
-        assert!(like("lower_case_%", "lower_case_table_names"));
-        assert!(like("tx_isolation", "tx_isolation"));
-        assert!(!like("version", "version_comment"));
-        assert!(like("v_rsion", "version"));
     }
 }

@@ -3,7 +3,7 @@
 use tributary::job::JobStatus;
 use tributary::Engine;
 
-use crate::support::{assert_ok, lines, stdout, tributary};
+use crate::support::{assert_ok, lines, stdout, tributary, tributary_command};
 
 #[tokio::test]
 async fn jobs_and_their_state_are_back_after_reopen() {
@@ -132,16 +132,8 @@ fn a_relative_uri_is_resolved_once_when_the_job_is_created() {
     std::fs::write(data.join("1.csv"), "1\n2\n").unwrap();
     std::fs::create_dir_all(root.path().join("elsewhere")).unwrap();
     let run_in = |dir: &str, sql: &str| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+        let output = tributary_command(root.path(), sql)
             .current_dir(root.path().join(dir))
-            .args([
-                "--warehouse",
-                root.path().join("wh").to_str().unwrap(),
-                "-e",
-                sql,
-            ])
-            .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
-            .env("TRIBUTARY_LOCAL_FILES", root.path())
             .output()
             .unwrap();
         assert_ok(&output);

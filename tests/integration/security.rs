@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::{assert_ok, stdout, Server};
+use crate::support::{assert_ok, stdout, tributary_command, Server};
 
 /// Runs `sql` with the client on `root/wh` as `user`, with the local-file
 /// roots `local_files` (`None`: the client's default).
@@ -160,14 +160,7 @@ fn only_the_endpoints_the_operator_allows_are_called() {
         )
     };
     let run = |sql: &str| {
-        Command::new(env!("CARGO_BIN_EXE_tributary"))
-            .args([
-                "--warehouse",
-                root.path().join("wh").to_str().unwrap(),
-                "-e",
-                sql,
-            ])
-            .env("TRIBUTARY_SECRET_KEY_FILE", root.path().join("secret.key"))
+        tributary_command(root.path(), sql)
             .env("TRIBUTARY_S3_ENDPOINTS", &allowed)
             .output()
             .unwrap()

@@ -41,15 +41,21 @@ pub async fn wait_for_job(
     }
 }
 
-/// Runs the `tributary` binary on the warehouse `root/wh` with `-e sql`
-/// (its secret key in `root`), crashing at `crash_at` when given.
-pub fn tributary(root: &Path, sql: &str, crash_at: Option<&str>) -> Output {
+/// The `tributary` binary on the warehouse `root/wh` with `-e sql` (its
+/// secret key in `root`, local files under `root` readable), to run.
+pub fn tributary_command(root: &Path, sql: &str) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
     command
         .args(["--warehouse", root.join("wh").to_str().unwrap(), "-e", sql])
         .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
         .env("TRIBUTARY_LOCAL_FILES", root)
         .env_remove(tributary::ingest::failpoint::CRASH_AT);
+    command
+}
+
+/// Runs [`tributary_command`], crashing at `crash_at` when given.
+pub fn tributary(root: &Path, sql: &str, crash_at: Option<&str>) -> Output {
+    let mut command = tributary_command(root, sql);
     if let Some(point) = crash_at {
         command.env(tributary::ingest::failpoint::CRASH_AT, point);
     }
