@@ -232,3 +232,62 @@ async fn table_grants_scope_loads_reads_and_the_jobs_a_user_sees() {
         "{error}"
     );
 }
+
+/// Changing a table's maintenance and indexes takes ADMIN_PRIV on it (as
+/// Doris's ALTER_PRIV would): loading and reading are not enough, a
+/// refused statement changes nothing, and a grant on the table suffices.
+#[tokio::test]
+async fn table_maintenance_and_indexes_need_admin_on_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
+    let mut root = engine.session();
+    root.sql(
+        "CREATE DATABASE db1; CREATE TABLE db1.t (id INT);
+         INSERT INTO db1.t VALUES (1); INSERT INTO db1.t VALUES (2);
+         CREATE INDEX idx_id ON db1.t (id) USING BTREE;
+         CREATE USER alice; GRANT SELECT_PRIV, LOAD_PRIV ON db1.* TO alice",
+    )
+    .await
+    .unwrap();
+    let mut alice = engine.session_as("alice");
+    for sql in [
+        "ADMIN COMPACT TABLE db1.t",
+        "ALTER TABLE db1.t SET ('compaction' = 'off')",
+        "CREATE INDEX idx_other ON db1.t (id) USING BITMAP",
+        "DROP INDEX idx_id ON db1.t",
+    ] {
+        denied(alice.sql(sql).await.unwrap_err(), "ADMIN_PRIV", "db1.t");
+    }
+    // Nothing changed: two fragments, one index, no property.
+    let indexes = lines(&root.sql("SHOW INDEX FROM db1.t").await.unwrap());
+    assert_eq!(indexes.len(), 5, "one index: {indexes:?}");
+    assert!(indexes[3].contains("idx_id"), "{indexes:?}");
+    let status = lines(&root.sql("SHOW TABLE STATUS FROM db1").await.unwrap());
+    let cells = |line: &str| {
+        line.split('|')
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join("\t")
+    };
+    let (columns, values) = (cells(&status[1]), cells(&status[3]));
+    let fragments = columns.split('\t').position(|c| c == "Fragments").unwrap();
+    assert_eq!(values.split('\t').nth(fragments), Some("2"), "{status:?}");
+    assert!(engine
+        .catalog()
+        .table("db1", "t")
+        .unwrap()
+        .properties
+        .is_empty());
+
+    root.sql("GRANT ADMIN_PRIV ON db1.t TO alice")
+        .await
+        .unwrap();
+    alice
+        .sql("ALTER TABLE db1.t SET ('compaction' = 'off'); ADMIN COMPACT TABLE db1.t")
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.catalog().table("db1", "t").unwrap().properties["compaction"],
+        "off"
+    );
+}
