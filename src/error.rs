@@ -328,6 +328,10 @@ fn datafusion_message(error: &DataFusionError) -> String {
         // Several errors of one statement: the first, as DataFusion shows.
         DataFusionError::Collection(errors) if !errors.is_empty() => datafusion_message(&errors[0]),
         DataFusionError::Diagnostic(_, inner) => datafusion_message(inner),
+        // "Optimizer rule 'x' failed" and the like name DataFusion's
+        // internals, not what the statement did wrong.
+        DataFusionError::Context(_, inner) => datafusion_message(inner),
+        DataFusionError::Shared(inner) => datafusion_message(inner),
         // Not `SQL error: ParserError("...")`: the parser's own sentence.
         DataFusionError::SQL(parser, _) => Error::from(parser.as_ref().clone()).to_string(),
         other => other.to_string(),

@@ -237,6 +237,7 @@ fn new_context(
     );
     crate::plan::series::register(&ctx);
     crate::plan::string_size::register(&ctx);
+    crate::plan::text_search::register(&ctx);
     // Calls are rewritten to these lower-case names before planning.
     for name in TABLE_FUNCTIONS {
         ctx.register_udtf(

@@ -8,6 +8,7 @@ mod ast;
 mod depth;
 mod index;
 mod job;
+mod match_operator;
 pub mod options;
 mod pattern;
 mod redact;
@@ -21,6 +22,7 @@ pub use ast::{
     CreateTable, GrantScope, IndexKind, JobTrigger, SessionVariable, Statement, TableName, When,
 };
 pub use depth::check_depth;
+pub use match_operator::rewrite_match_operators;
 pub use pattern::like;
 pub use redact::redact_secrets;
 pub use script::{split_script, ScriptStatement, SplitScript, Terminator};

@@ -91,13 +91,16 @@ pub(super) fn ignored_properties(properties: &[(String, String)]) -> Vec<String>
 fn lance_params(kind: IndexKind) -> (IndexType, Box<dyn IndexParams>) {
     match kind {
         // Doris's english parser: words split on spaces and punctuation,
-        // lower case, not stemmed, stop words kept.
+        // lower case, not stemmed, stop words kept, accents kept; what
+        // `plan::text_search` compares, so that Lance answers its
+        // `contains_tokens` from the index.
         IndexKind::Inverted => (
             IndexType::Inverted,
             Box::new(
                 InvertedIndexParams::default()
                     .stem(false)
                     .remove_stop_words(false)
+                    .ascii_folding(false)
                     .max_token_length(None),
             ),
         ),

@@ -10,6 +10,7 @@ mod run;
 pub(crate) mod series;
 mod show;
 pub(crate) mod string_size;
+pub(crate) mod text_search;
 mod users;
 
 use crate::catalog::users::Privilege;

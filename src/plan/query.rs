@@ -31,7 +31,8 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
 pub(crate) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
     let state = session.context().state();
     let dialect = state.config().options().sql_parser.dialect;
-    let statement = state.sql_to_statement(sql, &dialect)?;
+    let sql = crate::parse::rewrite_match_operators(sql)?;
+    let statement = state.sql_to_statement(&sql, &dialect)?;
     crate::parse::check_depth(&statement)?;
     Ok(statement)
 }

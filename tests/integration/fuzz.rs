@@ -118,8 +118,10 @@ fn mutate(sql: &str, rng: &mut Rng) -> String {
 }
 
 /// What no error message may carry: internal wrappers, toolchain paths.
-const INTERNAL: [&str; 9] = [
+const INTERNAL: [&str; 11] = [
     "External error",
+    "Optimizer rule",
+    "Error during planning",
     "Query Execution error",
     "Execution error:",
     "Schema error:",
