@@ -28,9 +28,12 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::json;
 use tributary::Engine;
 
+#[path = "ingest/indexes.rs"]
+mod indexes;
 #[path = "ingest/maintenance.rs"]
 mod maintenance;
 
+use indexes::{index_cost, IndexCost, INDEXES};
 use maintenance::{maintenance_cost, MaintenanceCost, MAINTENANCE};
 
 const CHILD: &str = "TRIBUTARY_BENCH_CHILD";
@@ -628,26 +631,29 @@ async fn parent(args: Args) {
     } else {
         None
     };
+    let indexed = if chosen(INDEXES) {
+        Some(index_cost(root, &csv_dir).await)
+    } else {
+        None
+    };
+    let studies = Studies {
+        ledger: ledger.as_ref(),
+        maintained: maintained.as_ref(),
+        indexed: indexed.as_ref(),
+    };
     if args.only.is_some() {
-        return report(
-            &args,
-            &rows,
-            &[],
-            &(0, 0.0),
-            ledger.as_ref(),
-            maintained.as_ref(),
-        );
+        return report(&args, &rows, &[], &(0, 0.0), &studies);
     }
     let latency = latency(&moto, root, args.latency_files).await;
     let listing = idle_poll(&moto, root, args.listing_files).await;
-    report(
-        &args,
-        &rows,
-        &latency,
-        &listing,
-        ledger.as_ref(),
-        maintained.as_ref(),
-    );
+    report(&args, &rows, &latency, &listing, &studies);
+}
+
+/// The measurements of one subject each, when run.
+struct Studies<'a> {
+    ledger: Option<&'a LedgerCost>,
+    maintained: Option<&'a MaintenanceCost>,
+    indexed: Option<&'a IndexCost>,
 }
 
 const LEDGER: &str = "file ledger";
@@ -834,14 +840,7 @@ fn median(values: &[f64]) -> f64 {
     sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
 }
 
-fn report(
-    args: &Args,
-    rows: &[Row],
-    latency: &[f64],
-    listing: &(usize, f64),
-    ledger: Option<&LedgerCost>,
-    maintained: Option<&MaintenanceCost>,
-) {
+fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), studies: &Studies) {
     let mib = |bytes: u64| bytes as f64 / (1u64 << 20) as f64;
     println!(
         "\n{:<46} {:>8} {:>8} {:>8} {:>10} {:>9} {:>8} {:>6}",
@@ -889,7 +888,7 @@ fn report(
         "idle poll over {} loaded files: {lists} LIST request(s), {:.3} s",
         args.listing_files, poll_seconds
     );
-    if let Some(l) = ledger {
+    if let Some(l) = studies.ledger {
         println!(
             "file ledger of {} entries (with / without): idle poll {:.3} / {:.3} s, loop start {:.3} / {:.3} s, batch of 256 files {:.3} / {:.3} s",
             l.entries,
@@ -901,8 +900,11 @@ fn report(
             l.batch_seconds.1
         );
     }
-    if let Some(m) = maintained {
+    if let Some(m) = studies.maintained {
         println!("{MAINTENANCE}: {}", m.summary());
+    }
+    if let Some(i) = studies.indexed {
+        println!("{INDEXES}: {}", i.summary());
     }
     println!(
         "S3 backlog of {} files: {backlog_lists} LIST requests in {backlog_tasks} tasks (bound N/1000 + tasks + 2 = {backlog_bound})",
@@ -924,8 +926,9 @@ fn report(
         "measurements": results,
         "latency_seconds": {"median": median(latency), "max": latency.iter().copied().fold(0.0, f64::max), "all": latency},
         "idle_poll": {"loaded_files": args.listing_files, "list_requests": lists, "seconds": poll_seconds},
-        "file_ledger": ledger,
-        "table_maintenance": maintained,
+        "file_ledger": studies.ledger,
+        "table_maintenance": studies.maintained,
+        "indexes": studies.indexed,
         "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
         "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
         "ratios": {"csv_job_vs_duckdb": vs_duckdb, "csv_job_vs_pylance": vs_pylance,

@@ -177,7 +177,7 @@ async fn caught_up(session: &mut tributary::Session) -> bool {
 }
 
 /// An order id from the middle of the table.
-async fn middle_id(session: &mut tributary::Session) -> i64 {
+pub(super) async fn middle_id(session: &mut tributary::Session) -> i64 {
     let batches = session
         .sql("SELECT min(order_id) + (max(order_id) - min(order_id)) / 2 FROM bench.orders")
         .await
@@ -189,7 +189,7 @@ async fn middle_id(session: &mut tributary::Session) -> i64 {
 }
 
 /// The bytes of every file under `dir`.
-fn dir_bytes(dir: &Path) -> u64 {
+pub(super) fn dir_bytes(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
