@@ -98,7 +98,7 @@ pub enum Error {
     Catalog(String),
 
     /// Reading or writing a Lance dataset failed.
-    #[error("lance dataset '{location}': {source}")]
+    #[error("lance dataset '{location}': {}", without_code_location(&.source.to_string()))]
     Lance {
         location: String,
         #[source]
@@ -332,10 +332,21 @@ fn datafusion_message(error: &DataFusionError) -> String {
         // internals, not what the statement did wrong.
         DataFusionError::Context(_, inner) => datafusion_message(inner),
         DataFusionError::Shared(inner) => datafusion_message(inner),
+        DataFusionError::External(e) => without_code_location(&e.to_string()),
         // Not `SQL error: ParserError("...")`: the parser's own sentence.
         DataFusionError::SQL(parser, _) => Error::from(parser.as_ref().clone()).to_string(),
         other => other.to_string(),
     }
+}
+
+/// `message` without the source file and line a library put in it
+/// (`..., /root/.cargo/registry/.../scalar_index.rs:250:25`): they say
+/// nothing to a user and name the build machine.
+fn without_code_location(message: &str) -> String {
+    static LOCATION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r",?\s*[^\s,]+\.rs:\d+:\d+").expect("a valid pattern")
+    });
+    LOCATION.replace_all(message, "").into_owned()
 }
 
 fn carries_own_error(error: &DataFusionError) -> bool {
@@ -352,5 +363,21 @@ fn datafusion_is_transient(error: &DataFusionError) -> bool {
         DataFusionError::Context(_, e) => datafusion_is_transient(e),
         DataFusionError::Shared(e) => datafusion_is_transient(e),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_code_locations_are_cut_from_messages() {
+        let lance = "Encountered internal error. Index not found: b, /root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/lance-14.0.2/src/io/exec/scalar_index.rs:250:25";
+        assert_eq!(
+            without_code_location(lance),
+            "Encountered internal error. Index not found: b"
+        );
+        let error = DataFusionError::External(lance.into());
+        assert!(!Error::from(error).to_string().contains(".rs:"));
     }
 }

@@ -4,11 +4,8 @@
 use lance::dataset::optimize::{compact_files, CompactionMetrics, CompactionOptions};
 use lance::Dataset;
 
+use super::settings::Settings;
 use crate::error::{Error, Result};
-
-/// A fragment with fewer rows than this is small (Lance's target
-/// fragment size is 1 Mi rows).
-pub(crate) const SMALL_ROWS: usize = 128 * 1024;
 
 /// The share of deleted rows that makes a fragment worth rewriting.
 const DELETED_SHARE: f32 = 0.1;
@@ -24,8 +21,9 @@ pub struct Fragments {
     pub mostly_deleted: usize,
 }
 
-/// The fragments of `dataset`'s version.
-pub(crate) fn fragments(dataset: &Dataset) -> Fragments {
+/// The fragments of `dataset`'s version; those with fewer than
+/// `small_rows` rows are small.
+pub(crate) fn fragments(dataset: &Dataset, small_rows: usize) -> Fragments {
     let mut seen = Fragments::default();
     for fragment in dataset.manifest().fragments.iter() {
         let rows = fragment.physical_rows.unwrap_or(0);
@@ -35,7 +33,7 @@ pub(crate) fn fragments(dataset: &Dataset) -> Fragments {
             .and_then(|d| d.num_deleted_rows)
             .unwrap_or(0);
         seen.fragments += 1;
-        seen.small += usize::from(rows < SMALL_ROWS);
+        seen.small += usize::from(rows < small_rows);
         seen.rows += rows as u64;
         seen.deleted_rows += deleted as u64;
         seen.mostly_deleted +=
@@ -44,26 +42,32 @@ pub(crate) fn fragments(dataset: &Dataset) -> Fragments {
     seen
 }
 
-/// Whether the table has `min_small` small fragments, or one mostly
-/// deleted, to compact.
-pub(crate) fn needed(dataset: &Dataset, min_small: usize) -> bool {
-    let seen = fragments(dataset);
-    seen.small >= min_small || seen.mostly_deleted > 0
+/// Whether the table has enough small fragments, or one mostly deleted,
+/// to compact.
+pub(crate) fn needed(dataset: &Dataset, settings: &Settings) -> bool {
+    let seen = fragments(dataset, settings.small_fragment_rows());
+    seen.small >= settings.min_small_fragments || seen.mostly_deleted > 0
 }
 
 /// Compacts the small fragments of `dataset` (and those with many deleted
-/// rows) on one thread; fragments that already have [`SMALL_ROWS`] rows
-/// stay as they are, so that no row is rewritten more than a few times.
-pub(crate) async fn compact(dataset: &mut Dataset) -> Result<CompactionMetrics> {
+/// rows) into fragments of the target size, on one thread; fragments
+/// that are not small stay as they are, so that no row is rewritten more
+/// than a few times.
+pub(crate) async fn compact(
+    dataset: &mut Dataset,
+    settings: &Settings,
+) -> Result<CompactionMetrics> {
+    let small_rows = settings.small_fragment_rows();
     let settled = dataset
         .manifest()
         .fragments
         .iter()
-        .filter(|f| f.physical_rows.unwrap_or(0) >= SMALL_ROWS && f.deletion_file.is_none())
+        .filter(|f| f.physical_rows.unwrap_or(0) >= small_rows && f.deletion_file.is_none())
         .map(|f| f.id as u32)
         .collect();
     let options = CompactionOptions {
         num_threads: Some(1),
+        target_rows_per_fragment: settings.target_fragment_rows,
         materialize_deletions_threshold: DELETED_SHARE,
         excluded_fragment_ids: settled,
         ..Default::default()

@@ -13,6 +13,19 @@ use crate::error::{Error, Result};
 /// Folds the fragments no index covers yet into their indexes; the
 /// indexes that were behind.
 pub(crate) async fn catch_up(dataset: &mut Dataset) -> Result<Vec<String>> {
+    let behind = behind(dataset).await?;
+    if !behind.is_empty() {
+        let options = OptimizeOptions::new().index_names(behind.clone());
+        dataset
+            .optimize_indices(&options)
+            .await
+            .map_err(|e| Error::lance(dataset.uri(), e))?;
+    }
+    Ok(behind)
+}
+
+/// The indexes of the table that do not cover all its fragments.
+pub(crate) async fn behind(dataset: &Dataset) -> Result<Vec<String>> {
     let uri = dataset.uri().to_string();
     let lance = |e| Error::lance(&uri, e);
     let mut names: Vec<String> = dataset
@@ -35,10 +48,6 @@ pub(crate) async fn catch_up(dataset: &mut Dataset) -> Result<Vec<String>> {
         {
             behind.push(name);
         }
-    }
-    if !behind.is_empty() {
-        let options = OptimizeOptions::new().index_names(behind.clone());
-        dataset.optimize_indices(&options).await.map_err(lance)?;
     }
     Ok(behind)
 }

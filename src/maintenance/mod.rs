@@ -20,11 +20,12 @@
 //!   are removed once Lance considers them abandoned (7 days).
 //!
 //! `ADMIN COMPACT TABLE db.tbl` runs the same at once, whatever the table's
-//! state; `table_stats()` shows what it would look at.
+//! state; `SHOW TABLE STATUS` shows what it looks at.
 
 pub(crate) mod cleanup;
 pub(crate) mod compact;
 pub(crate) mod indexes;
+pub(crate) mod record;
 pub mod settings;
 mod supervise;
 
@@ -61,9 +62,9 @@ pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Resu
     let settings = settings::Settings::of(&def.properties);
     let mut dataset = engine.catalog().open_dataset(def).await?;
     let mut maintained = Maintained::default();
-    if now || (settings.auto && compact::needed(&dataset, settings.min_small_fragments)) {
+    if now || (settings.auto && compact::needed(&dataset, &settings)) {
         let _slot = engine.task_slots().clone().acquire_owned().await;
-        let metrics = compact::compact(&mut dataset).await?;
+        let metrics = compact::compact(&mut dataset, &settings).await?;
         maintained.fragments_removed = metrics.fragments_removed;
         maintained.fragments_added = metrics.fragments_added;
     }
@@ -77,7 +78,29 @@ pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Resu
     maintained.versions_removed = removed.old_versions;
     maintained.bytes_removed = removed.bytes_removed;
     if maintained != Maintained::default() {
-        tracing::info!(table = %format!("{}.{}", def.database, def.name), ?maintained, "table maintained");
+        let table = format!("{}.{}", def.database, def.name);
+        tracing::info!(table = %table, ?maintained, "table maintained");
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let warehouse = engine.catalog().warehouse();
+        if let Err(error) = record::note(warehouse, def, &maintained, now_ms).await {
+            tracing::warn!(table = %table, error = %error, "cannot note the table's maintenance; SHOW TABLE STATUS shows the one before");
+        }
     }
     Ok(maintained)
+}
+
+/// Whether `def`'s table has anything for [`maintain`] to do: enough
+/// small fragments to compact (when that is automatic), fragments an index
+/// does not cover, or a version past its retention. It only reads, so
+/// that a process looks before it writes the table's lease.
+pub(crate) async fn due(engine: &Engine, def: &TableDef) -> Result<bool> {
+    let settings = settings::Settings::of(&def.properties);
+    let dataset = engine.catalog().open_dataset(def).await?;
+    if settings.auto && compact::needed(&dataset, &settings) {
+        return Ok(true);
+    }
+    if !indexes::behind(&dataset).await?.is_empty() {
+        return Ok(true);
+    }
+    cleanup::due(&dataset, settings.retention).await
 }

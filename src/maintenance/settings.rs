@@ -13,12 +13,20 @@ pub const COMPACTION: &str = "compaction";
 /// `"compaction.min_small_fragments"`: how many small fragments make the
 /// table worth compacting.
 pub const MIN_SMALL_FRAGMENTS: &str = "compaction.min_small_fragments";
+/// `"compaction.target_fragment_rows"`: the rows of a fragment compaction
+/// writes; one with less than an eighth of them is small.
+pub const TARGET_FRAGMENT_ROWS: &str = "compaction.target_fragment_rows";
 /// `"version_retention"`: seconds an old version stays (`3600`, `3600s`).
 pub const VERSION_RETENTION: &str = "version_retention";
 
 /// The keys tributary reads; other table properties are Doris's, kept and
 /// ignored.
-pub const KEYS: [&str; 3] = [COMPACTION, MIN_SMALL_FRAGMENTS, VERSION_RETENTION];
+pub const KEYS: [&str; 4] = [
+    COMPACTION,
+    MIN_SMALL_FRAGMENTS,
+    TARGET_FRAGMENT_ROWS,
+    VERSION_RETENTION,
+];
 
 /// How a table is maintained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +35,7 @@ pub struct Settings {
     /// old versions are removed either way.
     pub auto: bool,
     pub min_small_fragments: usize,
+    pub target_fragment_rows: usize,
     pub retention: Duration,
 }
 
@@ -35,6 +44,8 @@ impl Default for Settings {
         Self {
             auto: true,
             min_small_fragments: 16,
+            // Lance's own target.
+            target_fragment_rows: 1024 * 1024,
             retention: Duration::from_secs(3600),
         }
     }
@@ -65,12 +76,28 @@ impl Settings {
         })? {
             settings.min_small_fragments = n;
         }
+        if let Some(n) = bag.take_parsed(
+            TARGET_FRAGMENT_ROWS,
+            "a number of rows from 8192 to 1073741824",
+            |v| {
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|n| (8192..=1 << 30).contains(n))
+            },
+        )? {
+            settings.target_fragment_rows = n;
+        }
         let seconds = "a number of seconds up to 31536000 (a year), such as 3600 or 3600s";
         if let Some(secs) = bag.take_parsed(VERSION_RETENTION, seconds, options::seconds)? {
             settings.retention = Duration::from_secs(secs);
         }
         bag.finish()?;
         Ok(settings)
+    }
+
+    /// A fragment with fewer rows than this is small.
+    pub fn small_fragment_rows(&self) -> usize {
+        self.target_fragment_rows / 8
     }
 
     /// The settings of a table whose properties were checked when set.

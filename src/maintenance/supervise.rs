@@ -26,10 +26,19 @@ pub(crate) fn supervise(engine: &Engine) {
     });
 }
 
-/// Maintains `def`'s table if this process takes its lease, renewing the
-/// lease while it works; stops when the lease is lost to another process
-/// (what was not committed is left for the cleanup of abandoned files).
+/// Maintains `def`'s table, when it has anything to do, if this process
+/// takes its lease, renewing the lease while it works; stops when the
+/// lease is lost to another process (what was not committed is left for
+/// the cleanup of abandoned files).
 async fn maintain_held(engine: &Engine, def: &TableDef) {
+    match super::due(engine, def).await {
+        Ok(false) => return,
+        Ok(true) => {}
+        Err(error) => {
+            tracing::warn!(table = %format!("{}.{}", def.database, def.name), error = %error, "cannot look at the table's state; trying again later");
+            return;
+        }
+    }
     let lease = LeaseOf::TableMaintenance(def.id);
     if !matches!(engine.leases().acquire(lease).await, Ok(Some(_))) {
         return;

@@ -60,6 +60,15 @@ pub(super) async fn create_index(
             ))),
         };
     }
+    // Lance plans a text query on an INVERTED index built without rows
+    // but cannot run it (an internal error) until the index covers a
+    // fragment.
+    if kind == IndexKind::Inverted && dataset.manifest().fragments.is_empty() {
+        return Err(Error::InvalidTable(format!(
+            "table {}.{} has no rows yet, and an INVERTED index is built from them: load the table first, then CREATE INDEX (table maintenance keeps it current after)",
+            def.database, def.name
+        )));
+    }
     let (index_type, params) = lance_params(kind);
     dataset
         .create_index(

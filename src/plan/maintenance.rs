@@ -5,7 +5,7 @@
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
 use crate::maintenance::settings::{self, Settings};
-use crate::maintenance::{compact, maintain};
+use crate::maintenance::{compact, maintain, record};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
 
@@ -61,7 +61,7 @@ pub(super) async fn alter_table_set(
 
 /// MySQL's `SHOW TABLE STATUS` columns, which tools read by name or
 /// position, then the table's maintenance state.
-const STATUS_COLUMNS: [&str; 23] = [
+const STATUS_COLUMNS: [&str; 25] = [
     "Name",
     "Engine",
     "Version",
@@ -85,6 +85,8 @@ const STATUS_COLUMNS: [&str; 23] = [
     "Small_fragments",
     "Deleted_rows",
     "Oldest_version_time",
+    "Last_compaction_time",
+    "Last_cleanup_time",
 ];
 
 /// One row per table of the database (the current one by default) whose
@@ -109,7 +111,8 @@ pub(super) async fn table_status(
 
 async fn status_row(session: &Session, def: &TableDef) -> Result<Vec<Option<String>>> {
     let dataset = session.engine().catalog().open_dataset(def).await?;
-    let seen = compact::fragments(&dataset);
+    let small_rows = Settings::of(&def.properties).small_fragment_rows();
+    let seen = compact::fragments(&dataset, small_rows);
     let versions = dataset
         .versions()
         .await
@@ -122,7 +125,12 @@ async fn status_row(session: &Session, def: &TableDef) -> Result<Vec<Option<Stri
         .filter_map(|file| file.file_size_bytes.get())
         .map(u64::from)
         .sum();
+    let done = record::read(session.engine().catalog().warehouse(), def).await?;
     let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    let time_ms = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis)
+            .map(time)
+    };
     let rows = seen.rows - seen.deleted_rows;
     let text = |s: &str| Some(s.to_string());
     Ok(vec![
@@ -149,5 +157,7 @@ async fn status_row(session: &Session, def: &TableDef) -> Result<Vec<Option<Stri
         Some(seen.small.to_string()),
         Some(seen.deleted_rows.to_string()),
         versions.first().map(|v| time(v.timestamp)),
+        time_ms(done.last_compaction_ms),
+        time_ms(done.last_cleanup_ms),
     ])
 }

@@ -106,6 +106,48 @@ async fn compactions_racing_a_job_leave_every_row_once() {
         (FILES.to_string().as_str(), "1", "1"),
         "{status:?}"
     );
+    for noted in ["Last_compaction_time", "Last_cleanup_time"] {
+        assert!(
+            chrono::NaiveDateTime::parse_from_str(value(noted), "%Y-%m-%d %H:%M:%S").is_ok(),
+            "{noted}: {status:?}"
+        );
+    }
+}
+
+/// Data files no version references (a killed writer's) are removed once
+/// Lance takes them for abandoned, a week old; newer ones may be a
+/// running writer's and stay. The table's rows are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abandoned_files_go_after_a_week_and_newer_ones_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = dir.path().join("wh");
+    let engine = Engine::open(warehouse.to_str().unwrap()).await.unwrap();
+    query(
+        &engine,
+        "CREATE DATABASE db1; CREATE TABLE db1.t (id INT); INSERT INTO db1.t VALUES (1), (2)",
+    )
+    .await;
+    let data = warehouse
+        .join(engine.catalog().table("db1", "t").unwrap().location)
+        .join("data");
+    let old = data.join("0b5e5e5e-dead-4bee-8f00-000000000001.lance");
+    let new = data.join("0b5e5e5e-dead-4bee-8f00-000000000002.lance");
+    for file in [&old, &new] {
+        std::fs::write(file, b"a file its writer never committed").unwrap();
+    }
+    let eight_days = Duration::from_secs(8 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&old)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - eight_days)
+        .unwrap();
+    query(&engine, "ADMIN COMPACT TABLE db1.t").await;
+    assert!(!old.exists(), "a week-old abandoned file is removed");
+    assert!(new.exists(), "a new one may be a writer's: it stays");
+    assert!(query(&engine, "SELECT sum(id) AS s FROM db1.t")
+        .await
+        .contains("| 3 |"));
 }
 
 async fn query(engine: &Engine, sql: &str) -> String {
@@ -143,6 +185,18 @@ fn a_server_maintains_its_tables_by_itself() {
     // Fragments, Small_fragments, Deleted_rows.
     server.wait_for("SHOW TABLE STATUS FROM d LIKE 'auto'", "\t\t1\t1\t1\t0\t");
     server.wait_for("SHOW TABLE STATUS FROM d LIKE 'off'", "\t\t1\t6\t6\t0\t");
+    // Last_compaction_time, Last_cleanup_time: the table with compaction
+    // off was only cleaned.
+    let noted = |compacted: bool| {
+        move |out: &str| {
+            let row: Vec<&str> = out.lines().nth(1).unwrap_or("").split('\t').collect();
+            let time = |field: Option<&&str>| field.is_some_and(|t| t.starts_with("20"));
+            row.len() == 25 && time(row.get(23)) == compacted && time(row.get(24))
+        }
+    };
+    let what = "a cleanup time, and a compaction time for the table compacted";
+    server.wait_until("SHOW TABLE STATUS FROM d LIKE 'off'", what, noted(false));
+    server.wait_until("SHOW TABLE STATUS FROM d LIKE 'auto'", what, noted(true));
     // Key_name, ..., Index_type, Comment, Properties, Unindexed_fragments.
     server.wait_for("SHOW INDEX FROM d.indexed", "idx_id\t1\tid\t");
     server.wait_for("SHOW INDEX FROM d.indexed", "BTREE\t\t\t0\n");

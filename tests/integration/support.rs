@@ -158,16 +158,22 @@ impl Server {
     /// Waits until `sql` (as root) succeeds and prints `expected`, for
     /// 60 s at most.
     pub fn wait_for(&self, sql: &str, expected: &str) {
+        self.wait_until(sql, &format!("{expected:?}"), |out| out.contains(expected));
+    }
+
+    /// Runs `sql` as root until its output is `done` (what that is, for
+    /// the failure message: `what`), for up to a minute.
+    pub fn wait_until(&self, sql: &str, what: &str, done: impl Fn(&str) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let output = self.mysql("root", None, sql);
             let out = stdout(&output);
-            if output.status.success() && out.contains(expected) {
+            if output.status.success() && done(&out) {
                 return;
             }
             assert!(
                 Instant::now() < deadline,
-                "{sql}: waited for {expected:?}, got {out}{}\nserver log:\n{}",
+                "{sql}: waited for {what}, got {out}{}\nserver log:\n{}",
                 String::from_utf8_lossy(&output.stderr),
                 self.log()
             );
