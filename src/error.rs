@@ -220,6 +220,9 @@ pub enum Error {
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,
+    /// `KILL` of a connection the server does not have.
+    #[error("unknown connection id {0}: SHOW PROCESSLIST lists the connections")]
+    UnknownConnection(u32),
 }
 
 impl Error {
@@ -271,6 +274,8 @@ impl From<DataFusionError> for Error {
                 Err(e) => Error::DataFusion(DataFusionError::External(e)),
             },
             DataFusionError::Context(_, inner) if carries_own_error(&inner) => Error::from(*inner),
+            // A syntax error, whoever parsed the statement (MySQL's 1064).
+            DataFusionError::SQL(parser, _) => Error::from(*parser),
             DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
                 Ok(inner) => Error::from(inner),
                 Err(shared) => Error::DataFusion(DataFusionError::Shared(shared)),

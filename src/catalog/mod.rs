@@ -345,6 +345,25 @@ impl Catalog {
         }
     }
 
+    /// Whether `user` holds any privilege on `database` or on one of its
+    /// tables: what `SHOW DATABASES` lists for them, as Doris does.
+    pub fn can_see_database(&self, user: &str, database: &str) -> bool {
+        if user == ROOT {
+            return true;
+        }
+        let state = self.snapshot();
+        state.users.get(user).is_some_and(|def| {
+            def.grants.iter().any(|(scope, privileges)| {
+                !privileges.is_empty()
+                    && (scope == ALL_DATABASES
+                        || scope == database
+                        || scope
+                            .strip_prefix(database)
+                            .is_some_and(|t| t.starts_with('.')))
+            })
+        })
+    }
+
     /// Creates a user. Returns false if it existed and `if_not_exists`.
     pub async fn create_user(
         &self,

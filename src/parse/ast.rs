@@ -66,6 +66,11 @@ pub enum Statement {
         if_exists: bool,
     },
     ShowDatabases,
+    /// `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK`: accepted as
+    /// Doris accepts them for its tables without transactions; every
+    /// statement commits on its own, so there is nothing to begin, commit
+    /// or roll back.
+    TransactionControl,
     Use {
         database: String,
     },

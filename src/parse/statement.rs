@@ -26,6 +26,17 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         p.drop_database()?
     } else if p.words(&["show", "databases"]) || p.words(&["show", "schemas"]) {
         Statement::ShowDatabases
+    } else if p.word("begin")
+        || p.words(&["start", "transaction"])
+        || p.word("commit")
+        || p.word("rollback")
+    {
+        // WORK, AND [NO] CHAIN, READ ONLY, WITH CONSISTENT SNAPSHOT, TO
+        // SAVEPOINT x: all mean nothing without transactions.
+        while p.parser.peek_token().token != Token::EOF {
+            p.parser.next_token();
+        }
+        Statement::TransactionControl
     } else if p.word("use") {
         Statement::Use {
             database: p.identifier()?,

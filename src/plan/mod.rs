@@ -1,5 +1,6 @@
 //! Planning and executing statements against the catalog and DataFusion.
 
+mod column_names;
 mod ddl;
 pub(crate) mod functions;
 mod index;
@@ -61,6 +62,7 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
             ddl::drop_table(session, &name, if_exists).await
         }
         Statement::ShowDatabases => show::databases(session),
+        Statement::TransactionControl => Ok(StatementResult::affected(0)),
         Statement::ShowTables { database } => show::tables(session, database),
         Statement::ShowTableStatus { database, like } => {
             maintenance::table_status(session, database, like.as_deref()).await

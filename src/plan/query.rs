@@ -32,8 +32,9 @@ pub(crate) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
     let state = session.context().state();
     let dialect = state.config().options().sql_parser.dialect;
     let sql = crate::parse::rewrite_match_operators(sql)?;
-    let statement = state.sql_to_statement(&sql, &dialect)?;
+    let mut statement = state.sql_to_statement(&sql, &dialect)?;
     crate::parse::check_depth(&statement)?;
+    super::column_names::name_select_items(&mut statement);
     Ok(statement)
 }
 

@@ -9,12 +9,14 @@ use crate::session::{Session, StatementResult};
 use super::ddl::ignored_clauses_warning;
 use super::{database_or_current, table_def};
 
+/// The databases the session user holds a privilege on (or on one of
+/// their tables), as Doris lists them.
 pub(super) fn databases(session: &Session) -> Result<StatementResult> {
-    let rows = session
-        .engine()
-        .catalog()
+    let catalog = session.engine().catalog();
+    let rows = catalog
         .database_names()
         .into_iter()
+        .filter(|name| catalog.can_see_database(session.user(), name))
         .map(|name| vec![Some(name)])
         .collect();
     Ok(StatementResult::strings(&["Database"], rows))

@@ -10,8 +10,8 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use opensrv_mysql::{
-    AsyncMysqlShim, Column, ErrorKind, InitWriter, OkResponse, ParamParser, QueryResultWriter,
-    StatementMetaWriter,
+    AsyncMysqlShim, CapabilityFlags, Column, ErrorKind, InitWriter, OkResponse, ParamParser,
+    QueryResultWriter, StatementMetaWriter,
 };
 use tokio::io::AsyncWrite;
 
@@ -92,9 +92,18 @@ impl Connection {
         sql: &str,
         results: QueryResultWriter<'_, W>,
     ) -> std::io::Result<()> {
+        let statements = statements(sql);
+        let multi = CapabilityFlags::CLIENT_MULTI_STATEMENTS;
+        if statements.len() > 1 && !results.client_capabilities().contains(multi) {
+            let error = Error::Syntax(format!(
+                "the query holds {} statements, and this client did not turn multi-statements on: send one statement per query, or turn them on (CLIENT_MULTI_STATEMENTS; PyMySQL: client_flag=CLIENT.MULTI_STATEMENTS, JDBC: allowMultiQueries=true)",
+                statements.len()
+            ));
+            return self.fail(results, &error).await;
+        }
         let mut outcomes = Vec::new();
         let hangup = self.hangup.clone();
-        for statement in statements(sql) {
+        for statement in statements {
             let outcome = tokio::select! {
                 outcome = self.execute(&statement) => outcome,
                 () = hangup.gone() => {
@@ -207,6 +216,14 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
 
     fn salt(&self) -> [u8; 20] {
         self.salt
+    }
+
+    fn access_denied_message(&self, user: &str, using_password: bool) -> String {
+        format!(
+            "Access denied for user '{user}'@'{}' (using password: {})",
+            self.peer.ip(),
+            if using_password { "YES" } else { "NO" }
+        )
     }
 
     async fn authenticate(

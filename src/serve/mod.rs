@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use opensrv_mysql::AsyncMysqlIntermediary;
+use opensrv_mysql::{AsyncMysqlIntermediary, IntermediaryOptions};
 use tokio::net::TcpListener;
 
 use crate::engine::Engine;
@@ -64,7 +64,14 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
             let _ = stream.set_nodelay(true);
             let (reader, writer) = stream.into_split();
             let reader = PacketBounded::new(reader, invalid);
-            if let Err(error) = AsyncMysqlIntermediary::run_on(connection, reader, writer).await {
+            // `USE db` goes to the engine with the rest of the query.
+            let options = IntermediaryOptions {
+                process_use_statement_on_query: true,
+                ..Default::default()
+            };
+            let served =
+                AsyncMysqlIntermediary::run_with_options(connection, reader, writer, &options);
+            if let Err(error) = served.await {
                 tracing::debug!(connection = id, %error, "connection ended with an error");
             }
             tracing::info!(connection = id, %peer, "connection closed");

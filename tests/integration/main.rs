@@ -2,6 +2,7 @@
 //! reopening a warehouse, separate processes, crashes, an S3 outage. One
 //! binary, one module per concern.
 
+mod clients;
 mod commit_properties;
 mod crash;
 mod embedding;

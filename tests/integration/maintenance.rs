@@ -174,7 +174,7 @@ fn a_server_maintains_its_tables_by_itself() {
         .collect();
     server.root(&format!(
         r#"CREATE DATABASE d;
-           CREATE TABLE d.auto (id INT) PROPERTIES ("compaction.min_small_fragments" = "4", "version_retention" = "0");
+           CREATE TABLE d.auto (id INT) PROPERTIES ("compaction.min_small_fragments" = "2", "version_retention" = "0");
            CREATE TABLE d.off (id INT) PROPERTIES ("compaction" = "off", "version_retention" = "0");
            CREATE TABLE d.indexed (id INT);
            INSERT INTO d.indexed VALUES (0);
