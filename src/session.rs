@@ -140,7 +140,7 @@ impl Session {
             .with_memory_pool(memory.clone())
             .build_arc()
             .expect("a runtime from the engine's builds");
-        let ctx = new_context(&engine, &runtime, None, &prepared);
+        let ctx = new_context(&engine, &runtime, user, None, &prepared);
         Self {
             engine,
             user: user.to_string(),
@@ -173,6 +173,7 @@ impl Session {
         self.ctx = new_context(
             &self.engine,
             &self.runtime,
+            &self.user,
             database.as_deref(),
             &self.prepared,
         );
@@ -212,11 +213,12 @@ impl Session {
 /// database can have it, so unqualified names fail with "no database selected".
 pub(crate) const NO_DATABASE: &str = "";
 
-/// A DataFusion context over the engine's catalog with `database` as the
-/// default schema.
+/// A DataFusion context over the engine's catalog as `user` sees it,
+/// with `database` as the default schema.
 fn new_context(
     engine: &Engine,
     runtime: &Arc<RuntimeEnv>,
+    user: &str,
     database: Option<&str>,
     prepared: &Arc<PreparedSources>,
 ) -> SessionContext {
@@ -233,7 +235,10 @@ fn new_context(
     let ctx = SessionContext::new_with_state(state);
     ctx.register_catalog(
         CATALOG_NAME,
-        Arc::new(WarehouseCatalogProvider::new(engine.catalog().clone())),
+        Arc::new(WarehouseCatalogProvider::new(
+            engine.catalog().clone(),
+            user.to_string(),
+        )),
     );
     crate::plan::series::register(&ctx);
     crate::plan::string_size::register(&ctx);

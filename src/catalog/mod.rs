@@ -4,6 +4,7 @@
 //! replaced atomically on every change, so a crash leaves either the old or
 //! the new catalog. Table data lives in Lance datasets the catalog points to.
 
+pub mod information_schema;
 pub mod logins;
 pub mod names;
 pub mod pins;
@@ -361,6 +362,21 @@ impl Catalog {
                             .strip_prefix(database)
                             .is_some_and(|t| t.starts_with('.')))
             })
+        })
+    }
+
+    /// Whether `user` holds any privilege on table `database.table`, on
+    /// its database, or on all.
+    pub fn can_see_table(&self, user: &str, database: &str, table: &str) -> bool {
+        if user == ROOT {
+            return true;
+        }
+        let table_scope = scope_key(database, Some(table));
+        let state = self.snapshot();
+        state.users.get(user).is_some_and(|def| {
+            [ALL_DATABASES, database, table_scope.as_str()]
+                .iter()
+                .any(|scope| def.grants.get(*scope).is_some_and(|p| !p.is_empty()))
         })
     }
 

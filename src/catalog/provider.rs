@@ -8,30 +8,41 @@ use datafusion::catalog::{CatalogProvider, SchemaProvider};
 use datafusion::datasource::TableProvider;
 use datafusion::error::{DataFusionError, Result as DFResult};
 
+use super::information_schema::{InformationSchema, INFORMATION_SCHEMA};
 use super::{Catalog, LanceTable};
 
 /// Name of the DataFusion catalog that holds the warehouse's databases.
 pub const CATALOG_NAME: &str = "internal";
 
-/// Exposes the warehouse's databases as DataFusion schemas.
+/// Exposes the warehouse's databases as DataFusion schemas, and
+/// `information_schema` as a session's user sees it.
 #[derive(Debug)]
 pub struct WarehouseCatalogProvider {
     catalog: Arc<Catalog>,
+    user: String,
 }
 
 impl WarehouseCatalogProvider {
-    pub fn new(catalog: Arc<Catalog>) -> Self {
-        Self { catalog }
+    pub fn new(catalog: Arc<Catalog>, user: String) -> Self {
+        Self { catalog, user }
     }
 }
 
 impl CatalogProvider for WarehouseCatalogProvider {
     fn schema_names(&self) -> Vec<String> {
-        self.catalog.database_names()
+        let mut names = self.catalog.database_names();
+        names.push(INFORMATION_SCHEMA.to_string());
+        names
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
         let name = name.to_lowercase();
+        if name == INFORMATION_SCHEMA {
+            return Some(Arc::new(InformationSchema::new(
+                self.catalog.clone(),
+                self.user.clone(),
+            )));
+        }
         self.catalog.database_exists(&name).then(|| {
             Arc::new(DatabaseSchemaProvider {
                 catalog: self.catalog.clone(),

@@ -76,8 +76,19 @@ impl SqlType {
             "int" | "integer" => no_args(SqlType::Int),
             "bigint" => no_args(SqlType::BigInt),
             "largeint" => no_args(SqlType::LargeInt),
-            "float" => no_args(SqlType::Float),
-            "double" => no_args(SqlType::Double),
+            // MySQL's FLOAT(p): single precision up to 24 bits, double
+            // up to 53 (pandas' to_sql writes FLOAT(53)); FLOAT(M,D) and
+            // DOUBLE(M,D) keep their precision.
+            "float" => match args {
+                [] | [_, _] => Ok(SqlType::Float),
+                [p] if *p <= 24 => Ok(SqlType::Float),
+                [p] if *p <= 53 => Ok(SqlType::Double),
+                _ => Err(unsupported()),
+            },
+            "double" | "real" => match args {
+                [] | [_, _] => Ok(SqlType::Double),
+                _ => Err(unsupported()),
+            },
             "boolean" | "bool" => no_args(SqlType::Boolean),
             "string" | "text" => no_args(SqlType::String),
             "date" | "datev2" => no_args(SqlType::Date),
@@ -109,6 +120,24 @@ impl SqlType {
             }
             _ => Err(unsupported()),
         }
+    }
+
+    /// The type as MySQL's `SHOW CREATE TABLE` and
+    /// `information_schema.COLUMNS.COLUMN_TYPE` write it (lower case;
+    /// STRING as `text`), which MySQL tools parse; tributary reads it
+    /// back as the same type.
+    pub fn mysql_column_type(&self) -> String {
+        match self {
+            SqlType::String => "text".to_string(),
+            SqlType::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
+            other => other.to_string().to_ascii_lowercase(),
+        }
+    }
+
+    /// MySQL's `DATA_TYPE`: the type's name without its arguments.
+    pub fn mysql_data_type(&self) -> String {
+        let full = self.mysql_column_type();
+        full.split('(').next().unwrap_or(&full).to_string()
     }
 
     /// The Arrow type the column is stored as.

@@ -54,6 +54,15 @@ pub struct GrantScope {
     pub table: Option<String>,
 }
 
+/// Which rows a `SHOW` keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShowFilter {
+    /// Names matching a pattern, in any case.
+    Like(String),
+    /// An expression over the shown columns, as written.
+    Where(String),
+}
+
 /// A parsed statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Statement {
@@ -114,8 +123,18 @@ pub enum Statement {
     ShowIndexes {
         table: TableName,
     },
+    /// `SHOW [FULL] TABLES [{FROM | IN} db] [LIKE 'p' | WHERE expr]`
     ShowTables {
         database: Option<String>,
+        full: bool,
+        filter: Option<ShowFilter>,
+    },
+    /// `SHOW [FULL] {COLUMNS | FIELDS} {FROM | IN} t [{FROM | IN} db]
+    /// [LIKE 'p' | WHERE expr]`
+    ShowColumns {
+        table: TableName,
+        full: bool,
+        filter: Option<ShowFilter>,
     },
     Describe {
         table: TableName,

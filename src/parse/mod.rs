@@ -19,7 +19,8 @@ mod tokens;
 mod user;
 
 pub use ast::{
-    CreateTable, GrantScope, IndexKind, JobTrigger, SessionVariable, Statement, TableName, When,
+    CreateTable, GrantScope, IndexKind, JobTrigger, SessionVariable, ShowFilter, Statement,
+    TableName, When,
 };
 pub use depth::check_depth;
 pub use match_operator::rewrite_match_operators;

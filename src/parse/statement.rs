@@ -7,7 +7,7 @@ use datafusion::sql::sqlparser::dialect::MySqlDialect;
 
 use datafusion::sql::sqlparser::tokenizer::Token;
 
-use super::ast::{SessionVariable, Statement};
+use super::ast::{SessionVariable, ShowFilter, Statement};
 use super::tokens::StatementParser;
 use crate::error::{Error, Result};
 
@@ -79,7 +79,11 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         }
         Statement::AdminCompact { table }
     } else if p.words(&["show", "tables"]) {
-        p.show_tables()?
+        p.show_tables(false)?
+    } else if p.words(&["show", "full", "tables"]) {
+        p.show_tables(true)?
+    } else if let Some(full) = p.show_columns_words() {
+        p.show_columns(full)?
     } else if p.words(&["show", "create", "table"]) {
         Statement::ShowCreateTable {
             table: p.table_name()?,
@@ -240,13 +244,70 @@ impl StatementParser<'_> {
     }
 
     /// `SHOW TABLES [{FROM | IN} db]`.
-    fn show_tables(&mut self) -> Result<Statement> {
+    fn show_tables(&mut self, full: bool) -> Result<Statement> {
         let database = if self.word("from") || self.word("in") {
             Some(self.identifier()?)
         } else {
             None
         };
-        Ok(Statement::ShowTables { database })
+        Ok(Statement::ShowTables {
+            database,
+            full,
+            filter: self.show_filter()?,
+        })
+    }
+
+    /// `SHOW [FULL] {COLUMNS | FIELDS}`, consumed: whether FULL.
+    fn show_columns_words(&mut self) -> Option<bool> {
+        for full in [false, true] {
+            for noun in ["columns", "fields"] {
+                let words: &[&str] = if full {
+                    &["show", "full", noun]
+                } else {
+                    &["show", noun]
+                };
+                if self.words(words) {
+                    return Some(full);
+                }
+            }
+        }
+        None
+    }
+
+    /// The rest of `SHOW [FULL] COLUMNS`: `{FROM | IN} t [{FROM | IN} db]
+    /// [LIKE | WHERE]`.
+    fn show_columns(&mut self, full: bool) -> Result<Statement> {
+        if !(self.word("from") || self.word("in")) {
+            return Err(self.unexpected("expected FROM <table>"));
+        }
+        let mut table = self.table_name()?;
+        if self.word("from") || self.word("in") {
+            table.database = Some(self.identifier()?);
+        }
+        Ok(Statement::ShowColumns {
+            table,
+            full,
+            filter: self.show_filter()?,
+        })
+    }
+
+    /// `LIKE 'pattern'` or `WHERE expression` (the rest of the
+    /// statement), if one comes next.
+    fn show_filter(&mut self) -> Result<Option<ShowFilter>> {
+        if self.word("like") {
+            return Ok(Some(ShowFilter::Like(self.string_literal()?)));
+        }
+        if !self.word("where") {
+            return Ok(None);
+        }
+        let mut expression = Vec::new();
+        while self.parser.peek_token().token != Token::EOF {
+            expression.push(self.parser.next_token().token.to_string());
+        }
+        if expression.is_empty() {
+            return Err(self.unexpected("expected an expression after WHERE"));
+        }
+        Ok(Some(ShowFilter::Where(expression.join(" "))))
     }
 }
 

@@ -50,7 +50,9 @@ pub(super) async fn drop_database(
 }
 
 pub(super) fn use_database(session: &mut Session, database: String) -> Result<StatementResult> {
-    if !session.engine().catalog().database_exists(&database) {
+    let database = database.to_lowercase();
+    let information_schema = database == crate::catalog::information_schema::INFORMATION_SCHEMA;
+    if !information_schema && !session.engine().catalog().database_exists(&database) {
         return Err(Error::UnknownDatabase(database));
     }
     session.set_database(Some(database));

@@ -1,5 +1,6 @@
 //! Planning and executing statements against the catalog and DataFusion.
 
+mod canonical_names;
 mod column_names;
 mod ddl;
 pub(crate) mod functions;
@@ -63,7 +64,16 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
         }
         Statement::ShowDatabases => show::databases(session),
         Statement::TransactionControl => Ok(StatementResult::affected(0)),
-        Statement::ShowTables { database } => show::tables(session, database),
+        Statement::ShowTables {
+            database,
+            full,
+            filter,
+        } => show::tables(session, database, full, filter).await,
+        Statement::ShowColumns {
+            table,
+            full,
+            filter,
+        } => show::columns(session, &table, full, filter).await,
         Statement::ShowTableStatus { database, like } => {
             maintenance::table_status(session, database, like.as_deref()).await
         }

@@ -10,6 +10,7 @@ use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{Statement as SqlStatement, TableObject};
 use datafusion::sql::TableReference;
 
+use crate::catalog::information_schema::{self, INFORMATION_SCHEMA};
 use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
 use crate::read::{rewrite_calls, FixedFiles, S3_FUNCTION};
@@ -54,8 +55,8 @@ pub(crate) async fn plan_reading(
     prepared.clear();
     refuse_external_tables(&statement)?;
     let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;
+    super::canonical_names::canonicalize_columns(&mut statement);
     if calls.iter().any(|c| c.name != S3_FUNCTION) {
-        super::job::canonicalize_job_columns(&mut statement);
         // Once per statement, however many job tables it reads.
         super::functions::read_jobs_again(session).await;
     }
@@ -80,7 +81,13 @@ pub(crate) async fn plan_reading(
             && state
                 .table_functions()
                 .contains_key(&reference.table().to_lowercase());
-        if !is_table_function {
+        let information_schema = reference
+            .schema()
+            .is_some_and(|s| s.eq_ignore_ascii_case(INFORMATION_SCHEMA));
+        if information_schema {
+            // Everyone reads it; it shows each user what they may see.
+            check_information_schema_table(reference.table())?;
+        } else if !is_table_function {
             tables.push(check_table_exists(session, &reference)?);
         }
     }
@@ -293,6 +300,16 @@ fn check_table_exists(session: &Session, reference: &TableReference) -> Result<(
     let (database, table) = resolve(session, reference)?;
     session.engine().catalog().table(&database, &table)?;
     Ok((database, table))
+}
+
+fn check_information_schema_table(table: &str) -> Result<()> {
+    if information_schema::TABLE_NAMES.contains(&table.to_lowercase().as_str()) {
+        return Ok(());
+    }
+    Err(Error::UnknownTable {
+        database: INFORMATION_SCHEMA.to_string(),
+        table: table.to_lowercase(),
+    })
 }
 
 /// The `(database, table)` a reference names, in lower case, with the

@@ -1,40 +1,124 @@
-//! SHOW DATABASES, SHOW TABLES, DESC and SHOW CREATE TABLE, with the columns
-//! Doris prints.
+//! SHOW DATABASES, SHOW TABLES, SHOW COLUMNS, DESC and SHOW CREATE TABLE,
+//! with the columns MySQL and Doris print.
 
+use crate::catalog::information_schema::INFORMATION_SCHEMA;
 use crate::catalog::{sql_type_name, TableDef};
 use crate::error::{Error, Result};
-use crate::parse::TableName;
+use crate::parse::{ShowFilter, TableName};
 use crate::session::{Session, StatementResult};
 
 use super::ddl::ignored_clauses_warning;
 use super::{database_or_current, table_def};
 
-/// The databases the session user holds a privilege on (or on one of
-/// their tables), as Doris lists them.
+/// `information_schema`, then the databases the session user holds a
+/// privilege on (or on one of their tables), as Doris lists them.
 pub(super) fn databases(session: &Session) -> Result<StatementResult> {
     let catalog = session.engine().catalog();
-    let rows = catalog
+    let visible = catalog
         .database_names()
         .into_iter()
-        .filter(|name| catalog.can_see_database(session.user(), name))
+        .filter(|name| catalog.can_see_database(session.user(), name));
+    let rows = std::iter::once(INFORMATION_SCHEMA.to_string())
+        .chain(visible)
         .map(|name| vec![Some(name)])
         .collect();
     Ok(StatementResult::strings(&["Database"], rows))
 }
 
-pub(super) fn tables(session: &Session, database: Option<String>) -> Result<StatementResult> {
+/// `SHOW [FULL] TABLES`: a query of `information_schema.TABLES`, as
+/// MySQL defines it.
+pub(super) async fn tables(
+    session: &Session,
+    database: Option<String>,
+    full: bool,
+    filter: Option<ShowFilter>,
+) -> Result<StatementResult> {
     let database = database_or_current(session, database)?;
-    let rows = session
-        .engine()
-        .catalog()
-        .table_names(&database)?
+    if database != INFORMATION_SCHEMA && !session.engine().catalog().database_exists(&database) {
+        return Err(Error::UnknownDatabase(database));
+    }
+    let mut columns = vec![("TABLE_NAME".to_string(), format!("Tables_in_{database}"))];
+    if full {
+        columns.push(("TABLE_TYPE".into(), "Table_type".into()));
+    }
+    let condition = format!("TABLE_SCHEMA = {}", quoted(&database));
+    let order = ("TABLE_NAME", "TABLE_NAME");
+    shown(session, "TABLES", &columns, &condition, order, filter).await
+}
+
+/// `SHOW [FULL] COLUMNS`: a query of `information_schema.COLUMNS`.
+pub(super) async fn columns(
+    session: &Session,
+    table: &TableName,
+    full: bool,
+    filter: Option<ShowFilter>,
+) -> Result<StatementResult> {
+    let def = super::table_def(session, table)?;
+    let mut names = vec![("COLUMN_NAME", "Field"), ("COLUMN_TYPE", "Type")];
+    if full {
+        names.push(("COLLATION_NAME", "Collation"));
+    }
+    names.extend([
+        ("IS_NULLABLE", "Null"),
+        ("COLUMN_KEY", "Key"),
+        ("COLUMN_DEFAULT", "Default"),
+        ("EXTRA", "Extra"),
+    ]);
+    if full {
+        names.extend([("PRIVILEGES", "Privileges"), ("COLUMN_COMMENT", "Comment")]);
+    }
+    let columns: Vec<(String, String)> = names
         .into_iter()
-        .map(|name| vec![Some(name)])
+        .map(|(from, shown)| (from.to_string(), shown.to_string()))
         .collect();
-    Ok(StatementResult::strings(
-        &[&format!("Tables_in_{database}")],
-        rows,
-    ))
+    let condition = format!(
+        "TABLE_SCHEMA = {} AND TABLE_NAME = {}",
+        quoted(&def.database),
+        quoted(&def.name)
+    );
+    let order = ("COLUMN_NAME", "ORDINAL_POSITION");
+    shown(session, "COLUMNS", &columns, &condition, order, filter).await
+}
+
+/// Runs the query a SHOW stands for: `columns` (read, shown as) of
+/// `information_schema.<table>` where `condition` holds, with the filter
+/// (LIKE on the name column, in any case; WHERE over the shown names, in
+/// any case), ordered by the order column: `(name, order)`.
+async fn shown(
+    session: &Session,
+    table: &str,
+    columns: &[(String, String)],
+    condition: &str,
+    (name, order): (&str, &str),
+    filter: Option<ShowFilter>,
+) -> Result<StatementResult> {
+    let inner: Vec<String> = columns
+        .iter()
+        .map(|(from, shown)| format!("{from} AS `{}`", shown.to_lowercase()))
+        .collect();
+    let outer: Vec<String> = columns
+        .iter()
+        .map(|(_, shown)| format!("`{}` AS `{shown}`", shown.to_lowercase()))
+        .collect();
+    let mut sql = format!(
+        "SELECT {} FROM (SELECT {}, {order} AS show_order FROM information_schema.{table} WHERE {condition}",
+        outer.join(", "),
+        inner.join(", ")
+    );
+    if let Some(ShowFilter::Like(pattern)) = &filter {
+        sql.push_str(&format!(" AND {name} ILIKE {}", quoted(pattern)));
+    }
+    sql.push_str(") AS shown");
+    if let Some(ShowFilter::Where(expression)) = &filter {
+        sql.push_str(&format!(" WHERE {expression}"));
+    }
+    sql.push_str(" ORDER BY show_order");
+    super::query::run(session, &sql).await
+}
+
+/// `value` as an SQL string literal.
+fn quoted(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
 }
 
 pub(super) fn describe(session: &Session, name: &TableName) -> Result<StatementResult> {
@@ -103,7 +187,7 @@ fn create_table_sql(def: &TableDef) -> String {
         .columns
         .iter()
         .map(|c| {
-            let mut line = format!("  `{}` {}", c.name, c.sql_type);
+            let mut line = format!("  `{}` {}", c.name, c.sql_type.mysql_column_type());
             if !c.nullable {
                 line.push_str(" NOT NULL");
             }

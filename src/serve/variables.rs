@@ -26,35 +26,7 @@ pub struct Asker<'a> {
 
 /// The server variables, as `SHOW VARIABLES` and `@@name` read them.
 fn variables(asker: &Asker<'_>) -> Vec<(&'static str, String)> {
-    let fixed: [(&str, &str); 27] = [
-        ("auto_increment_increment", "1"),
-        ("autocommit", "1"),
-        ("character_set_client", "utf8mb4"),
-        ("character_set_connection", "utf8mb4"),
-        ("character_set_database", "utf8mb4"),
-        ("character_set_results", "utf8mb4"),
-        ("character_set_server", "utf8mb4"),
-        ("collation_connection", "utf8mb4_general_ci"),
-        ("collation_database", "utf8mb4_general_ci"),
-        ("collation_server", "utf8mb4_general_ci"),
-        ("init_connect", ""),
-        ("interactive_timeout", "28800"),
-        ("license", "Apache License, Version 2.0"),
-        ("lower_case_table_names", "0"),
-        ("max_allowed_packet", "16777216"),
-        ("net_buffer_length", "16384"),
-        ("net_write_timeout", "60"),
-        ("performance_schema", "0"),
-        ("query_cache_size", "0"),
-        ("query_cache_type", "OFF"),
-        ("sql_mode", "ONLY_FULL_GROUP_BY"),
-        ("system_time_zone", "UTC"),
-        ("time_zone", "SYSTEM"),
-        ("transaction_isolation", "REPEATABLE-READ"),
-        ("tx_isolation", "REPEATABLE-READ"),
-        ("tx_read_only", "0"),
-        ("wait_timeout", "28800"),
-    ];
+    let fixed = crate::catalog::information_schema::SERVER_VARIABLES;
     let mut all: Vec<(&'static str, String)> = fixed
         .into_iter()
         .map(|(name, value)| (name, value.to_string()))

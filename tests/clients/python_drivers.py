@@ -87,7 +87,7 @@ pcur.execute("GRANT SELECT_PRIV ON shop.* TO reader")
 reader = pymysql.connect(host="127.0.0.1", port=PORT, user="reader", password="pw")
 rcur = reader.cursor()
 rcur.execute("SHOW DATABASES")
-assert [r[0] for r in rcur.fetchall()] == ["shop"], "reader sees only shop"
+assert [r[0] for r in rcur.fetchall()] == ["information_schema", "shop"], "reader sees only shop"
 
 # mysql-connector-python (pure): it sends an empty database name when it
 # has none.
@@ -111,5 +111,33 @@ with engine.begin() as conn:
     conn.execute(sa.text("INSERT INTO orders VALUES (3, 1.00, NULL)"))
 frame = pd.read_sql("SELECT id, amount FROM orders ORDER BY id", engine)
 assert list(frame["id"]) == [1, 2, 3], frame
+
+# Metadata: SQLAlchemy's inspector (SHOW FULL TABLES, SHOW CREATE TABLE
+# with MySQL's type names), pandas reading a whole table and creating one
+# (FLOAT(53), TEXT, BIGINT).
+import warnings
+
+with warnings.catch_warnings():
+    warnings.simplefilter("error")  # an unknown type name is a warning
+    inspector = sa.inspect(engine)
+    assert "shop" in inspector.get_schema_names()
+    assert inspector.get_table_names() == ["orders"], inspector.get_table_names()
+    columns = {c["name"]: c for c in inspector.get_columns("orders")}
+    assert str(columns["amount"]["type"]) == "DECIMAL(10, 2)", columns
+    assert columns["id"]["nullable"] is False, columns
+    frame = pd.read_sql_table("orders", engine)
+    assert len(frame) == 3, frame
+    pd.DataFrame({"a": [1, 2], "b": [1.5, 2.5], "c": ["x", "y"]}).to_sql("made", engine, index=False)
+    made = pd.read_sql("SELECT a, b, c FROM made ORDER BY a", engine)
+    assert made.values.tolist() == [[1, 1.5, "x"], [2, 2.5, "y"]], made
+
+# information_schema, as JDBC tools and GUIs query it.
+pcur.execute(
+    "SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_SCALE FROM information_schema.COLUMNS"
+    " WHERE TABLE_SCHEMA = 'shop' AND TABLE_NAME = 'orders' ORDER BY ORDINAL_POSITION"
+)
+assert pcur.fetchall() == (("id", "int", 0), ("amount", "decimal", 2), ("at", "datetime", None)), "columns"
+rcur.execute("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA ORDER BY 1")
+assert [r[0] for r in rcur.fetchall()] == ["information_schema", "shop"], "reader's schemata"
 
 print("all client checks passed")

@@ -20,7 +20,7 @@ use crate::job::Job;
 use crate::session::Session;
 
 /// The `job_files()` columns.
-pub(super) const FILE_COLUMNS: [&str; 11] = [
+pub(in crate::plan) const FILE_COLUMNS: [&str; 11] = [
     "JobName",
     "FileName",
     "FileSize",
@@ -46,7 +46,7 @@ pub(super) const VALIDATE_COLUMNS: [&str; 7] = [
 ];
 
 /// The `rejected_rows()` columns.
-pub(super) const REJECTED_COLUMNS: [&str; 6] = [
+pub(in crate::plan) const REJECTED_COLUMNS: [&str; 6] = [
     "JobName",
     "TaskId",
     "FileName",

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::session::Session;
 
 /// The `job_leases()` columns.
-pub(super) const LEASE_COLUMNS: [&str; 5] =
+pub(in crate::plan) const LEASE_COLUMNS: [&str; 5] =
     ["JobName", "Holder", "Epoch", "ExpiresAt", "ThisProcess"];
 
 /// `job_leases()`: a job nobody runs now has no holder.
