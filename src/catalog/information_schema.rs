@@ -191,10 +191,53 @@ const CHARACTER_SETS: [ColumnSpec; 4] = [
     ("MAXLEN", Number),
 ];
 
+const FILES: [ColumnSpec; 16] = [
+    ("FILE_ID", Number),
+    ("FILE_NAME", Text),
+    ("FILE_TYPE", Text),
+    ("TABLESPACE_NAME", Text),
+    ("TABLE_SCHEMA", Text),
+    ("TABLE_NAME", Text),
+    ("LOGFILE_GROUP_NAME", Text),
+    ("LOGFILE_GROUP_NUMBER", Number),
+    ("ENGINE", Text),
+    ("TOTAL_EXTENTS", Number),
+    ("EXTENT_SIZE", Number),
+    ("INITIAL_SIZE", Number),
+    ("MAXIMUM_SIZE", Number),
+    ("AUTOEXTEND_SIZE", Number),
+    ("STATUS", Text),
+    ("EXTRA", Text),
+];
+
+const TRIGGERS: [ColumnSpec; 10] = [
+    ("TRIGGER_CATALOG", Text),
+    ("TRIGGER_SCHEMA", Text),
+    ("TRIGGER_NAME", Text),
+    ("EVENT_MANIPULATION", Text),
+    ("EVENT_OBJECT_SCHEMA", Text),
+    ("EVENT_OBJECT_TABLE", Text),
+    ("ACTION_STATEMENT", Text),
+    ("ACTION_TIMING", Text),
+    ("DEFINER", Text),
+    ("SQL_MODE", Text),
+];
+
+const PARTITIONS: [ColumnSpec; 8] = [
+    ("TABLE_CATALOG", Text),
+    ("TABLE_SCHEMA", Text),
+    ("TABLE_NAME", Text),
+    ("PARTITION_NAME", Text),
+    ("PARTITION_ORDINAL_POSITION", Number),
+    ("PARTITION_METHOD", Text),
+    ("PARTITION_EXPRESSION", Text),
+    ("TABLE_ROWS", Number),
+];
+
 const VARIABLES: [ColumnSpec; 2] = [("VARIABLE_NAME", Text), ("VARIABLE_VALUE", Text)];
 
 /// The tables, by their lower-case names.
-pub const TABLE_NAMES: [&str; 12] = [
+pub const TABLE_NAMES: [&str; 15] = [
     "schemata",
     "tables",
     "columns",
@@ -207,6 +250,9 @@ pub const TABLE_NAMES: [&str; 12] = [
     "character_sets",
     "session_variables",
     "global_variables",
+    "files",
+    "triggers",
+    "partitions",
 ];
 
 /// Every column name of every table, for matching a query's names in
@@ -224,6 +270,9 @@ pub fn column_names() -> impl Iterator<Item = &'static str> {
         &COLLATIONS[..],
         &CHARACTER_SETS[..],
         &VARIABLES[..],
+        &FILES[..],
+        &TRIGGERS[..],
+        &PARTITIONS[..],
     ]
     .into_iter()
     .flatten()
@@ -309,6 +358,9 @@ impl InformationSchema {
             "collations" => (&COLLATIONS[..], collations()),
             "character_sets" => (&CHARACTER_SETS[..], character_sets()),
             "session_variables" | "global_variables" => (&VARIABLES[..], variables()),
+            "files" => (&FILES[..], Vec::new()),
+            "triggers" => (&TRIGGERS[..], Vec::new()),
+            "partitions" => (&PARTITIONS[..], Vec::new()),
             _ => return None,
         })
     }

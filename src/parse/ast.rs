@@ -78,7 +78,8 @@ pub enum Statement {
     /// `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK`: accepted as
     /// Doris accepts them for its tables without transactions; every
     /// statement commits on its own, so there is nothing to begin, commit
-    /// or roll back.
+    /// or roll back. Also `LOCK TABLES` and `UNLOCK TABLES`, which dump
+    /// tools send around their reads: a query reads one version anyway.
     TransactionControl,
     Use {
         database: String,

@@ -30,9 +30,12 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         || p.words(&["start", "transaction"])
         || p.word("commit")
         || p.word("rollback")
+        || p.words(&["lock", "tables"])
+        || p.words(&["unlock", "tables"])
     {
         // WORK, AND [NO] CHAIN, READ ONLY, WITH CONSISTENT SNAPSHOT, TO
-        // SAVEPOINT x: all mean nothing without transactions.
+        // SAVEPOINT x, the tables to lock: all mean nothing without
+        // transactions, and each query reads one version of a table.
         while p.parser.peek_token().token != Token::EOF {
             p.parser.next_token();
         }

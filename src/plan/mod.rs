@@ -7,6 +7,7 @@ pub(crate) mod functions;
 mod index;
 pub(crate) mod job;
 mod maintenance;
+pub(crate) mod mysql_functions;
 pub(crate) mod query;
 mod run;
 pub(crate) mod series;

@@ -36,6 +36,7 @@ pub(crate) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
     let mut statement = state.sql_to_statement(&sql, &dialect)?;
     crate::parse::check_depth(&statement)?;
     super::column_names::name_select_items(&mut statement);
+    super::mysql_functions::rewrite_casts(&mut statement);
     Ok(statement)
 }
 

@@ -64,3 +64,104 @@ fn the_interactive_mysql_client_starts_in_a_database_and_quits() {
     assert!(shown.contains("Bye"), "{shown}");
     assert!(server.stop());
 }
+
+/// MariaDB Connector/J (Debian's libmariadb-java): connecting with and
+/// without a database, `DatabaseMetaData` (queries of information_schema
+/// with MySQL's functions), a PreparedStatement, a DECIMAL's scale, error
+/// codes.
+#[test]
+fn a_jdbc_program_reads_metadata_and_typed_values() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+    let classes = root.path().join("classes");
+    let compiled = Command::new("javac")
+        .arg("-d")
+        .arg(&classes)
+        .arg(script("JdbcClient.java"))
+        .output()
+        .expect("javac runs (installed by .ci/setup)");
+    assert!(
+        compiled.status.success(),
+        "{}",
+        String::from_utf8_lossy(&compiled.stderr)
+    );
+    let classpath = format!("{}:{MARIADB_JDBC}", classes.display());
+    let run = Command::new("java")
+        .args(["-cp", &classpath, "JdbcClient"])
+        .arg(server.port.to_string())
+        .output()
+        .expect("java runs");
+    assert!(
+        run.status.success(),
+        "{}{}\nserver log:\n{}",
+        stdout(&run),
+        String::from_utf8_lossy(&run.stderr),
+        server.log()
+    );
+    assert!(server.stop());
+}
+
+/// Where Debian's libmariadb-java puts the driver.
+const MARIADB_JDBC: &str = "/usr/share/java/mariadb-java-client.jar";
+
+/// node's mysql2 (installed by .ci/setup under the cache): an empty
+/// database name in the handshake, several statements at once.
+#[test]
+fn node_mysql2_connects_without_a_database_and_runs_several_statements() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+    let modules = std::env::var("HOME").map_or_else(
+        |_| std::path::PathBuf::from("/root"),
+        std::path::PathBuf::from,
+    );
+    let run = Command::new("node")
+        .env(
+            "NODE_PATH",
+            modules.join(".cache/tributary/node/node_modules"),
+        )
+        .arg(script("node_mysql2.js"))
+        .arg(server.port.to_string())
+        .output()
+        .expect("node runs (installed by .ci/setup)");
+    assert!(
+        run.status.success(),
+        "{}{}\nserver log:\n{}",
+        stdout(&run),
+        String::from_utf8_lossy(&run.stderr),
+        server.log()
+    );
+    assert!(server.stop());
+}
+
+/// `mysqldump --no-data` writes each table's CREATE TABLE (it locks the
+/// tables, reads information_schema and DATABASE()).
+#[test]
+fn mysqldump_writes_the_schema() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+    server.root("CREATE DATABASE shop; CREATE TABLE shop.orders (id INT NOT NULL, amount DECIMAL(10,2), note STRING)");
+    let run = Command::new("mysqldump")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-u",
+            "root",
+            "--no-data",
+            "--no-tablespaces",
+        ])
+        .arg(format!("-P{}", server.port))
+        .arg("shop")
+        .output()
+        .expect("mysqldump runs");
+    let dump = stdout(&run);
+    assert!(
+        run.status.success(),
+        "{dump}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        dump.contains("CREATE TABLE `orders` (\n  `id` int NOT NULL,\n  `amount` decimal(10,2),\n  `note` text\n)"),
+        "{dump}"
+    );
+    assert!(server.stop());
+}

@@ -1,0 +1,242 @@
+//! MySQL expressions that MySQL tools send (JDBC's `DatabaseMetaData`
+//! queries, SQLAlchemy, GUIs) and DataFusion does not know:
+//! `IF(condition, then, else)`, `UCASE`, `LCASE`, `LOCATE(sub, text)`,
+//! and the casts `CAST(x AS DATETIME)`, `CAST(x AS SIGNED [INTEGER])`,
+//! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`. Functions
+//! become the DataFusion expressions they mean when the plan is
+//! simplified; casts are rewritten before planning.
+
+use std::ops::ControlFlow;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{exec_err, plan_err};
+use datafusion::error::Result;
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::{when, SessionContext};
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::{
+    CastKind, DataType as SqlType, Expr as SqlExpr, TimezoneInfo, VisitMut, VisitorMut,
+};
+
+/// Registers the functions.
+pub(crate) fn register(ctx: &SessionContext) {
+    ctx.register_udf(ScalarUDF::new_from_impl(If::default()));
+    ctx.register_udf(ScalarUDF::new_from_impl(Locate::default()));
+    let functions = ctx.state().scalar_functions().clone();
+    for (mysql, ours) in [("ucase", "upper"), ("lcase", "lower")] {
+        if let Some(udf) = functions.get(ours) {
+            ctx.register_udf(udf.as_ref().clone().with_aliases([mysql]));
+        }
+    }
+}
+
+/// Rewrites MySQL's casts in `statement` to the types DataFusion plans.
+pub(crate) fn rewrite_casts(statement: &mut DFStatement) {
+    if let DFStatement::Statement(inner) = statement {
+        let _ = inner.visit(&mut Casts);
+    }
+}
+
+struct Casts;
+
+/// The type DataFusion knows for a MySQL cast target, when it differs.
+fn cast_target(data_type: &SqlType) -> Option<SqlType> {
+    match data_type {
+        SqlType::Datetime(precision) => Some(SqlType::Timestamp(*precision, TimezoneInfo::None)),
+        SqlType::Signed | SqlType::SignedInteger => Some(SqlType::BigInt(None)),
+        SqlType::Unsigned | SqlType::UnsignedInteger => Some(SqlType::BigIntUnsigned(None)),
+        _ => None,
+    }
+}
+
+impl VisitorMut for Casts {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, expr: &mut SqlExpr) -> ControlFlow<()> {
+        match expr {
+            SqlExpr::Cast { data_type, .. } => {
+                if let Some(target) = cast_target(data_type) {
+                    *data_type = target;
+                }
+            }
+            SqlExpr::Convert {
+                is_try: false,
+                expr: value,
+                data_type: Some(data_type),
+                charset: None,
+                ..
+            } => {
+                let data_type = cast_target(data_type).unwrap_or_else(|| data_type.clone());
+                *expr = SqlExpr::Cast {
+                    kind: CastKind::Cast,
+                    expr: value.clone(),
+                    data_type,
+                    array: false,
+                    format: None,
+                };
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `IF(condition, then, else)`: `CASE WHEN condition THEN then ELSE else
+/// END`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct If {
+    signature: Signature,
+}
+
+impl Default for If {
+    fn default() -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for If {
+    fn name(&self) -> &str {
+        "if"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let [_, then, otherwise] = arg_types else {
+            return plan_err!("IF takes three arguments: IF(condition, then, else)");
+        };
+        let Some(common) = type_union_resolution(&[then.clone(), otherwise.clone()]) else {
+            return plan_err!(
+                "IF's two values have types with no common type: {then} and {otherwise}"
+            );
+        };
+        Ok(vec![DataType::Boolean, common.clone(), common])
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types[1].clone())
+    }
+
+    fn simplify(&self, args: Vec<Expr>, _: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let [condition, then, otherwise] = <[Expr; 3]>::try_from(args).map_err(|_| {
+            datafusion::error::DataFusionError::Plan("IF takes three arguments".into())
+        })?;
+        Ok(ExprSimplifyResult::Simplified(
+            when(condition, then).otherwise(otherwise)?,
+        ))
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        exec_err!("IF is planned as a CASE expression")
+    }
+}
+
+/// `LOCATE(sub, text)`: where `sub` first starts in `text`, from 1; 0 if
+/// nowhere (DataFusion's `strpos(text, sub)`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Locate {
+    signature: Signature,
+}
+
+impl Default for Locate {
+    fn default() -> Self {
+        Self {
+            signature: Signature::string(2, Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Locate {
+    fn name(&self) -> &str {
+        "locate"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn simplify(&self, args: Vec<Expr>, _: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let [sub, text] = <[Expr; 2]>::try_from(args).map_err(|_| {
+            datafusion::error::DataFusionError::Plan("LOCATE takes two arguments".into())
+        })?;
+        let position = datafusion::functions::expr_fn::strpos(text, sub);
+        Ok(ExprSimplifyResult::Simplified(
+            datafusion::logical_expr::cast(position, DataType::Int64),
+        ))
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        exec_err!("LOCATE is planned as strpos")
+    }
+}
+
+/// Registers the functions whose value is the session's: `DATABASE()`
+/// and `SCHEMA()` (the current database, NULL without one), `USER()`,
+/// `CURRENT_USER()`, `SESSION_USER()`, `SYSTEM_USER()` (`'user'@'%'`, as
+/// Doris writes it) and `VERSION()`.
+pub(crate) fn register_session_values(ctx: &SessionContext, user: &str, database: Option<&str>) {
+    let user = format!("'{user}'@'%'");
+    let values = [
+        ("database", database.map(str::to_string)),
+        ("schema", database.map(str::to_string)),
+        ("user", Some(user.clone())),
+        ("current_user", Some(user.clone())),
+        ("session_user", Some(user.clone())),
+        ("system_user", Some(user)),
+        ("version", Some(crate::serve::SERVER_VERSION.to_string())),
+    ];
+    for (name, value) in values {
+        ctx.register_udf(ScalarUDF::new_from_impl(SessionValue {
+            name,
+            value,
+            signature: Signature::nullary(Volatility::Stable),
+        }));
+    }
+}
+
+/// A function without arguments whose value is fixed for the session.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct SessionValue {
+    name: &'static str,
+    value: Option<String>,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for SessionValue {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn simplify(&self, _: Vec<Expr>, _: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        Ok(ExprSimplifyResult::Simplified(Expr::Literal(
+            datafusion::common::ScalarValue::Utf8(self.value.clone()),
+            None,
+        )))
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(
+            datafusion::common::ScalarValue::Utf8(self.value.clone()),
+        ))
+    }
+}
