@@ -14,12 +14,15 @@ use opensrv_mysql::{
     QueryResultWriter, StatementMetaWriter,
 };
 use tokio::io::AsyncWrite;
+use tokio_util::sync::CancellationToken;
 
 use super::auth::{new_salt, verify};
 use super::hangup::Hangup;
 use super::packets::InvalidQueries;
+use super::processes::Processes;
 use super::results::{columns, error_kind, write_rows};
 use super::variables::{answer, Asker, SERVER_VERSION};
+use crate::catalog::users::{Privilege, ALL_DATABASES};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::parse::split_script;
@@ -39,6 +42,10 @@ pub struct Connection {
     invalid: InvalidQueries,
     /// Whether the client has gone.
     hangup: Hangup,
+    /// The server's connections, this one among them once logged in.
+    processes: Processes,
+    /// Closes this connection (`KILL CONNECTION`).
+    close: CancellationToken,
 }
 
 impl Connection {
@@ -48,6 +55,8 @@ impl Connection {
         peer: SocketAddr,
         invalid: InvalidQueries,
         hangup: Hangup,
+        processes: Processes,
+        close: CancellationToken,
     ) -> Self {
         Self {
             engine,
@@ -58,6 +67,8 @@ impl Connection {
             session: None,
             invalid,
             hangup,
+            processes,
+            close,
         }
     }
 
@@ -70,8 +81,12 @@ impl Connection {
         })
     }
 
-    /// Runs one statement: an answer to a driver's question, or the engine's.
+    /// Runs one statement: the server's own (`KILL`, `SHOW PROCESSLIST`),
+    /// an answer to a driver's question, or the engine's.
     async fn execute(&mut self, sql: &str) -> Result<StatementResult> {
+        if let Some(answer) = self.process_statement(sql) {
+            return answer;
+        }
         let id = self.id;
         let session = self.session();
         let asker = Asker {
@@ -104,13 +119,26 @@ impl Connection {
         let mut outcomes = Vec::new();
         let hangup = self.hangup.clone();
         for statement in statements {
+            let database = self
+                .session
+                .as_ref()
+                .and_then(|s| s.database().map(str::to_string));
+            let killed = self
+                .processes
+                .start(self.id, &statement, database.as_deref());
             let outcome = tokio::select! {
                 outcome = self.execute(&statement) => outcome,
+                () = killed.cancelled() => Err(Error::Cancelled),
                 () = hangup.gone() => {
                     tracing::info!(connection = self.id, peer = %self.peer, "the client went away; its statement is cancelled");
                     return Err(std::io::ErrorKind::ConnectionAborted.into());
                 }
             };
+            let database = self
+                .session
+                .as_ref()
+                .and_then(|s| s.database().map(str::to_string));
+            self.processes.finish(self.id, database.as_deref());
             let failed = outcome.is_err();
             outcomes.push(outcome);
             if failed {
@@ -152,6 +180,44 @@ impl Connection {
         let message = error.to_string();
         tracing::info!(connection = self.id, error = %message, "statement failed");
         results.error(error_kind(error), message.as_bytes()).await
+    }
+}
+
+impl Connection {
+    /// `KILL [QUERY | CONNECTION] id` and `SHOW [FULL] PROCESSLIST`;
+    /// `None` for any other statement.
+    fn process_statement(&mut self, sql: &str) -> Option<Result<StatementResult>> {
+        let words: Vec<String> = sql
+            .split_whitespace()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let show = matches!(
+            words
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice(),
+            ["show", "processlist"] | ["show", "full", "processlist"]
+        );
+        let kill = super::processes::parse_kill(sql);
+        if !show && kill.is_none() {
+            return None;
+        }
+        let session = self.session();
+        let user = session.user().to_string();
+        let admin = self
+            .engine
+            .catalog()
+            .check_privilege(&user, Privilege::Admin, ALL_DATABASES, None)
+            .is_ok();
+        Some(match kill {
+            Some(kill) => kill.and_then(|(kill, target)| {
+                self.processes
+                    .kill(target, kill, &user, admin)
+                    .map(|()| StatementResult::affected(0))
+            }),
+            None => Ok(self.processes.list(&user, admin, words[1] == "full")),
+        })
     }
 }
 
@@ -260,6 +326,8 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
             return false;
         }
         tracing::info!(connection = self.id, peer = %self.peer, user = %user, "connection opened");
+        self.processes
+            .open(self.id, &user, self.peer, self.close.clone());
         *self.user.lock().expect("lock") = Some(user);
         true
     }

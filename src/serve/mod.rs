@@ -10,13 +10,15 @@
 //! statements), [`results`] (result sets as MySQL columns and rows, errors
 //! as MySQL error codes), [`variables`] (what drivers ask on connect),
 //! [`auth`] (`mysql_native_password`), [`packets`] (a guard on the read
-//! side of the protocol crate) and [`hangup`] (a client that went away
-//! while its statement ran).
+//! side of the protocol crate), [`hangup`] (a client that went away
+//! while its statement ran) and [`processes`] (`SHOW PROCESSLIST`,
+//! `KILL`).
 
 mod auth;
 mod connection;
 mod hangup;
 mod packets;
+mod processes;
 mod results;
 mod variables;
 
@@ -31,6 +33,8 @@ use tokio::net::TcpListener;
 use crate::engine::Engine;
 use connection::Connection;
 use packets::{InvalidQueries, PacketBounded};
+use processes::Processes;
+use tokio_util::sync::CancellationToken;
 
 pub use variables::SERVER_VERSION;
 
@@ -43,6 +47,7 @@ const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
 /// dropped.
 pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<Output = ()>) {
     let ids = Arc::new(AtomicU32::new(1));
+    let processes = Processes::default();
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -59,7 +64,17 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
         let id = ids.fetch_add(1, Ordering::Relaxed);
         let invalid = InvalidQueries::default();
         let hangup = hangup::Hangup::watch(&stream);
-        let connection = Connection::new(engine.clone(), id, peer, invalid.clone(), hangup);
+        let close = CancellationToken::new();
+        let connection = Connection::new(
+            engine.clone(),
+            id,
+            peer,
+            invalid.clone(),
+            hangup,
+            processes.clone(),
+            close.clone(),
+        );
+        let processes = processes.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
             let (reader, writer) = stream.into_split();
@@ -71,9 +86,13 @@ pub async fn serve(engine: Engine, listener: TcpListener, shutdown: impl Future<
             };
             let served =
                 AsyncMysqlIntermediary::run_with_options(connection, reader, writer, &options);
-            if let Err(error) = served.await {
-                tracing::debug!(connection = id, %error, "connection ended with an error");
+            tokio::select! {
+                served = served => if let Err(error) = served {
+                    tracing::debug!(connection = id, %error, "connection ended with an error");
+                },
+                () = close.cancelled() => {}
             }
+            processes.close(id);
             tracing::info!(connection = id, %peer, "connection closed");
         });
     }

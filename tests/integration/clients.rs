@@ -165,3 +165,25 @@ fn mysqldump_writes_the_schema() {
     );
     assert!(server.stop());
 }
+
+/// `KILL QUERY` stops a running statement from another connection (the
+/// mysql client's Ctrl-C), `KILL` closes a connection, `SHOW
+/// PROCESSLIST` shows a user their own connections.
+#[test]
+fn kill_query_stops_a_running_statement() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+    let run = Command::new(venv().join("bin/python"))
+        .arg(script("kill_query.py"))
+        .arg(server.port.to_string())
+        .output()
+        .expect("python runs");
+    assert!(
+        run.status.success(),
+        "{}{}\nserver log:\n{}",
+        stdout(&run),
+        String::from_utf8_lossy(&run.stderr),
+        server.log()
+    );
+    assert!(server.stop());
+}
