@@ -1,12 +1,13 @@
 """The Python clients Doris users have, against a running `tributary serve`
-(port in argv[1]): PyMySQL, mysql-connector-python (pure), SQLAlchemy 2
-and pandas. Each check is one defect a new user met; the first that fails
+(port in argv[1]): PyMySQL, mysqlclient, mysql-connector-python (pure and
+its C extension), SQLAlchemy 2 (with PyMySQL and mysqlclient) and pandas. Each check is one defect a new user met; the first that fails
 raises with what it got."""
 
 import datetime
 import decimal
 import sys
 
+import MySQLdb
 import mysql.connector
 import pandas as pd
 import pymysql
@@ -89,17 +90,40 @@ rcur = reader.cursor()
 rcur.execute("SHOW DATABASES")
 assert [r[0] for r in rcur.fetchall()] == ["information_schema", "shop"], "reader sees only shop"
 
-# mysql-connector-python (pure): it sends an empty database name when it
-# has none.
-for database in (None, "shop"):
-    kw = {"database": database} if database else {}
-    m = mysql.connector.connect(host="127.0.0.1", port=PORT, user="root", password="", use_pure=True, **kw)
+# mysql-connector-python, pure and C extension: the pure one sends an
+# empty database name when it has none; several statements at once.
+for pure in (True, False):
+    for database in (None, "shop"):
+        kw = {"database": database} if database else {}
+        m = mysql.connector.connect(host="127.0.0.1", port=PORT, user="root", password="", use_pure=pure, **kw)
+        mc = m.cursor()
+        mc.execute("SELECT now(), 1")
+        (now, one), = mc.fetchall()
+        assert isinstance(now, datetime.datetime) and one == 1, (pure, now, one)
+        results = [r.fetchall() for r in mc.execute("SELECT 1; SELECT 'x'", multi=True)]
+        assert results == [[(1,)], [("x",)]], (pure, results)
+        m.commit()
+        m.close()
+
+# A MySQL 8 client starts with caching_sha2_password; the server switches
+# it to mysql_native_password.
+for pure in (True, False):
+    m = mysql.connector.connect(host="127.0.0.1", port=PORT, user="reader", password="pw", use_pure=pure, auth_plugin="caching_sha2_password")
     mc = m.cursor()
-    mc.execute("SELECT now(), 1")
-    (now, one), = mc.fetchall()
-    assert isinstance(now, datetime.datetime) and one == 1, (now, one)
-    m.commit()
+    mc.execute("SELECT 1")
+    assert mc.fetchall() == [(1,)], pure
     m.close()
+
+# mysqlclient (libmysqlclient): typed values, several statements.
+my = MySQLdb.connect(host="127.0.0.1", port=PORT, user="root", passwd="", db="shop", client_flag=CLIENT.MULTI_STATEMENTS)
+mcur = my.cursor()
+mcur.execute("SELECT amount, at FROM orders WHERE id = 1; SELECT NULL")
+assert mcur.fetchall() == ((decimal.Decimal("12.50"), datetime.datetime(2026, 1, 5, 10, 30)),)
+assert mcur.nextset() and mcur.fetchall() == ((None,),)
+my.commit()
+my.rollback()
+with sa.create_engine(f"mysql+mysqldb://root:@127.0.0.1:{PORT}/shop").connect() as conn:
+    assert conn.execute(sa.text("SELECT count(*) FROM orders")).scalar() == 2
 
 # SQLAlchemy: a pooled connection is rolled back when returned, and used
 # again; pandas reads through it.

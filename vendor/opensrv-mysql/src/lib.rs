@@ -487,9 +487,10 @@ where
             if let Some(username) = &handshake.username {
                 let auth_plugin_expect = self.shim.auth_plugin_for_username(username).await;
 
-                // auth switch
+                // Auth switch whenever the client answered for another
+                // plugin (MySQL 8 clients start with caching_sha2_password),
+                // as MySQL's server does.
                 if !auth_plugin_expect.is_empty()
-                    && auth_response.is_empty()
                     && handshake.auth_plugin != auth_plugin_expect.as_bytes()
                 {
                     self.writer.set_seq(seq + 1);
