@@ -128,6 +128,10 @@ async fn serve(engine: Engine, address: std::net::SocketAddr) -> i32 {
         local.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h),
         local.rsplit_once(':').map_or("9030", |(_, p)| p)
     );
+    if !address.ip().is_loopback() {
+        tracing::warn!(address = %local, "serving beyond this machine without TLS: passwords (scrambled) and data cross the network in the clear; bind to 127.0.0.1, or put the server behind a TLS proxy");
+        eprintln!("tributary: WARNING: {local} is reachable from other machines and the connection is not encrypted (no TLS yet): bind to 127.0.0.1 or put a TLS proxy in front");
+    }
     tributary::serve::serve(engine, listener, stop_signal()).await;
     0
 }
