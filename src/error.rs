@@ -220,6 +220,10 @@ pub enum Error {
     /// The statement was cancelled (Ctrl-C in the REPL).
     #[error("statement cancelled")]
     Cancelled,
+    /// The server's TLS certificate or key cannot be used.
+    #[error("TLS: {0}")]
+    Tls(String),
+
     /// `KILL` of a connection the server does not have.
     #[error("unknown connection id {0}: SHOW PROCESSLIST lists the connections")]
     UnknownConnection(u32),

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use tributary::read::{Endpoints, LocalFiles, SourceAccess};
+use tributary::serve::ServeOptions;
 use tributary::Engine;
 
 /// An embeddable SQL engine on DataFusion and Lance with Doris-style
@@ -80,7 +81,30 @@ enum Command {
         /// Address to serve the MySQL protocol on.
         #[arg(long, default_value = "127.0.0.1:9030")]
         mysql: std::net::SocketAddr,
+        /// The server's TLS certificate chain (PEM); with --tls-key, clients
+        /// that ask for TLS get it.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Refuse logins over connections without TLS.
+        #[arg(long, requires = "tls_cert")]
+        require_tls: bool,
     },
+}
+
+/// The server's options from the `serve` flags.
+fn serve_options(
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    require_tls: bool,
+) -> tributary::Result<ServeOptions> {
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some(tributary::serve::tls::server_config(&cert, &key)?),
+        _ => None,
+    };
+    Ok(ServeOptions { tls, require_tls })
 }
 
 /// The local files `S3()` may read: the directories of `--local-files`,
@@ -111,7 +135,7 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 }
 
 /// `tributary serve`: serves until SIGTERM or SIGINT.
-async fn serve(engine: Engine, address: std::net::SocketAddr) -> i32 {
+async fn serve(engine: Engine, address: std::net::SocketAddr, options: ServeOptions) -> i32 {
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -128,11 +152,11 @@ async fn serve(engine: Engine, address: std::net::SocketAddr) -> i32 {
         local.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h),
         local.rsplit_once(':').map_or("9030", |(_, p)| p)
     );
-    if !address.ip().is_loopback() {
-        tracing::warn!(address = %local, "serving beyond this machine without TLS: passwords (scrambled) and data cross the network in the clear; bind to 127.0.0.1, or put the server behind a TLS proxy");
-        eprintln!("tributary: WARNING: {local} is reachable from other machines and the connection is not encrypted (no TLS yet): bind to 127.0.0.1 or put a TLS proxy in front");
+    if !address.ip().is_loopback() && !options.require_tls {
+        tracing::warn!(address = %local, "serving beyond this machine with logins allowed in plain text: passwords (scrambled) and data can cross the network unencrypted; give --tls-cert, --tls-key and --require-tls, or bind to 127.0.0.1");
+        eprintln!("tributary: WARNING: {local} is reachable from other machines and clients may connect without TLS: give --tls-cert, --tls-key and --require-tls, or bind to 127.0.0.1");
     }
-    tributary::serve::serve(engine, listener, stop_signal()).await;
+    tributary::serve::serve_with(engine, listener, stop_signal(), options).await;
     0
 }
 
@@ -209,8 +233,20 @@ async fn run() -> i32 {
     if let Some(limit) = args.memory_limit {
         engine.set_memory_limit(limit.as_u64());
     }
-    if let Some(Command::Serve { mysql }) = args.command {
-        return serve(engine, mysql).await;
+    if let Some(Command::Serve {
+        mysql,
+        tls_cert,
+        tls_key,
+        require_tls,
+    }) = args.command
+    {
+        return match serve_options(tls_cert, tls_key, require_tls) {
+            Ok(options) => serve(engine, mysql, options).await,
+            Err(e) => {
+                eprintln!("ERROR: {e}");
+                1
+            }
+        };
     }
     let mut session = engine.session_as(&args.user);
     let input = match (args.execute, args.file) {

@@ -18,7 +18,6 @@ use tokio_util::sync::CancellationToken;
 
 use super::auth::{new_salt, verify};
 use super::hangup::Hangup;
-use super::packets::InvalidQueries;
 use super::processes::Processes;
 use super::results::{columns, error_kind, write_rows};
 use super::variables::{answer, Asker, SERVER_VERSION};
@@ -38,14 +37,15 @@ pub struct Connection {
     user: Mutex<Option<String>>,
     /// Its session, made on its first statement.
     session: Option<Session>,
-    /// Whether the query being answered was not valid UTF-8.
-    invalid: InvalidQueries,
     /// Whether the client has gone.
     hangup: Hangup,
     /// The server's connections, this one among them once logged in.
     processes: Processes,
     /// Closes this connection (`KILL CONNECTION`).
     close: CancellationToken,
+    /// The connection is plain text and the server takes logins over TLS
+    /// only.
+    needs_tls: bool,
 }
 
 impl Connection {
@@ -53,7 +53,6 @@ impl Connection {
         engine: Engine,
         id: u32,
         peer: SocketAddr,
-        invalid: InvalidQueries,
         hangup: Hangup,
         processes: Processes,
         close: CancellationToken,
@@ -65,11 +64,16 @@ impl Connection {
             salt: new_salt(),
             user: Mutex::new(None),
             session: None,
-            invalid,
             hangup,
             processes,
             close,
+            needs_tls: false,
         }
+    }
+
+    /// Refuses the login of this plain-text connection when `require_tls`.
+    pub fn refuse_login_without_tls(&mut self, require_tls: bool) {
+        self.needs_tls = require_tls;
     }
 
     /// The connection's session, as the user that authenticated.
@@ -285,6 +289,11 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
     }
 
     fn access_denied_message(&self, user: &str, using_password: bool) -> String {
+        if self.needs_tls {
+            return format!(
+                "Access denied for user '{user}': this server takes logins over TLS only; connect with TLS (mysql --ssl, PyMySQL ssl={{...}}, JDBC useSsl=true)"
+            );
+        }
         format!(
             "Access denied for user '{user}'@'{}' (using password: {})",
             self.peer.ip(),
@@ -300,6 +309,10 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         auth_data: &[u8],
     ) -> bool {
         let user = String::from_utf8_lossy(username).to_string();
+        if self.needs_tls {
+            tracing::warn!(connection = self.id, peer = %self.peer, user = %user, "connection refused: not over TLS, and the server requires it");
+            return false;
+        }
         let catalog = self.engine.catalog();
         if let Some(until) = catalog.locked_until(&user) {
             let until = if until == i64::MAX {
@@ -370,10 +383,7 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         writer: InitWriter<'a, W>,
     ) -> std::io::Result<()> {
         let sql = format!("USE `{}`", database.replace('`', "``"));
-        let used = match self.invalid.take() {
-            true => Err(not_utf8()),
-            false => self.session().execute_one(&sql).await,
-        };
+        let used = self.session().execute_one(&sql).await;
         match used {
             Ok(_) => writer.ok().await,
             Err(error) => {
@@ -389,14 +399,18 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
         query: &'a str,
         results: QueryResultWriter<'a, W>,
     ) -> std::io::Result<()> {
-        if self.invalid.take() {
-            let error = not_utf8();
-            return results
-                .error(error_kind(&error), error.to_string().as_bytes())
-                .await;
-        }
         let query = query.to_string();
         self.run(&query, results).await
+    }
+
+    async fn on_invalid_query<'a>(
+        &'a mut self,
+        results: QueryResultWriter<'a, W>,
+    ) -> std::io::Result<()> {
+        let error = not_utf8();
+        results
+            .error(error_kind(&error), error.to_string().as_bytes())
+            .await
     }
 }
 

@@ -187,3 +187,79 @@ fn kill_query_stops_a_running_statement() {
     );
     assert!(server.stop());
 }
+
+/// With `--tls-cert` and `--tls-key`, a client that asks for TLS gets it
+/// (the mysql client, PyMySQL); with `--require-tls` one that does not is
+/// refused at login with a sentence that says how to connect.
+#[test]
+fn clients_that_ask_for_tls_get_it_and_require_tls_refuses_the_others() {
+    let root = tempfile::tempdir().unwrap();
+    let (cert, key) = (root.path().join("cert.pem"), root.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (cert_arg, key_arg) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let server = Server::start_with_args(
+        root.path(),
+        &[],
+        &[
+            "--tls-cert",
+            cert_arg,
+            "--tls-key",
+            key_arg,
+            "--require-tls",
+        ],
+    );
+    let over_tls = Command::new("mysql")
+        .args(["-h", "127.0.0.1", "-u", "root", "--ssl", "--batch"])
+        .arg(format!("-P{}", server.port))
+        .args(["-e", "SELECT 41 + 1 AS answer"])
+        .output()
+        .expect("the mysql client runs");
+    assert_eq!(
+        stdout(&over_tls),
+        "answer\n42\n",
+        "{}\nserver log:\n{}",
+        String::from_utf8_lossy(&over_tls.stderr),
+        server.log()
+    );
+    let python = Command::new(venv().join("bin/python"))
+        .arg("-c")
+        .arg(format!(
+            "import pymysql, ssl\n\
+             context = ssl.create_default_context(cafile={cert_arg:?})\n\
+             context.check_hostname = False\n\
+             c = pymysql.connect(host='127.0.0.1', port={}, user='root', password='', ssl=context)\n\
+             cur = c.cursor(); cur.execute('SELECT 1'); print(cur.fetchall())",
+            server.port
+        ))
+        .output()
+        .expect("python runs");
+    assert_eq!(
+        stdout(&python),
+        "((1,),)\n",
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let plain = server.mysql("root", None, "SELECT 1");
+    let refused = String::from_utf8_lossy(&plain.stderr);
+    assert!(
+        !plain.status.success()
+            && refused.contains("ERROR 1045")
+            && refused.contains("takes logins over TLS only"),
+        "{refused}"
+    );
+    assert!(server.stop());
+}

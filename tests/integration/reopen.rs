@@ -26,8 +26,12 @@ async fn reopened_engine_finds_databases_tables_and_rows() {
     let engine = Engine::open(warehouse).await.unwrap();
     let mut s = engine.session();
     assert_eq!(
-        lines(&s.sql("SHOW DATABASES").await.unwrap())[3..5],
-        ["| a        |", "| b        |"]
+        lines(&s.sql("SHOW DATABASES").await.unwrap())[3..6],
+        [
+            "| information_schema |",
+            "| a                  |",
+            "| b                  |"
+        ]
     );
     let rows = s.sql("SELECT id, d FROM a.t1 ORDER BY id").await.unwrap();
     assert_eq!(

@@ -102,6 +102,11 @@ impl Server {
     /// [`Server::start`] with environment variables `env` (a lease TTL, a
     /// crash point).
     pub fn start_with(root: &Path, env: &[(&str, &str)]) -> Server {
+        Self::start_with_args(root, env, &[])
+    }
+
+    /// [`Server::start_with`] with more `serve` flags (`--tls-cert ...`).
+    pub fn start_with_args(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -110,6 +115,7 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_tributary"))
             .args(["--warehouse", root.join("wh").to_str().unwrap(), "serve"])
             .args(["--mysql", &format!("127.0.0.1:{port}")])
+            .args(args)
             .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
             .env("TRIBUTARY_LOCAL_FILES", root)
             .env("RUST_LOG", "warn,tributary=info")

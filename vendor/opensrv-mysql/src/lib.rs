@@ -208,6 +208,13 @@ pub trait AsyncMysqlShim<W: Send> {
         results: QueryResultWriter<'a, W>,
     ) -> Result<(), Self::Error>;
 
+    /// Called instead of [`AsyncMysqlShim::on_query`] for a query that is
+    /// not valid UTF-8 (answer it with an error; the connection goes on).
+    async fn on_invalid_query<'a>(
+        &'a mut self,
+        results: QueryResultWriter<'a, W>,
+    ) -> Result<(), Self::Error>;
+
     /// Called when client switches database.
     async fn on_init<'a>(
         &'a mut self,
@@ -606,14 +613,10 @@ where
                                     false,
                                     self.client_capabilities,
                                 );
-                                self.shim
-                                    .on_query(
-                                        ::std::str::from_utf8(q).map_err(|e| {
-                                            io::Error::new(io::ErrorKind::InvalidData, e)
-                                        })?,
-                                        w,
-                                    )
-                                    .await?;
+                                match ::std::str::from_utf8(q) {
+                                    Ok(query) => self.shim.on_query(query, w).await?,
+                                    Err(_) => self.shim.on_invalid_query(w).await?,
+                                }
                             }
                         }
                         Command::Prepare(q) => {
@@ -701,14 +704,16 @@ where
                                 client_capabilities: self.client_capabilities,
                                 writer: &mut self.writer,
                             };
-                            self.shim
-                                .on_init(
-                                    ::std::str::from_utf8(schema).map_err(|e| {
-                                        io::Error::new(io::ErrorKind::InvalidData, e)
-                                    })?,
-                                    w,
-                                )
-                                .await?;
+                            match ::std::str::from_utf8(schema) {
+                                Ok(schema) => self.shim.on_init(schema, w).await?,
+                                Err(_) => {
+                                    w.error(
+                                        ErrorKind::ER_BAD_DB_ERROR,
+                                        b"the database name is not valid UTF-8",
+                                    )
+                                    .await?
+                                }
+                            }
                         }
                         Command::Ping => {
                             writers::write_ok_packet(
