@@ -1,30 +1,27 @@
 //! The clients Doris users have, against a real `tributary serve`: the
-//! interactive `mysql` client through a pseudo-terminal, and the Python
-//! drivers and tools (PyMySQL, mysql-connector-python, SQLAlchemy,
-//! pandas), all installed by `.ci/setup`. The checks themselves are in
-//! `tests/clients/`.
+//! interactive `mysql` client through a pseudo-terminal, mysqldump, the
+//! Python drivers and tools (PyMySQL, mysqlclient, mysql-connector-python,
+//! SQLAlchemy, pandas), JDBC and node, all installed by `.ci/setup`. The
+//! checks of the scripted clients are in `tests/clients/`.
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use crate::s3_server::venv;
 use crate::support::{stdout, Server};
 
-fn script(name: &str) -> std::path::PathBuf {
+fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/clients")
         .join(name)
 }
 
-#[test]
-fn python_drivers_connect_query_and_read_metadata() {
-    let root = tempfile::tempdir().unwrap();
-    let server = Server::start(root.path());
-    let run = Command::new(venv().join("bin/python"))
-        .arg(script("python_drivers.py"))
-        .arg(server.port.to_string())
+/// Runs `client`; fails the test with what the client and `server` said
+/// unless it succeeded.
+fn run_client(server: &Server, client: &mut Command) -> Output {
+    let run = client
         .output()
-        .expect("python runs");
+        .expect("the client runs (installed by .ci/setup)");
     assert!(
         run.status.success(),
         "{}{}\nserver log:\n{}",
@@ -32,6 +29,22 @@ fn python_drivers_connect_query_and_read_metadata() {
         String::from_utf8_lossy(&run.stderr),
         server.log()
     );
+    run
+}
+
+/// A Python script of `tests/clients/` in the test virtualenv, given the
+/// server's port.
+fn python_script(name: &str, server: &Server) -> Command {
+    let mut command = Command::new(venv().join("bin/python"));
+    command.arg(script(name)).arg(server.port.to_string());
+    command
+}
+
+#[test]
+fn python_drivers_connect_query_and_read_metadata() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path());
+    run_client(&server, &mut python_script("python_drivers.py", &server));
     assert!(server.stop());
 }
 
@@ -44,18 +57,14 @@ fn the_interactive_mysql_client_starts_in_a_database_and_quits() {
     server.root(
         "CREATE DATABASE shop; CREATE TABLE shop.orders (id INT); INSERT INTO shop.orders VALUES (1), (2)",
     );
-    let run = Command::new("python3")
-        .arg(script("interactive_mysql.py"))
-        .arg(server.port.to_string())
-        .arg("shop")
-        .output()
-        .expect("python runs");
-    let shown = stdout(&run);
-    assert!(
-        run.status.success(),
-        "{shown}{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = run_client(
+        &server,
+        Command::new("python3")
+            .arg(script("interactive_mysql.py"))
+            .arg(server.port.to_string())
+            .arg("shop"),
     );
+    let shown = stdout(&run);
     assert!(
         shown.contains("| 2 |") || shown.contains("|    2 |"),
         "{shown}"
@@ -86,17 +95,11 @@ fn a_jdbc_program_reads_metadata_and_typed_values() {
         String::from_utf8_lossy(&compiled.stderr)
     );
     let classpath = format!("{}:{MARIADB_JDBC}", classes.display());
-    let run = Command::new("java")
-        .args(["-cp", &classpath, "JdbcClient"])
-        .arg(server.port.to_string())
-        .output()
-        .expect("java runs");
-    assert!(
-        run.status.success(),
-        "{}{}\nserver log:\n{}",
-        stdout(&run),
-        String::from_utf8_lossy(&run.stderr),
-        server.log()
+    run_client(
+        &server,
+        Command::new("java")
+            .args(["-cp", &classpath, "JdbcClient"])
+            .arg(server.port.to_string()),
     );
     assert!(server.stop());
 }
@@ -110,25 +113,16 @@ const MARIADB_JDBC: &str = "/usr/share/java/mariadb-java-client.jar";
 fn node_mysql2_connects_without_a_database_and_runs_several_statements() {
     let root = tempfile::tempdir().unwrap();
     let server = Server::start(root.path());
-    let modules = std::env::var("HOME").map_or_else(
-        |_| std::path::PathBuf::from("/root"),
-        std::path::PathBuf::from,
-    );
-    let run = Command::new("node")
-        .env(
-            "NODE_PATH",
-            modules.join(".cache/tributary/node/node_modules"),
-        )
-        .arg(script("node_mysql2.js"))
-        .arg(server.port.to_string())
-        .output()
-        .expect("node runs (installed by .ci/setup)");
-    assert!(
-        run.status.success(),
-        "{}{}\nserver log:\n{}",
-        stdout(&run),
-        String::from_utf8_lossy(&run.stderr),
-        server.log()
+    let modules = std::env::var("HOME").map_or_else(|_| PathBuf::from("/root"), PathBuf::from);
+    run_client(
+        &server,
+        Command::new("node")
+            .env(
+                "NODE_PATH",
+                modules.join(".cache/tributary/node/node_modules"),
+            )
+            .arg(script("node_mysql2.js"))
+            .arg(server.port.to_string()),
     );
     assert!(server.stop());
 }
@@ -140,25 +134,21 @@ fn mysqldump_writes_the_schema() {
     let root = tempfile::tempdir().unwrap();
     let server = Server::start(root.path());
     server.root("CREATE DATABASE shop; CREATE TABLE shop.orders (id INT NOT NULL, amount DECIMAL(10,2), note STRING)");
-    let run = Command::new("mysqldump")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-u",
-            "root",
-            "--no-data",
-            "--no-tablespaces",
-        ])
-        .arg(format!("-P{}", server.port))
-        .arg("shop")
-        .output()
-        .expect("mysqldump runs");
-    let dump = stdout(&run);
-    assert!(
-        run.status.success(),
-        "{dump}{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = run_client(
+        &server,
+        Command::new("mysqldump")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-u",
+                "root",
+                "--no-data",
+                "--no-tablespaces",
+            ])
+            .arg(format!("-P{}", server.port))
+            .arg("shop"),
     );
+    let dump = stdout(&run);
     assert!(
         dump.contains("CREATE TABLE `orders` (\n  `id` int NOT NULL,\n  `amount` decimal(10,2),\n  `note` text\n)"),
         "{dump}"
@@ -173,18 +163,7 @@ fn mysqldump_writes_the_schema() {
 fn kill_query_stops_a_running_statement() {
     let root = tempfile::tempdir().unwrap();
     let server = Server::start(root.path());
-    let run = Command::new(venv().join("bin/python"))
-        .arg(script("kill_query.py"))
-        .arg(server.port.to_string())
-        .output()
-        .expect("python runs");
-    assert!(
-        run.status.success(),
-        "{}{}\nserver log:\n{}",
-        stdout(&run),
-        String::from_utf8_lossy(&run.stderr),
-        server.log()
-    );
+    run_client(&server, &mut python_script("kill_query.py", &server));
     assert!(server.stop());
 }
 
