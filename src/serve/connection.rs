@@ -76,6 +76,13 @@ impl Connection {
         self.needs_tls = require_tls;
     }
 
+    /// The session's current database, if it has one.
+    fn current_database(&self) -> Option<String> {
+        self.session
+            .as_ref()
+            .and_then(|s| s.database().map(str::to_string))
+    }
+
     /// The connection's session, as the user that authenticated.
     fn session(&mut self) -> &mut Session {
         let user = self.user.lock().expect("lock").clone();
@@ -123,10 +130,7 @@ impl Connection {
         let mut outcomes = Vec::new();
         let hangup = self.hangup.clone();
         for statement in statements {
-            let database = self
-                .session
-                .as_ref()
-                .and_then(|s| s.database().map(str::to_string));
+            let database = self.current_database();
             let killed = self
                 .processes
                 .start(self.id, &statement, database.as_deref());
@@ -138,10 +142,7 @@ impl Connection {
                     return Err(std::io::ErrorKind::ConnectionAborted.into());
                 }
             };
-            let database = self
-                .session
-                .as_ref()
-                .and_then(|s| s.database().map(str::to_string));
+            let database = self.current_database();
             self.processes.finish(self.id, database.as_deref());
             let failed = outcome.is_err();
             outcomes.push(outcome);
