@@ -124,6 +124,15 @@ pub enum Statement {
     ShowIndexes {
         table: TableName,
     },
+    /// `DELETE FROM t [WHERE condition]`, the condition as written.
+    Delete {
+        table: TableName,
+        condition: Option<String>,
+    },
+    /// `TRUNCATE [TABLE] t`
+    Truncate {
+        table: TableName,
+    },
     /// `SHOW [FULL] TABLES [{FROM | IN} db] [LIKE 'p' | WHERE expr]`
     ShowTables {
         database: Option<String>,

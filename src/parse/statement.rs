@@ -81,6 +81,23 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
             }
         }
         Statement::AdminCompact { table }
+    } else if p.words(&["delete", "from"]) {
+        let table = p.table_name()?;
+        let condition = match p.show_filter()? {
+            None => None,
+            Some(ShowFilter::Where(condition)) => Some(condition),
+            Some(ShowFilter::Like(_)) => {
+                return Err(Error::Syntax(
+                    "expected DELETE FROM <table> [WHERE <condition>]".into(),
+                ))
+            }
+        };
+        Statement::Delete { table, condition }
+    } else if p.word("truncate") {
+        p.word("table");
+        Statement::Truncate {
+            table: p.table_name()?,
+        }
     } else if p.words(&["show", "tables"]) {
         p.show_tables(false)?
     } else if p.words(&["show", "full", "tables"]) {

@@ -3,6 +3,7 @@
 mod canonical_names;
 mod column_names;
 mod ddl;
+mod dml;
 pub(crate) mod functions;
 mod index;
 pub(crate) mod job;
@@ -103,6 +104,10 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
         }
         Statement::Describe { table } => show::describe(session, &table),
         Statement::ShowCreateTable { table } => show::create_table(session, &table),
+        Statement::Delete { table, condition } => {
+            dml::delete(session, &table, condition.as_deref()).await
+        }
+        Statement::Truncate { table } => dml::truncate(session, &table).await,
         Statement::DescribeFunction { call } => show::describe_function(session, &call).await,
         Statement::CreateJob {
             name,

@@ -5,6 +5,7 @@
 mod clients;
 mod commit_properties;
 mod crash;
+mod dml;
 mod embedding;
 mod faults;
 mod fuzz;

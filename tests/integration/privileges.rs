@@ -291,3 +291,34 @@ async fn table_maintenance_and_indexes_need_admin_on_the_table() {
         "off"
     );
 }
+
+/// DELETE and TRUNCATE change a table's rows: LOAD_PRIV on it, as Doris
+/// asks; a refused one deletes nothing.
+#[tokio::test]
+async fn deleting_rows_needs_load_on_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
+    let mut root = engine.session();
+    root.sql(
+        "CREATE DATABASE db1; CREATE TABLE db1.t (id INT); INSERT INTO db1.t VALUES (1), (2);
+         CREATE USER alice; GRANT SELECT_PRIV ON db1.t TO alice",
+    )
+    .await
+    .unwrap();
+    let mut alice = engine.session_as("alice");
+    for statement in ["DELETE FROM db1.t WHERE id = 1", "TRUNCATE TABLE db1.t"] {
+        denied(
+            alice.sql(statement).await.unwrap_err(),
+            "LOAD_PRIV",
+            "db1.t",
+        );
+    }
+    let count =
+        |batches: Vec<datafusion::arrow::record_batch::RecordBatch>| lines(&batches)[3].clone();
+    let rows = alice.sql("SELECT count(*) AS n FROM db1.t").await.unwrap();
+    assert_eq!(count(rows), "| 2 |");
+    root.sql("GRANT LOAD_PRIV ON db1.t TO alice").await.unwrap();
+    alice.sql("DELETE FROM db1.t WHERE id = 1").await.unwrap();
+    let rows = alice.sql("SELECT count(*) AS n FROM db1.t").await.unwrap();
+    assert_eq!(count(rows), "| 1 |");
+}
