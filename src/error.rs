@@ -321,6 +321,30 @@ impl From<datafusion::sql::sqlparser::parser::ParserError> for Error {
 }
 
 fn datafusion_message(error: &DataFusionError) -> String {
+    without_signature_listing(&variant_message(error))
+}
+
+/// A call with arguments no signature of the function takes: the first
+/// sentence (`Function 'upper' expects 1 arguments but received 2`, or
+/// the function's own words), without DataFusion's list of candidate
+/// signatures and the wrappers around a function's own coercion error.
+fn without_signature_listing(message: &str) -> String {
+    const NO_MATCH: &str = ". No function matches the given name and argument types";
+    const COERCION: &str = "coercion failed with: ";
+    let Some(end) = message.find(NO_MATCH) else {
+        return message.to_string();
+    };
+    let mut sentence = &message[..end];
+    if let Some(at) = sentence.find(COERCION) {
+        sentence = &sentence[at + COERCION.len()..];
+    }
+    for prefix in ["Execution error: ", "Error during planning: "] {
+        sentence = sentence.strip_prefix(prefix).unwrap_or(sentence);
+    }
+    sentence.to_string()
+}
+
+fn variant_message(error: &DataFusionError) -> String {
     // A memory limit's own sentence, under whichever operator met it.
     if let DataFusionError::ResourcesExhausted(message) = error.find_root() {
         const PREFIX: &str = "Resources exhausted: ";
@@ -378,6 +402,20 @@ fn datafusion_is_transient(error: &DataFusionError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_no_signature_takes_is_one_sentence() {
+        let message = "Execution error: Function 'if' user-defined coercion failed with: Error during planning: IF takes three arguments: IF(condition, then, else). No function matches the given name and argument types 'if(Boolean, Utf8)'. You might need to add explicit type casts.\n\tCandidate functions:\n\tif(UserDefined)";
+        assert_eq!(
+            without_signature_listing(message),
+            "IF takes three arguments: IF(condition, then, else)"
+        );
+        let message = "Function 'upper' expects 1 arguments but received 2. No function matches the given name and argument types 'upper(Utf8, Utf8)'.\n\tCandidate functions:\n\tupper(String)";
+        assert_eq!(
+            without_signature_listing(message),
+            "Function 'upper' expects 1 arguments but received 2"
+        );
+    }
 
     #[test]
     fn library_code_locations_are_cut_from_messages() {

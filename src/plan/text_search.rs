@@ -22,8 +22,7 @@ use datafusion::error::Result;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
-    Volatility,
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::SessionContext;
 
@@ -57,18 +56,10 @@ struct TokenMatch {
 
 impl TokenMatch {
     fn new(name: &'static str, rule: Rule) -> Self {
-        let texts = [DataType::Utf8, DataType::LargeUtf8, DataType::Utf8View];
-        let signature = Signature::one_of(
-            texts
-                .iter()
-                .map(|t| TypeSignature::Exact(vec![t.clone(), DataType::Utf8]))
-                .collect(),
-            Volatility::Immutable,
-        );
         Self {
             name,
             rule,
-            signature,
+            signature: Signature::user_defined(Volatility::Immutable),
         }
     }
 
@@ -84,6 +75,23 @@ impl ScalarUDFImpl for TokenMatch {
 
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [text, words] if text.is_string() && (words.is_string() || words.is_null()) => {
+                Ok(vec![text.clone(), DataType::Utf8])
+            }
+            [text, _] if !text.is_string() && !text.is_null() => plan_err!(
+                "{} searches text, and this column is {text}: search a string column",
+                self.operator()
+            ),
+            _ => plan_err!(
+                "{}() takes a column and a string of words: {}(note, 'quick fox')",
+                self.name,
+                self.name
+            ),
+        }
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
