@@ -4,33 +4,14 @@
 
 use std::time::Duration;
 
-use tributary::Engine;
-
-use crate::support::{table, wait_for_job};
+use crate::support::{one_file_a_commit_job, query, wait_for_job};
 
 const FILES: usize = 40;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletes_racing_a_job_lose_no_row_and_bring_none_back() {
     let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("src");
-    std::fs::create_dir(&source).unwrap();
-    for i in 1..=FILES {
-        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},v{i}\n")).unwrap();
-    }
-    let engine = Engine::open(dir.path().join("wh").to_str().unwrap())
-        .await
-        .unwrap();
-    engine
-        .session()
-        .sql(&format!(
-            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
-             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '1', 'max_interval' = '1s')
-             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/f*.csv', 'format' = 'csv', 'column_separator' = ',')",
-            source.display()
-        ))
-        .await
-        .unwrap();
+    let engine = one_file_a_commit_job(dir.path(), FILES).await;
     // Delete the even ids loaded so far, over and over, while the job
     // commits one file at a time.
     let deleter = {
@@ -79,8 +60,4 @@ async fn deletes_racing_a_job_lose_no_row_and_bring_none_back() {
     )
     .await;
     assert!(ledger.contains(&format!("| {FILES}    |")), "{ledger}");
-}
-
-async fn query(engine: &Engine, sql: &str) -> String {
-    table(&engine.session().sql(sql).await.unwrap())
 }

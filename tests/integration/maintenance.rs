@@ -6,30 +6,14 @@ use std::time::Duration;
 
 use tributary::Engine;
 
-use crate::support::{lines, table, wait_for_job, Server};
+use crate::support::{lines, one_file_a_commit_job, query, wait_for_job, Server};
 
 const FILES: usize = 40;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compactions_racing_a_job_leave_every_row_once() {
     let dir = tempfile::tempdir().unwrap();
-    let source = dir.path().join("src");
-    std::fs::create_dir(&source).unwrap();
-    for i in 1..=FILES {
-        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},v{i}\n")).unwrap();
-    }
-    let warehouse = dir.path().join("wh");
-    let engine = Engine::open(warehouse.to_str().unwrap()).await.unwrap();
-    engine
-        .session()
-        .sql(&format!(
-            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
-             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '1', 'max_interval' = '1s')
-             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/f*.csv', 'format' = 'csv', 'column_separator' = ',')",
-            source.display()
-        ))
-        .await
-        .unwrap();
+    let engine = one_file_a_commit_job(dir.path(), FILES).await;
     // Compact and remove every old version the job does not need, over
     // and over, while the job commits one file at a time.
     let compactor = {
@@ -148,10 +132,6 @@ async fn abandoned_files_go_after_a_week_and_newer_ones_stay() {
     assert!(query(&engine, "SELECT sum(id) AS s FROM db1.t")
         .await
         .contains("| 3 |"));
-}
-
-async fn query(engine: &Engine, sql: &str) -> String {
-    table(&engine.session().sql(sql).await.unwrap())
 }
 
 /// A server maintains its tables by itself, as their properties say: the

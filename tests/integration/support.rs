@@ -41,6 +41,36 @@ pub async fn wait_for_job(
     }
 }
 
+/// An engine on `dir/wh` with table `db1.t (id INT, v STRING)` and job
+/// `feed` loading `files` one-row files (`f0001.csv` holds `1,v1`) one
+/// file a commit: the load other writers race in tests.
+pub async fn one_file_a_commit_job(dir: &Path, files: usize) -> tributary::Engine {
+    let source = dir.join("src");
+    std::fs::create_dir(&source).unwrap();
+    for i in 1..=files {
+        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},v{i}\n")).unwrap();
+    }
+    let engine = tributary::Engine::open(dir.join("wh").to_str().unwrap())
+        .await
+        .unwrap();
+    engine
+        .session()
+        .sql(&format!(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+             CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '1', 'max_interval' = '1s')
+             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/f*.csv', 'format' = 'csv', 'column_separator' = ',')",
+            source.display()
+        ))
+        .await
+        .unwrap();
+    engine
+}
+
+/// `sql` run in a new session of `engine`, its result as a table.
+pub async fn query(engine: &tributary::Engine, sql: &str) -> String {
+    table(&engine.session().sql(sql).await.unwrap())
+}
+
 /// The `tributary` binary on the warehouse `root/wh` with `-e sql` (its
 /// secret key in `root`, local files under `root` readable), to run.
 pub fn tributary_command(root: &Path, sql: &str) -> Command {
