@@ -73,7 +73,7 @@ impl Processes {
         let Some(process) = processes.get_mut(&id) else {
             return CancellationToken::new();
         };
-        process.statement = Some(sql.to_string());
+        process.statement = Some(crate::parse::redact_secrets(sql));
         process.database = database.map(str::to_string);
         process.since = Instant::now();
         process.cancel_statement = CancellationToken::new();
@@ -216,7 +216,13 @@ mod tests {
         let peer = "127.0.0.1:1".parse().unwrap();
         let close = CancellationToken::new();
         processes.open(1, "alice", peer, close.clone());
-        let statement = processes.start(1, "SELECT 1", Some("d"));
+        let statement = processes.start(1, "ALTER USER alice IDENTIFIED BY 'pw'", Some("d"));
+        let shown = processes.list("alice", false, true).batches[0]
+            .column(7)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .map(|info| info.value(0).to_string());
+        assert_eq!(shown.as_deref(), Some("ALTER USER alice IDENTIFIED BY ''"));
         assert!(processes.kill(1, Kill::Query, "bob", false).is_err());
         processes.kill(1, Kill::Query, "alice", false).unwrap();
         assert!(statement.is_cancelled() && !close.is_cancelled());
