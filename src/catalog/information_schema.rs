@@ -255,30 +255,6 @@ pub const TABLE_NAMES: [&str; 15] = [
     "partitions",
 ];
 
-/// Every column name of every table, for matching a query's names in
-/// any case ([`crate::plan`] quotes them as written here).
-pub fn column_names() -> impl Iterator<Item = &'static str> {
-    [
-        &SCHEMATA[..],
-        &TABLES[..],
-        &COLUMNS[..],
-        &VIEWS[..],
-        &STATISTICS[..],
-        &KEY_COLUMN_USAGE[..],
-        &ROUTINES[..],
-        &ENGINES[..],
-        &COLLATIONS[..],
-        &CHARACTER_SETS[..],
-        &VARIABLES[..],
-        &FILES[..],
-        &TRIGGERS[..],
-        &PARTITIONS[..],
-    ]
-    .into_iter()
-    .flatten()
-    .map(|(name, _)| *name)
-}
-
 /// The server variables MySQL tools read (`SHOW VARIABLES`, `@@name`,
 /// `information_schema.SESSION_VARIABLES`) that do not depend on the
 /// session.
@@ -602,7 +578,8 @@ fn batch(columns: &[ColumnSpec], rows: Vec<Vec<Value>>) -> DFResult<RecordBatch>
         };
         arrays.push(array);
     }
-    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+    let schema = super::display_names::resolvable(&Schema::new(fields), &[]);
+    Ok(RecordBatch::try_new(Arc::new(schema), arrays)?)
 }
 
 #[async_trait]

@@ -4,6 +4,7 @@
 //! replaced atomically on every change, so a crash leaves either the old or
 //! the new catalog. Table data lives in Lance datasets the catalog points to.
 
+pub mod display_names;
 pub mod information_schema;
 pub mod logins;
 pub mod names;

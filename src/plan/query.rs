@@ -56,7 +56,6 @@ pub(crate) async fn plan_reading(
     prepared.clear();
     refuse_external_tables(&statement)?;
     let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;
-    super::canonical_names::canonicalize_columns(&mut statement);
     if calls.iter().any(|c| c.name != S3_FUNCTION) {
         // Once per statement, however many job tables it reads.
         super::functions::read_jobs_again(session).await;
@@ -94,7 +93,7 @@ pub(crate) async fn plan_reading(
     }
     let plan = state.statement_to_plan(statement).await;
     prepared.clear();
-    let plan = plan?;
+    let plan = super::canonical_names::match_upper_case_values(plan?)?;
     SQLOptions::new()
         .with_allow_ddl(false)
         .verify_plan(&plan)
@@ -105,7 +104,7 @@ pub(crate) async fn plan_reading(
         })?;
     refuse_file_writes(&plan)?;
     check_privileges(session, &tables, &plan)?;
-    Ok(plan)
+    super::canonical_names::show_display_names(plan)
 }
 
 /// Refuses `CREATE EXTERNAL TABLE` (also under `EXPLAIN`), which would

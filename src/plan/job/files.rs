@@ -14,13 +14,14 @@ use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 
 use super::require_job_load;
+use crate::catalog::display_names;
 use crate::error::{Error, Result};
 use crate::job::ledger::FileStatus;
 use crate::job::Job;
 use crate::session::Session;
 
 /// The `job_files()` columns.
-pub(in crate::plan) const FILE_COLUMNS: [&str; 11] = [
+const FILE_COLUMNS: [&str; 11] = [
     "JobName",
     "FileName",
     "FileSize",
@@ -46,7 +47,7 @@ pub(super) const VALIDATE_COLUMNS: [&str; 7] = [
 ];
 
 /// The `rejected_rows()` columns.
-pub(in crate::plan) const REJECTED_COLUMNS: [&str; 6] = [
+const REJECTED_COLUMNS: [&str; 6] = [
     "JobName",
     "TaskId",
     "FileName",
@@ -109,11 +110,25 @@ pub(in crate::plan) async fn rejected_rows_table(
 
 /// A table of `columns` (see [`schema`]) holding `arrays`.
 pub(super) fn table(columns: &[&str], arrays: Vec<ArrayRef>) -> Result<Arc<dyn TableProvider>> {
-    let batch = batch(columns, arrays)?;
-    Ok(Arc::new(MemTable::try_new(
-        batch.schema(),
-        vec![vec![batch]],
-    )?))
+    resolvable_table(vec![batch(columns, arrays)?])
+}
+
+/// A table of `batches` (of one schema) whose columns queries name in any
+/// case ([`display_names`]); job states and types compare in any case.
+pub(super) fn resolvable_table(batches: Vec<RecordBatch>) -> Result<Arc<dyn TableProvider>> {
+    let shown = batches
+        .first()
+        .map(RecordBatch::schema)
+        .unwrap_or_else(|| Arc::new(Schema::empty()));
+    let schema = Arc::new(display_names::resolvable(
+        &shown,
+        &["Status", "ExecuteType"],
+    ));
+    let batches = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![batches])?))
 }
 
 /// A batch of `columns` (see [`schema`]) holding `arrays`.

@@ -12,8 +12,7 @@ use crate::error::{Error, Result};
 use crate::session::Session;
 
 /// The `job_leases()` columns.
-pub(in crate::plan) const LEASE_COLUMNS: [&str; 5] =
-    ["JobName", "Holder", "Epoch", "ExpiresAt", "ThisProcess"];
+const LEASE_COLUMNS: [&str; 5] = ["JobName", "Holder", "Epoch", "ExpiresAt", "ThisProcess"];
 
 /// `job_leases()`: a job nobody runs now has no holder.
 pub(in crate::plan) async fn job_leases_table(

@@ -20,11 +20,9 @@ use body::{plan_body, stored_source_uri, validate_body, Body};
 
 pub(super) use create::create_job;
 pub(super) use files::{job_files_table, rejected_rows_table};
-pub(super) use files::{FILE_COLUMNS, REJECTED_COLUMNS};
 pub(super) use leases::job_leases_table;
-pub(super) use leases::LEASE_COLUMNS;
 pub(super) use replay::{retry_file, validate_job};
-pub(super) use tables::{job_table, tasks_table, JOB_COLUMNS, TASK_COLUMNS};
+pub(super) use tables::{job_table, tasks_table};
 
 pub(super) async fn alter_job(
     session: &Session,

@@ -8,10 +8,9 @@ use crate::error::{Error, Result};
 use crate::job::{Job, Schedule};
 use crate::session::{Session, StatementResult};
 use datafusion::catalog::TableProvider;
-use datafusion::datasource::MemTable;
 
 /// The `job()` columns, in Doris's order.
-pub(in crate::plan) const JOB_COLUMNS: [&str; 18] = [
+const JOB_COLUMNS: [&str; 18] = [
     "Id",
     "Name",
     "Definer",
@@ -33,7 +32,7 @@ pub(in crate::plan) const JOB_COLUMNS: [&str; 18] = [
 ];
 
 /// The `tasks()` columns, in Doris's order.
-pub(in crate::plan) const TASK_COLUMNS: [&str; 14] = [
+const TASK_COLUMNS: [&str; 14] = [
     "TaskId",
     "JobId",
     "JobName",
@@ -174,8 +173,5 @@ fn string_table(
     rows: Vec<Vec<Option<String>>>,
 ) -> Result<Arc<dyn TableProvider>> {
     let result = StatementResult::strings(columns, rows);
-    Ok(Arc::new(MemTable::try_new(
-        result.schema,
-        vec![result.batches],
-    )?))
+    super::files::resolvable_table(result.batches)
 }
