@@ -182,12 +182,12 @@ fn records(text: &[u8], options: &JsonOptions) -> std::result::Result<Vec<Value>
 fn project(record: &Value, paths: &[String]) -> Value {
     let mut object = Map::new();
     for path in paths {
-        let name = path
+        let last_step = path
             .rsplit(['.', '$'])
             .find(|s| !s.is_empty())
-            .unwrap_or(path)
-            .trim_end_matches(|c: char| c == ']' || c.is_ascii_digit() || c == '[')
-            .to_string();
+            .unwrap_or(path);
+        // `$.tags[1]` names `tags`: the key before any index.
+        let name = last_step.split('[').next().unwrap_or(last_step).to_string();
         object.insert(name, select(record, path).cloned().unwrap_or(Value::Null));
     }
     Value::Object(object)
@@ -241,5 +241,15 @@ mod tests {
         let mut o = opts();
         o.strip_outer_array = false;
         assert!(records(text, &o).unwrap_err().contains("strip_outer_array"));
+    }
+
+    #[test]
+    fn a_path_names_its_column_by_its_last_key_digits_and_all() {
+        let mut o = opts();
+        o.json_root = None;
+        o.jsonpaths = Some(vec!["$.k1".into(), "$.k2".into(), "$.tags[1]".into()]);
+        let text = br#"[{"k1": 1, "k2": 2, "tags": ["a", "b"]}]"#;
+        let out = records(text, &o).unwrap();
+        assert_eq!(out[0], serde_json::json!({"k1": 1, "k2": 2, "tags": "b"}));
     }
 }
