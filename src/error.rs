@@ -73,6 +73,15 @@ pub enum Error {
         seconds: u64,
     },
 
+    /// A job's INSERT that ran past the job's time limit and was cancelled
+    /// before its commit.
+    #[error("the job's INSERT ran longer than {property} = {seconds} s and was cancelled with nothing committed; {fix}")]
+    JobTimedOut {
+        property: &'static str,
+        seconds: u64,
+        fix: String,
+    },
+
     /// A statement nested deeper than planning can safely walk.
     #[error("the statement nests deeper than {limit} levels (expressions, subqueries or UNION chains): split it, or use IN (...) or a table instead of a long chain")]
     TooDeep { limit: usize },

@@ -16,10 +16,10 @@ use super::late::{skipped_late, Lookback};
 use super::quarantine::{quarantine, Isolation};
 use super::recovery::recover;
 use super::scheduler::{keeping_lease, next_turn, sleep_keeping_lease, task_slot, Turn};
-use super::task::{load, next_batch, Loaded, Poll};
+use super::task::{load, next_batch, Loaded, PendingLoad, Poll};
 use crate::catalog::now;
 use crate::engine::{Engine, WeakEngine};
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::job::control::JobControl;
 use crate::job::ledger::{records_of, FileStatus};
 use crate::job::offset::{apply, Commit};
@@ -310,7 +310,7 @@ async fn run_task(
     control.set_running_task(Some(task.clone()));
     let end_offset = pending.end_offset.clone();
     let batch_files = pending.batch.files.clone();
-    let loaded = load(job, &task, pending, control.token()).await;
+    let loaded = load_in_time(job, &task, pending, control).await;
     control.set_running_task(None);
     match loaded {
         Ok(loaded) => {
@@ -325,6 +325,38 @@ async fn run_task(
             files: batch_files,
             error,
         },
+    }
+}
+
+/// [`load`], cancelled before its commit when it runs past the job's
+/// time limit ([`crate::job::JobProperties::insert_time_limit`]).
+async fn load_in_time(
+    job: &Job,
+    task: &Task,
+    pending: PendingLoad,
+    control: &JobControl,
+) -> Result<Loaded> {
+    let (property, seconds) = job.properties.insert_time_limit();
+    let cancel = control.token().child_token();
+    let timer = tokio::spawn({
+        let cancel = cancel.clone();
+        async move {
+            tokio::time::sleep(Duration::from_secs(seconds)).await;
+            cancel.cancel();
+        }
+    });
+    let loaded = load(job, task, pending, cancel).await;
+    timer.abort();
+    match loaded {
+        Err(Error::Cancelled) if !control.token().is_cancelled() => Err(Error::JobTimedOut {
+            property,
+            seconds,
+            fix: format!(
+                "give it more time with ALTER JOB {} PROPERTIES (\"{property}\" = \"<seconds>\"), or fewer files a task with \"s3.max_batch_files\", then RESUME JOB WHERE jobName = '{}'",
+                job.name, job.name
+            ),
+        }),
+        other => other,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::job::control::JobControl;
 use crate::job::schedule::now_seconds;
 use crate::job::{Job, LoadStatistic, Task, TaskStatus};
-use crate::session::ResultKind;
+use crate::session::{ResultKind, Timeouts};
 
 pub(super) async fn timer_loop(weak: &WeakEngine, name: &str, control: &Arc<JobControl>) {
     loop {
@@ -108,7 +108,22 @@ async fn run_insert(engine: &Engine, job: &Job) -> Result<u64> {
     let sql = engine.jobs().execute_sql(job)?;
     let mut session = engine.session_as(&job.definer);
     session.set_database(Some(job.database.clone()));
-    let results = session.execute(&sql).await?;
+    let (property, seconds) = job.properties.insert_time_limit();
+    session.set_timeouts(Timeouts {
+        query_secs: seconds,
+        insert_secs: seconds,
+    });
+    let results = session.execute(&sql).await.map_err(|e| match e {
+        Error::TimedOut { .. } => Error::JobTimedOut {
+            property,
+            seconds,
+            fix: format!(
+                "DROP JOB WHERE jobName = '{}' and create it again with a higher {property}",
+                job.name
+            ),
+        },
+        other => other,
+    })?;
     match results.last().map(|r| &r.kind) {
         Some(ResultKind::Affected(rows)) => Ok(*rows),
         _ => Err(Error::InvalidJob(format!(

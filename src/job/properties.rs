@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::parse::options::{invalid, seconds as parse_seconds, OptionBag};
+use crate::session::Timeouts;
 
 /// Default `s3.max_batch_files`.
 pub const DEFAULT_MAX_BATCH_FILES: u64 = 256;
@@ -38,7 +39,11 @@ const SESSION_VARIABLES: &[(&str, &str)] = &[
     ("insert_max_filter_ratio", "a number from 0 to 1"),
     ("enable_insert_strict", "true or false"),
     ("query_timeout", "a positive number of seconds"),
+    ("insert_timeout", "a positive number of seconds"),
 ];
+
+/// The session variables that bound the time of a job's INSERT.
+const TIMEOUT_VARIABLES: [&str; 2] = ["query_timeout", "insert_timeout"];
 
 /// Validated properties of a streaming job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +88,38 @@ fn default_late_files_window() -> u64 {
 }
 
 impl JobProperties {
+    /// How long one run of the job's INSERT (a streaming job's task, a
+    /// scheduled job's firing) may take, and the property that says so:
+    /// the lower of `session.query_timeout` and `session.insert_timeout`
+    /// given, else an INSERT's default (four hours, as Doris's
+    /// `insert_timeout`).
+    pub fn insert_time_limit(&self) -> (&'static str, u64) {
+        TIMEOUT_VARIABLES
+            .iter()
+            .filter_map(|variable| {
+                let seconds = self.session.get(*variable)?.parse::<u64>().ok()?;
+                Some((*variable, seconds))
+            })
+            .min_by_key(|(_, seconds)| *seconds)
+            .map(|(variable, seconds)| (variable_key(variable), seconds))
+            .unwrap_or(("session.insert_timeout", Timeouts::default().insert_secs))
+    }
+
+    /// Refuses the session variables a scheduled job's INSERT cannot obey:
+    /// it loads all of its rows or none, so no share of bad rows applies.
+    pub fn check_for_schedule(&self) -> Result<()> {
+        match self
+            .session
+            .keys()
+            .find(|v| !TIMEOUT_VARIABLES.contains(&v.as_str()))
+        {
+            Some(variable) => Err(Error::InvalidJob(format!(
+                "property \"session.{variable}\" applies to streaming jobs only: a job ON SCHEDULE loads all of its INSERT's rows or none; remove the property (session.query_timeout and session.insert_timeout apply to both)"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Applies `pairs` on top of `self`; returns the `offset` among them
     /// apart (the file after which the job goes on), still kept among the
     /// given properties for `job()`.
@@ -147,11 +184,19 @@ impl JobProperties {
     }
 }
 
+/// The property key of a time-limit variable.
+fn variable_key(variable: &str) -> &'static str {
+    match variable {
+        "query_timeout" => "session.query_timeout",
+        _ => "session.insert_timeout",
+    }
+}
+
 fn validate_session_variable(key: &str, variable: &str, value: &str) -> Result<()> {
     let ok = match variable {
         "insert_max_filter_ratio" => value.parse::<f64>().is_ok_and(|r| (0.0..=1.0).contains(&r)),
         "enable_insert_strict" => matches!(value.to_ascii_lowercase().as_str(), "true" | "false"),
-        "query_timeout" => value.parse::<u64>().is_ok_and(|n| n >= 1),
+        "query_timeout" | "insert_timeout" => value.parse::<u64>().is_ok_and(|n| n >= 1),
         _ => {
             let known: Vec<String> = SESSION_VARIABLES
                 .iter()

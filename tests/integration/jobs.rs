@@ -3,7 +3,7 @@
 use tributary::job::JobStatus;
 use tributary::Engine;
 
-use crate::support::{assert_ok, lines, stdout, tributary, tributary_command};
+use crate::support::{assert_ok, lines, query, stdout, tributary, tributary_command, wait_for_job};
 
 #[tokio::test]
 async fn jobs_and_their_state_are_back_after_reopen() {
@@ -220,4 +220,55 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     files
+}
+
+/// A task that runs past the job's `session.query_timeout` is cancelled
+/// before its commit: no row of it is in the table, the job pauses saying
+/// which property to raise, and once raised the same files load whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_past_the_jobs_time_limit_commits_nothing_and_pauses_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("src");
+    std::fs::create_dir(&source).unwrap();
+    let rows = 2_000_000;
+    let text: String = (0..rows).map(|i| format!("{i},value {i}\n")).collect();
+    std::fs::write(source.join("big.csv"), text).unwrap();
+    let engine = Engine::open(dir.path().join("wh").to_str().unwrap())
+        .await
+        .unwrap();
+    engine
+        .session()
+        .sql(&format!(
+            "CREATE DATABASE db1; CREATE TABLE db1.t (id INT, v STRING);
+             CREATE JOB slow ON STREAMING PROPERTIES ('session.query_timeout' = '1')
+             DO INSERT INTO db1.t SELECT * FROM S3('uri' = 'file://{}/*.csv', 'format' = 'csv', 'column_separator' = ',')",
+            source.display()
+        ))
+        .await
+        .unwrap();
+    let job = wait_for_job(&engine, "slow", "the task to time out", |j| {
+        j.status == JobStatus::Paused
+    })
+    .await;
+    let error = job.error_msg.unwrap_or_default();
+    assert!(
+        error.contains("ran longer than session.query_timeout = 1 s")
+            && error.contains("ALTER JOB slow PROPERTIES (\"session.query_timeout\""),
+        "{error}"
+    );
+    let count = query(&engine, "SELECT count(*) AS n FROM db1.t").await;
+    assert!(count.contains("| 0 |"), "{count}");
+    engine
+        .session()
+        .sql("ALTER JOB slow PROPERTIES ('session.query_timeout' = '3600'); RESUME JOB WHERE jobName = 'slow'")
+        .await
+        .unwrap();
+    wait_for_job(&engine, "slow", "the file to load", |j| {
+        j.current_offset
+            .as_deref()
+            .is_some_and(|o| o.ends_with("big.csv"))
+    })
+    .await;
+    let count = query(&engine, "SELECT count(*) AS n FROM db1.t").await;
+    assert!(count.contains(&format!("| {rows} |")), "{count}");
 }

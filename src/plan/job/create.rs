@@ -122,9 +122,10 @@ async fn scheduled_job(
 ) -> Result<(Job, Vec<String>)> {
     if let Some(key) = properties.given.keys().find(|k| !k.starts_with("session.")) {
         return Err(Error::InvalidJob(format!(
-            "property \"{key}\" applies to streaming jobs only; a job ON SCHEDULE takes session.* properties"
+            "property \"{key}\" applies to streaming jobs only; a job ON SCHEDULE takes session.query_timeout and session.insert_timeout"
         )));
     }
+    properties.check_for_schedule()?;
     let statement = parse_sql(session, body)?;
     let target = crate::plan::query::insert_target(session, &statement)?.ok_or_else(|| {
         Error::InvalidJob("a scheduled job runs an INSERT: DO INSERT INTO <table> ...".into())
