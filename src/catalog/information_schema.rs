@@ -378,7 +378,7 @@ impl InformationSchema {
                     number(0),
                     number(0),
                     NULL_NUMBER,
-                    text(def.created_at.clone()),
+                    text(super::shown_time(&def.created_at)),
                     NULL_TEXT,
                     NULL_TEXT,
                     text(COLLATION),

@@ -17,7 +17,7 @@ pub mod users;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::Local;
+use chrono::{DateTime, Local, SecondsFormat, Utc};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use serde::{Deserialize, Serialize};
 
@@ -560,9 +560,28 @@ impl Catalog {
     }
 }
 
-/// The current time as Doris prints it: `2025-01-01 12:00:00`.
+/// The current time as stored: UTC, RFC 3339 (`2025-01-01T12:00:00Z`),
+/// so that processes in other time zones agree; [`shown_time`] prints it.
 pub fn now() -> String {
-    Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+    utc_time(Utc::now())
+}
+
+/// `time` as stored.
+pub fn utc_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A stored time as Doris prints one, in the local time zone:
+/// `2025-01-01 12:00:00`. Anything else (an older store's local time) is
+/// shown as stored.
+pub fn shown_time(stored: &str) -> String {
+    DateTime::parse_from_rfc3339(stored)
+        .map(|t| {
+            t.with_timezone(&Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|_| stored.to_string())
 }
 
 /// User `name` to change (root is kept only once something about it is
@@ -587,4 +606,22 @@ pub fn show_millis(ms: i64) -> String {
                 .to_string()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_stored_in_utc_and_shown_in_local_time() {
+        let stored = now();
+        assert!(stored.ends_with('Z'), "{stored}");
+        let time = DateTime::parse_from_rfc3339("2026-01-05T10:00:00Z").unwrap();
+        let local = time
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        assert_eq!(shown_time("2026-01-05T10:00:00Z"), local);
+        assert_eq!(shown_time("2026-01-05 10:00:00"), "2026-01-05 10:00:00");
+    }
 }

@@ -106,7 +106,7 @@ impl FileRecord {
             file,
             size: meta.size,
             etag: meta.e_tag.clone(),
-            last_modified: meta.last_modified.format("%Y-%m-%d %H:%M:%S").to_string(),
+            last_modified: crate::catalog::utc_time(meta.last_modified),
             status,
             task_id,
             loaded_rows: None,

@@ -145,7 +145,7 @@ async fn status_row(session: &Session, def: &TableDef) -> Result<Vec<Option<Stri
         text("0"),
         text("0"),
         None,
-        Some(def.created_at.clone()),
+        Some(crate::catalog::shown_time(&def.created_at)),
         versions.last().map(|v| time(v.timestamp)),
         None,
         text("utf8mb4_0900_bin"),

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use tributary::Engine;
 
-use crate::support::lines;
+use crate::support::{assert_ok, lines, stdout, tributary_command};
 
 #[tokio::test]
 async fn reopened_engine_finds_databases_tables_and_rows() {
@@ -96,4 +96,44 @@ fn a_second_process_reads_what_the_first_wrote() {
     let err = String::from_utf8_lossy(&failing.stderr);
     assert!(err.contains("unknown table 'db1.nope'"), "{err}");
     assert!(!String::from_utf8_lossy(&failing.stdout).contains("1 row in set"));
+}
+
+/// Times are kept in UTC, so processes in other time zones agree on them;
+/// each shows them in its own local time, as Doris prints them.
+#[test]
+fn processes_in_other_time_zones_agree_on_a_tables_creation_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |tz: &str, sql: &str| {
+        let output = tributary_command(dir.path(), sql)
+            .env("TZ", tz)
+            .output()
+            .unwrap();
+        assert_ok(&output);
+        stdout(&output)
+    };
+    run(
+        "Asia/Kolkata",
+        "CREATE DATABASE d; CREATE TABLE d.t (id INT)",
+    );
+    let catalog = std::fs::read_to_string(dir.path().join("wh/_tributary/catalog.json")).unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&catalog).unwrap();
+    let created = stored.to_string();
+    assert!(
+        created.contains("Z\""),
+        "times are stored in UTC: {created}"
+    );
+    let shown = |tz: &str| {
+        let out = run(
+            tz,
+            "SELECT CREATE_TIME FROM information_schema.tables WHERE TABLE_NAME = 't'",
+        );
+        let time = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("| 20"))
+            .map(|t| format!("20{}", t.trim_end_matches('|').trim()))
+            .unwrap_or_else(|| panic!("no time in {out}"));
+        chrono::NaiveDateTime::parse_from_str(&time, "%Y-%m-%d %H:%M:%S").unwrap()
+    };
+    let offset = shown("Asia/Kolkata") - shown("UTC");
+    assert_eq!(offset, chrono::Duration::minutes(330));
 }

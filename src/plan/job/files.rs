@@ -14,7 +14,7 @@ use datafusion::catalog::TableProvider;
 use datafusion::datasource::MemTable;
 
 use super::require_job_load;
-use crate::catalog::display_names;
+use crate::catalog::{display_names, shown_time};
 use crate::error::{Error, Result};
 use crate::job::ledger::FileStatus;
 use crate::job::Job;
@@ -76,13 +76,13 @@ pub(in crate::plan) async fn job_files_table(
             text(f, |f| Some(f.file.clone())),
             number(f, |f| Some(f.size)),
             text(f, |f| f.etag.clone()),
-            text(f, |f| Some(f.last_modified.clone())),
+            text(f, |f| Some(shown_time(&f.last_modified))),
             text(f, |f| Some(f.status.as_str().to_string())),
             number(f, |f| Some(f.task_id)),
             number(f, |f| f.loaded_rows),
             number(f, |f| f.rejected_rows),
             text(f, |f| f.error.clone()),
-            text(f, |f| Some(f.time.clone())),
+            text(f, |f| Some(shown_time(&f.time))),
         ],
     )
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::visible;
+use crate::catalog::shown_time;
 use crate::error::{Error, Result};
 use crate::job::{Job, Schedule};
 use crate::session::{Session, StatementResult};
@@ -94,7 +95,7 @@ pub(in crate::plan) fn job_table(
                 job.schedule.as_ref().map(Schedule::strategy),
                 Some(job.status.to_string()),
                 Some(job.sql.clone()),
-                Some(job.create_time.clone()),
+                Some(shown_time(&job.create_time)),
                 Some(job.succeed_task_count.to_string()),
                 Some(job.failed_task_count.to_string()),
                 Some(job.canceled_task_count.to_string()),
@@ -139,9 +140,9 @@ pub(in crate::plan) fn tasks_table(
                 Some(format!("{}_{}", job.id, task.id)),
                 Some(task.status.to_string()),
                 task.error_msg.clone(),
-                Some(task.create_time.clone()),
-                Some(task.start_time.clone()),
-                task.finish_time.clone(),
+                Some(shown_time(&task.create_time)),
+                Some(shown_time(&task.start_time)),
+                task.finish_time.as_deref().map(shown_time),
                 None,
                 serde_json::to_string(&task.statistic).ok(),
                 Some(job.definer.clone()),
