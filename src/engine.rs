@@ -7,13 +7,29 @@ use std::sync::{Arc, Weak};
 
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 
+use async_trait::async_trait;
+
 use crate::catalog::Catalog;
+use crate::error::Result;
 use crate::job::control::Controls;
 use crate::job::lease::Leases;
+use crate::job::ledger::Outcome;
+use crate::job::Job;
 use crate::job::{JobStore, JOB_STREAMING_TASK_EXEC_THREAD_NUM};
 use crate::memory::MemoryBudget;
 use crate::read::{Endpoints, LocalFiles, SourceAccess};
 use crate::warehouse::Warehouse;
+
+/// The dry run of a job's next task (`VALIDATE JOB`): it reads files
+/// through the job's INSERT, which [`crate::ingest`] does, so the engine is
+/// given it when opened and statements reach it here, knowing nothing of
+/// ingestion.
+#[async_trait]
+pub(crate) trait DryRun: Send + Sync + std::fmt::Debug {
+    /// What `job`'s next task would load and leave out, file by file (none
+    /// when there is nothing new).
+    async fn next_task(&self, engine: &Engine, job: &Job) -> Result<Vec<Outcome>>;
+}
 
 /// An [`Engine`] reference that lets it be dropped.
 pub(crate) struct WeakEngine(Weak<EngineInner>);
@@ -50,12 +66,17 @@ struct EngineInner {
     leases: Leases,
     /// Which local files and endpoints `S3()` may reach.
     source_access: std::sync::RwLock<Arc<SourceAccess>>,
+    dry_run: Arc<dyn DryRun>,
 }
 
 impl Engine {
     /// An engine over a loaded catalog and job store; no job runs yet
     /// (see [`Engine::open`], which starts the scheduler).
-    pub(crate) fn new(catalog: Arc<Catalog>, jobs: Arc<JobStore>) -> Self {
+    pub(crate) fn new(
+        catalog: Arc<Catalog>,
+        jobs: Arc<JobStore>,
+        dry_run: Arc<dyn DryRun>,
+    ) -> Self {
         let memory = MemoryBudget::for_process(None);
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_pool(memory.clone())
@@ -76,8 +97,14 @@ impl Engine {
                     endpoints: Endpoints::any(),
                 })),
                 jobs,
+                dry_run,
             }),
         }
+    }
+
+    /// What `job`'s next task would load and leave out ([`DryRun`]).
+    pub(crate) async fn dry_run_next_task(&self, job: &Job) -> Result<Vec<Outcome>> {
+        self.inner.dry_run.next_task(self, job).await
     }
 
     /// Stops running jobs for a clean exit: no job loop starts any more,

@@ -7,6 +7,7 @@ use crate::catalog::Catalog;
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::ingest::scheduler::supervise;
+use crate::ingest::validate::NextTask;
 use crate::job::JobStore;
 use crate::read::SourceAccess;
 use crate::warehouse::{StorageOptions, Warehouse};
@@ -38,7 +39,7 @@ impl Engine {
         let catalog = Arc::new(Catalog::load(warehouse.clone()).await?);
         let jobs = Arc::new(JobStore::load(warehouse).await?);
         tracing::info!(warehouse = location, "opened warehouse");
-        let engine = Self::new(catalog, jobs);
+        let engine = Self::new(catalog, jobs, Arc::new(NextTask));
         engine.set_local_files(access.local_files);
         engine.set_s3_endpoints(access.endpoints);
         // Jobs that were running before go on by themselves, and the

@@ -15,24 +15,27 @@ use super::body::JobBody;
 use super::late::{skipped_late, Lookback};
 use super::quarantine::Isolation;
 use super::task::{dry_run, next_batch, Poll};
-use crate::engine::Engine;
+use async_trait::async_trait;
+
+use crate::engine::{DryRun, Engine};
 use crate::error::{Error, Result};
-use crate::job::ledger::{records_of, FileRecord, FileStatus};
+use crate::job::ledger::{records_of, FileRecord, FileStatus, Outcome};
 use crate::job::{Job, Task};
 
-/// What the job's next task would do with one file.
+/// The dry run the engine is given when it is opened.
 #[derive(Debug)]
-pub struct Outcome {
-    /// `WOULD_LOAD`, `WOULD_LOAD_WITH_REJECTS`, `WOULD_FAIL`,
-    /// `WOULD_QUARANTINE` or `WOULD_SKIP_LATE`.
-    pub outcome: &'static str,
-    /// The file as the ledger would record it (rows counted when known).
-    pub file: FileRecord,
+pub struct NextTask;
+
+#[async_trait]
+impl DryRun for NextTask {
+    async fn next_task(&self, engine: &Engine, job: &Job) -> Result<Vec<Outcome>> {
+        validate(engine, job).await
+    }
 }
 
 /// What `job`'s next task would load and leave out, file by file (none
 /// when there is nothing new).
-pub async fn validate(engine: &Engine, job: &Job) -> Result<Vec<Outcome>> {
+async fn validate(engine: &Engine, job: &Job) -> Result<Vec<Outcome>> {
     let body = Arc::new(JobBody::load(engine, job)?);
     let mut lookback = Lookback::load(engine, job).await?;
     let task_id = job.next_task_id;

@@ -73,6 +73,16 @@ impl FileStatus {
     }
 }
 
+/// What a job's next task would do with one file (`VALIDATE JOB`).
+#[derive(Debug)]
+pub struct Outcome {
+    /// `WOULD_LOAD`, `WOULD_LOAD_WITH_REJECTS`, `WOULD_FAIL`,
+    /// `WOULD_QUARANTINE` or `WOULD_SKIP_LATE`.
+    pub outcome: &'static str,
+    /// The file as the ledger would record it (rows counted when known).
+    pub file: FileRecord,
+}
+
 /// One file's record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -6,7 +6,6 @@
 use super::files::{batch, number, text, VALIDATE_COLUMNS};
 use super::require_job_load;
 use crate::error::{Error, Result};
-use crate::ingest::validate::validate;
 use crate::job::ledger::FileStatus;
 use crate::job::offset::loaded_by;
 use crate::job::Job;
@@ -80,7 +79,7 @@ pub(in crate::plan) async fn validate_job(
     name: &str,
 ) -> Result<StatementResult> {
     let job = streaming_job(session, name)?;
-    let outcomes = validate(session.engine(), &job).await?;
+    let outcomes = session.engine().dry_run_next_task(&job).await?;
     let o = outcomes.as_slice();
     let batch = batch(
         &VALIDATE_COLUMNS,
