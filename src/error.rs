@@ -44,9 +44,7 @@ pub enum Error {
     NoDatabaseSelected,
 
     /// An INSERT that would put NULL into a NOT NULL column.
-    #[error(
-        "cannot insert NULL into NOT NULL column(s) {columns} of {table}; nothing was inserted"
-    )]
+    #[error("cannot store NULL in NOT NULL column(s) {columns} of {table}; nothing was changed")]
     NotNullViolation { table: String, columns: String },
 
     /// A column type tributary does not know.
@@ -65,6 +63,14 @@ pub enum Error {
     /// A local path `S3()` may not read here.
     #[error("{0}")]
     LocalFileRefused(String),
+
+    /// A value an UPDATE cannot store in its column.
+    #[error("UPDATE {table} cannot set {columns}: {reason}; nothing was changed")]
+    InvalidValue {
+        table: String,
+        columns: String,
+        reason: String,
+    },
 
     /// A statement that ran past the session's time limit and was cancelled.
     #[error("the statement ran longer than {variable} = {seconds} s and was cancelled; SET {variable} = <seconds> to allow more")]
@@ -365,6 +371,7 @@ fn variant_message(error: &DataFusionError) -> String {
     match error {
         DataFusionError::Plan(message)
         | DataFusionError::Configuration(message)
+        | DataFusionError::NotImplemented(message)
         | DataFusionError::Execution(message) => message.clone(),
         DataFusionError::SchemaError(schema, _) => schema.to_string(),
         // Several errors of one statement: the first, as DataFusion shows.
@@ -384,7 +391,7 @@ fn variant_message(error: &DataFusionError) -> String {
 /// `message` without the source file and line a library put in it
 /// (`..., /root/.cargo/registry/.../scalar_index.rs:250:25`): they say
 /// nothing to a user and name the build machine.
-fn without_code_location(message: &str) -> String {
+pub(crate) fn without_code_location(message: &str) -> String {
     static LOCATION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r",?\s*[^\s,]+\.rs:\d+:\d+").expect("a valid pattern")
     });

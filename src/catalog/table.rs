@@ -91,16 +91,20 @@ impl TableProvider for LanceTable {
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> DFResult<Arc<dyn ExecutionPlan>> {
-        if insert_op != InsertOp::Append {
-            return datafusion::common::not_impl_err!(
-                "{insert_op} is not supported: tributary tables support INSERT INTO (append) only"
-            );
-        }
         let sink = LanceSink::new(
             format!("{}.{}", self.def.database, self.def.name),
             self.def.arrow_schema(),
             self.dataset.clone(),
         );
+        let sink = match insert_op {
+            InsertOp::Append => sink,
+            InsertOp::Overwrite => sink.overwriting(),
+            InsertOp::Replace => {
+                return datafusion::common::not_impl_err!(
+                    "REPLACE INTO is not supported: tributary tables take INSERT INTO and INSERT OVERWRITE"
+                )
+            }
+        };
         Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }
 }

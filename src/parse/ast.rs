@@ -129,6 +129,13 @@ pub enum Statement {
         table: TableName,
         condition: Option<String>,
     },
+    /// `UPDATE t SET c = v, ... [WHERE condition]`: each column (lower
+    /// case) with its value, and the condition, as written.
+    Update {
+        table: TableName,
+        assignments: Vec<(String, String)>,
+        condition: Option<String>,
+    },
     /// `TRUNCATE [TABLE] t`
     Truncate {
         table: TableName,

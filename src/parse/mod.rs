@@ -16,6 +16,7 @@ mod script;
 mod statement;
 mod table;
 mod tokens;
+mod update;
 mod user;
 
 pub use ast::{

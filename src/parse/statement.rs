@@ -93,6 +93,8 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
             }
         };
         Statement::Delete { table, condition }
+    } else if p.peek_word("update") {
+        return super::update::parse_update(sql);
     } else if p.word("truncate") {
         p.word("table");
         Statement::Truncate {

@@ -1,20 +1,24 @@
-//! `DELETE FROM` and `TRUNCATE TABLE` on Lance tables: one Lance commit
-//! each (deletion files; a truncated table keeps its schema), needing
-//! `LOAD_PRIV` on the table as Doris asks. A job loading the table meanwhile
+//! `DELETE FROM`, `UPDATE` and `TRUNCATE TABLE` on Lance tables: one Lance
+//! commit each (deletion files; updated rows rewritten as new fragments; a
+//! truncated table keeps its schema), needing `LOAD_PRIV` on the table as
+//! Doris asks. `INSERT OVERWRITE` is an INSERT ([`crate::write`]). A job loading the table meanwhile
 //! goes on: its commits carry its offset, which recovery and the commit
 //! fence look for past any other commit ([`crate::job::offset`]).
 
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use std::sync::Arc;
+
 use datafusion::common::Column;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::sql::sqlparser::ast;
 use datafusion::sql::unparser::dialect::CustomDialectBuilder;
 use datafusion::sql::unparser::Unparser;
+use lance::dataset::UpdateBuilder;
 
 use super::table_def;
 use super::users::require_on_table;
 use crate::catalog::users::Privilege;
-use crate::catalog::TableDef;
+use crate::catalog::{Column as TableColumn, TableDef};
 use crate::error::{Error, Result};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
@@ -40,6 +44,84 @@ pub(super) async fn delete(
     Ok(StatementResult::affected(deleted.num_deleted_rows))
 }
 
+/// Sets `assignments` (column, value) in the rows of the table where
+/// `condition` holds (all without one); the number updated.
+pub(super) async fn update(
+    session: &Session,
+    table: &TableName,
+    assignments: &[(String, String)],
+    condition: Option<&str>,
+) -> Result<StatementResult> {
+    let def = table_to_load(session, table)?;
+    let dataset = session.engine().catalog().open_dataset(&def).await?;
+    let uri = dataset.uri().to_string();
+    let lance = |e| Error::lance(&uri, e);
+    let columns: Vec<&str> = assignments.iter().map(|(c, _)| c.as_str()).collect();
+    let refused = |e| refused_value(&def, &columns, e);
+    let mut builder = UpdateBuilder::new(Arc::new(dataset));
+    if let Some(condition) = condition {
+        builder = builder
+            .update_where(&lance_predicate(session, &def, condition).await?)
+            .map_err(lance)?;
+    }
+    for (column, value) in assignments {
+        let column = def
+            .columns
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(column))
+            .ok_or_else(|| {
+                Error::Syntax(format!(
+                    "unknown column '{column}' in table {}.{} (DESC {0}.{1} lists its columns)",
+                    def.database, def.name
+                ))
+            })?;
+        let value = lance_value(session, &def, column, value).await?;
+        builder = builder.set(&column.name, &value).map_err(refused)?;
+    }
+    let updated = builder
+        .build()
+        .map_err(lance)?
+        .execute()
+        .await
+        .map_err(refused)?;
+    tracing::info!(table = %format!("{}.{}", def.database, def.name), rows = updated.rows_updated, "updated rows");
+    Ok(StatementResult::affected(updated.rows_updated))
+}
+
+/// Lance's refusal of an UPDATE's values (a cast that fails, a number
+/// too large, a NULL in a NOT NULL column) in one sentence; anything else
+/// as Lance's error.
+fn refused_value(def: &TableDef, columns: &[&str], error: lance::Error) -> Error {
+    let message = crate::error::without_code_location(&error.to_string());
+    let table = format!("{}.{}", def.database, def.name);
+    if message.contains("non-nullable but contains null values") {
+        let not_null: Vec<&str> = def
+            .columns
+            .iter()
+            .filter(|c| !c.nullable && columns.iter().any(|n| c.name.eq_ignore_ascii_case(n)))
+            .map(|c| c.name.as_str())
+            .collect();
+        return Error::NotNullViolation {
+            table,
+            columns: not_null.join(", "),
+        };
+    }
+    let Some(at) = message.rfind("LanceError(Arrow): ") else {
+        return Error::lance(&table, error);
+    };
+    let mut reason = &message[at + "LanceError(Arrow): ".len()..];
+    for prefix in ["Invalid argument error: ", "Cast error: "] {
+        reason = reason.strip_prefix(prefix).unwrap_or(reason);
+    }
+    Error::InvalidValue {
+        table,
+        columns: columns.join(", "),
+        reason: reason
+            .trim_end_matches(|c: char| c.is_whitespace() || c == ',')
+            .to_string(),
+    }
+}
+
 /// Deletes every row of the table.
 pub(super) async fn truncate(session: &Session, table: &TableName) -> Result<StatementResult> {
     delete(session, table, None)
@@ -62,27 +144,85 @@ async fn lance_predicate(session: &Session, def: &TableDef, condition: &str) -> 
         "SELECT * FROM `{}`.`{}` WHERE {condition}",
         def.database, def.name
     );
-    let state = session.context().state();
-    // Analysed: the condition's types are coerced to the columns' (a
-    // decimal column against `1.5`, a DATETIME against a string).
-    let plan = state.create_logical_plan(&sql).await?;
-    let plan = state
-        .analyzer()
-        .execute_and_check(plan, state.config_options(), |_, _| {})?;
-    let mut predicate = None;
-    plan.apply(|node| {
-        if let LogicalPlan::Filter(filter) = node {
-            predicate = Some(filter.predicate.clone());
-            return Ok(TreeNodeRecursion::Stop);
-        }
-        Ok(TreeNodeRecursion::Continue)
-    })?;
-    let predicate = predicate.ok_or_else(|| {
+    let predicate = planned(session, &sql, |node| match node {
+        LogicalPlan::Filter(filter) => Some(filter.predicate.clone()),
+        _ => None,
+    })
+    .await?
+    .ok_or_else(|| {
         Error::Syntax(format!(
             "expected a condition after WHERE, found '{condition}'"
         ))
     })?;
-    let unqualified = predicate
+    lance_sql(predicate)
+}
+
+/// `value` for `column` as Lance's SQL: planned by DataFusion over the
+/// table's row and cast to the column's type, so that a value of the
+/// wrong type or a wrong name fails here, before anything is written.
+async fn lance_value(
+    session: &Session,
+    def: &TableDef,
+    column: &TableColumn,
+    value: &str,
+) -> Result<String> {
+    let sql = format!(
+        "SELECT CAST(({value}) AS {}) FROM `{}`.`{}`",
+        column.sql_type, def.database, def.name
+    );
+    let value = planned(session, &sql, |node| match node {
+        LogicalPlan::Projection(projection) => projection.expr.first().cloned(),
+        _ => None,
+    })
+    .await?
+    .ok_or_else(|| {
+        Error::Syntax(format!(
+            "expected a value for {}, found '{value}'",
+            column.name
+        ))
+    })?;
+    lance_sql(value.unalias())
+}
+
+/// The first expression `pick` finds in the analysed plan of `sql` (its
+/// types coerced to the columns': a decimal column against `1.5`, a
+/// DATETIME against a string).
+async fn planned(
+    session: &Session,
+    sql: &str,
+    pick: impl Fn(&LogicalPlan) -> Option<Expr>,
+) -> Result<Option<Expr>> {
+    let plan = super::query::plan(session, sql).await?;
+    let state = session.context().state();
+    let plan = state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})?;
+    let mut found = None;
+    plan.apply(|node| {
+        found = pick(node);
+        Ok(match found {
+            Some(_) => TreeNodeRecursion::Stop,
+            None => TreeNodeRecursion::Continue,
+        })
+    })?;
+    Ok(found)
+}
+
+/// `expr` as SQL Lance's filters and update values read: unqualified
+/// column names in backticks, and BIGINT and STRING, not MySQL's SIGNED.
+fn lance_sql(expr: Expr) -> Result<String> {
+    let subquery = expr.exists(|e| {
+        Ok(matches!(
+            e,
+            Expr::InSubquery(_) | Expr::Exists(_) | Expr::ScalarSubquery(_)
+        ))
+    })?;
+    if subquery {
+        return Err(Error::Syntax(
+            "UPDATE and DELETE take conditions and values over the table's own row; a subquery (IN (SELECT ...), EXISTS, (SELECT ...)) is not supported: list the values, or rewrite the table with INSERT OVERWRITE ... SELECT".into(),
+        ));
+    }
+    let unqualified = expr
         .transform(|expr| {
             Ok(match expr {
                 Expr::Column(column) => {
@@ -92,14 +232,12 @@ async fn lance_predicate(session: &Session, def: &TableDef, condition: &str) -> 
             })
         })?
         .data;
-    // Lance's filters quote names with backticks and know BIGINT and
-    // STRING, not MySQL's SIGNED.
     let dialect = CustomDialectBuilder::new()
         .with_identifier_quote_style('`')
         .with_utf8_cast_dtype(ast::DataType::String(None))
         .build();
     let unparser = Unparser::new(&dialect);
-    let predicate = unparser.expr_to_sql(&unqualified)?.to_string();
-    tracing::debug!(%predicate, "delete predicate");
-    Ok(predicate)
+    let sql = unparser.expr_to_sql(&unqualified)?.to_string();
+    tracing::debug!(%sql, "expression for Lance");
+    Ok(sql)
 }

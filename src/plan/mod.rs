@@ -108,6 +108,11 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
             dml::delete(session, &table, condition.as_deref()).await
         }
         Statement::Truncate { table } => dml::truncate(session, &table).await,
+        Statement::Update {
+            table,
+            assignments,
+            condition,
+        } => dml::update(session, &table, &assignments, condition.as_deref()).await,
         Statement::DescribeFunction { call } => show::describe_function(session, &call).await,
         Statement::CreateJob {
             name,

@@ -193,7 +193,8 @@ fn keep_first(slot: &Mutex<Option<DataFusionError>>, error: DataFusionError) -> 
     DataFusionError::Execution(message)
 }
 
-/// Appends a stream of batches to a Lance dataset as one new version.
+/// Appends a stream of batches to a Lance dataset as one new version, or
+/// replaces the dataset's rows with them (`INSERT OVERWRITE`).
 pub struct LanceSink {
     /// `database.table`, for messages.
     table: String,
@@ -201,6 +202,7 @@ pub struct LanceSink {
     dataset: Arc<Dataset>,
     /// Properties recorded in the same commit as the rows.
     commit_properties: HashMap<String, String>,
+    overwrite: bool,
 }
 
 impl LanceSink {
@@ -210,7 +212,14 @@ impl LanceSink {
             schema,
             dataset,
             commit_properties: HashMap::new(),
+            overwrite: false,
         }
+    }
+
+    /// Replaces the rows the dataset has when the write starts.
+    pub fn overwriting(mut self) -> Self {
+        self.overwrite = true;
+        self
     }
 
     /// Records `properties` in the append's commit.
@@ -247,6 +256,10 @@ impl DataSink for LanceSink {
     ) -> DFResult<u64> {
         let written =
             write_fragments(self.dataset.clone(), self.schema.clone(), &self.table, data).await?;
+        let written = match self.overwrite {
+            true => Some(replacing(&self.dataset, written)?),
+            false => written,
+        };
         let Some(written) = written else {
             // No rows: no new dataset version.
             return Ok(0);
@@ -260,6 +273,49 @@ impl DataSink for LanceSink {
         .await?;
         Ok(rows)
     }
+}
+
+/// `written` (`None`: no rows) as one commit that also removes every
+/// fragment `dataset` has. Lance's own Overwrite would drop the table's
+/// indexes; an Update keeps them, and keeps the rows another writer
+/// commits meanwhile, which come after the overwrite.
+fn replacing(dataset: &Dataset, written: Option<Written>) -> DFResult<Written> {
+    let (new_fragments, rows) = match written {
+        None => (Vec::new(), 0),
+        Some(Written {
+            transaction:
+                Transaction {
+                    operation: Operation::Append { fragments },
+                    ..
+                },
+            rows,
+        }) => (fragments, rows),
+        Some(_) => {
+            return Err(DataFusionError::Internal(
+                "a Lance append wrote something other than an Append".into(),
+            ))
+        }
+    };
+    let removed_fragment_ids = dataset
+        .get_fragments()
+        .iter()
+        .map(|f| f.id() as u64)
+        .collect();
+    let operation = Operation::Update {
+        removed_fragment_ids,
+        updated_fragments: Vec::new(),
+        new_fragments,
+        fields_modified: Vec::new(),
+        compacted_sstables: Vec::new(),
+        fields_for_preserving_frag_bitmap: Vec::new(),
+        update_mode: None,
+        inserted_rows_filter: None,
+        updated_fragment_offsets: None,
+    };
+    Ok(Written {
+        transaction: Transaction::new(dataset.version().version, operation, None),
+        rows,
+    })
 }
 
 #[cfg(test)]
