@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use datafusion::sql::sqlparser::dialect::MySqlDialect;
+use super::TributaryDialect;
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
 use crate::error::{Error, Result};
@@ -29,7 +29,7 @@ pub fn rewrite_match_operators(sql: &str) -> Result<Cow<'_, str>> {
     if !sql.to_ascii_lowercase().contains("match_") {
         return Ok(Cow::Borrowed(sql));
     }
-    let dialect = MySqlDialect {};
+    let dialect = TributaryDialect;
     let Ok(mut tokens) = Tokenizer::new(&dialect, sql)
         .with_unescape(false)
         .tokenize()

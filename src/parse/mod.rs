@@ -6,6 +6,7 @@
 
 mod ast;
 mod depth;
+mod dialect;
 mod index;
 mod job;
 mod match_operator;
@@ -24,6 +25,7 @@ pub use ast::{
     TableName, When,
 };
 pub use depth::check_depth;
+pub use dialect::TributaryDialect;
 pub use match_operator::rewrite_match_operators;
 pub use pattern::like;
 pub use redact::redact_secrets;

@@ -3,8 +3,7 @@
 //! [`table`](super::table), [`job`](super::job), [`user`](super::user));
 //! anything else goes to DataFusion as text.
 
-use datafusion::sql::sqlparser::dialect::MySqlDialect;
-
+use super::TributaryDialect;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::ast::{SessionVariable, ShowFilter, Statement};
@@ -18,7 +17,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
             call: call.to_string(),
         });
     }
-    let dialect = MySqlDialect {};
+    let dialect = TributaryDialect;
     let mut p = StatementParser::new(&dialect, sql)?;
     let statement = if p.words(&["create", "database"]) || p.words(&["create", "schema"]) {
         p.create_database()?

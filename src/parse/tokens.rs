@@ -3,7 +3,7 @@
 //! that are not sqlparser keywords parse the same way, and one way to say
 //! "expected X, found Y".
 
-use datafusion::sql::sqlparser::dialect::MySqlDialect;
+use super::TributaryDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
@@ -17,7 +17,7 @@ pub(super) struct StatementParser<'a> {
 
 impl<'a> StatementParser<'a> {
     /// A parser over `sql` in the MySQL dialect.
-    pub(super) fn new(dialect: &'a MySqlDialect, sql: &str) -> Result<Self> {
+    pub(super) fn new(dialect: &'a TributaryDialect, sql: &str) -> Result<Self> {
         Ok(Self {
             parser: Parser::new(dialect)
                 .try_with_sql(sql)

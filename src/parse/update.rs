@@ -5,17 +5,17 @@
 use datafusion::sql::sqlparser::ast::{
     AssignmentTarget, ObjectName, Statement as SqlStatement, TableFactor, Update,
 };
-use datafusion::sql::sqlparser::dialect::MySqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use super::ast::{Statement, TableName};
+use super::TributaryDialect;
 use crate::error::{Error, Result};
 
 const FORM: &str = "UPDATE <table> SET <column> = <value>, ... [WHERE <condition>]";
 
 /// Parses an UPDATE statement.
 pub fn parse_update(sql: &str) -> Result<Statement> {
-    let statement = Parser::new(&MySqlDialect {})
+    let statement = Parser::new(&TributaryDialect)
         .try_with_sql(sql)?
         .parse_statement()?;
     let SqlStatement::Update(update) = statement else {

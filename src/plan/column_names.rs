@@ -63,10 +63,10 @@ fn name_item(item: &mut SelectItem) {
 mod tests {
     use super::*;
     use datafusion::sql::parser::DFParser;
-    use datafusion::sql::sqlparser::dialect::MySqlDialect;
 
     fn named(sql: &str) -> String {
-        let mut statements = DFParser::parse_sql_with_dialect(sql, &MySqlDialect {}).unwrap();
+        let mut statements =
+            DFParser::parse_sql_with_dialect(sql, &crate::parse::TributaryDialect).unwrap();
         let mut statement = statements.pop_front().unwrap();
         name_select_items(&mut statement);
         statement.to_string()

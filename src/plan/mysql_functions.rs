@@ -2,7 +2,9 @@
 //! queries, SQLAlchemy, GUIs) and DataFusion does not know:
 //! `IF(condition, then, else)`, `UCASE`, `LCASE`, `LOCATE(sub, text)`,
 //! and the casts `CAST(x AS DATETIME)`, `CAST(x AS SIGNED [INTEGER])`,
-//! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`. Functions
+//! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`, and integer
+//! division `a DIV b` (`CAST(a / b AS BIGINT)`: the quotient cut toward
+//! zero, as MySQL does). Functions
 //! become the DataFusion expressions they mean when the plan is
 //! simplified; casts are rewritten before planning.
 
@@ -19,7 +21,8 @@ use datafusion::logical_expr::{
 use datafusion::prelude::{when, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
-    CastKind, DataType as SqlType, Expr as SqlExpr, TimezoneInfo, VisitMut, VisitorMut,
+    BinaryOperator, CastKind, DataType as SqlType, Expr as SqlExpr, TimezoneInfo, VisitMut,
+    VisitorMut,
 };
 
 /// Registers the functions.
@@ -75,6 +78,23 @@ impl VisitorMut for Casts {
                     kind: CastKind::Cast,
                     expr: value.clone(),
                     data_type,
+                    array: false,
+                    format: None,
+                };
+            }
+            SqlExpr::BinaryOp {
+                left,
+                op: BinaryOperator::MyIntegerDivide,
+                right,
+            } => {
+                *expr = SqlExpr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(SqlExpr::Nested(Box::new(SqlExpr::BinaryOp {
+                        left: left.clone(),
+                        op: BinaryOperator::Divide,
+                        right: right.clone(),
+                    }))),
+                    data_type: SqlType::BigInt(None),
                     array: false,
                     format: None,
                 };

@@ -6,13 +6,14 @@ use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{Statement as SqlStatement, TableObject};
 use datafusion::sql::TableReference;
 
 use crate::catalog::information_schema::{self, INFORMATION_SCHEMA};
 use crate::catalog::CATALOG_NAME;
 use crate::error::{Error, Result};
+use crate::parse::TributaryDialect;
 use crate::read::{rewrite_calls, FixedFiles, S3_FUNCTION};
 
 use super::database_of;
@@ -30,10 +31,22 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
 
 /// Parses one statement in the session's SQL dialect.
 pub(crate) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
-    let state = session.context().state();
-    let dialect = state.config().options().sql_parser.dialect;
     let sql = crate::parse::rewrite_match_operators(sql)?;
-    let mut statement = state.sql_to_statement(&sql, &dialect)?;
+    let recursion_limit = session
+        .context()
+        .state()
+        .config_options()
+        .sql_parser
+        .recursion_limit;
+    let mut statements = DFParserBuilder::new(sql.as_ref())
+        .with_dialect(&TributaryDialect)
+        .with_recursion_limit(recursion_limit)
+        .build()?
+        .parse_statements()?;
+    let mut statement = match (statements.pop_front(), statements.is_empty()) {
+        (Some(statement), true) => statement,
+        _ => return Err(Error::Syntax("expected one statement".into())),
+    };
     crate::parse::check_depth(&statement)?;
     super::column_names::name_select_items(&mut statement);
     super::mysql_functions::rewrite_casts(&mut statement);

@@ -5,10 +5,10 @@
 //! They are answered here from the session, as Doris's FE answers them;
 //! anything else goes to the engine.
 
+use crate::parse::TributaryDialect;
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArguments, SelectItem, SetExpr, Statement as SqlStatement,
 };
-use datafusion::sql::sqlparser::dialect::MySqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::parse::{like, SessionVariable};
@@ -101,7 +101,7 @@ fn show_variables(statement: &str, asker: &Asker<'_>) -> StatementResult {
 /// `CURRENT_USER()`, `VERSION()`, `CONNECTION_ID()` without a table: one
 /// row. `None` when the SELECT has anything else.
 fn select_without_table(statement: &str, asker: &Asker<'_>) -> Option<StatementResult> {
-    let parsed = Parser::parse_sql(&MySqlDialect {}, statement).ok()?;
+    let parsed = Parser::parse_sql(&TributaryDialect, statement).ok()?;
     let [SqlStatement::Query(query)] = parsed.as_slice() else {
         return None;
     };
