@@ -29,6 +29,7 @@
 //! convert, commit through `write`), steered by the job store in `job`.
 
 pub mod catalog;
+pub mod display;
 mod engine;
 mod error;
 pub mod ingest;

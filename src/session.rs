@@ -227,6 +227,9 @@ fn new_context(
         .with_create_default_catalog_and_schema(false)
         .with_information_schema(false);
     config.options_mut().sql_parser.dialect = Dialect::MySQL;
+    // As in MySQL and Doris, `1.5` and a number past BIGINT are exact
+    // DECIMALs, not floating point (a LARGEINT's 39 digits stay exact).
+    config.options_mut().sql_parser.parse_float_as_decimal = true;
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime.clone())

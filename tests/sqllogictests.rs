@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::display::ArrayFormatter;
 use sqllogictest::{AsyncDB, DBOutput, Runner};
 use tributary::{Engine, ResultKind, Session, StatementResult};
 
@@ -121,7 +121,7 @@ fn to_output(result: &StatementResult) -> DBOutput<ColumnType> {
     match result.kind {
         ResultKind::Affected(n) => DBOutput::StatementComplete(n),
         ResultKind::Rows => {
-            let options = FormatOptions::default().with_null("NULL");
+            let options = tributary::display::format_options("NULL");
             let mut rows = Vec::new();
             for batch in &result.batches {
                 let formatters: Vec<_> = batch

@@ -16,7 +16,7 @@ pub enum Layout {
 }
 
 fn format_options() -> FormatOptions<'static> {
-    FormatOptions::default().with_null("NULL")
+    tributary::display::format_options("NULL")
 }
 
 /// Renders a statement result, its summary line and its warnings.

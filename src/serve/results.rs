@@ -7,7 +7,7 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::display::ArrayFormatter;
 use opensrv_mysql::{Column, ColumnFlags, ColumnType, ErrorKind, RowWriter};
 use tokio::io::AsyncWrite;
 
@@ -136,10 +136,7 @@ pub async fn write_rows<W: AsyncWrite + Send + Unpin>(
 
 /// The values of `batch`, row by row, as text (`None` for NULL).
 fn formatted(batch: &RecordBatch) -> Result<Vec<Vec<Option<String>>>, ArrowError> {
-    // Fractional seconds only when there are some: 3 or 6 digits.
-    let options = FormatOptions::default()
-        .with_timestamp_format(Some("%Y-%m-%d %H:%M:%S%.f"))
-        .with_timestamp_tz_format(Some("%Y-%m-%d %H:%M:%S%.f"));
+    let options = crate::display::format_options("");
     let columns: Vec<ArrayRef> = batch.columns().iter().map(as_sent).collect();
     let formatters = columns
         .iter()
