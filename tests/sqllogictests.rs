@@ -36,13 +36,38 @@ struct TributaryDb {
     fixtures: String,
 }
 
+/// Wording of the libraries under tributary that no error a user sees may
+/// carry: every error of every statement in every file is checked.
+const INTERNAL: [&str; 15] = [
+    "Optimizer rule",
+    "caused by",
+    "Arrow error:",
+    "ParserError(",
+    "This feature is not implemented",
+    "Internal error",
+    "This issue was likely caused by a bug",
+    "External error",
+    "Error during planning",
+    "Execution error:",
+    "Schema error:",
+    "Query Execution error",
+    "sql parser error",
+    ".cargo/registry",
+    "/rustc/",
+];
+
 #[async_trait]
 impl AsyncDB for TributaryDb {
     type Error = tributary::Error;
     type ColumnType = ColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<ColumnType>, Self::Error> {
-        let results = self.session.execute(sql).await?;
+        let results = self.session.execute(sql).await.inspect_err(|error| {
+            let message = error.to_string();
+            if let Some(marker) = INTERNAL.iter().find(|m| message.contains(*m)) {
+                panic!("{sql:?} failed with the internal wording {marker:?}: {message}");
+            }
+        })?;
         Ok(match results.last() {
             None => DBOutput::StatementComplete(0),
             Some(result) => match to_output(result) {

@@ -165,6 +165,11 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         Statement::Describe {
             table: p.table_name()?,
         }
+    } else if p.peek_word("show") {
+        return Err(Error::Syntax(format!(
+            "'{}' is not a SHOW statement tributary has: SHOW DATABASES, SHOW [FULL] TABLES, SHOW [FULL] COLUMNS, SHOW CREATE TABLE, SHOW TABLE STATUS, SHOW INDEX, SHOW GRANTS (and over the server SHOW VARIABLES, SHOW WARNINGS, SHOW PROCESSLIST)",
+            sql.trim()
+        )));
     } else {
         return Ok(Statement::Query(sql.to_string()));
     };

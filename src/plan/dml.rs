@@ -109,16 +109,12 @@ fn refused_value(def: &TableDef, columns: &[&str], error: lance::Error) -> Error
     let Some(at) = message.rfind("LanceError(Arrow): ") else {
         return Error::lance(&table, error);
     };
-    let mut reason = &message[at + "LanceError(Arrow): ".len()..];
-    for prefix in ["Invalid argument error: ", "Cast error: "] {
-        reason = reason.strip_prefix(prefix).unwrap_or(reason);
-    }
+    let reason = message[at + "LanceError(Arrow): ".len()..]
+        .trim_end_matches(|c: char| c.is_whitespace() || c == ',');
     Error::InvalidValue {
         table,
         columns: columns.join(", "),
-        reason: reason
-            .trim_end_matches(|c: char| c.is_whitespace() || c == ',')
-            .to_string(),
+        reason: crate::error::arrow_error_printed(reason),
     }
 }
 

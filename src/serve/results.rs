@@ -175,7 +175,7 @@ fn as_sent(column: &ArrayRef) -> ArrayRef {
 /// The MySQL error an error is sent as (its code tells drivers what kind).
 pub fn error_kind(error: &Error) -> ErrorKind {
     match error {
-        Error::Syntax(_) => ErrorKind::ER_PARSE_ERROR,
+        Error::Syntax(_) | Error::SyntaxAt(_) => ErrorKind::ER_PARSE_ERROR,
         Error::UnknownDatabase(_) => ErrorKind::ER_BAD_DB_ERROR,
         Error::UnknownTable { .. } => ErrorKind::ER_NO_SUCH_TABLE,
         Error::DatabaseExists(_) => ErrorKind::ER_DB_CREATE_EXISTS,

@@ -118,8 +118,13 @@ fn mutate(sql: &str, rng: &mut Rng) -> String {
 }
 
 /// What no error message may carry: internal wrappers, toolchain paths.
-const INTERNAL: [&str; 11] = [
+const INTERNAL: [&str; 16] = [
     "External error",
+    "caused by",
+    "Arrow error:",
+    "This feature is not implemented",
+    "Internal error",
+    "This issue was likely caused by a bug",
     "Optimizer rule",
     "Error during planning",
     "Query Execution error",

@@ -1,6 +1,11 @@
 //! The engine's error type: every failure a user can cause, with the context
 //! needed to fix it.
 
+mod arrow;
+mod syntax;
+
+pub(crate) use arrow::printed as arrow_error_printed;
+
 use datafusion::error::DataFusionError;
 
 /// Result alias used throughout tributary.
@@ -14,6 +19,11 @@ pub enum Error {
     /// SQL text that does not parse, or a statement form tributary does not support.
     #[error("syntax error: {0}")]
     Syntax(String),
+
+    /// A statement the SQL parser could not read: where, and what it
+    /// expected there ([`syntax::located`]).
+    #[error("syntax error {0}")]
+    SyntaxAt(String),
 
     /// A database that does not exist.
     #[error("unknown database '{0}' (SHOW DATABASES lists the existing ones)")]
@@ -129,7 +139,7 @@ pub enum Error {
     ObjectStore(#[from] object_store::Error),
 
     /// Arrow computation failed.
-    #[error("arrow: {0}")]
+    #[error("{}", arrow::message(.0))]
     Arrow(#[from] datafusion::arrow::error::ArrowError),
 
     /// An option of a table function or job with a bad value.
@@ -326,17 +336,20 @@ impl From<DataFusionError> for Error {
 impl From<datafusion::sql::sqlparser::parser::ParserError> for Error {
     fn from(error: datafusion::sql::sqlparser::parser::ParserError) -> Self {
         use datafusion::sql::sqlparser::parser::ParserError;
-        Error::Syntax(match error {
-            ParserError::ParserError(message) | ParserError::TokenizerError(message) => message,
-            ParserError::RecursionLimitExceeded => {
-                "the statement nests too deep to parse: split it".into()
+        match error {
+            ParserError::ParserError(message) | ParserError::TokenizerError(message) => {
+                Error::SyntaxAt(syntax::located(&message))
             }
-        })
+            ParserError::RecursionLimitExceeded => {
+                Error::Syntax("the statement nests too deep to parse: split it".into())
+            }
+        }
     }
 }
 
 fn datafusion_message(error: &DataFusionError) -> String {
-    without_signature_listing(&variant_message(error))
+    let message = variant_message(error);
+    no_matching_signature(&message).unwrap_or_else(|| without_signature_listing(&message))
 }
 
 /// A call with arguments no signature of the function takes: the first
@@ -374,6 +387,7 @@ fn variant_message(error: &DataFusionError) -> String {
         | DataFusionError::NotImplemented(message)
         | DataFusionError::Execution(message) => message.clone(),
         DataFusionError::SchemaError(schema, _) => schema.to_string(),
+        DataFusionError::ArrowError(error, _) => arrow::message(error),
         // Several errors of one statement: the first, as DataFusion shows.
         DataFusionError::Collection(errors) if !errors.is_empty() => datafusion_message(&errors[0]),
         DataFusionError::Diagnostic(_, inner) => datafusion_message(inner),
@@ -386,6 +400,21 @@ fn variant_message(error: &DataFusionError) -> String {
         DataFusionError::SQL(parser, _) => Error::from(parser.as_ref().clone()).to_string(),
         other => other.to_string(),
     }
+}
+
+/// `Function 'sum' failed to match any signature, errors: ... received
+/// String ...` as `function 'sum' does not take a STRING argument`.
+fn no_matching_signature(message: &str) -> Option<String> {
+    static NO_MATCH: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?s)Function '([^']+)' failed to match any signature.*?received (\w+)")
+            .expect("a valid pattern")
+    });
+    let parts = NO_MATCH.captures(message)?;
+    Some(format!(
+        "function '{}' does not take a {} argument",
+        &parts[1],
+        arrow::sql_type(&parts[2])
+    ))
 }
 
 /// `message` without the source file and line a library put in it
