@@ -25,7 +25,8 @@ pub(super) fn message(error: &ArrowError) -> String {
 /// Arrow's error as another library printed it (`Cast error: ...`,
 /// `Invalid argument error: ...`), as [`message`] words it.
 pub(crate) fn printed(text: &str) -> String {
-    let prefixes: [(&str, fn(&str) -> String); 3] = [
+    type Words = fn(&str) -> String;
+    let prefixes: [(&str, Words); 3] = [
         ("Cast error: ", cast),
         ("Invalid argument error: ", invalid_argument),
         ("Parser error: ", parse),
