@@ -65,6 +65,11 @@ pub struct TableDef {
     /// Dataset path relative to the warehouse root.
     pub location: String,
     pub created_at: String,
+    /// The last `ALTER TABLE` that changed the columns, as a user would
+    /// write it (`ADD COLUMN score DOUBLE`): a job whose INSERT no longer
+    /// fits the table is told so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_schema_change: Option<String>,
 }
 
 impl TableDef {
@@ -292,6 +297,22 @@ impl Catalog {
         name: &str,
         properties: &[(String, String)],
     ) -> Result<()> {
+        self.change_table(database, name, |table| {
+            for (key, value) in properties {
+                table.properties.insert(key.clone(), value.clone());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies `change` to the definition of `database.name`.
+    pub async fn change_table(
+        &self,
+        database: &str,
+        name: &str,
+        mut change: impl FnMut(&mut TableDef) -> Result<()>,
+    ) -> Result<()> {
         self.update(|state| {
             let table = state
                 .databases
@@ -303,9 +324,31 @@ impl Catalog {
                     database: database.to_string(),
                     table: name.to_string(),
                 })?;
-            for (key, value) in properties {
-                table.properties.insert(key.clone(), value.clone());
+            change(table)
+        })
+        .await
+    }
+
+    /// Renames `database.from` to `database.to` (its dataset stays where it
+    /// is: locations come from ids).
+    pub async fn rename_table(&self, database: &str, from: &str, to: &str) -> Result<()> {
+        self.update(|state| {
+            let db = state
+                .databases
+                .get_mut(database)
+                .ok_or_else(|| Error::UnknownDatabase(database.to_string()))?;
+            if db.tables.contains_key(to) {
+                return Err(Error::TableExists {
+                    database: database.to_string(),
+                    table: to.to_string(),
+                });
             }
+            let mut table = db.tables.remove(from).ok_or_else(|| Error::UnknownTable {
+                database: database.to_string(),
+                table: from.to_string(),
+            })?;
+            table.name = to.to_string();
+            db.tables.insert(to.to_string(), table);
             Ok(())
         })
         .await

@@ -141,6 +141,44 @@ impl SqlType {
     }
 
     /// The Arrow type the column is stored as.
+    /// Whether a column of this type may become `to` with every value
+    /// kept as it is (Doris's widenings: a larger integer, FLOAT to
+    /// DOUBLE, a longer string, more DECIMAL digits, a finer DATETIME).
+    pub fn widens_to(&self, to: &SqlType) -> bool {
+        use SqlType::*;
+        let rank = |t: &SqlType| match t {
+            TinyInt => Some(1),
+            SmallInt => Some(2),
+            Int => Some(3),
+            BigInt => Some(4),
+            LargeInt => Some(5),
+            _ => None,
+        };
+        let length = |t: &SqlType| match t {
+            Char { length } | Varchar { length } => Some(length.unwrap_or(u32::MAX)),
+            String => Some(u32::MAX),
+            _ => None,
+        };
+        match (self, to) {
+            (from, to) if from == to => true,
+            (Float, Double) => true,
+            (
+                Decimal { precision, scale },
+                Decimal {
+                    precision: p,
+                    scale: s,
+                },
+            ) => s >= scale && (*p as i32 - *s as i32) >= (*precision as i32 - *scale as i32),
+            (DateTime { precision: a }, DateTime { precision: b }) => {
+                b.unwrap_or(0) >= a.unwrap_or(0)
+            }
+            (from, to) => match (rank(from), rank(to)) {
+                (Some(a), Some(b)) => b >= a,
+                _ => matches!((length(from), length(to)), (Some(a), Some(b)) if b >= a),
+            },
+        }
+    }
+
     pub fn arrow_type(&self) -> DataType {
         match self {
             SqlType::TinyInt => DataType::Int8,

@@ -74,9 +74,11 @@ pub enum Error {
     #[error("{0}")]
     LocalFileRefused(String),
 
-    /// A value an UPDATE cannot store in its column.
-    #[error("UPDATE {table} cannot set {columns}: {reason}; nothing was changed")]
+    /// A value an UPDATE (or ALTER TABLE's DEFAULT) cannot store in its
+    /// column.
+    #[error("{statement} {table} cannot set {columns}: {reason}; nothing was changed")]
     InvalidValue {
+        statement: &'static str,
         table: String,
         columns: String,
         reason: String,
@@ -109,6 +111,10 @@ pub enum Error {
     /// A name that does not follow the rules for its kind.
     #[error("{0}")]
     InvalidName(String),
+
+    /// An `ALTER TABLE` that cannot be made, with why.
+    #[error("cannot alter table {table}: {reason}")]
+    CannotAlter { table: String, reason: String },
 
     /// A table definition that is not valid (duplicate columns, no columns, ...).
     #[error("invalid table definition: {0}")]

@@ -316,6 +316,32 @@ pub async fn dry_run(job: &Job, task: &Task, pending: &PendingLoad) -> Result<Co
     ))
 }
 
+/// A batch whose columns do not fit the job's INSERT once the table's
+/// columns changed: the INSERT is what no longer fits, not the files, so
+/// the job pauses (no file is set aside) saying how to fix it.
+fn after_schema_change(session: &Session, job: &Job, error: Error) -> Error {
+    let Error::Source { message, .. } = &error else {
+        return error;
+    };
+    let Some(reason) = message.strip_prefix("its columns do not fit the job's INSERT: ") else {
+        return error;
+    };
+    let catalog = session.engine().catalog();
+    let Some(change) = catalog
+        .table(&job.database, &job.table)
+        .ok()
+        .and_then(|def| def.last_schema_change)
+    else {
+        return error;
+    };
+    Error::InvalidJob(format!(
+        "table {db}.{table} changed ({change}) and the INSERT of job '{name}' no longer fits it ({reason}): give the job an INSERT that fits the new columns, e.g. naming the columns it loads, with ALTER JOB {name} INSERT INTO {db}.{table} (<columns>) SELECT ... FROM S3(...), then RESUME JOB WHERE jobName = '{name}'",
+        db = job.database,
+        table = job.table,
+        name = job.name,
+    ))
+}
+
 /// The batch's rows, read through the job's INSERT and converted to the
 /// table's types, counted in `tally`; `None` when its files are all empty.
 async fn converted_rows(
@@ -330,7 +356,10 @@ async fn converted_rows(
         conversion,
         ..
     } = pending;
-    let Some(read) = plan_batch(session, body, batch).await? else {
+    let read = plan_batch(session, body, batch)
+        .await
+        .map_err(|e| after_schema_change(session, job, e))?;
+    let Some(read) = read else {
         return Ok(None);
     };
     let origins = RowOrigins::new(job, batch, &body.options, read.filters);

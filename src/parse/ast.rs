@@ -25,6 +25,25 @@ pub struct CreateTable {
     pub properties: Vec<(String, String)>,
 }
 
+/// A change `ALTER TABLE` makes to a table's columns or name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TableChange {
+    /// `ADD COLUMN c TYPE [NOT NULL] [DEFAULT v] [COMMENT '...']`: the
+    /// default value as written.
+    AddColumn {
+        column: crate::catalog::Column,
+        default: Option<String>,
+    },
+    /// `DROP COLUMN c`
+    DropColumn(String),
+    /// `RENAME COLUMN a [TO] b`
+    RenameColumn { from: String, to: String },
+    /// `MODIFY COLUMN c TYPE [NULL | NOT NULL] [COMMENT '...']`
+    ModifyColumn(crate::catalog::Column),
+    /// `RENAME [TO] u`
+    Rename(String),
+}
+
 /// What runs a job: new files (`ON STREAMING`) or the clock (`ON SCHEDULE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobTrigger {
@@ -103,6 +122,11 @@ pub enum Statement {
     AlterTableSet {
         table: TableName,
         properties: Vec<(String, String)>,
+    },
+    /// `ALTER TABLE [db.]name <change>`: a change of its columns or name.
+    AlterTable {
+        table: TableName,
+        change: TableChange,
     },
     /// `CREATE INDEX [IF NOT EXISTS] name ON table (column) USING kind`
     CreateIndex {

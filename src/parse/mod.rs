@@ -4,6 +4,7 @@
 //! parsed here with sqlparser's MySQL dialect, one module per family; everything else (`SELECT`, `INSERT`,
 //! `EXPLAIN`, ...) is passed to DataFusion as text.
 
+mod alter_table;
 mod ast;
 mod depth;
 mod dialect;
@@ -22,7 +23,7 @@ mod user;
 
 pub use ast::{
     CreateTable, GrantScope, IndexKind, JobTrigger, SessionVariable, ShowFilter, Statement,
-    TableName, When,
+    TableChange, TableName, When,
 };
 pub use depth::check_depth;
 pub use dialect::TributaryDialect;

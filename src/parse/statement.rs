@@ -59,16 +59,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
     {
         p.show_indexes()?
     } else if p.words(&["alter", "table"]) {
-        let table = p.table_name()?;
-        if !p.word("set") {
-            return Err(p.unexpected(
-                "expected ALTER TABLE <table> SET (\"key\" = \"value\", ...): tributary changes a table's properties only",
-            ));
-        }
-        Statement::AlterTableSet {
-            table,
-            properties: p.key_values()?,
-        }
+        p.alter_table()?
     } else if p.words(&["admin", "compact", "table"]) {
         let table = p.table_name()?;
         if p.word("partition") {

@@ -87,7 +87,7 @@ impl StatementParser<'_> {
         })
     }
     /// `name TYPE [NULL | NOT NULL] [COMMENT '...']`
-    fn column(&mut self) -> Result<Column> {
+    pub(super) fn column(&mut self) -> Result<Column> {
         let name = self.identifier()?;
         let sql_type = self.sql_type()?;
         let mut nullable = true;

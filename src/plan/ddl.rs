@@ -93,6 +93,7 @@ pub(super) async fn create_table(
         properties,
         location,
         created_at: now(),
+        last_schema_change: None,
     };
     let warehouse = catalog.warehouse();
     warehouse.check_inside(&def.location)?;

@@ -57,7 +57,7 @@ pub(super) async fn update(
     let uri = dataset.uri().to_string();
     let lance = |e| Error::lance(&uri, e);
     let columns: Vec<&str> = assignments.iter().map(|(c, _)| c.as_str()).collect();
-    let refused = |e| refused_value(&def, &columns, e);
+    let refused = |e| refused_value("UPDATE", &def, &columns, e);
     let mut builder = UpdateBuilder::new(Arc::new(dataset));
     if let Some(condition) = condition {
         builder = builder
@@ -91,7 +91,12 @@ pub(super) async fn update(
 /// Lance's refusal of an UPDATE's values (a cast that fails, a number
 /// too large, a NULL in a NOT NULL column) in one sentence; anything else
 /// as Lance's error.
-fn refused_value(def: &TableDef, columns: &[&str], error: lance::Error) -> Error {
+pub(super) fn refused_value(
+    statement: &'static str,
+    def: &TableDef,
+    columns: &[&str],
+    error: lance::Error,
+) -> Error {
     let message = crate::error::without_code_location(&error.to_string());
     let table = format!("{}.{}", def.database, def.name);
     if message.contains("non-nullable but contains null values") {
@@ -112,6 +117,7 @@ fn refused_value(def: &TableDef, columns: &[&str], error: lance::Error) -> Error
     let reason = message[at + "LanceError(Arrow): ".len()..]
         .trim_end_matches(|c: char| c.is_whitespace() || c == ',');
     Error::InvalidValue {
+        statement,
         table,
         columns: columns.join(", "),
         reason: crate::error::arrow_error_printed(reason),
@@ -156,7 +162,7 @@ async fn lance_predicate(session: &Session, def: &TableDef, condition: &str) -> 
 /// `value` for `column` as Lance's SQL: planned by DataFusion over the
 /// table's row and cast to the column's type, so that a value of the
 /// wrong type or a wrong name fails here, before anything is written.
-async fn lance_value(
+pub(super) async fn lance_value(
     session: &Session,
     def: &TableDef,
     column: &TableColumn,

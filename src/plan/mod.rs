@@ -1,5 +1,6 @@
 //! Planning and executing statements against the catalog and DataFusion.
 
+mod alter_table;
 mod canonical_names;
 mod column_names;
 mod ddl;
@@ -99,6 +100,10 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
             if_exists,
         } => index::drop_index(session, &name, &table, if_exists).await,
         Statement::ShowIndexes { table } => index::show_indexes(session, &table).await,
+        // Boxed: Lance's schema changes are deep futures.
+        Statement::AlterTable { table, change } => {
+            Box::pin(alter_table::alter_table(session, &table, &change)).await
+        }
         Statement::AlterTableSet { table, properties } => {
             maintenance::alter_table_set(session, &table, properties).await
         }

@@ -272,3 +272,72 @@ async fn a_task_past_the_jobs_time_limit_commits_nothing_and_pauses_the_job() {
     let count = query(&engine, "SELECT count(*) AS n FROM db1.t").await;
     assert!(count.contains(&format!("| {rows} |")), "{count}");
 }
+
+/// A column added to a table a job loads: the job's INSERT of every
+/// column no longer fits, so the job pauses naming the change and the
+/// ALTER JOB that fixes it, with no file set aside; given an INSERT that
+/// names its columns, it loads the rest once, the new column NULL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_added_under_a_job_pauses_it_until_its_insert_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = crate::support::one_file_a_commit_job(dir.path(), 3).await;
+    wait_for_job(&engine, "feed", "the first files", |j| {
+        j.succeed_task_count >= 3
+    })
+    .await;
+    engine
+        .session()
+        .sql("ALTER TABLE db1.t ADD COLUMN score DOUBLE")
+        .await
+        .unwrap();
+    let source = dir.path().join("src");
+    for i in 4..=6 {
+        std::fs::write(source.join(format!("f{i:04}.csv")), format!("{i},v{i}\n")).unwrap();
+    }
+    let job = wait_for_job(&engine, "feed", "the job to pause", |j| {
+        j.status == JobStatus::Paused
+    })
+    .await;
+    let error = job.error_msg.unwrap_or_default();
+    assert!(
+        error.contains("table db1.t changed (ADD COLUMN score DOUBLE)")
+            && error.contains("ALTER JOB feed INSERT INTO db1.t (<columns>)"),
+        "{error}"
+    );
+    let quarantined = query(
+        &engine,
+        "SELECT count(*) AS n FROM job_files(job = 'feed') WHERE Status = 'QUARANTINED'",
+    )
+    .await;
+    assert!(
+        quarantined.contains("| 0 |"),
+        "no file set aside: {quarantined}"
+    );
+    engine
+        .session()
+        .sql(&format!(
+            "ALTER JOB feed INSERT INTO db1.t (id, v) SELECT * FROM S3('uri' = 'file://{}/f*.csv', 'format' = 'csv', 'column_separator' = ',');
+             RESUME JOB WHERE jobName = 'feed'",
+            source.display()
+        ))
+        .await
+        .unwrap();
+    wait_for_job(&engine, "feed", "the new files", |j| {
+        j.current_offset
+            .as_deref()
+            .is_some_and(|o| o.ends_with("f0006.csv"))
+    })
+    .await;
+    let rows = query(
+        &engine,
+        "SELECT count(*) AS n, count(DISTINCT id) AS d, count(score) AS s FROM db1.t",
+    )
+    .await;
+    assert!(rows.contains("| 6 | 6 | 0 |"), "{rows}");
+    let loaded = query(
+        &engine,
+        "SELECT count(DISTINCT FileName) AS n FROM job_files(job = 'feed') WHERE Status = 'LOADED'",
+    )
+    .await;
+    assert!(loaded.contains("| 6 |"), "every file loaded once: {loaded}");
+}
