@@ -123,6 +123,18 @@ pub enum Statement {
         table: TableName,
         properties: Vec<(String, String)>,
     },
+    /// `CREATE TABLE [IF NOT EXISTS] t [PROPERTIES (...)] AS <query>`: the
+    /// table (no columns: the query's) and the query as written.
+    CreateTableAs {
+        create: CreateTable,
+        query: String,
+    },
+    /// `CREATE TABLE [IF NOT EXISTS] t LIKE s`
+    CreateTableLike {
+        name: TableName,
+        if_not_exists: bool,
+        source: TableName,
+    },
     /// `ALTER TABLE [db.]name <change>`: a change of its columns or name.
     AlterTable {
         table: TableName,

@@ -44,7 +44,11 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
             database: p.identifier()?,
         }
     } else if p.words(&["create", "table"]) {
-        Statement::CreateTable(p.create_table()?)
+        let statement = p.create_table(sql)?;
+        if matches!(statement, Statement::CreateTableAs { .. }) {
+            return Ok(statement);
+        }
+        statement
     } else if p.words(&["drop", "table"]) {
         p.drop_table()?
     } else if p.words(&["show", "table", "status"]) {

@@ -2,7 +2,7 @@
 
 use datafusion::sql::sqlparser::tokenizer::Token;
 
-use super::ast::CreateTable;
+use super::ast::{CreateTable, Statement, TableName};
 use super::tokens::StatementParser;
 use crate::catalog::{Column, SqlType};
 use crate::error::{Error, Result};
@@ -27,9 +27,19 @@ impl StatementParser<'_> {
     /// [ENGINE=...] [DUPLICATE|UNIQUE|AGGREGATE KEY(...)] [COMMENT '...']
     /// [PARTITION BY ...] [DISTRIBUTED BY ...] [PROPERTIES (...)]`, after
     /// `CREATE TABLE`.
-    pub(super) fn create_table(&mut self) -> Result<CreateTable> {
+    pub(super) fn create_table(&mut self, sql: &str) -> Result<Statement> {
         let if_not_exists = self.words(&["if", "not", "exists"]);
         let name = self.table_name()?;
+        if self.word("like") {
+            return Ok(Statement::CreateTableLike {
+                name,
+                if_not_exists,
+                source: self.table_name()?,
+            });
+        }
+        if self.parser.peek_token().token != Token::LParen {
+            return self.create_table_as(sql, name, if_not_exists);
+        }
         self.expect_token(Token::LParen)?;
         let mut columns = Vec::new();
         let mut ignored_clauses = Vec::new();
@@ -77,13 +87,46 @@ impl StatementParser<'_> {
                 ));
             }
         }
-        Ok(CreateTable {
+        Ok(Statement::CreateTable(CreateTable {
             name,
             if_not_exists,
             columns,
             comment,
             ignored_clauses,
             properties,
+        }))
+    }
+
+    /// `[PROPERTIES (...)] AS <query>`, after the table's name.
+    fn create_table_as(
+        &mut self,
+        sql: &str,
+        name: TableName,
+        if_not_exists: bool,
+    ) -> Result<Statement> {
+        let mut properties = Vec::new();
+        if self.peek_word("properties") {
+            properties = self
+                .properties()?
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect();
+        }
+        if !self.word("as") {
+            return Err(self.unexpected(
+                "expected (<columns>), AS SELECT ... or LIKE <table> after CREATE TABLE <name>",
+            ));
+        }
+        Ok(Statement::CreateTableAs {
+            create: CreateTable {
+                name,
+                if_not_exists,
+                columns: Vec::new(),
+                comment: None,
+                ignored_clauses: Vec::new(),
+                properties,
+            },
+            query: self.rest(sql)?,
         })
     }
     /// `name TYPE [NULL | NOT NULL] [COMMENT '...']`

@@ -3,6 +3,7 @@
 mod alter_table;
 mod canonical_names;
 mod column_names;
+mod create_table_as;
 mod ddl;
 mod dml;
 pub(crate) mod functions;
@@ -62,6 +63,14 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
         }
         Statement::Use { database } => ddl::use_database(session, database),
         Statement::CreateTable(create) => ddl::create_table(session, create).await,
+        Statement::CreateTableAs { create, query } => {
+            create_table_as::create_table_as(session, create, &query).await
+        }
+        Statement::CreateTableLike {
+            name,
+            if_not_exists,
+            source,
+        } => create_table_as::create_table_like(session, name, if_not_exists, &source).await,
         Statement::DropTable { name, if_exists } => {
             ddl::drop_table(session, &name, if_exists).await
         }
