@@ -321,12 +321,43 @@ impl InformationSchema {
             .collect()
     }
 
+    /// The views of the databases the user sees, those they may see.
+    fn visible_views(&self) -> Vec<super::ViewDef> {
+        self.catalog
+            .database_names()
+            .into_iter()
+            .filter(|db| self.catalog.can_see_database(&self.user, db))
+            .flat_map(|db| self.catalog.views(&db))
+            .filter(|v| self.catalog.can_see_table(&self.user, &v.database, &v.name))
+            .collect()
+    }
+
+    fn views(&self) -> Vec<Vec<Value>> {
+        self.visible_views()
+            .into_iter()
+            .map(|view| {
+                vec![
+                    text("def"),
+                    text(view.database),
+                    text(view.name),
+                    text(view.query),
+                    text("NONE"),
+                    text("NO"),
+                    text(format!("'{}'@'%'", view.definer)),
+                    text("DEFINER"),
+                    text("utf8mb4"),
+                    text(COLLATION),
+                ]
+            })
+            .collect()
+    }
+
     fn rows(&self, table: &str) -> Option<(&'static [ColumnSpec], Vec<Vec<Value>>)> {
         Some(match table {
             "schemata" => (&SCHEMATA[..], self.schemata()),
             "tables" => (&TABLES[..], self.tables()),
             "columns" => (&COLUMNS[..], self.columns()),
-            "views" => (&VIEWS[..], Vec::new()),
+            "views" => (&VIEWS[..], self.views()),
             "statistics" => (&STATISTICS[..], Vec::new()),
             "key_column_usage" => (&KEY_COLUMN_USAGE[..], Vec::new()),
             "routines" => (&ROUTINES[..], Vec::new()),
@@ -387,6 +418,19 @@ impl InformationSchema {
                     text(def.comment.clone().unwrap_or_default()),
                 ]);
             }
+        }
+        for view in self.visible_views() {
+            let mut row = vec![
+                text("def"),
+                text(view.database.clone()),
+                text(view.name.clone()),
+                text("VIEW"),
+            ];
+            row.extend((0..10).map(|_| NULL_NUMBER));
+            row.push(text(super::shown_time(&view.created_at)));
+            row.extend([NULL_TEXT, NULL_TEXT, NULL_TEXT, NULL_NUMBER, NULL_TEXT]);
+            row.push(text("VIEW"));
+            rows.push(row);
         }
         for name in TABLE_NAMES {
             rows.push(vec![

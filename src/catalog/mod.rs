@@ -84,11 +84,27 @@ impl TableDef {
     }
 }
 
-/// A database: a namespace of tables.
+/// A database: a namespace of tables and views.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseDef {
     pub created_at: String,
     pub tables: BTreeMap<String, TableDef>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub views: BTreeMap<String, ViewDef>,
+}
+
+/// A view: a named query, read as a subquery wherever the view is named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewDef {
+    pub database: String,
+    pub name: String,
+    /// The names given to the query's columns (none: the query's own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    /// The query, its table names qualified with their database.
+    pub query: String,
+    pub definer: String,
+    pub created_at: String,
 }
 
 /// The persisted catalog document.
@@ -207,6 +223,57 @@ impl Catalog {
         self.document.update(change).await
     }
 
+    /// The view `database.name`, if there is one.
+    pub fn view(&self, database: &str, name: &str) -> Option<ViewDef> {
+        self.snapshot()
+            .databases
+            .get(database)
+            .and_then(|db| db.views.get(name).cloned())
+    }
+
+    /// The views of `database`, by name.
+    pub fn views(&self, database: &str) -> Vec<ViewDef> {
+        self.snapshot()
+            .databases
+            .get(database)
+            .map(|db| db.views.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Stores `view`, replacing one of its name when `or_replace`; a table
+    /// of its name is never replaced.
+    pub async fn create_view(&self, view: ViewDef, or_replace: bool) -> Result<()> {
+        self.update(|state| {
+            let db = state
+                .databases
+                .get_mut(&view.database)
+                .ok_or_else(|| Error::UnknownDatabase(view.database.clone()))?;
+            let taken = db.tables.contains_key(&view.name)
+                || (db.views.contains_key(&view.name) && !or_replace);
+            if taken {
+                return Err(Error::TableExists {
+                    database: view.database.clone(),
+                    table: view.name.clone(),
+                });
+            }
+            db.views.insert(view.name.clone(), view.clone());
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes the view `database.name`; false when there was none.
+    pub async fn drop_view(&self, database: &str, name: &str) -> Result<bool> {
+        self.update(|state| {
+            let db = state
+                .databases
+                .get_mut(database)
+                .ok_or_else(|| Error::UnknownDatabase(database.to_string()))?;
+            Ok(db.views.remove(name).is_some())
+        })
+        .await
+    }
+
     /// Reads the catalog again from the warehouse, for the changes other
     /// processes made.
     pub async fn refresh(&self) -> Result<()> {
@@ -231,7 +298,7 @@ impl Catalog {
                 name.to_string(),
                 DatabaseDef {
                     created_at: now(),
-                    tables: BTreeMap::new(),
+                    ..Default::default()
                 },
             );
             Ok(true)
@@ -278,7 +345,7 @@ impl Catalog {
                 .databases
                 .get_mut(&table.database)
                 .ok_or_else(|| Error::UnknownDatabase(table.database.clone()))?;
-            if db.tables.contains_key(&table.name) {
+            if db.tables.contains_key(&table.name) || db.views.contains_key(&table.name) {
                 return Err(Error::TableExists {
                     database: table.database.clone(),
                     table: table.name.clone(),
@@ -337,7 +404,7 @@ impl Catalog {
                 .databases
                 .get_mut(database)
                 .ok_or_else(|| Error::UnknownDatabase(database.to_string()))?;
-            if db.tables.contains_key(to) {
+            if db.tables.contains_key(to) || db.views.contains_key(to) {
                 return Err(Error::TableExists {
                     database: database.to_string(),
                     table: to.to_string(),
@@ -553,9 +620,10 @@ impl Catalog {
         revoke: bool,
     ) -> Result<()> {
         match table {
-            Some(table) => {
+            Some(table) if self.view(database, table).is_none() => {
                 self.table(database, table)?;
             }
+            Some(_) => {}
             None if database != ALL_DATABASES && !self.database_exists(database) => {
                 return Err(Error::UnknownDatabase(database.to_string()));
             }

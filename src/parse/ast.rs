@@ -135,6 +135,22 @@ pub enum Statement {
         if_not_exists: bool,
         source: TableName,
     },
+    /// `CREATE [OR REPLACE] VIEW [db.]v [(c1, ...)] AS <query>`
+    CreateView {
+        name: TableName,
+        or_replace: bool,
+        columns: Vec<String>,
+        query: String,
+    },
+    /// `DROP VIEW [IF EXISTS] [db.]v`
+    DropView {
+        name: TableName,
+        if_exists: bool,
+    },
+    /// `SHOW CREATE VIEW [db.]v`
+    ShowCreateView {
+        name: TableName,
+    },
     /// `ALTER TABLE [db.]name <change>`: a change of its columns or name.
     AlterTable {
         table: TableName,

@@ -28,7 +28,7 @@ impl StatementParser<'_> {
             trigger,
             properties,
             comment,
-            body: self.rest(sql)?,
+            body: self.rest(sql, "INSERT INTO ... SELECT ... FROM S3(...)")?,
         })
     }
 
@@ -45,7 +45,7 @@ impl StatementParser<'_> {
         self.word("do");
         let body = match self.parser.peek_token().token {
             Token::EOF => None,
-            _ => Some(self.rest(sql)?),
+            _ => Some(self.rest(sql, "INSERT INTO ... SELECT ... FROM S3(...)")?),
         };
         Ok(Statement::AlterJob {
             name,

@@ -43,6 +43,20 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         Statement::Use {
             database: p.identifier()?,
         }
+    } else if p.words(&["create", "view"]) {
+        return p.create_view(sql, false);
+    } else if p.words(&["create", "or", "replace", "view"]) {
+        return p.create_view(sql, true);
+    } else if p.words(&["drop", "view"]) {
+        let if_exists = p.words(&["if", "exists"]);
+        Statement::DropView {
+            name: p.table_name()?,
+            if_exists,
+        }
+    } else if p.words(&["show", "create", "view"]) {
+        Statement::ShowCreateView {
+            name: p.table_name()?,
+        }
     } else if p.words(&["create", "table"]) {
         let statement = p.create_table(sql)?;
         if matches!(statement, Statement::CreateTableAs { .. }) {
@@ -162,7 +176,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         }
     } else if p.peek_word("show") {
         return Err(Error::Syntax(format!(
-            "'{}' is not a SHOW statement tributary has: SHOW DATABASES, SHOW [FULL] TABLES, SHOW [FULL] COLUMNS, SHOW CREATE TABLE, SHOW TABLE STATUS, SHOW INDEX, SHOW GRANTS (and over the server SHOW VARIABLES, SHOW WARNINGS, SHOW PROCESSLIST)",
+            "'{}' is not a SHOW statement tributary has: SHOW DATABASES, SHOW [FULL] TABLES, SHOW [FULL] COLUMNS, SHOW CREATE TABLE, SHOW CREATE VIEW, SHOW TABLE STATUS, SHOW INDEX, SHOW GRANTS (and over the server SHOW VARIABLES, SHOW WARNINGS, SHOW PROCESSLIST)",
             sql.trim()
         )));
     } else {

@@ -97,6 +97,33 @@ impl StatementParser<'_> {
         }))
     }
 
+    /// `[db.]v [(c1, ...)] AS <query>`, after `CREATE [OR REPLACE] VIEW`.
+    pub(super) fn create_view(&mut self, sql: &str, or_replace: bool) -> Result<Statement> {
+        let name = self.table_name()?;
+        let mut columns = Vec::new();
+        if self.parser.consume_token(&Token::LParen) {
+            loop {
+                columns.push(self.identifier()?);
+                if !self.parser.consume_token(&Token::Comma) {
+                    break;
+                }
+            }
+            self.expect_token(Token::RParen)?;
+        }
+        if self.word("comment") {
+            self.string_literal()?;
+        }
+        if !self.word("as") {
+            return Err(self.unexpected("expected AS SELECT ... after CREATE VIEW <name>"));
+        }
+        Ok(Statement::CreateView {
+            name,
+            or_replace,
+            columns,
+            query: self.rest(sql, "a query")?,
+        })
+    }
+
     /// `[PROPERTIES (...)] AS <query>`, after the table's name.
     fn create_table_as(
         &mut self,
@@ -126,7 +153,7 @@ impl StatementParser<'_> {
                 ignored_clauses: Vec::new(),
                 properties,
             },
-            query: self.rest(sql)?,
+            query: self.rest(sql, "a query")?,
         })
     }
     /// `name TYPE [NULL | NOT NULL] [COMMENT '...']`

@@ -159,10 +159,12 @@ impl StatementParser<'_> {
         }
     }
     /// The text of `sql` from the next token to the end.
-    pub(super) fn rest(&self, sql: &str) -> Result<String> {
+    /// The statement's text from the next token on; `expected` names what
+    /// must come there.
+    pub(super) fn rest(&self, sql: &str, expected: &str) -> Result<String> {
         let next = self.parser.peek_token();
         if next.token == Token::EOF {
-            return Err(self.unexpected("expected INSERT INTO ... SELECT ... FROM S3(...)"));
+            return Err(self.unexpected(&format!("expected {expected}")));
         }
         let start = next.span.start;
         let offset = byte_offset(sql, start.line as usize, start.column as usize);

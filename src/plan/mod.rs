@@ -18,6 +18,7 @@ mod show;
 pub(crate) mod string_size;
 pub(crate) mod text_search;
 mod users;
+mod views;
 
 use crate::catalog::users::Privilege;
 use crate::catalog::TableDef;
@@ -63,6 +64,16 @@ async fn execute_statement(session: &mut Session, statement: Statement) -> Resul
         }
         Statement::Use { database } => ddl::use_database(session, database),
         Statement::CreateTable(create) => ddl::create_table(session, create).await,
+        Statement::CreateView {
+            name,
+            or_replace,
+            columns,
+            query,
+        } => views::create_view(session, &name, or_replace, columns, &query).await,
+        Statement::DropView { name, if_exists } => {
+            views::drop_view(session, &name, if_exists).await
+        }
+        Statement::ShowCreateView { name } => views::show_create_view(session, &name),
         Statement::CreateTableAs { create, query } => {
             create_table_as::create_table_as(session, create, &query).await
         }

@@ -68,6 +68,7 @@ pub(crate) async fn plan_reading(
     let prepared = session.prepared_sources();
     prepared.clear();
     refuse_external_tables(&statement)?;
+    super::views::expand_views(session, &mut statement)?;
     let calls = rewrite_calls(&mut statement, &TABLE_FUNCTIONS)?;
     if calls.iter().any(|c| c.name != S3_FUNCTION) {
         // Once per statement, however many job tables it reads.

@@ -322,3 +322,30 @@ async fn deleting_rows_needs_load_on_the_table() {
     let rows = alice.sql("SELECT count(*) AS n FROM db1.t").await.unwrap();
     assert_eq!(count(rows), "| 1 |");
 }
+
+/// A view is read as its query: a user needs SELECT_PRIV on the tables it
+/// reads, and a grant on the view alone shows nothing.
+#[tokio::test]
+async fn reading_a_view_needs_select_on_its_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
+    let mut root = engine.session();
+    root.sql(
+        "CREATE DATABASE db1; CREATE TABLE db1.t (id INT); INSERT INTO db1.t VALUES (1), (2);
+         CREATE VIEW db1.v AS SELECT id FROM db1.t WHERE id > 1;
+         CREATE USER alice; GRANT SELECT_PRIV ON db1.v TO alice",
+    )
+    .await
+    .unwrap();
+    let mut alice = engine.session_as("alice");
+    denied(
+        alice.sql("SELECT * FROM db1.v").await.unwrap_err(),
+        "SELECT_PRIV",
+        "db1.t",
+    );
+    root.sql("GRANT SELECT_PRIV ON db1.t TO alice")
+        .await
+        .unwrap();
+    let rows = alice.sql("SELECT count(*) AS n FROM db1.v").await.unwrap();
+    assert_eq!(lines(&rows)[3], "| 1 |");
+}
