@@ -150,6 +150,13 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         p.expect_token(Token::Eq)?;
         let value = p.variable_value(variable)?;
         Statement::SetVariable { variable, value }
+    } else if p.client_setting() {
+        // What MySQL clients set on connecting: one character set, no
+        // transactions, no SQL modes; the same as tributary serve answers.
+        while p.parser.peek_token().token != Token::EOF {
+            p.parser.next_token();
+        }
+        Statement::TransactionControl
     } else if p.peek_word("set") {
         p.check_other_set()?;
         return Ok(Statement::Query(sql.to_string()));
@@ -217,6 +224,46 @@ impl StatementParser<'_> {
     /// DataFusion only when it sets one of DataFusion's options to one
     /// literal (or is `SET TIME ZONE`); others fail here in one sentence
     /// instead of in DataFusion's words.
+    /// `SET [SESSION] autocommit | NAMES | CHARACTER SET | character_set_* |
+    /// collation_* | sql_mode | transaction ...`, and `SET @@session.` of
+    /// those.
+    fn client_setting(&mut self) -> bool {
+        const SETTINGS: [&str; 8] = [
+            "autocommit",
+            "names",
+            "character",
+            "sql_mode",
+            "transaction",
+            "character_set_",
+            "collation_",
+            "sql_",
+        ];
+        let at = if self.peek_word_at(1, "session") {
+            2
+        } else {
+            1
+        };
+        if !self.peek_word("set") {
+            return false;
+        }
+        match &self.parser.peek_nth_token(at).token {
+            Token::Word(w) => {
+                let name = w.value.to_ascii_lowercase();
+                let name = name
+                    .trim_start_matches("@@session.")
+                    .trim_start_matches("@@");
+                SETTINGS.iter().any(|s| {
+                    if s.ends_with('_') {
+                        name.starts_with(s)
+                    } else {
+                        name == *s
+                    }
+                })
+            }
+            _ => false,
+        }
+    }
+
     fn check_other_set(&mut self) -> Result<()> {
         self.word("set");
         self.word("session");
