@@ -140,7 +140,6 @@ impl SqlType {
         full.split('(').next().unwrap_or(&full).to_string()
     }
 
-    /// The Arrow type the column is stored as.
     /// Whether a column of this type may become `to` with every value
     /// kept as it is (Doris's widenings: a larger integer, FLOAT to
     /// DOUBLE, a longer string, more DECIMAL digits, a finer DATETIME).
@@ -179,6 +178,7 @@ impl SqlType {
         }
     }
 
+    /// The Arrow type the column is stored as.
     pub fn arrow_type(&self) -> DataType {
         match self {
             SqlType::TinyInt => DataType::Int8,

@@ -7,7 +7,7 @@
 //! in any case, as Doris's `WHERE ExecuteType = "streaming"` does. Only
 //! columns of those tables are touched, never a user table's.
 
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::{BinaryExpr, Expr, LogicalPlan, LogicalPlanBuilder, Operator};
 
@@ -42,14 +42,7 @@ pub(super) fn show_display_names(plan: LogicalPlan) -> Result<LogicalPlan> {
 /// `plan` with the strings compared (`=`, `<>`, `IN`) with a column of
 /// upper-case values in upper case.
 pub(super) fn match_upper_case_values(plan: LogicalPlan) -> Result<LogicalPlan> {
-    let plan = plan.transform_up_with_subqueries(|node| {
-        let schema = match node.inputs().as_slice() {
-            [input] => input.schema().clone(),
-            _ => node.schema().clone(),
-        };
-        node.map_expressions(|expr| expr.transform_up(|e| upper_case_strings(e, &schema)))
-    })?;
-    Ok(plan.data)
+    super::typed_rewrite::rewrite_expressions(plan, upper_case_strings)
 }
 
 fn upper_case_strings(

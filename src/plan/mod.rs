@@ -17,6 +17,7 @@ pub(crate) mod series;
 mod show;
 pub(crate) mod string_size;
 pub(crate) mod text_search;
+mod typed_rewrite;
 mod users;
 mod views;
 

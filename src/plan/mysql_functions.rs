@@ -6,24 +6,53 @@
 //! division `a DIV b` (`CAST(a / b AS BIGINT)`: the quotient cut toward
 //! zero, as MySQL does). Functions
 //! become the DataFusion expressions they mean when the plan is
-//! simplified; casts are rewritten before planning.
+//! simplified; casts are rewritten before planning, and a DATETIME cast
+//! to a string is written as MySQL writes it ([`datetimes_as_text`]).
 
 use std::ops::ControlFlow;
 
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{exec_err, plan_err};
 use datafusion::error::Result;
+use datafusion::functions::expr_fn::to_char;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    Cast, ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility,
 };
-use datafusion::prelude::{when, SessionContext};
+use datafusion::prelude::{lit, when, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, Expr as SqlExpr, TimezoneInfo, VisitMut,
     VisitorMut,
 };
+
+/// Doris's text form of a DATETIME, for `CAST(datetime AS STRING)`.
+const DATETIME_TEXT: &str = "%Y-%m-%d %H:%M:%S%.f";
+
+/// `plan` with each explicit cast of a DATETIME to a string written as
+/// Doris and MySQL write one (`2024-01-01 10:00:00`), not Arrow's
+/// `2024-01-01T10:00:00`.
+pub(crate) fn datetimes_as_text(plan: LogicalPlan) -> crate::error::Result<LogicalPlan> {
+    super::typed_rewrite::rewrite_expressions(plan, |expr, schema| {
+        Ok(match expr {
+            Expr::Cast(Cast { expr, field })
+                if matches!(
+                    field.data_type(),
+                    DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+                ) && matches!(expr.get_type(schema), Ok(DataType::Timestamp(_, None))) =>
+            {
+                Transformed::yes(Expr::Cast(Cast {
+                    expr: Box::new(to_char(*expr, lit(DATETIME_TEXT))),
+                    field,
+                }))
+            }
+            other => Transformed::no(other),
+        })
+    })
+}
 
 /// Registers the functions.
 pub(crate) fn register(ctx: &SessionContext) {

@@ -108,6 +108,7 @@ pub(crate) async fn plan_reading(
     let plan = state.statement_to_plan(statement).await;
     prepared.clear();
     let plan = super::canonical_names::match_upper_case_values(plan?)?;
+    let plan = super::mysql_functions::datetimes_as_text(plan)?;
     SQLOptions::new()
         .with_allow_ddl(false)
         .verify_plan(&plan)
