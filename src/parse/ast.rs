@@ -11,6 +11,32 @@ pub struct TableName {
     pub table: String,
 }
 
+impl TableName {
+    /// The `[database.]table` sqlparser's `name` stands for, in lower
+    /// case; `None` for a name of more (or fewer) parts.
+    pub fn from_object_name(
+        name: &datafusion::sql::sqlparser::ast::ObjectName,
+    ) -> Option<TableName> {
+        let parts: Vec<String> = name
+            .0
+            .iter()
+            .filter_map(|p| p.as_ident())
+            .map(|i| i.value.to_lowercase())
+            .collect();
+        match parts.as_slice() {
+            [table] => Some(TableName {
+                database: None,
+                table: table.clone(),
+            }),
+            [database, table] => Some(TableName {
+                database: Some(database.clone()),
+                table: table.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// `CREATE TABLE`, with the Doris clauses tributary accepts and ignores.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateTable {

@@ -63,20 +63,11 @@ pub fn parse_update(sql: &str) -> Result<Statement> {
 
 /// `[db.]table` in lower case.
 fn table_name(name: &ObjectName) -> Result<TableName> {
-    let parts = parts(name);
-    match parts.as_slice() {
-        [table] => Ok(TableName {
-            database: None,
-            table: table.clone(),
-        }),
-        [database, table] => Ok(TableName {
-            database: Some(database.clone()),
-            table: table.clone(),
-        }),
-        _ => Err(Error::Syntax(format!(
+    TableName::from_object_name(name).ok_or_else(|| {
+        Error::Syntax(format!(
             "expected a table as [database.]table, found '{name}'"
-        ))),
-    }
+        ))
+    })
 }
 
 /// A column name, `c` of `t.c` too.

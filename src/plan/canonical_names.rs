@@ -39,13 +39,9 @@ pub(super) fn show_display_names(plan: LogicalPlan) -> Result<LogicalPlan> {
     Ok(LogicalPlanBuilder::from(plan).project(columns)?.build()?)
 }
 
-/// `plan` with the strings compared (`=`, `<>`, `IN`) with a column of
-/// upper-case values in upper case.
-pub(super) fn match_upper_case_values(plan: LogicalPlan) -> Result<LogicalPlan> {
-    super::typed_rewrite::rewrite_expressions(plan, upper_case_strings)
-}
-
-fn upper_case_strings(
+/// `expr` (over rows of `schema`) with the strings compared (`=`, `<>`,
+/// `IN`) with a column of upper-case values in upper case.
+pub(super) fn upper_case_strings(
     expr: Expr,
     schema: &DFSchema,
 ) -> datafusion::common::Result<Transformed<Expr>> {

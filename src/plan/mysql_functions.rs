@@ -13,14 +13,14 @@ use std::ops::ControlFlow;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{exec_err, plan_err};
+use datafusion::common::{exec_err, plan_err, DFSchema};
 use datafusion::error::Result;
 use datafusion::functions::expr_fn::to_char;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
 use datafusion::logical_expr::{
-    Cast, ColumnarValue, Expr, ExprSchemable, LogicalPlan, ScalarFunctionArgs, ScalarUDF,
-    ScalarUDFImpl, Signature, Volatility,
+    Cast, ColumnarValue, Expr, ExprSchemable, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
 };
 use datafusion::prelude::{lit, when, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
@@ -32,25 +32,23 @@ use datafusion::sql::sqlparser::ast::{
 /// Doris's text form of a DATETIME, for `CAST(datetime AS STRING)`.
 const DATETIME_TEXT: &str = "%Y-%m-%d %H:%M:%S%.f";
 
-/// `plan` with each explicit cast of a DATETIME to a string written as
-/// Doris and MySQL write one (`2024-01-01 10:00:00`), not Arrow's
-/// `2024-01-01T10:00:00`.
-pub(crate) fn datetimes_as_text(plan: LogicalPlan) -> crate::error::Result<LogicalPlan> {
-    super::typed_rewrite::rewrite_expressions(plan, |expr, schema| {
-        Ok(match expr {
-            Expr::Cast(Cast { expr, field })
-                if matches!(
-                    field.data_type(),
-                    DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
-                ) && matches!(expr.get_type(schema), Ok(DataType::Timestamp(_, None))) =>
-            {
-                Transformed::yes(Expr::Cast(Cast {
-                    expr: Box::new(to_char(*expr, lit(DATETIME_TEXT))),
-                    field,
-                }))
-            }
-            other => Transformed::no(other),
-        })
+/// `expr` (over rows of `schema`) with an explicit cast of a DATETIME to a
+/// string written as Doris and MySQL write one (`2024-01-01 10:00:00`),
+/// not Arrow's `2024-01-01T10:00:00`.
+pub(crate) fn datetimes_as_text(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    Ok(match expr {
+        Expr::Cast(Cast { expr, field })
+            if matches!(
+                field.data_type(),
+                DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+            ) && matches!(expr.get_type(schema), Ok(DataType::Timestamp(_, None))) =>
+        {
+            Transformed::yes(Expr::Cast(Cast {
+                expr: Box::new(to_char(*expr, lit(DATETIME_TEXT))),
+                field,
+            }))
+        }
+        other => Transformed::no(other),
     })
 }
 

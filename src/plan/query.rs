@@ -107,8 +107,11 @@ pub(crate) async fn plan_reading(
     }
     let plan = state.statement_to_plan(statement).await;
     prepared.clear();
-    let plan = super::canonical_names::match_upper_case_values(plan?)?;
-    let plan = super::mysql_functions::datetimes_as_text(plan)?;
+    // One walk over the plan for both rewrites that need the columns' types.
+    let plan = super::typed_rewrite::rewrite_expressions(plan?, |expr, schema| {
+        super::canonical_names::upper_case_strings(expr, schema)?
+            .transform_data(|expr| super::mysql_functions::datetimes_as_text(expr, schema))
+    })?;
     SQLOptions::new()
         .with_allow_ddl(false)
         .verify_plan(&plan)
@@ -202,21 +205,8 @@ pub(super) fn insert_target(
     let (TableObject::TableName(name), Some(_)) = (&insert.table, &insert.source) else {
         return Ok(None);
     };
-    let parts: Vec<String> = name
-        .0
-        .iter()
-        .filter_map(|p| p.as_ident().map(|i| i.value.to_lowercase()))
-        .collect();
-    let name = match parts.as_slice() {
-        [table] => TableName {
-            database: None,
-            table: table.clone(),
-        },
-        [database, table] => TableName {
-            database: Some(database.clone()),
-            table: table.clone(),
-        },
-        _ => return Ok(None),
+    let Some(name) = TableName::from_object_name(name) else {
+        return Ok(None);
     };
     Ok(Some((database_of(session, &name)?, name.table)))
 }

@@ -197,23 +197,7 @@ struct Expander<'a> {
 impl Expander<'_> {
     /// The view a table name stands for, if it is one.
     fn view(&self, name: &ObjectName) -> Option<ViewDef> {
-        let parts: Vec<String> = name
-            .0
-            .iter()
-            .filter_map(|p| p.as_ident())
-            .map(|i| i.value.to_lowercase())
-            .collect();
-        let name = match parts.as_slice() {
-            [table] => TableName {
-                database: None,
-                table: table.clone(),
-            },
-            [database, table] => TableName {
-                database: Some(database.clone()),
-                table: table.clone(),
-            },
-            _ => return None,
-        };
+        let name = TableName::from_object_name(name)?;
         let database = database_of(self.session, &name).ok()?;
         self.session.engine().catalog().view(&database, &name.table)
     }

@@ -52,18 +52,7 @@ async fn deletes_racing_a_job_lose_no_row_and_bring_none_back() {
         rows.contains(&format!("| {half} | {half} | {odd} | 1 | 1 |")),
         "every odd row once, no even one:\n{rows}"
     );
-    let job = query(
-        &engine,
-        "SELECT SucceedTaskCount AS ok, FailedTaskCount AS failed FROM job(type=insert)",
-    )
-    .await;
-    assert!(job.contains(&format!("| {FILES} | 0      |")), "{job}");
-    let ledger = query(
-        &engine,
-        "SELECT count(*) AS files FROM job_files(job = 'feed') WHERE Status = 'LOADED'",
-    )
-    .await;
-    assert!(ledger.contains(&format!("| {FILES}    |")), "{ledger}");
+    assert_job_loaded_every_file(&engine, FILES).await;
 }
 
 /// Runs `statements` in turn, each in a `tributary` process of its own on
