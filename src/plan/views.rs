@@ -23,6 +23,7 @@ use crate::catalog::users::Privilege;
 use crate::catalog::{now, ViewDef};
 use crate::error::{Error, Result};
 use crate::parse::{TableName, TributaryDialect};
+use crate::read::{rewrite_calls, S3_FUNCTION};
 use crate::session::{Session, StatementResult};
 
 /// How deep views may name views.
@@ -39,6 +40,12 @@ pub(super) async fn create_view(
     require(session, Privilege::Admin, &database)?;
     check_name(NameKind::Table, &name.table)?;
     let query = qualified(session, &database, query)?;
+    let mut statement = super::query::parse_sql(session, &query)?;
+    if !rewrite_calls(&mut statement, &[S3_FUNCTION])?.is_empty() {
+        return Err(Error::NotAllowed(
+            "a view reads tables, not files: S3() with its credentials would be kept in the catalog and shown by SHOW CREATE VIEW; load the files into a table (INSERT INTO ... SELECT ... FROM S3(...), or a job) and make the view over it".into(),
+        ));
+    }
     let plan = super::query::plan(session, &query).await?;
     if matches!(plan, LogicalPlan::Dml(_) | LogicalPlan::Ddl(_)) {
         return Err(Error::Syntax(
