@@ -247,6 +247,7 @@ fn new_context(
     crate::plan::string_size::register(&ctx);
     crate::plan::text_search::register(&ctx);
     crate::plan::mysql_functions::register(&ctx);
+    crate::plan::nested_functions::register(&ctx);
     crate::plan::mysql_functions::register_session_values(&ctx, user, database);
     // Calls are rewritten to these lower-case names before planning.
     for name in TABLE_FUNCTIONS {

@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::util::display::ArrayFormatter;
 use sqllogictest::{AsyncDB, DBOutput, Runner};
 use tributary::{Engine, ResultKind, Session, StatementResult};
 
@@ -152,7 +151,9 @@ fn to_output(result: &StatementResult) -> DBOutput<ColumnType> {
                 let formatters: Vec<_> = batch
                     .columns()
                     .iter()
-                    .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).expect("formattable"))
+                    .map(|c| {
+                        tributary::display::formatter(c.as_ref(), &options).expect("formattable")
+                    })
                     .collect();
                 for row in 0..batch.num_rows() {
                     rows.push(

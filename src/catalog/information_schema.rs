@@ -531,7 +531,7 @@ impl Shape {
             T::Char { length } => shape.chars = Some(length.map_or(1, i64::from)),
             T::Varchar { length } => shape.chars = Some(length.map_or(65533, i64::from)),
             T::String => shape.chars = Some(65535),
-            T::Date => {}
+            T::Date | T::Json | T::Array { .. } | T::Map { .. } | T::Struct { .. } => {}
             T::DateTime { precision } => {
                 shape.datetime_precision = Some(precision.map_or(0, i64::from));
             }

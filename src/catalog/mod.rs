@@ -29,7 +29,7 @@ use users::{
 
 pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
 pub use table::LanceTable;
-pub use types::{sql_type_name, SqlType};
+pub use types::{sql_type_name, SqlType, StructField};
 
 /// Relative path of the catalog document inside the warehouse.
 const CATALOG_FILE: &str = "_tributary/catalog.json";
@@ -81,6 +81,14 @@ impl TableDef {
             .map(|c| Field::new(&c.name, c.sql_type.arrow_type(), c.nullable))
             .collect();
         Arc::new(Schema::new(fields))
+    }
+
+    /// The positions of the table's JSON columns.
+    pub fn json_columns(&self) -> Vec<usize> {
+        (self.columns.iter().enumerate())
+            .filter(|(_, c)| c.sql_type == SqlType::Json)
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 

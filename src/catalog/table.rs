@@ -95,7 +95,8 @@ impl TableProvider for LanceTable {
             format!("{}.{}", self.def.database, self.def.name),
             self.def.arrow_schema(),
             self.dataset.clone(),
-        );
+        )
+        .with_json_columns(self.def.json_columns());
         let sink = match insert_op {
             InsertOp::Append => sink,
             InsertOp::Overwrite => sink.overwriting(),

@@ -15,16 +15,21 @@
 //! | CHAR(n), VARCHAR(n), STRING, TEXT | Utf8 (length not enforced) |
 //! | DATE, DATEV2             | Date32                       |
 //! | DATETIME(p), DATETIMEV2(p) | Timestamp(Microsecond)     |
+//! | JSON, JSONB              | Utf8 (checked and kept as compact JSON text) |
+//! | ARRAY<T>                 | List(T)                      |
+//! | MAP<K,V>                 | Map(Struct(key K, value V))  |
+//! | STRUCT<name:T, ...>      | Struct(name T, ...)          |
 
 use std::fmt;
+use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Fields, TimeUnit};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// A column type of a tributary table, as written in `CREATE TABLE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SqlType {
     TinyInt,
@@ -34,13 +39,40 @@ pub enum SqlType {
     LargeInt,
     Float,
     Double,
-    Decimal { precision: u8, scale: i8 },
+    Decimal {
+        precision: u8,
+        scale: i8,
+    },
     Boolean,
-    Char { length: Option<u32> },
-    Varchar { length: Option<u32> },
+    Char {
+        length: Option<u32>,
+    },
+    Varchar {
+        length: Option<u32>,
+    },
     String,
     Date,
-    DateTime { precision: Option<u8> },
+    DateTime {
+        precision: Option<u8>,
+    },
+    Json,
+    Array {
+        element: Box<SqlType>,
+    },
+    Map {
+        key: Box<SqlType>,
+        value: Box<SqlType>,
+    },
+    Struct {
+        fields: Vec<StructField>,
+    },
+}
+
+/// A named field of a `STRUCT<...>` column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StructField {
+    pub name: String,
+    pub sql_type: SqlType,
 }
 
 /// Largest precision Doris accepts for DECIMAL.
@@ -91,6 +123,7 @@ impl SqlType {
             },
             "boolean" | "bool" => no_args(SqlType::Boolean),
             "string" | "text" => no_args(SqlType::String),
+            "json" | "jsonb" => no_args(SqlType::Json),
             "date" | "datev2" => no_args(SqlType::Date),
             "char" => Ok(SqlType::Char { length: length()? }),
             "varchar" => Ok(SqlType::Varchar { length: length()? }),
@@ -130,6 +163,19 @@ impl SqlType {
         match self {
             SqlType::String => "text".to_string(),
             SqlType::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
+            SqlType::Array { element } => format!("array<{}>", element.mysql_column_type()),
+            SqlType::Map { key, value } => format!(
+                "map<{},{}>",
+                key.mysql_column_type(),
+                value.mysql_column_type()
+            ),
+            SqlType::Struct { fields } => {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}:{}", f.name, f.sql_type.mysql_column_type()))
+                    .collect();
+                format!("struct<{}>", fields.join(","))
+            }
             other => other.to_string().to_ascii_lowercase(),
         }
     }
@@ -137,7 +183,25 @@ impl SqlType {
     /// MySQL's `DATA_TYPE`: the type's name without its arguments.
     pub fn mysql_data_type(&self) -> String {
         let full = self.mysql_column_type();
-        full.split('(').next().unwrap_or(&full).to_string()
+        full.split(['(', '<']).next().unwrap_or(&full).to_string()
+    }
+
+    /// Whether values of the type nest others (ARRAY, MAP, STRUCT).
+    pub fn is_nested(&self) -> bool {
+        matches!(
+            self,
+            SqlType::Array { .. } | SqlType::Map { .. } | SqlType::Struct { .. }
+        )
+    }
+
+    /// The type as DataFusion's SQL casts to it: JSON is text there.
+    /// `None` for the nested types, which SQL has no cast to.
+    pub fn cast_target(&self) -> Option<String> {
+        match self {
+            SqlType::Json => Some("STRING".into()),
+            nested if nested.is_nested() => None,
+            other => Some(other.to_string()),
+        }
     }
 
     /// Whether a column of this type may become `to` with every value
@@ -196,6 +260,27 @@ impl SqlType {
             SqlType::Char { .. } | SqlType::Varchar { .. } | SqlType::String => DataType::Utf8,
             SqlType::Date => DataType::Date32,
             SqlType::DateTime { .. } => DataType::Timestamp(TimeUnit::Microsecond, None),
+            SqlType::Json => DataType::Utf8,
+            SqlType::Array { element } => {
+                DataType::List(Arc::new(Field::new("item", element.arrow_type(), true)))
+            }
+            SqlType::Map { key, value } => DataType::Map(
+                Arc::new(Field::new(
+                    "entries",
+                    DataType::Struct(Fields::from(vec![
+                        Field::new("key", key.arrow_type(), false),
+                        Field::new("value", value.arrow_type(), true),
+                    ])),
+                    false,
+                )),
+                false,
+            ),
+            SqlType::Struct { fields } => DataType::Struct(
+                fields
+                    .iter()
+                    .map(|f| Field::new(&f.name, f.sql_type.arrow_type(), true))
+                    .collect(),
+            ),
         }
     }
 }
@@ -221,6 +306,19 @@ impl fmt::Display for SqlType {
             SqlType::Date => write!(f, "DATE"),
             SqlType::DateTime { precision: Some(p) } => write!(f, "DATETIME({p})"),
             SqlType::DateTime { precision: None } => write!(f, "DATETIME"),
+            SqlType::Json => write!(f, "JSON"),
+            SqlType::Array { element } => write!(f, "ARRAY<{element}>"),
+            SqlType::Map { key, value } => write!(f, "MAP<{key},{value}>"),
+            SqlType::Struct { fields } => {
+                write!(f, "STRUCT<")?;
+                for (i, field) in fields.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, ",")?;
+                    }
+                    write!(f, "{}:{}", field.name, field.sql_type)?;
+                }
+                write!(f, ">")
+            }
         }
     }
 }
@@ -241,6 +339,24 @@ pub fn sql_type_name(data_type: &DataType) -> String {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "STRING".into(),
         DataType::Date32 | DataType::Date64 => "DATE".into(),
         DataType::Timestamp(_, _) => "DATETIME".into(),
+        DataType::List(f) | DataType::LargeList(f) => {
+            format!("ARRAY<{}>", sql_type_name(f.data_type()))
+        }
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => format!(
+                "MAP<{},{}>",
+                sql_type_name(kv[0].data_type()),
+                sql_type_name(kv[1].data_type())
+            ),
+            _ => "MAP".into(),
+        },
+        DataType::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}:{}", f.name(), sql_type_name(f.data_type())))
+                .collect();
+            format!("STRUCT<{}>", fields.join(","))
+        }
         other => other.to_string().to_uppercase(),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use arrow::util::display::{ArrayFormatter, FormatOptions};
+use arrow::util::display::FormatOptions;
 use arrow::util::pretty::pretty_format_batches_with_options;
 use tributary::{ResultKind, StatementResult};
 
@@ -80,7 +80,7 @@ fn vertical(result: &StatementResult) -> String {
         let formatters: Vec<_> = batch
             .columns()
             .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .map(|c| tributary::display::formatter(c.as_ref(), &options))
             .collect::<Result<_, _>>()
             .unwrap_or_default();
         for row in 0..batch.num_rows() {

@@ -355,7 +355,34 @@ impl From<datafusion::sql::sqlparser::parser::ParserError> for Error {
 
 fn datafusion_message(error: &DataFusionError) -> String {
     let message = variant_message(error);
-    no_matching_signature(&message).unwrap_or_else(|| without_signature_listing(&message))
+    no_matching_signature(&message)
+        .or_else(|| unconvertible(&message))
+        .unwrap_or_else(|| without_signature_listing(&message))
+}
+
+/// `Cannot automatically convert Struct(...) to Utf8` (an INSERT's value
+/// for a column) with the types as SQL names and what to do.
+fn unconvertible(message: &str) -> Option<String> {
+    static UNCONVERTIBLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?s)(?:Cannot automatically convert (.+) to (.+)|type mismatch and can't cast to got (.+) and (.+))$",
+        )
+        .expect("a valid pattern")
+    });
+    let parts = UNCONVERTIBLE.captures(message.trim())?;
+    let (from, to) = match (parts.get(1), parts.get(2)) {
+        (Some(from), Some(to)) => (from.as_str(), to.as_str()),
+        _ => (parts.get(3)?.as_str(), parts.get(4)?.as_str()),
+    };
+    let sql = |arrow: &str| match arrow.parse::<datafusion::arrow::datatypes::DataType>() {
+        Ok(data_type) => crate::catalog::sql_type_name(&data_type),
+        Err(_) => arrow.to_string(),
+    };
+    Some(format!(
+        "a value of type {} cannot be stored as {}: convert it in the query (CAST(x AS JSON) for a JSON column, named_struct(...) with the column's fields in order for a STRUCT)",
+        sql(from),
+        sql(to)
+    ))
 }
 
 /// A call with arguments no signature of the function takes: the first

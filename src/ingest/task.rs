@@ -142,7 +142,7 @@ pub async fn next_batch(
         body: body.clone(),
         conversion: Conversion::new(
             def.arrow_schema(),
-            def.columns.iter().map(|c| c.sql_type.to_string()).collect(),
+            def.columns.iter().map(|c| c.sql_type.clone()).collect(),
         ),
         target: Target {
             name: format!("{}.{}", def.database, def.name),

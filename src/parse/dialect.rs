@@ -5,7 +5,8 @@
 //! plans: `GROUP BY ROLLUP/CUBE/GROUPING SETS`, aggregate
 //! `FILTER (WHERE ...)`, `INTERVAL '2 minutes'`,
 //! `SELECT * EXCLUDE/EXCEPT/REPLACE`, struct literals, `IGNORE NULLS` in
-//! window functions.
+//! window functions, and the literals of nested values: `[1, 2]`,
+//! `MAP {'k': 1}` and Doris's `{'k': 1}`.
 
 use std::any::TypeId;
 
@@ -117,6 +118,8 @@ impl Dialect for TributaryDialect {
         supports_select_wildcard_replace,
         supports_struct_literal,
         supports_window_function_null_treatment_arg,
+        support_map_literal_syntax,
+        supports_dictionary_syntax,
     );
 }
 

@@ -4,7 +4,7 @@ use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::ast::{CreateTable, Statement, TableName};
 use super::tokens::StatementParser;
-use crate::catalog::{Column, SqlType};
+use crate::catalog::{Column, SqlType, StructField};
 use crate::error::{Error, Result};
 use crate::maintenance::settings;
 
@@ -180,8 +180,22 @@ impl StatementParser<'_> {
             comment,
         })
     }
-    /// A type name with optional numeric arguments: `DECIMAL(10, 2)`.
+    /// A column type: a name with optional numeric arguments
+    /// (`DECIMAL(10, 2)`), or a nested type (`ARRAY<INT>`,
+    /// `MAP<STRING,INT>`, `STRUCT<name:STRING, tags:ARRAY<STRING>>`).
     fn sql_type(&mut self) -> Result<SqlType> {
+        let mut closed_early = 0;
+        let sql_type = self.nested_type(&mut closed_early)?;
+        if closed_early > 0 {
+            return Err(self.unexpected("unbalanced '>' in a column type"));
+        }
+        Ok(sql_type)
+    }
+
+    /// One type, inside or outside `<...>`. `closed_early` counts the
+    /// `>` an inner type took as part of a `>>` token, which close the
+    /// types around it.
+    fn nested_type(&mut self, closed_early: &mut usize) -> Result<SqlType> {
         let name = match self.parser.next_token().token {
             Token::Word(w) => w.value,
             _ => {
@@ -189,6 +203,82 @@ impl StatementParser<'_> {
                 return Err(self.unexpected("expected a column type"));
             }
         };
+        let nested = match name.to_ascii_lowercase().as_str() {
+            "array" | "map" | "struct" => name.to_ascii_lowercase(),
+            _ => return self.scalar_type(name),
+        };
+        if !self.parser.consume_token(&Token::Lt) {
+            return Err(self.unexpected(&format!(
+                "expected '<' after {}: {} types name what they hold, e.g. ARRAY<INT>, MAP<STRING,INT>, STRUCT<name:STRING>",
+                nested.to_uppercase(),
+                nested.to_uppercase()
+            )));
+        }
+        let sql_type = match nested.as_str() {
+            "array" => SqlType::Array {
+                element: Box::new(self.nested_type(closed_early)?),
+            },
+            "map" => {
+                let key = self.nested_type(closed_early)?;
+                if key.is_nested() || *closed_early > 0 {
+                    return Err(Error::UnsupportedType(format!(
+                        "MAP<{key},...>: a map's key is a plain type (STRING, INT, DATE, ...)"
+                    )));
+                }
+                self.expect_token(Token::Comma)?;
+                SqlType::Map {
+                    key: Box::new(key),
+                    value: Box::new(self.nested_type(closed_early)?),
+                }
+            }
+            _ => {
+                let mut fields: Vec<StructField> = Vec::new();
+                loop {
+                    let name = self.identifier()?;
+                    let _ = self.parser.consume_token(&Token::Colon);
+                    if fields.iter().any(|f| f.name.eq_ignore_ascii_case(&name)) {
+                        return Err(Error::UnsupportedType(format!(
+                            "STRUCT with two fields named {name}: give each field its own name"
+                        )));
+                    }
+                    let sql_type = self.nested_type(closed_early)?;
+                    if self.word("comment") {
+                        self.string_literal()?;
+                    }
+                    fields.push(StructField { name, sql_type });
+                    if *closed_early > 0 || !self.parser.consume_token(&Token::Comma) {
+                        break;
+                    }
+                }
+                SqlType::Struct { fields }
+            }
+        };
+        self.close_angle(closed_early)?;
+        Ok(sql_type)
+    }
+
+    /// The `>` that closes a nested type: one pending from a `>>`, a `>`,
+    /// or a `>>` that also closes the type around it.
+    fn close_angle(&mut self, closed_early: &mut usize) -> Result<()> {
+        if *closed_early > 0 {
+            *closed_early -= 1;
+            return Ok(());
+        }
+        match self.parser.next_token().token {
+            Token::Gt => Ok(()),
+            Token::ShiftRight => {
+                *closed_early += 1;
+                Ok(())
+            }
+            _ => {
+                self.parser.prev_token();
+                Err(self.unexpected("expected '>' to close the column type"))
+            }
+        }
+    }
+
+    /// A plain type after its name: `DECIMAL(10, 2)`, `INT`.
+    fn scalar_type(&mut self, name: String) -> Result<SqlType> {
         let mut args = Vec::new();
         if self.parser.consume_token(&Token::LParen) {
             loop {

@@ -69,7 +69,7 @@ async fn add_column(
         let transform = match default {
             Some(value) => NewColumnTransform::SqlExpressions(vec![(
                 column.name.clone(),
-                lance_value(session, def, column, value).await?,
+                lance_value(session, "ALTER TABLE", def, column, value).await?,
             )]),
             None => NewColumnTransform::AllNulls(Arc::new(Schema::new(vec![Field::new(
                 &column.name,
@@ -173,7 +173,7 @@ async fn modify_column(session: &Session, def: &TableDef, to: &Column) -> Result
     let shown = format!("MODIFY COLUMN {} {}", from.name, to.sql_type);
     change_columns(session, def, shown, |columns| {
         for c in columns.iter_mut().filter(|c| c.name == from.name) {
-            c.sql_type = to.sql_type;
+            c.sql_type = to.sql_type.clone();
             c.nullable = to.nullable;
             if to.comment.is_some() {
                 c.comment = to.comment.clone();

@@ -10,7 +10,7 @@ use super::users::require_on_table;
 use super::{database_of, ddl, table_def};
 use crate::catalog::names::{check_name, NameKind};
 use crate::catalog::users::Privilege;
-use crate::catalog::{Column, SqlType};
+use crate::catalog::{Column, SqlType, StructField};
 use crate::error::{Error, Result};
 use crate::parse::{CreateTable, TableName};
 use crate::session::{Session, StatementResult};
@@ -129,6 +129,27 @@ fn sql_type(data_type: &DataType) -> Option<SqlType> {
                 TimeUnit::Millisecond => Some(3),
                 TimeUnit::Microsecond | TimeUnit::Nanosecond => Some(6),
             },
+        },
+        DataType::List(item) | DataType::LargeList(item) => SqlType::Array {
+            element: Box::new(sql_type(item.data_type())?),
+        },
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => SqlType::Map {
+                key: Box::new(sql_type(kv[0].data_type())?),
+                value: Box::new(sql_type(kv[1].data_type())?),
+            },
+            _ => return None,
+        },
+        DataType::Struct(fields) => SqlType::Struct {
+            fields: fields
+                .iter()
+                .map(|f| {
+                    Some(StructField {
+                        name: f.name().to_lowercase(),
+                        sql_type: sql_type(f.data_type())?,
+                    })
+                })
+                .collect::<Option<_>>()?,
         },
         _ => return None,
     })

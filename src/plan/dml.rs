@@ -8,7 +8,7 @@
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use std::sync::Arc;
 
-use datafusion::common::Column;
+use datafusion::common::{Column, ScalarValue};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::sql::sqlparser::ast;
 use datafusion::sql::unparser::dialect::CustomDialectBuilder;
@@ -18,10 +18,11 @@ use lance::dataset::UpdateBuilder;
 use super::table_def;
 use super::users::require_on_table;
 use crate::catalog::users::Privilege;
-use crate::catalog::{Column as TableColumn, TableDef};
+use crate::catalog::{Column as TableColumn, SqlType, TableDef};
 use crate::error::{Error, Result};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
+use crate::write::json;
 
 /// Deletes the rows of the table where `condition` holds (all without
 /// one); the number deleted.
@@ -75,7 +76,7 @@ pub(super) async fn update(
                     def.database, def.name
                 ))
             })?;
-        let value = lance_value(session, &def, column, value).await?;
+        let value = lance_value(session, "UPDATE", &def, column, value).await?;
         builder = builder.set(&column.name, &value).map_err(refused)?;
     }
     let updated = builder
@@ -162,15 +163,30 @@ async fn lance_predicate(session: &Session, def: &TableDef, condition: &str) -> 
 /// `value` for `column` as Lance's SQL: planned by DataFusion over the
 /// table's row and cast to the column's type, so that a value of the
 /// wrong type or a wrong name fails here, before anything is written.
+/// A JSON column takes a constant that is JSON text (or NULL); an ARRAY,
+/// MAP or STRUCT column is refused (Lance's SQL has no such values).
 pub(super) async fn lance_value(
     session: &Session,
+    statement: &'static str,
     def: &TableDef,
     column: &TableColumn,
     value: &str,
 ) -> Result<String> {
+    let refused = |reason: String| Error::InvalidValue {
+        statement,
+        table: format!("{}.{}", def.database, def.name),
+        columns: column.name.clone(),
+        reason,
+    };
+    let Some(cast_target) = column.sql_type.cast_target() else {
+        return Err(refused(format!(
+            "a {} column takes its values from INSERT only; rewrite the rows with INSERT OVERWRITE ... SELECT",
+            column.sql_type
+        )));
+    };
     let sql = format!(
-        "SELECT CAST(({value}) AS {}) FROM `{}`.`{}`",
-        column.sql_type, def.database, def.name
+        "SELECT CAST(({value}) AS {cast_target}) FROM `{}`.`{}`",
+        def.database, def.name
     );
     let value = planned(session, &sql, |node| match node {
         LogicalPlan::Projection(projection) => projection.expr.first().cloned(),
@@ -183,7 +199,37 @@ pub(super) async fn lance_value(
             column.name
         ))
     })?;
-    lance_sql(value.unalias())
+    let value = value.unalias();
+    if column.sql_type == SqlType::Json {
+        match constant_text(&value) {
+            Some(None) => {}
+            Some(Some(text)) if json::is_json(&text) => {}
+            Some(Some(text)) => return Err(refused(format!("'{text}' is not a JSON value"))),
+            None => {
+                return Err(refused(
+                    "a JSON column is set to a constant JSON text (or NULL)".into(),
+                ))
+            }
+        }
+    }
+    lance_sql(value)
+}
+
+/// The text of a constant string (`Some(None)` for NULL); `None` when
+/// `expr` is not a constant.
+fn constant_text(expr: &Expr) -> Option<Option<String>> {
+    match expr {
+        Expr::Cast(cast) => constant_text(&cast.expr),
+        Expr::TryCast(cast) => constant_text(&cast.expr),
+        Expr::Literal(value, _) if value.is_null() => Some(None),
+        Expr::Literal(
+            ScalarValue::Utf8(Some(text))
+            | ScalarValue::LargeUtf8(Some(text))
+            | ScalarValue::Utf8View(Some(text)),
+            _,
+        ) => Some(Some(text.clone())),
+        _ => None,
+    }
 }
 
 /// The first expression `pick` finds in the analysed plan of `sql` (its

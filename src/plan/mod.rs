@@ -11,6 +11,7 @@ mod index;
 pub(crate) mod job;
 mod maintenance;
 pub(crate) mod mysql_functions;
+pub(crate) mod nested_functions;
 pub(crate) mod query;
 mod run;
 pub(crate) mod series;

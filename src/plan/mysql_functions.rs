@@ -2,7 +2,9 @@
 //! queries, SQLAlchemy, GUIs) and DataFusion does not know:
 //! `IF(condition, then, else)`, `UCASE`, `LCASE`, `LOCATE(sub, text)`,
 //! and the casts `CAST(x AS DATETIME)`, `CAST(x AS SIGNED [INTEGER])`,
-//! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`, and integer
+//! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`, Doris's map
+//! literal `{'k': v}` and its names `struct_element`, `size` and
+//! `array_size`, and integer
 //! division `a DIV b` (`CAST(a / b AS BIGINT)`: the quotient cut toward
 //! zero, as MySQL does). Functions
 //! become the DataFusion expressions they mean when the plan is
@@ -25,8 +27,9 @@ use datafusion::logical_expr::{
 use datafusion::prelude::{lit, when, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CastKind, DataType as SqlType, Expr as SqlExpr, TimezoneInfo, VisitMut,
-    VisitorMut,
+    BinaryOperator, CastKind, DataType as SqlType, Expr as SqlExpr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, Map, MapEntry, ObjectName,
+    TimezoneInfo, Value, VisitMut, VisitorMut,
 };
 
 /// Doris's text form of a DATETIME, for `CAST(datetime AS STRING)`.
@@ -57,14 +60,22 @@ pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(If::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(Locate::default()));
     let functions = ctx.state().scalar_functions().clone();
-    for (mysql, ours) in [("ucase", "upper"), ("lcase", "lower")] {
+    for (mysql, ours) in [
+        ("ucase", "upper"),
+        ("lcase", "lower"),
+        ("struct_element", "get_field"),
+        ("size", "cardinality"),
+        ("array_size", "cardinality"),
+    ] {
         if let Some(udf) = functions.get(ours) {
             ctx.register_udf(udf.as_ref().clone().with_aliases([mysql]));
         }
     }
 }
 
-/// Rewrites MySQL's casts in `statement` to the types DataFusion plans.
+/// Rewrites MySQL's casts in `statement` to the types DataFusion plans,
+/// Doris's map literal `{'k': v}` to a map (DataFusion reads the same
+/// braces as a struct), and `CAST(x AS JSON)` to `to_json(x)`.
 pub(crate) fn rewrite_casts(statement: &mut DFStatement) {
     if let DFStatement::Statement(inner) = statement {
         let _ = inner.visit(&mut Casts);
@@ -88,6 +99,11 @@ impl VisitorMut for Casts {
 
     fn post_visit_expr(&mut self, expr: &mut SqlExpr) -> ControlFlow<()> {
         match expr {
+            SqlExpr::Cast {
+                data_type: SqlType::JSON | SqlType::JSONB,
+                expr: value,
+                ..
+            } => *expr = to_json(value.as_ref().clone()),
             SqlExpr::Cast { data_type, .. } => {
                 if let Some(target) = cast_target(data_type) {
                     *data_type = target;
@@ -126,10 +142,41 @@ impl VisitorMut for Casts {
                     format: None,
                 };
             }
+            SqlExpr::Dictionary(fields) => {
+                *expr = SqlExpr::Map(Map {
+                    entries: fields
+                        .iter()
+                        .map(|field| MapEntry {
+                            key: Box::new(SqlExpr::Value(
+                                Value::SingleQuotedString(field.key.value.clone()).into(),
+                            )),
+                            value: field.value.clone(),
+                        })
+                        .collect(),
+                });
+            }
             _ => {}
         }
         ControlFlow::Continue(())
     }
+}
+
+/// `to_json(value)`: what `CAST(value AS JSON)` means.
+fn to_json(value: SqlExpr) -> SqlExpr {
+    SqlExpr::Function(Function {
+        name: ObjectName::from(vec![Ident::new("to_json")]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(value))],
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
 }
 
 /// `IF(condition, then, else)`: `CASE WHEN condition THEN then ELSE else

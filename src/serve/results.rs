@@ -7,7 +7,6 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::arrow::util::display::ArrayFormatter;
 use opensrv_mysql::{Column, ColumnFlags, ColumnType, ErrorKind, RowWriter};
 use tokio::io::AsyncWrite;
 
@@ -140,7 +139,7 @@ fn formatted(batch: &RecordBatch) -> Result<Vec<Vec<Option<String>>>, ArrowError
     let columns: Vec<ArrayRef> = batch.columns().iter().map(as_sent).collect();
     let formatters = columns
         .iter()
-        .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+        .map(|c| crate::display::formatter(c.as_ref(), &options))
         .collect::<Result<Vec<_>, _>>()?;
     // Logical nulls: a NULL literal's column has no null buffer.
     let nulls: Vec<_> = columns.iter().map(|c| c.logical_nulls()).collect();

@@ -15,6 +15,8 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::array_value_to_string;
 
+use super::json;
+use crate::catalog::SqlType;
 use crate::error::Result;
 
 /// Longest value quoted in a message.
@@ -24,8 +26,8 @@ const MAX_QUOTED_CHARS: usize = 64;
 #[derive(Debug, Clone)]
 pub struct Conversion {
     target: SchemaRef,
-    /// The SQL type of each target column, for messages.
-    type_names: Vec<String>,
+    /// The SQL type of each target column.
+    types: Vec<SqlType>,
 }
 
 /// Rows left out of one batch that are described (with their values), at
@@ -56,9 +58,9 @@ pub struct Converted {
 }
 
 impl Conversion {
-    /// Converts to `target`, whose columns have the SQL types `type_names`.
-    pub fn new(target: SchemaRef, type_names: Vec<String>) -> Self {
-        Self { target, type_names }
+    /// Converts to `target`, whose columns have the SQL types `types`.
+    pub fn new(target: SchemaRef, types: Vec<SqlType>) -> Self {
+        Self { target, types }
     }
 
     /// The table's schema, which converted batches have.
@@ -75,11 +77,20 @@ impl Conversion {
         };
         let mut columns = Vec::with_capacity(batch.num_columns());
         let mut rejected: Option<BooleanArray> = None;
-        for (input, field) in batch.columns().iter().zip(self.target.fields()) {
-            let output = if input.data_type() == field.data_type() {
+        for ((input, field), sql_type) in batch
+            .columns()
+            .iter()
+            .zip(self.target.fields())
+            .zip(&self.types)
+        {
+            let output = if *sql_type == SqlType::Json {
+                json::to_json_column(input)?
+            } else if input.data_type() == field.data_type() {
                 input.clone()
             } else if let Some(decimals) = plain_decimals(input, field.data_type()) {
                 decimals
+            } else if sql_type.is_nested() && input.data_type().is_string() {
+                json::from_json_text(input.as_ref(), field.data_type())?
             } else {
                 cast_with_options(input, field.data_type(), &options)?
             };
@@ -154,7 +165,7 @@ impl Conversion {
             if !output.is_null(row) {
                 continue;
             }
-            let type_name = &self.type_names[i];
+            let type_name = &self.types[i];
             if input.is_null(row) {
                 if !field.is_nullable() {
                     return Rejected {
@@ -280,7 +291,7 @@ mod tests {
             Field::new("id", DataType::Int32, false),
             Field::new("qty", DataType::Int32, true),
         ]));
-        Conversion::new(target, vec!["INT".into(), "INT".into()])
+        Conversion::new(target, vec![SqlType::Int, SqlType::Int])
     }
 
     fn strings(values: &[Option<&str>]) -> ArrayRef {

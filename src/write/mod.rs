@@ -2,6 +2,7 @@
 
 mod convert;
 mod fence;
+pub mod json;
 mod sink;
 mod threads;
 

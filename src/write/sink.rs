@@ -23,6 +23,9 @@ use lance::dataset::{CommitBuilder, InsertBuilder, WriteMode, WriteParams};
 use lance::Dataset;
 use tokio::sync::mpsc::Sender;
 
+use super::json::JsonCheck;
+use crate::error::Error;
+
 /// Fragments written for an append, not yet visible.
 pub struct Written {
     pub transaction: Transaction,
@@ -203,6 +206,8 @@ pub struct LanceSink {
     /// Properties recorded in the same commit as the rows.
     commit_properties: HashMap<String, String>,
     overwrite: bool,
+    /// The JSON columns, whose values must be JSON text.
+    json_columns: Vec<usize>,
 }
 
 impl LanceSink {
@@ -213,7 +218,14 @@ impl LanceSink {
             dataset,
             commit_properties: HashMap::new(),
             overwrite: false,
+            json_columns: Vec::new(),
         }
+    }
+
+    /// Refuses the write when a value of one of these columns is not JSON.
+    pub fn with_json_columns(mut self, columns: Vec<usize>) -> Self {
+        self.json_columns = columns;
+        self
     }
 
     /// Replaces the rows the dataset has when the write starts.
@@ -254,6 +266,31 @@ impl DataSink for LanceSink {
         data: SendableRecordBatchStream,
         _context: &Arc<TaskContext>,
     ) -> DFResult<u64> {
+        let data = match self.json_columns.is_empty() {
+            true => data,
+            false => {
+                let check = JsonCheck {
+                    statement: if self.overwrite {
+                        "INSERT OVERWRITE"
+                    } else {
+                        "INSERT"
+                    },
+                    table: self.table.clone(),
+                    columns: self
+                        .json_columns
+                        .iter()
+                        .map(|&i| (i, self.schema.field(i).name().clone()))
+                        .collect(),
+                };
+                let schema = data.schema();
+                let checked = data.map(move |batch| {
+                    let batch = batch?;
+                    check.check(&batch).map_err(Error::into_datafusion)?;
+                    Ok(batch)
+                });
+                Box::pin(RecordBatchStreamAdapter::new(schema, checked))
+            }
+        };
         let written =
             write_fragments(self.dataset.clone(), self.schema.clone(), &self.table, data).await?;
         let written = match self.overwrite {

@@ -7,8 +7,11 @@ use std::sync::Arc;
 use async_compression::tokio::bufread::{
     BzEncoder, GzipEncoder, Lz4Encoder, ZlibEncoder, ZstdEncoder,
 };
-use datafusion::arrow::array::{Int64Array, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Array, Int64Builder, ListArray, MapBuilder, StringArray, StringBuilder,
+    StructArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use object_store::path::Path as StorePath;
@@ -46,6 +49,39 @@ fn parquet() -> Vec<u8> {
     .unwrap();
     let mut out = Vec::new();
     let mut writer = ArrowWriter::try_new(&mut out, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    out
+}
+
+/// Nested values as Parquet writes them: a MAP, an ARRAY and a STRUCT.
+fn nested_parquet() -> Vec<u8> {
+    let mut attrs = MapBuilder::new(None, StringBuilder::new(), Int64Builder::new());
+    attrs.keys().append_value("clicks");
+    attrs.values().append_value(3);
+    attrs.keys().append_value("views");
+    attrs.values().append_value(10);
+    attrs.append(true).unwrap();
+    attrs.append(true).unwrap();
+    let attrs = Arc::new(attrs.finish());
+    let scores = Arc::new(ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+        Some(vec![Some(1), Some(2)]),
+        None,
+    ]));
+    let who = Arc::new(StructArray::from(vec![(
+        Arc::new(Field::new("name", DataType::Utf8, true)),
+        Arc::new(StringArray::from(vec!["ann", "bo"])) as ArrayRef,
+    )]));
+    let ids = Arc::new(Int64Array::from(vec![1, 2]));
+    let batch = RecordBatch::try_from_iter(vec![
+        ("id", ids as ArrayRef),
+        ("attrs", attrs as ArrayRef),
+        ("scores", scores as ArrayRef),
+        ("who", who as ArrayRef),
+    ])
+    .unwrap();
+    let mut out = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
     writer.write(&batch).unwrap();
     writer.close().unwrap();
     out
@@ -116,6 +152,16 @@ pub async fn files() -> Vec<(String, Vec<u8>)> {
         ("json/broken.json", b"{\"id\": 1}\n{\"id\": \n".to_vec()),
         ("parquet/data.parquet", parquet()),
         ("parquet/not_parquet.parquet", b"hello".to_vec()),
+        // Nested values: JSON objects and arrays, JSON text in CSV.
+        (
+            "nested/events.json",
+            b"{\"id\": 1, \"tags\": [\"a\", \"b\"], \"who\": {\"name\": \"ann\", \"age\": 30}, \"payload\": {\"items\": [1, 2]}}\n{\"id\": 2, \"tags\": [], \"who\": {\"name\": \"bo\"}, \"payload\": {\"items\": []}}\n".to_vec(),
+        ),
+        (
+            "nested/events.csv",
+            b"1|[1, 2]|{\"a\": [1]}\n2|[3]|[true, null]\n3|[x]|{}\n4|[]|not json\n".to_vec(),
+        ),
+        ("nested/maps.parquet", nested_parquet()),
     ]
     .into_iter()
     .map(|(p, c)| (p.to_string(), c))
