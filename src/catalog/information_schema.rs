@@ -473,7 +473,7 @@ impl InformationSchema {
                         text(def.name.clone()),
                         text(column.name.clone()),
                         number(i as i64 + 1),
-                        NULL_TEXT,
+                        Value::Text(column.default_shown()),
                         text(if column.nullable { "YES" } else { "NO" }),
                         text(column.sql_type.mysql_data_type()),
                         Value::Number(shape.chars),

@@ -44,6 +44,73 @@ pub struct Column {
     pub nullable: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The value an INSERT that leaves the column out gives it, as written
+    /// after DEFAULT (`0`, `'n/a'`, `CURRENT_TIMESTAMP`); NULL without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+impl Column {
+    /// [`Column::default`] as an expression DataFusion casts to the
+    /// column's type: the current time, NULL, or the literal's text.
+    pub fn default_expr(&self) -> Option<datafusion::logical_expr::Expr> {
+        use datafusion::prelude::lit;
+        let text = self.default.as_deref()?.trim();
+        let upper = text.to_ascii_uppercase();
+        Some(match upper.as_str() {
+            "CURRENT_TIMESTAMP" | "CURRENT_TIMESTAMP()" | "NOW()" | "LOCALTIMESTAMP" => {
+                datafusion::functions::expr_fn::now()
+            }
+            "NULL" => lit(datafusion::common::ScalarValue::Null),
+            _ => lit(unquoted(text)),
+        })
+    }
+
+    /// Why the column's DEFAULT cannot be its value, in a sentence naming
+    /// the column; `Ok` without a DEFAULT.
+    pub fn check_default(&self) -> std::result::Result<(), String> {
+        let Some(text) = &self.default else {
+            return Ok(());
+        };
+        let refused = |why: String| Err(format!("column {} DEFAULT {text}: {why}", self.name));
+        if self.sql_type.is_nested() {
+            return refused(format!("a {} column has no DEFAULT", self.sql_type));
+        }
+        let Some(datafusion::logical_expr::Expr::Literal(value, _)) = self.default_expr() else {
+            return match self.sql_type {
+                SqlType::DateTime { .. } | SqlType::Date => Ok(()),
+                _ => refused("the current time is a DEFAULT for DATETIME and DATE columns".into()),
+            };
+        };
+        if value.is_null() {
+            return match self.nullable {
+                true => Ok(()),
+                false => refused("a NOT NULL column cannot default to NULL".into()),
+            };
+        }
+        let converts = value.cast_to(&self.sql_type.arrow_type());
+        match converts {
+            Ok(v) if !v.is_null() => Ok(()),
+            _ => refused(format!("not a value of type {}", self.sql_type)),
+        }
+    }
+
+    /// The default as `information_schema.COLUMNS.COLUMN_DEFAULT` shows it:
+    /// a string without its quotes.
+    pub fn default_shown(&self) -> Option<String> {
+        self.default.as_deref().map(unquoted)
+    }
+}
+
+/// A SQL string literal's text (`'it''s'` is `it's`); anything else as
+/// it is.
+fn unquoted(text: &str) -> String {
+    for quote in ['\'', '"'] {
+        if let Some(inner) = text.strip_prefix(quote).and_then(|t| t.strip_suffix(quote)) {
+            return inner.replace(&format!("{quote}{quote}"), &quote.to_string());
+        }
+    }
+    text.to_string()
 }
 
 /// A table: its definition and where its Lance dataset is.

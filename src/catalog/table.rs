@@ -3,6 +3,7 @@
 //! Scans read the dataset version that was latest when the query was
 //! planned; `INSERT` appends through [`crate::write::LanceSink`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -29,6 +30,8 @@ pub struct LanceTable {
     dataset: Arc<Dataset>,
     /// Lance's own provider over the same dataset, used for scans.
     reader: LanceTableProvider,
+    /// The columns' DEFAULT values, for an INSERT that leaves them out.
+    defaults: HashMap<String, Expr>,
     /// Keeps the version read from maintenance while the statement runs.
     _pin: Pin,
 }
@@ -39,10 +42,14 @@ impl LanceTable {
         let dataset = Arc::new(catalog.open_dataset(&def).await?);
         let reader = LanceTableProvider::new(dataset.clone(), false, false);
         let _pin = catalog.pins().pin(def.id, dataset.version().version);
+        let defaults = (def.columns.iter())
+            .filter_map(|c| Some((c.name.clone(), c.default_expr()?)))
+            .collect();
         Ok(Self {
             def,
             dataset,
             reader,
+            defaults,
             _pin,
         })
     }
@@ -76,6 +83,10 @@ impl TableProvider for LanceTable {
         limit: Option<usize>,
     ) -> DFResult<Arc<dyn ExecutionPlan>> {
         self.reader.scan(state, projection, filters, limit).await
+    }
+
+    fn get_column_default(&self, column: &str) -> Option<&Expr> {
+        self.defaults.get(column)
     }
 
     fn supports_filters_pushdown(

@@ -52,21 +52,11 @@ impl StatementParser<'_> {
 
     /// `c TYPE [NULL | NOT NULL] [DEFAULT value] [COMMENT '...']`
     fn added_column(&mut self) -> Result<TableChange> {
-        let mut column = self.column()?;
-        let mut default = None;
-        if self.word("default") {
-            default = Some(self.parser.parse_expr()?.to_string());
-            if self.words(&["not", "null"]) {
-                column.nullable = false;
-            }
-            if self.word("comment") {
-                column.comment = Some(self.string_literal()?);
-            }
-        }
+        let column = self.column()?;
         if self.parser.peek_token().token == Token::LParen {
             return Err(self.unexpected("expected one column: ADD COLUMN <column> <type>"));
         }
-        Ok(TableChange::AddColumn { column, default })
+        Ok(TableChange::AddColumn(column))
     }
 }
 
@@ -83,13 +73,17 @@ mod tests {
 
     #[test]
     fn reads_doris_and_mysql_forms() {
-        let TableChange::AddColumn { column, default } =
+        let TableChange::AddColumn(column) =
             change("ALTER TABLE d.t ADD COLUMN score DOUBLE NOT NULL DEFAULT 0.5 COMMENT 'x'")
         else {
             panic!("an added column");
         };
         assert_eq!(
-            (column.name.as_str(), column.nullable, default.as_deref()),
+            (
+                column.name.as_str(),
+                column.nullable,
+                column.default.as_deref()
+            ),
             ("score", false, Some("0.5"))
         );
         assert_eq!(

@@ -54,12 +54,8 @@ pub struct CreateTable {
 /// A change `ALTER TABLE` makes to a table's columns or name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TableChange {
-    /// `ADD COLUMN c TYPE [NOT NULL] [DEFAULT v] [COMMENT '...']`: the
-    /// default value as written.
-    AddColumn {
-        column: crate::catalog::Column,
-        default: Option<String>,
-    },
+    /// `ADD COLUMN c TYPE [NOT NULL] [DEFAULT v] [COMMENT '...']`.
+    AddColumn(crate::catalog::Column),
     /// `DROP COLUMN c`
     DropColumn(String),
     /// `RENAME COLUMN a [TO] b`

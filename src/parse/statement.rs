@@ -248,7 +248,14 @@ impl StatementParser<'_> {
         }
         match &self.parser.peek_nth_token(at).token {
             Token::Word(w) => {
-                let name = w.value.to_ascii_lowercase();
+                let mut name = w.value.to_ascii_lowercase();
+                // `@@session.autocommit`: the scope, a period, the name.
+                let scoped = matches!(name.as_str(), "@@session" | "@@global" | "@@local");
+                if scoped && self.parser.peek_nth_token(at + 1).token == Token::Period {
+                    if let Token::Word(w) = &self.parser.peek_nth_token(at + 2).token {
+                        name = w.value.to_ascii_lowercase();
+                    }
+                }
                 let name = name
                     .trim_start_matches("@@session.")
                     .trim_start_matches("@@");

@@ -156,12 +156,14 @@ impl StatementParser<'_> {
             query: self.rest(sql, "a query")?,
         })
     }
-    /// `name TYPE [NULL | NOT NULL] [COMMENT '...']`
+    /// `name TYPE [NULL | NOT NULL] [DEFAULT value] [COMMENT '...']`, in
+    /// any order after the type.
     pub(super) fn column(&mut self) -> Result<Column> {
         let name = self.identifier()?;
         let sql_type = self.sql_type()?;
         let mut nullable = true;
         let mut comment = None;
+        let mut default = None;
         loop {
             if self.words(&["not", "null"]) {
                 nullable = false;
@@ -169,6 +171,8 @@ impl StatementParser<'_> {
                 nullable = true;
             } else if self.word("comment") {
                 comment = Some(self.string_literal()?);
+            } else if self.word("default") {
+                default = Some(self.parser.parse_expr()?.to_string());
             } else {
                 break;
             }
@@ -178,6 +182,7 @@ impl StatementParser<'_> {
             sql_type,
             nullable,
             comment,
+            default,
         })
     }
     /// A column type: a name with optional numeric arguments

@@ -30,9 +30,7 @@ pub(super) async fn alter_table(
 ) -> Result<StatementResult> {
     let def = table_to_change(session, table)?;
     match change {
-        TableChange::AddColumn { column, default } => {
-            add_column(session, &def, column, default.as_deref()).await?
-        }
+        TableChange::AddColumn(column) => add_column(session, &def, column).await?,
         TableChange::DropColumn(name) => drop_column(session, &def, name).await?,
         TableChange::RenameColumn { from, to } => rename_column(session, &def, from, to).await?,
         TableChange::ModifyColumn(column) => modify_column(session, &def, column).await?,
@@ -42,12 +40,8 @@ pub(super) async fn alter_table(
     Ok(StatementResult::affected(0))
 }
 
-async fn add_column(
-    session: &Session,
-    def: &TableDef,
-    column: &Column,
-    default: Option<&str>,
-) -> Result<()> {
+async fn add_column(session: &Session, def: &TableDef, column: &Column) -> Result<()> {
+    let default = column.default.as_deref();
     check_name(NameKind::Column, &column.name)?;
     if find(def, &column.name).is_some() {
         return Err(invalid(
@@ -55,6 +49,9 @@ async fn add_column(
             format!("it already has a column '{}'", column.name),
         ));
     }
+    column
+        .check_default()
+        .map_err(|reason| invalid(def, reason))?;
     if !column.nullable && default.is_none() {
         return Err(invalid(
             def,

@@ -101,6 +101,7 @@ fn column(field: &Field) -> Result<Column> {
         sql_type,
         nullable: true,
         comment: None,
+        default: None,
     })
 }
 

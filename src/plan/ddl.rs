@@ -139,6 +139,7 @@ fn validate_columns(create: &CreateTable) -> Result<()> {
                 column.name
             )));
         }
+        column.check_default().map_err(Error::InvalidTable)?;
     }
     Ok(())
 }

@@ -132,7 +132,7 @@ pub(super) fn describe(session: &Session, name: &TableName) -> Result<StatementR
                 Some(c.sql_type.to_string()),
                 Some(if c.nullable { "Yes" } else { "No" }.to_string()),
                 Some("false".to_string()),
-                None,
+                c.default_shown(),
                 Some(c.comment.clone().unwrap_or_default()),
             ]
         })
@@ -190,6 +190,9 @@ fn create_table_sql(def: &TableDef) -> String {
             let mut line = format!("  `{}` {}", c.name, c.sql_type.mysql_column_type());
             if !c.nullable {
                 line.push_str(" NOT NULL");
+            }
+            if let Some(default) = &c.default {
+                line.push_str(&format!(" DEFAULT {default}"));
             }
             if let Some(comment) = &c.comment {
                 line.push_str(&format!(" COMMENT '{}'", escape(comment)));
