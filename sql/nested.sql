@@ -29,7 +29,7 @@ SELECT * FROM events ORDER BY id;
 SELECT id,
        size(tags) AS n_tags,
        array_contains(tags, 'mobile') AS mobile,
-       who.name,
+       who.name AS name,
        json_extract_int(payload, '$.items[0]') AS first_item,
        json_extract_string(payload, '$.coupon') AS coupon,
        element_at(counters, 'visits') AS visits
