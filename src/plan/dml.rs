@@ -271,6 +271,8 @@ fn lance_sql(expr: Expr) -> Result<String> {
         ));
     }
     let unqualified = expr
+        .transform(super::checked_arithmetic::unchecked)?
+        .data
         .transform(|expr| {
             Ok(match expr {
                 Expr::Column(column) => {

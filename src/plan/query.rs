@@ -107,10 +107,11 @@ pub(crate) async fn plan_reading(
     }
     let plan = state.statement_to_plan(statement).await;
     prepared.clear();
-    // One walk over the plan for both rewrites that need the columns' types.
+    // One walk over the plan for the rewrites that need the columns' types.
     let plan = super::typed_rewrite::rewrite_expressions(plan?, |expr, schema| {
         super::canonical_names::upper_case_strings(expr, schema)?
-            .transform_data(|expr| super::mysql_functions::datetimes_as_text(expr, schema))
+            .transform_data(|expr| super::mysql_functions::datetimes_as_text(expr, schema))?
+            .transform_data(|expr| super::checked_arithmetic::checked(expr, schema))
     })?;
     SQLOptions::new()
         .with_allow_ddl(false)
