@@ -19,13 +19,23 @@ pub const TARGET_FRAGMENT_ROWS: &str = "compaction.target_fragment_rows";
 /// `"version_retention"`: seconds an old version stays (`3600`, `3600s`).
 pub const VERSION_RETENTION: &str = "version_retention";
 
-/// The keys tributary reads; other table properties are Doris's, kept and
-/// ignored.
-pub const KEYS: [&str; 4] = [
+/// The maintenance keys.
+const MAINTENANCE_KEYS: [&str; 4] = [
     COMPACTION,
     MIN_SMALL_FRAGMENTS,
     TARGET_FRAGMENT_ROWS,
     VERSION_RETENTION,
+];
+
+/// The table properties tributary reads: these, and `"compression"`
+/// ([`crate::write::encoding`]); other table properties are Doris's, kept
+/// and ignored.
+pub const KEYS: [&str; 5] = [
+    COMPACTION,
+    MIN_SMALL_FRAGMENTS,
+    TARGET_FRAGMENT_ROWS,
+    VERSION_RETENTION,
+    crate::write::encoding::COMPRESSION,
 ];
 
 /// How a table is maintained.
@@ -57,7 +67,7 @@ impl Settings {
     pub fn from_properties(properties: &BTreeMap<String, String>) -> Result<Settings> {
         let pairs: Vec<(String, String)> = properties
             .iter()
-            .filter(|(k, _)| KEYS.contains(&k.as_str()))
+            .filter(|(k, _)| MAINTENANCE_KEYS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let mut bag = OptionBag::new(&pairs)?;

@@ -11,6 +11,7 @@ use crate::maintenance::settings::Settings;
 use crate::parse::{CreateTable, TableName};
 use crate::session::{Session, StatementResult};
 use crate::write;
+use crate::write::encoding::Compression;
 
 use super::database_of;
 use super::users::require;
@@ -82,6 +83,7 @@ pub(super) async fn create_table(
     validate_columns(&create)?;
     let properties: BTreeMap<String, String> = create.properties.into_iter().collect();
     Settings::from_properties(&properties)?;
+    let compression = Compression::from_properties(&properties)?;
     let (id, location) = catalog.allocate_table().await?;
     let def = TableDef {
         id,
@@ -100,6 +102,7 @@ pub(super) async fn create_table(
     write::create_dataset(
         &warehouse.uri(&def.location),
         def.arrow_schema(),
+        compression,
         warehouse.storage_options(),
     )
     .await?;

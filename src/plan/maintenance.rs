@@ -8,6 +8,7 @@ use crate::maintenance::settings::{self, Settings};
 use crate::maintenance::{compact, maintain, record};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
+use crate::write::encoding::Compression;
 
 use super::{database_or_current, table_to_change};
 
@@ -53,6 +54,11 @@ pub(super) async fn alter_table_set(
     let mut merged = def.properties.clone();
     merged.extend(properties.iter().cloned());
     Settings::from_properties(&merged)?;
+    let compression = Compression::from_properties(&merged)?;
+    if compression != Compression::from_properties(&def.properties)? {
+        let mut dataset = catalog.open_dataset(&def).await?;
+        compression.apply(&mut dataset).await?;
+    }
     catalog
         .set_table_properties(&def.database, &def.name, &properties)
         .await?;

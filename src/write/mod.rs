@@ -1,6 +1,7 @@
 //! Writing: creating Lance datasets and appending record batches to them.
 
 mod convert;
+pub mod encoding;
 mod fence;
 pub mod json;
 mod sink;
@@ -38,15 +39,19 @@ pub(crate) fn store_params(storage_options: &HashMap<String, String>) -> Option<
     })
 }
 
-/// Creates an empty dataset with `schema` at `uri`.
+/// Creates an empty dataset with `schema` at `uri`, in tributary's file
+/// format version, its columns encoded as `compression` says.
 pub async fn create_dataset(
     uri: &str,
     schema: SchemaRef,
+    compression: encoding::Compression,
     storage_options: &HashMap<String, String>,
 ) -> Result<Dataset> {
+    let schema = compression.encoded(&schema);
     let params = WriteParams {
         mode: WriteMode::Create,
         store_params: store_params(storage_options),
+        data_storage_version: Some(encoding::FILE_VERSION),
         ..Default::default()
     };
     let empty = RecordBatchIterator::new(vec![], schema);

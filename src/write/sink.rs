@@ -387,7 +387,7 @@ mod tests {
         let schema: SchemaRef =
             Arc::new(Schema::new(vec![Field::new("v", DataType::Int64, false)]));
         let dataset = Arc::new(
-            create_dataset(&uri, schema.clone(), &HashMap::new())
+            create_dataset(&uri, schema.clone(), Default::default(), &HashMap::new())
                 .await
                 .unwrap(),
         );

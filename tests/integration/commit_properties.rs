@@ -31,7 +31,9 @@ async fn the_offset_committed_with_rows_is_read_back() {
     let uri = dir.path().join("t.lance");
     let uri = uri.to_str().unwrap();
     let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Int32, true)]));
-    create_dataset(uri, schema, &HashMap::new()).await.unwrap();
+    create_dataset(uri, schema, Default::default(), &HashMap::new())
+        .await
+        .unwrap();
 
     let offset =
         |file: &str| HashMap::from([("tributary.job.7.offset".to_string(), file.to_string())]);

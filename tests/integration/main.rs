@@ -7,6 +7,7 @@ mod commit_properties;
 mod crash;
 mod dml;
 mod embedding;
+mod encoding;
 mod faults;
 mod fuzz;
 mod jobs;

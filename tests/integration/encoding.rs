@@ -1,0 +1,67 @@
+//! The table property "compression": each value writes the files Lance's
+//! encodings make of it (compact, LZ4, uncompressed strings), and a
+//! change applies to the files written after it.
+
+use tributary::Engine;
+
+use crate::support::query;
+
+/// Rows of repetitive strings, which the three encodings store in
+/// clearly different sizes.
+const ROWS: &str = "SELECT value, concat('customer-', CAST(value % 5000 AS STRING), '-', md5(CAST(value % 777 AS STRING))) FROM range(200000)";
+
+/// The bytes of the table's data files, as SHOW TABLE STATUS gives them.
+async fn data_length(engine: &Engine, table: &str) -> u64 {
+    let status = query(engine, &format!("SHOW TABLE STATUS FROM d LIKE '{table}'")).await;
+    let row = status.lines().nth(3).expect("a status row");
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    // Name is the first cell after the leading border, Data_length the 7th.
+    assert_eq!(cells[1], table, "{status}");
+    cells[7]
+        .parse()
+        .unwrap_or_else(|_| panic!("Data_length in {status}"))
+}
+
+#[tokio::test]
+async fn compression_chooses_the_encoding_of_new_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
+    query(&engine, "CREATE DATABASE d").await;
+    let mut sizes = Vec::new();
+    for compression in ["zstd", "lz4", "none"] {
+        let table = format!("t_{compression}");
+        query(
+            &engine,
+            &format!("CREATE TABLE d.{table} (id BIGINT, name STRING) PROPERTIES (\"compression\" = \"{compression}\")"),
+        )
+        .await;
+        query(&engine, &format!("INSERT INTO d.{table} {ROWS}")).await;
+        sizes.push(data_length(&engine, &table).await);
+    }
+    let [compact, lz4, none] = sizes[..] else {
+        unreachable!()
+    };
+    assert!(
+        compact < lz4 && lz4 < none,
+        "zstd {compact}, lz4 {lz4}, none {none} bytes"
+    );
+
+    // The change applies to the files written after it; the rows stay.
+    query(
+        &engine,
+        "ALTER TABLE d.t_zstd SET (\"compression\" = \"none\")",
+    )
+    .await;
+    query(&engine, &format!("INSERT INTO d.t_zstd {ROWS}")).await;
+    let added = data_length(&engine, "t_zstd").await - compact;
+    assert!(
+        added > compact + (none - compact) / 2,
+        "the second file took {added} bytes; compact {compact}, none {none}"
+    );
+    let counts = query(
+        &engine,
+        "SELECT count(*) = 400000 AND count(DISTINCT name) = (SELECT count(DISTINCT name) FROM d.t_none) AS same FROM d.t_zstd",
+    )
+    .await;
+    assert!(counts.contains("true"), "{counts}");
+}
