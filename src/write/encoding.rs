@@ -19,6 +19,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use lance::Dataset;
 use lance_file::version::LanceFileVersion;
+use lance_file::writer::FileWriterOptions;
 
 use crate::error::{Error, Result};
 
@@ -28,6 +29,17 @@ pub const COMPRESSION: &str = "compression";
 /// The Lance file format every table is written in, pinned so that a
 /// newer Lance does not change what old tables' new files are.
 pub const FILE_VERSION: LanceFileVersion = LanceFileVersion::V2_2;
+
+/// How Lance's file writer handles the arrays it is given: it keeps them
+/// rather than copying each buffered slice (the arrays come from
+/// tributary's own readers, not over the Arrow C data interface, where a
+/// small child array could keep a whole foreign batch alive).
+pub fn file_writer_options() -> FileWriterOptions {
+    FileWriterOptions {
+        keep_original_array: Some(true),
+        ..Default::default()
+    }
+}
 
 const COMPRESSION_KEY: &str = "lance-encoding:compression";
 const STRUCTURAL_ENCODING_KEY: &str = "lance-encoding:structural-encoding";

@@ -72,6 +72,7 @@ pub async fn write_fragments(
         Box::pin(RecordBatchStreamAdapter::new(schema, batches));
     let params = WriteParams {
         mode: WriteMode::Append,
+        file_writer_options: Some(super::encoding::file_writer_options()),
         ..Default::default()
     };
     let written = InsertBuilder::new(dataset)
