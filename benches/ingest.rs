@@ -2,7 +2,7 @@
 //! the same run. Run with `bash bench/run.sh` (see bench/README.md).
 //!
 //! It writes orders-like CSV files (and the same rows as Parquet) to a
-//! local directory and to a real S3-compatible server (moto) on 127.0.0.1,
+//! local directory and to a real S3-compatible server (SeaweedFS) on 127.0.0.1,
 //! then measures, each in a fresh process so that peak memory and CPU time
 //! are its own: a streaming job from zero to caught up (file:// and s3://,
 //! CSV and Parquet), a one-shot `INSERT ... SELECT FROM S3()`, DuckDB's
@@ -32,6 +32,8 @@ use tributary::Engine;
 mod indexes;
 #[path = "ingest/maintenance.rs"]
 mod maintenance;
+#[path = "ingest/seaweed.rs"]
+mod seaweed;
 
 use indexes::{index_cost, IndexCost, INDEXES};
 use maintenance::{maintenance_cost, MaintenanceCost, MAINTENANCE};
@@ -85,6 +87,9 @@ struct Spec {
     format: String,
     endpoint: String,
     work: PathBuf,
+    /// The table's "compression" property, when not the default.
+    #[serde(default)]
+    compression: Option<String>,
 }
 
 /// What a child reports.
@@ -99,6 +104,9 @@ struct Measured {
     /// A job's tasks (SucceedTaskCount).
     #[serde(default)]
     tasks: Option<u64>,
+    /// The loaded table's data files, bytes (a job's).
+    #[serde(default)]
+    table_bytes: Option<u64>,
 }
 
 fn main() {
@@ -165,10 +173,7 @@ fn arrow_schema() -> Schema {
 
 // ---------------------------------------------------------------- S3
 
-#[path = "../tests/support/s3_server.rs"]
-mod s3_server;
-
-use s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
+use seaweed::{weed_binary, SeaweedFs, ACCESS_KEY, REGION, SECRET_KEY};
 
 async fn upload(store: &dyn ObjectStore, files: Vec<(String, Vec<u8>)>) {
     futures::stream::iter(files)
@@ -206,15 +211,21 @@ fn s3_call(uri: &str, format: &str, endpoint: &str) -> String {
     format!("S3(\"uri\" = \"{uri}\", {format}{connection})")
 }
 
-/// A session on a new warehouse `name` under `work`, with the table.
-async fn open(work: &Path, name: &str) -> tributary::Session {
+/// A session on a new warehouse `name` under `work`, with the table
+/// (its "compression" property `compression`, when given).
+async fn open(work: &Path, name: &str, compression: Option<&str>) -> tributary::Session {
     std::env::set_var("TRIBUTARY_SECRET_KEY_FILE", work.join("secret.key"));
     let engine = Engine::open(work.join(name).to_str().unwrap())
         .await
         .unwrap();
     let mut session = engine.session();
     session
-        .sql(&format!("CREATE DATABASE bench; {TABLE}"))
+        .sql(&format!(
+            "CREATE DATABASE bench; {TABLE}{}",
+            compression.map_or(String::new(), |c| format!(
+                " PROPERTIES (\"compression\" = \"{c}\")"
+            ))
+        ))
         .await
         .unwrap();
     session
@@ -222,7 +233,12 @@ async fn open(work: &Path, name: &str) -> tributary::Session {
 
 /// A session for a child's measurement.
 async fn open_for(spec: &Spec) -> tributary::Session {
-    open(&spec.work, &format!("wh-{}", std::process::id())).await
+    open(
+        &spec.work,
+        &format!("wh-{}", std::process::id()),
+        spec.compression.as_deref(),
+    )
+    .await
 }
 
 async fn count(session: &mut tributary::Session) -> u64 {
@@ -252,6 +268,7 @@ impl Started {
             peak_rss_mib: peak_rss_mib(),
             cpu_seconds: cpu_seconds() - self.1,
             tasks: None,
+            table_bytes: None,
         }
     }
 }
@@ -281,6 +298,19 @@ async fn tasks(session: &mut tributary::Session, job: &str) -> u64 {
     value.unwrap().parse().unwrap()
 }
 
+/// The bytes of bench.orders' data files (SHOW TABLE STATUS's
+/// Data_length).
+async fn table_bytes(session: &mut tributary::Session) -> u64 {
+    let batches = session
+        .sql("SHOW TABLE STATUS FROM bench LIKE 'orders'")
+        .await
+        .unwrap();
+    let column = batches[0].schema().index_of("Data_length").unwrap();
+    let value =
+        datafusion::arrow::util::display::array_value_to_string(batches[0].column(column), 0);
+    value.unwrap().parse().unwrap()
+}
+
 /// Runs one measurement.
 async fn child(spec: &Spec) -> Measured {
     match spec.kind.as_str() {
@@ -296,6 +326,7 @@ async fn child(spec: &Spec) -> Measured {
             .await;
             Measured {
                 tasks: Some(tasks(&mut session, "load").await),
+                table_bytes: Some(table_bytes(&mut session).await),
                 ..measured
             }
         }
@@ -521,10 +552,10 @@ async fn parent(args: Args) {
         })
         .collect();
 
-    let moto = S3Server::start_logging_to(Some(root.join("s3-requests.log")));
-    moto.create_bucket(BUCKET);
-    eprintln!("bench: uploading to the S3 server at {}", moto.endpoint);
-    let store = moto.store(BUCKET);
+    let s3 = SeaweedFs::start(&weed_binary(&args.python), &root.join("seaweedfs"));
+    s3.create_bucket(BUCKET);
+    eprintln!("bench: uploading to SeaweedFS at {}", s3.endpoint);
+    let store = s3.store(BUCKET);
     upload(store.as_ref(), files).await;
     upload(store.as_ref(), parquet_files).await;
     upload(store.as_ref(), small_files).await;
@@ -533,8 +564,13 @@ async fn parent(args: Args) {
         kind: kind.into(),
         uri,
         format: format.into(),
-        endpoint: moto.endpoint.clone(),
+        endpoint: s3.endpoint.clone(),
         work: root.to_path_buf(),
+        compression: None,
+    };
+    let compressed = |compression: &str, uri: String| Spec {
+        compression: Some(compression.into()),
+        ..spec("job", uri, "csv")
     };
     let local = |dir: &Path, extension: &str| format!("file://{}/*.{extension}", dir.display());
     let glob = |dir: &Path, extension: &str| format!("{}/*.{extension}", dir.display());
@@ -555,6 +591,16 @@ async fn parent(args: Args) {
         (
             JOB_CSV,
             Case::Child(spec("job", local_csv.clone(), "csv")),
+            big,
+        ),
+        (
+            JOB_CSV_LZ4,
+            Case::Child(compressed("lz4", local_csv.clone())),
+            big,
+        ),
+        (
+            JOB_CSV_NONE,
+            Case::Child(compressed("none", local_csv.clone())),
             big,
         ),
         (
@@ -601,13 +647,13 @@ async fn parent(args: Args) {
     let mut rows = Vec::new();
     let chosen = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
     for (name, case, files) in cases.into_iter().filter(|(name, ..)| chosen(name)) {
-        let lists_before = moto.list_requests();
+        let lists_before = s3.list_requests();
         let measured = match case {
             Case::Child(spec) => run_child(&spec),
             Case::DuckDb(source) => run_python(&args.python, "duckdb_load.py", root, &source),
             Case::Pylance(source) => run_python(&args.python, "pylance_load.py", root, &source),
         };
-        let lists = moto.list_requests() - lists_before;
+        let lists = s3.list_requests() - lists_before;
         eprintln!(
             "bench: {name}: {:.2} s, {:.1} CPU s, {} rows, peak RSS {:.0} MiB, {lists} LISTs",
             measured.seconds, measured.cpu_seconds, measured.rows, measured.peak_rss_mib
@@ -644,8 +690,8 @@ async fn parent(args: Args) {
     if args.only.is_some() {
         return report(&args, &rows, &[], &(0, 0.0), &studies);
     }
-    let latency = latency(&moto, root, args.latency_files).await;
-    let listing = idle_poll(&moto, root, args.listing_files).await;
+    let latency = latency(&s3, root, args.latency_files).await;
+    let listing = idle_poll(&s3, root, args.listing_files).await;
     report(&args, &rows, &latency, &listing, &studies);
 }
 
@@ -692,7 +738,7 @@ async fn ledger_cost(root: &Path, files: usize) -> LedgerCost {
     }
     let call = s3_call(&format!("file://{}/*.csv", dir.display()), "csv", "");
     let last = dir.join(format!("f{:07}.csv", files - 1));
-    let mut loaded = open(root, "wh-ledger").await;
+    let mut loaded = open(root, "wh-ledger", None).await;
     let start = Instant::now();
     loaded
         .sql(&format!(
@@ -702,7 +748,7 @@ async fn ledger_cost(root: &Path, files: usize) -> LedgerCost {
         .await
         .unwrap();
     let load_seconds = start.elapsed().as_secs_f64();
-    let mut empty = open(root, "wh-no-ledger").await;
+    let mut empty = open(root, "wh-no-ledger", None).await;
     empty
         .sql(&format!(
             "CREATE JOB j ON STREAMING PROPERTIES ('max_interval' = '3600s', 'offset' = '{{\"fileName\":\"{}\"}}')
@@ -744,27 +790,25 @@ async fn ledger_cost(root: &Path, files: usize) -> LedgerCost {
 const DUCKDB_CSV: &str = "DuckDB read_csv -> DuckDB table";
 const PYLANCE_CSV: &str = "pylance: pyarrow CSV -> lance.write_dataset";
 const JOB_CSV: &str = "tributary job file:// CSV -> Lance";
+const JOB_CSV_LZ4: &str = "tributary job file:// CSV -> Lance, compression lz4";
+const JOB_CSV_NONE: &str = "tributary job file:// CSV -> Lance, compression none";
 const DUCKDB_SMALL: &str = "DuckDB read_csv small files -> DuckDB table";
 const JOB_SMALL: &str = "tributary job file:// small CSV files -> Lance";
 const JOB_SMALL_S3: &str = "tributary job s3:// small CSV files -> Lance";
 
 /// Seconds from a file's PUT to its rows being visible, per file.
-async fn latency(moto: &S3Server, root: &Path, files: usize) -> Vec<f64> {
+async fn latency(s3: &SeaweedFs, root: &Path, files: usize) -> Vec<f64> {
     eprintln!("bench: latency over {files} files (max_interval = 1s)");
-    let mut session = open(root, "wh-latency").await;
+    let mut session = open(root, "wh-latency", None).await;
     session
         .sql(&format!(
             "CREATE JOB latency ON STREAMING PROPERTIES (\"max_interval\" = \"1s\")
              DO INSERT INTO bench.orders SELECT * FROM {}",
-            s3_call(
-                &format!("s3://{BUCKET}/latency/*.csv"),
-                "csv",
-                &moto.endpoint
-            )
+            s3_call(&format!("s3://{BUCKET}/latency/*.csv"), "csv", &s3.endpoint)
         ))
         .await
         .unwrap();
-    let store = moto.store(BUCKET);
+    let store = s3.store(BUCKET);
     let mut seconds = Vec::new();
     let mut expected = 0;
     for i in 0..files {
@@ -793,9 +837,9 @@ async fn latency(moto: &S3Server, root: &Path, files: usize) -> Vec<f64> {
 }
 
 /// An idle poll after `files` loaded files: LIST requests and seconds.
-async fn idle_poll(moto: &S3Server, root: &Path, files: usize) -> (usize, f64) {
+async fn idle_poll(s3: &SeaweedFs, root: &Path, files: usize) -> (usize, f64) {
     eprintln!("bench: idle poll over {files} loaded files");
-    let store = moto.store(BUCKET);
+    let store = s3.store(BUCKET);
     let keys: Vec<(String, Vec<u8>)> = (0..files)
         .map(|i| {
             (
@@ -806,7 +850,7 @@ async fn idle_poll(moto: &S3Server, root: &Path, files: usize) -> (usize, f64) {
         .collect();
     let last = keys.last().map(|(k, _)| k.clone()).unwrap_or_default();
     upload(store.as_ref(), keys).await;
-    let mut session = open(root, "wh-listing").await;
+    let mut session = open(root, "wh-listing", None).await;
     // The files count as loaded: the job starts after the last one.
     session
         .sql(&format!(
@@ -816,14 +860,14 @@ async fn idle_poll(moto: &S3Server, root: &Path, files: usize) -> (usize, f64) {
              ALTER JOB many PROPERTIES ('offset' = '{{\"fileName\":\"{last}\"}}');
              RESUME JOB WHERE jobName = 'many';
              WAIT JOB WHERE jobName = 'many' TIMEOUT 600",
-            s3_call(&format!("s3://{BUCKET}/many/*.csv"), "csv", &moto.endpoint)
+            s3_call(&format!("s3://{BUCKET}/many/*.csv"), "csv", &s3.endpoint)
         ))
         .await
         .unwrap();
     // Let a poll the statements above may have queued finish first, so
     // that exactly one poll is counted.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = moto.list_requests();
+    let before = s3.list_requests();
     let start = Instant::now();
     session
         .sql("WAIT JOB WHERE jobName = 'many' TIMEOUT 600")
@@ -831,7 +875,7 @@ async fn idle_poll(moto: &S3Server, root: &Path, files: usize) -> (usize, f64) {
         .unwrap();
     let seconds = start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    (moto.list_requests() - before, seconds)
+    (s3.list_requests() - before, seconds)
 }
 
 fn median(values: &[f64]) -> f64 {
@@ -861,7 +905,7 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
             json!({"seconds": m.seconds, "cpu_seconds": m.cpu_seconds, "rows": m.rows,
                    "files": row.files.count, "mib_per_s": mib_s, "rows_per_s": rows_s,
                    "files_per_s": files_s, "peak_rss_mib": m.peak_rss_mib,
-                   "list_requests": row.lists, "tasks": m.tasks}),
+                   "list_requests": row.lists, "tasks": m.tasks, "table_bytes": m.table_bytes}),
         );
     }
     let row = |name: &str| rows.iter().find(|r| r.name == name);
@@ -919,6 +963,20 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
         cpu_per_gib(DUCKDB_CSV),
         cpu_per_gib(PYLANCE_CSV)
     );
+    let table_mib = |name: &str| {
+        row(name)
+            .and_then(|r| r.measured.table_bytes)
+            .map_or(f64::NAN, mib)
+    };
+    println!(
+        "compression: default {:.1} CPU s/GiB, {:.0} MiB; lz4 {:.1}, {:.0} MiB; none {:.1}, {:.0} MiB",
+        cpu_per_gib(JOB_CSV),
+        table_mib(JOB_CSV),
+        cpu_per_gib(JOB_CSV_LZ4),
+        table_mib(JOB_CSV_LZ4),
+        cpu_per_gib(JOB_CSV_NONE),
+        table_mib(JOB_CSV_NONE)
+    );
     let value = json!({
         "files": args.files, "file_mib": args.file_mib,
         "small_files": args.small_files, "small_rows": args.small_rows,
@@ -930,7 +988,8 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
         "table_maintenance": studies.maintained,
         "indexes": studies.indexed,
         "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
-        "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
+        "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "job_lz4": cpu_per_gib(JOB_CSV_LZ4), "job_none": cpu_per_gib(JOB_CSV_NONE), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
+        "table_mib": {"job": table_mib(JOB_CSV), "job_lz4": table_mib(JOB_CSV_LZ4), "job_none": table_mib(JOB_CSV_NONE)},
         "ratios": {"csv_job_vs_duckdb": vs_duckdb, "csv_job_vs_pylance": vs_pylance,
                    "csv_job_vs_datafusion_floor": vs_floor, "small_files_job_vs_duckdb": small_vs_duckdb},
     });

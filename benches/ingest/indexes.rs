@@ -33,7 +33,7 @@ pub struct IndexCost {
 pub async fn index_cost(root: &Path, csv_dir: &Path) -> IndexCost {
     eprintln!("bench: {INDEXES} on the CSV files loaded at once");
     let call = s3_call(&format!("file://{}/*.csv", csv_dir.display()), "csv", "");
-    let mut session = open(root, "wh-indexed").await;
+    let mut session = open(root, "wh-indexed", None).await;
     session
         .sql(&format!("INSERT INTO bench.orders SELECT * FROM {call}"))
         .await

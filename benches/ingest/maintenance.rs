@@ -48,17 +48,17 @@ pub async fn maintenance_cost(root: &Path, small_dir: &Path, files: usize) -> Ma
          DO INSERT INTO bench.orders SELECT * FROM {call};
          WAIT JOB WHERE jobName = 'j' TIMEOUT 3600"
     );
-    let mut on = open(root, "wh-maintained").await;
+    let mut on = open(root, "wh-maintained", None).await;
     on.sql("ALTER TABLE bench.orders SET ('version_retention' = '0')")
         .await
         .unwrap();
-    let mut off = open(root, "wh-unmaintained").await;
+    let mut off = open(root, "wh-unmaintained", None).await;
     off.sql(
         "ALTER TABLE bench.orders SET ('compaction' = 'off', 'version_retention' = '31536000')",
     )
     .await
     .unwrap();
-    let mut once = open(root, "wh-one-insert").await;
+    let mut once = open(root, "wh-one-insert", None).await;
     let load_seconds = (
         timed(&mut on, &job).await,
         timed(&mut off, &job).await,
