@@ -357,7 +357,28 @@ fn datafusion_message(error: &DataFusionError) -> String {
     let message = variant_message(error);
     no_matching_signature(&message)
         .or_else(|| unconvertible(&message))
+        .or_else(|| values_count(&message))
         .unwrap_or_else(|| without_signature_listing(&message))
+}
+
+/// A VALUES row with another number of values than the columns it fills,
+/// counted from 1 as MySQL counts rows (`Column count doesn't match value
+/// count at row 1`).
+fn values_count(message: &str) -> Option<String> {
+    static COUNT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"Inconsistent data length across values list: got (\d+) values in row (\d+) but expected (\d+)",
+        )
+        .expect("a valid pattern")
+    });
+    let parts = COUNT.captures(message)?;
+    let row: usize = parts[2].parse().ok()?;
+    Some(format!(
+        "row {} of VALUES has {} values where {} are expected: give one for every column, or name the columns (INSERT INTO t (a, b) VALUES ...)",
+        row + 1,
+        &parts[1],
+        &parts[3]
+    ))
 }
 
 /// `Cannot automatically convert Struct(...) to Utf8` (an INSERT's value
