@@ -15,17 +15,21 @@ use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray,
 };
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{exec_err, plan_err};
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::{exec_err, plan_err, DFSchema};
 use datafusion::error::Result;
 use datafusion::functions_nested::expr_fn::{array_element, map_extract};
+use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    Cast, ColumnarValue, Expr, ExprSchemable, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
 };
 use datafusion::prelude::{lit, SessionContext};
 use serde_json::Value;
 
-use crate::write::json::to_json_column;
+use crate::catalog::sql_type_name;
+use crate::write::json::{from_json_text, to_json_column};
 
 /// Registers the functions.
 pub(crate) fn register(ctx: &SessionContext) {
@@ -33,6 +37,69 @@ pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(ElementAt::default()));
     for kind in JsonKind::ALL {
         ctx.register_udf(ScalarUDF::new_from_impl(JsonFunction::new(kind)));
+    }
+}
+
+/// `expr` with a cast of text to an ARRAY, MAP or STRUCT read as JSON
+/// (`'[1, 2]'` is the array `[1, 2]`), failing on text that is not such a
+/// value; DataFusion's own cast would make `'[1, 2]'` a one-element array
+/// of that string. A job's batch keeps the cast, which its conversion
+/// applies row by row, leaving out the rows whose text does not fit.
+pub(crate) fn text_as_nested(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    let Expr::Cast(Cast { expr: text, field }) = &expr else {
+        return Ok(Transformed::no(expr));
+    };
+    let nested = matches!(
+        field.data_type(),
+        DataType::List(_) | DataType::LargeList(_) | DataType::Map(_, _) | DataType::Struct(_)
+    );
+    if !nested || !text.get_type(schema).is_ok_and(|t| t.is_string()) {
+        return Ok(Transformed::no(expr));
+    }
+    let from_json = FromJson {
+        target: field.data_type().clone(),
+        signature: Signature::any(1, Volatility::Immutable),
+    };
+    Ok(Transformed::yes(Expr::ScalarFunction(
+        ScalarFunction::new_udf(
+            Arc::new(ScalarUDF::new_from_impl(from_json)),
+            vec![text.as_ref().clone()],
+        ),
+    )))
+}
+
+/// JSON text read as a nested value of `target`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct FromJson {
+    target: DataType,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for FromJson {
+    fn name(&self) -> &str {
+        "from_json"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(self.target.clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let text = args.args[0].to_array(args.number_rows)?;
+        let values = from_json_text(text.as_ref(), &self.target)?;
+        let texts = string_array(&text)?;
+        if let Some(row) = (0..values.len()).find(|&r| texts.is_valid(r) && values.is_null(r)) {
+            return exec_err!(
+                "'{}' is not a JSON value of type {}: write it as JSON ([1, 2], {{\"k\": 1}}) or as a literal ([1, 2], {{'k': 1}}, named_struct(...))",
+                texts.value(row),
+                sql_type_name(&self.target)
+            );
+        }
+        Ok(ColumnarValue::Array(values))
     }
 }
 

@@ -64,6 +64,8 @@ pub(crate) async fn plan_reading(
 ) -> Result<LogicalPlan> {
     let ctx = session.context();
     let state = ctx.state();
+    // A job's batch converts text to the table's types row by row itself.
+    let a_batch = files.is_some();
     let partitions = files.map_or(state.config().target_partitions(), |f| f.files.len());
     let prepared = session.prepared_sources();
     prepared.clear();
@@ -109,9 +111,13 @@ pub(crate) async fn plan_reading(
     prepared.clear();
     // One walk over the plan for the rewrites that need the columns' types.
     let plan = super::typed_rewrite::rewrite_expressions(plan?, |expr, schema| {
-        super::canonical_names::upper_case_strings(expr, schema)?
+        let expr = super::canonical_names::upper_case_strings(expr, schema)?
             .transform_data(|expr| super::mysql_functions::datetimes_as_text(expr, schema))?
-            .transform_data(|expr| super::checked_arithmetic::checked(expr, schema))
+            .transform_data(|expr| super::checked_arithmetic::checked(expr, schema))?;
+        match a_batch {
+            true => Ok(expr),
+            false => expr.transform_data(|e| super::nested_functions::text_as_nested(e, schema)),
+        }
     })?;
     SQLOptions::new()
         .with_allow_ddl(false)
