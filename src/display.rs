@@ -9,6 +9,7 @@
 
 use std::fmt::Write;
 
+use crate::catalog::is_nested_shape;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::arrow::error::ArrowError;
@@ -54,7 +55,7 @@ impl ArrayFormatterFactory for NestedValues {
         options: &FormatOptions<'a>,
         _field: Option<&'a Field>,
     ) -> Result<Option<ArrayFormatter<'a>>, ArrowError> {
-        if !is_nested(array.data_type()) {
+        if !is_nested_shape(array.data_type()) {
             return Ok(None);
         }
         let value = Value::of(array, &options.clone().with_formatter_factory(None))?;
@@ -66,13 +67,6 @@ impl ArrayFormatterFactory for NestedValues {
             options.safe(),
         )))
     }
-}
-
-fn is_nested(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::List(_) | DataType::LargeList(_) | DataType::Map(_, _) | DataType::Struct(_)
-    )
 }
 
 /// A nested column's value, written whole; NULL as the options say.

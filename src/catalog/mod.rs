@@ -29,7 +29,7 @@ use users::{
 
 pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
 pub use table::LanceTable;
-pub use types::{sql_type_name, SqlType, StructField};
+pub use types::{is_nested_shape, sql_type_name, SqlType, StructField};
 
 /// Relative path of the catalog document inside the warehouse.
 const CATALOG_FILE: &str = "_tributary/catalog.json";

@@ -323,6 +323,15 @@ impl fmt::Display for SqlType {
     }
 }
 
+/// Whether values of `data_type` have the shapes of ARRAY, MAP and STRUCT
+/// columns (Arrow lists, maps and structs).
+pub fn is_nested_shape(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::List(_) | DataType::LargeList(_) | DataType::Map(_, _) | DataType::Struct(_)
+    )
+}
+
 /// The SQL name of an Arrow type, for columns that did not come from a
 /// `CREATE TABLE` (e.g. what `S3()` returns).
 pub fn sql_type_name(data_type: &DataType) -> String {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::compute::kernels::numeric::{add, mul, sub};
 use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::error::ArrowError;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, DataFusionError};
 use datafusion::error::Result;
@@ -22,6 +23,7 @@ use datafusion::logical_expr::{
     cast, BinaryExpr, ColumnarValue, Expr, ExprSchemable, Operator, ScalarFunctionArgs, ScalarUDF,
     ScalarUDFImpl, Signature, Volatility,
 };
+use datafusion::physical_expr_common::datum::apply;
 
 use crate::catalog::sql_type_name;
 
@@ -59,24 +61,21 @@ fn as_bigint(operand: &Expr, data_type: &DataType) -> Expr {
 
 /// `expr` with the checked calls as the operators they stand for.
 pub(crate) fn unchecked(expr: Expr) -> Result<Transformed<Expr>> {
-    let op = match &expr {
-        Expr::ScalarFunction(call) => {
-            let Some(checked) = call.func.inner().downcast_ref::<Checked>() else {
-                return Ok(Transformed::no(expr));
-            };
-            checked.op
-        }
-        _ => return Ok(Transformed::no(expr)),
+    let Expr::ScalarFunction(call) = &expr else {
+        return Ok(Transformed::no(expr));
     };
-    let Expr::ScalarFunction(call) = expr else {
-        unreachable!("matched above")
+    let Some(checked) = call.func.inner().downcast_ref::<Checked>() else {
+        return Ok(Transformed::no(expr));
     };
-    let [left, right] = <[Expr; 2]>::try_from(call.args)
-        .map_err(|_| DataFusionError::Internal("a checked operation has two operands".into()))?;
+    let [left, right] = call.args.as_slice() else {
+        return Err(DataFusionError::Internal(
+            "a checked operation has two operands".into(),
+        ));
+    };
     Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
-        Box::new(left),
-        op,
-        Box::new(right),
+        Box::new(left.clone()),
+        checked.op,
+        Box::new(right.clone()),
     ))))
 }
 
@@ -152,33 +151,18 @@ impl ScalarUDFImpl for Checked {
             Operator::Minus => sub,
             _ => mul,
         };
-        let result = match (left, right) {
-            (ColumnarValue::Scalar(l), ColumnarValue::Scalar(r)) => {
-                kernel(&l.to_scalar()?, &r.to_scalar()?).map(|array| {
-                    datafusion::common::ScalarValue::try_from_array(&array, 0)
-                        .map(ColumnarValue::Scalar)
-                })
-            }
-            (ColumnarValue::Array(l), ColumnarValue::Scalar(r)) => {
-                kernel(l, &r.to_scalar()?).map(|a| Ok(ColumnarValue::Array(a)))
-            }
-            (ColumnarValue::Scalar(l), ColumnarValue::Array(r)) => {
-                kernel(&l.to_scalar()?, r).map(|a| Ok(ColumnarValue::Array(a)))
-            }
-            (ColumnarValue::Array(l), ColumnarValue::Array(r)) => {
-                kernel(l, r).map(|a| Ok(ColumnarValue::Array(a)))
-            }
-        };
-        match result {
-            Ok(value) => value,
-            Err(datafusion::arrow::error::ArrowError::ArithmeticOverflow(message)) => {
-                let operation = message.trim_start_matches("Overflow happened on: ");
-                Err(DataFusionError::Execution(format!(
-                    "{} value is out of range in {operation}: CAST an operand to DECIMAL(38,0) (LARGEINT) for a wider result",
-                    sql_type_name(args.return_field.data_type())
-                )))
-            }
-            Err(other) => Err(other.into()),
+        match apply(left, right, kernel) {
+            Err(DataFusionError::ArrowError(error, backtrace)) => match *error {
+                ArrowError::ArithmeticOverflow(message) => {
+                    let operation = message.trim_start_matches("Overflow happened on: ");
+                    Err(DataFusionError::Execution(format!(
+                        "{} value is out of range in {operation}: CAST an operand to DECIMAL(38,0) (LARGEINT) for a wider result",
+                        sql_type_name(args.return_field.data_type())
+                    )))
+                }
+                other => Err(DataFusionError::ArrowError(Box::new(other), backtrace)),
+            },
+            result => result,
         }
     }
 }

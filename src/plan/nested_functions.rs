@@ -17,7 +17,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{exec_err, plan_err, DFSchema};
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::functions_nested::expr_fn::{array_element, map_extract};
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
@@ -28,8 +28,8 @@ use datafusion::logical_expr::{
 use datafusion::prelude::{lit, SessionContext};
 use serde_json::Value;
 
-use crate::catalog::sql_type_name;
-use crate::write::json::{from_json_text, to_json_column};
+use crate::catalog::{is_nested_shape, sql_type_name};
+use crate::write::json::{from_json_text, string_values, to_json_column};
 
 /// Registers the functions.
 pub(crate) fn register(ctx: &SessionContext) {
@@ -49,11 +49,7 @@ pub(crate) fn text_as_nested(expr: Expr, schema: &DFSchema) -> Result<Transforme
     let Expr::Cast(Cast { expr: text, field }) = &expr else {
         return Ok(Transformed::no(expr));
     };
-    let nested = matches!(
-        field.data_type(),
-        DataType::List(_) | DataType::LargeList(_) | DataType::Map(_, _) | DataType::Struct(_)
-    );
-    if !nested || !text.get_type(schema).is_ok_and(|t| t.is_string()) {
+    if !is_nested_shape(field.data_type()) || !text.get_type(schema).is_ok_and(|t| t.is_string()) {
         return Ok(Transformed::no(expr));
     }
     let from_json = FromJson {
@@ -176,9 +172,8 @@ impl ScalarUDFImpl for ElementAt {
     }
 
     fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        let [container, at] = <[Expr; 2]>::try_from(args).map_err(|_| {
-            datafusion::error::DataFusionError::Plan("element_at takes two arguments".into())
-        })?;
+        let [container, at] = <[Expr; 2]>::try_from(args)
+            .map_err(|_| DataFusionError::Plan("element_at takes two arguments".into()))?;
         Ok(ExprSimplifyResult::Simplified(
             match info.get_data_type(&container)? {
                 DataType::Map(_, _) => array_element(map_extract(container, at), lit(1i64)),
@@ -433,13 +428,11 @@ impl JsonKind {
     }
 }
 
+/// An argument's text (the functions' arguments are coerced to text).
 fn string_array(array: &ArrayRef) -> Result<StringArray> {
-    let cast = datafusion::arrow::compute::cast(array, &DataType::Utf8)?;
-    Ok(cast
-        .as_any()
-        .downcast_ref::<StringArray>()
-        .expect("a Utf8 array")
-        .clone())
+    string_values(array.as_ref()).ok_or_else(|| {
+        DataFusionError::Internal(format!("a text argument of type {}", array.data_type()))
+    })
 }
 
 /// One step of a JSON path.
@@ -452,7 +445,7 @@ enum Step {
 /// Parses `$`, `$.a.b`, `$."a b"`, `$.a[0]`, `$[1].c`.
 fn parse_path(path: &str) -> Result<Vec<Step>> {
     let bad = |why: &str| {
-        datafusion::error::DataFusionError::Execution(format!(
+        DataFusionError::Execution(format!(
             "invalid JSON path '{path}': {why}; a path is $ followed by .member or [index], e.g. $.items[0].name"
         ))
     };

@@ -261,7 +261,7 @@ fn plain_decimal(text: &[u8], precision: u8, scale: i8) -> Option<i128> {
 }
 
 /// A value shortened for a message.
-fn quote(value: &str) -> String {
+pub(super) fn quote(value: &str) -> String {
     if value.chars().count() <= MAX_QUOTED_CHARS {
         return value.to_string();
     }

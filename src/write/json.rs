@@ -14,6 +14,7 @@ use datafusion::arrow::json::writer::{LineDelimited, WriterBuilder};
 use datafusion::arrow::json::ReaderBuilder;
 use datafusion::arrow::record_batch::RecordBatch;
 
+use super::convert::quote;
 use crate::error::Error;
 
 /// The name of the one field values are wrapped in on their way through
@@ -51,21 +52,17 @@ impl JsonCheck {
     pub fn check(&self, batch: &RecordBatch) -> Result<(), Error> {
         for (index, name) in &self.columns {
             if let Some((_, text)) = first_not_json(batch.column(*index).as_ref()) {
-                let shown: String = text.chars().take(MAX_SHOWN_CHARS).collect();
                 return Err(Error::InvalidValue {
                     statement: self.statement,
                     table: self.table.clone(),
                     columns: name.clone(),
-                    reason: format!("'{shown}' is not a JSON value"),
+                    reason: format!("'{}' is not a JSON value", quote(&text)),
                 });
             }
         }
         Ok(())
     }
 }
-
-/// Longest value quoted in a message.
-const MAX_SHOWN_CHARS: usize = 64;
 
 /// `input` as a JSON column: strings that are JSON kept (the rest NULL),
 /// any other value written as JSON.
@@ -151,7 +148,7 @@ fn wrap(column: ArrayRef) -> Result<RecordBatch, ArrowError> {
 }
 
 /// A string column's values as `Utf8`, whichever string type it has.
-fn string_values(column: &dyn Array) -> Option<StringArray> {
+pub fn string_values(column: &dyn Array) -> Option<StringArray> {
     match column.data_type() {
         DataType::Utf8 => Some(column.as_string::<i32>().clone()),
         DataType::LargeUtf8 => Some(column.as_string::<i64>().iter().collect()),
