@@ -207,6 +207,11 @@ pub enum Error {
         first: String,
     },
 
+    /// An INSERT from files met a row that does not fit the table; it
+    /// loaded nothing.
+    #[error("INSERT INTO {table} loaded no rows: {first}; correct that row, or load the files with a job, which leaves such rows out as far as its \"session.insert_max_filter_ratio\" allows")]
+    InsertRejected { table: String, first: String },
+
     /// A source that cannot be reached now (connection refused, timeout,
     /// throttling, server error): worth retrying.
     #[error("cannot read '{uri}': {message}")]

@@ -26,7 +26,7 @@ use crate::write::{commit_fenced, write_fragments_in_parallel, Fence};
 const BYTES_PER_WRITER: u64 = 128 << 20;
 
 /// How many Lance writers write `batch`'s rows.
-fn writers(batch: &Batch) -> usize {
+pub(super) fn writers(batch: &Batch) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     usize::try_from(batch.bytes / BYTES_PER_WRITER)
         .unwrap_or(usize::MAX)

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::compute::BatchCoalescer;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::error::Result as DFResult;
+use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::common::spawn_buffered;
 use datafusion::physical_plan::repartition::RepartitionExec;
@@ -60,9 +60,8 @@ fn files_at_once(batch: &Batch, cores: usize) -> usize {
 /// its turn comes (so memory does not grow with the files in the batch),
 /// and converts in a task of its own, in parallel with the write.
 pub fn converted_stream(
-    physical: &Arc<dyn ExecutionPlan>,
+    source: BatchSource,
     task_ctx: &Arc<TaskContext>,
-    typed: Option<TypedRead>,
     batch: &Batch,
     origins: RowOrigins,
     conversion: Conversion,
@@ -71,15 +70,17 @@ pub fn converted_stream(
     let config = task_ctx.session_config();
     let parallel = files_at_once(batch, config.target_partitions());
     let batch_size = config.batch_size();
-    let per_file = typed.is_some() || partition_per_file(physical, batch.files.len());
+    let per_file = match &source {
+        BatchSource::Typed(_) => true,
+        BatchSource::Plan(plan) => partition_per_file(plan, batch.files.len()),
+    };
     let files: Vec<Option<usize>> = if per_file {
         (0..batch.files.len()).map(Some).collect()
     } else {
         vec![None]
     };
     let part = FilePart {
-        physical: physical.clone(),
-        typed,
+        source,
         task_ctx: task_ctx.clone(),
         origins: Arc::new(origins),
         conversion: Arc::new(conversion),
@@ -130,11 +131,17 @@ fn gathered(
 /// MiB per file being read).
 const CONVERTED_BATCHES_AHEAD: usize = 16;
 
+/// How a batch's rows are read.
+pub enum BatchSource {
+    /// Each file straight to the table's types.
+    Typed(TypedRead),
+    /// By the physical plan of the INSERT's input.
+    Plan(Arc<dyn ExecutionPlan>),
+}
+
 /// What it takes to read and convert one file's partition of a batch.
 struct FilePart {
-    physical: Arc<dyn ExecutionPlan>,
-    /// Files read straight to the table's types instead of by the plan.
-    typed: Option<TypedRead>,
+    source: BatchSource,
     task_ctx: Arc<TaskContext>,
     origins: Arc<RowOrigins>,
     conversion: Arc<Conversion>,
@@ -146,12 +153,19 @@ impl FilePart {
     /// converting in a spawned task.
     fn execute(&self, file: Option<usize>) -> DFResult<SendableRecordBatchStream> {
         let batch_size = self.task_ctx.session_config().batch_size();
-        let rows = match (file, &self.typed) {
-            (Some(i), Some(typed)) => typed
-                .source
-                .read_typed(i, typed.columns.clone(), batch_size),
-            (Some(i), None) => self.physical.execute(i, self.task_ctx.clone())?,
-            (None, _) => execute_stream(self.physical.clone(), self.task_ctx.clone())?,
+        let rows = match (file, &self.source) {
+            (Some(i), BatchSource::Typed(typed)) => {
+                typed
+                    .source
+                    .read_typed(i, typed.columns.clone(), batch_size)
+            }
+            (Some(i), BatchSource::Plan(plan)) => plan.execute(i, self.task_ctx.clone())?,
+            (None, BatchSource::Plan(plan)) => execute_stream(plan.clone(), self.task_ctx.clone())?,
+            (None, BatchSource::Typed(_)) => {
+                return Err(DataFusionError::Internal(
+                    "a typed reading reads file by file".into(),
+                ))
+            }
         };
         let (origins, conversion, tally) = (
             self.origins.clone(),
@@ -210,6 +224,16 @@ impl RowOrigins {
     /// Files are named as `job` shows offsets (absolute paths for local
     /// files).
     pub fn new(job: &Job, batch: &Batch, options: &S3Options, filtered: bool) -> Self {
+        let files = batch
+            .files
+            .iter()
+            .map(|f| job.shown_offset(f.location.as_ref()))
+            .collect();
+        Self::named(files, options, filtered)
+    }
+
+    /// The files as `files` names them, in the batch's order.
+    pub fn named(files: Vec<String>, options: &S3Options, filtered: bool) -> Self {
         let lines_before = match options.format {
             Format::CsvWithNames => 1,
             Format::CsvWithNamesAndTypes => 2,
@@ -217,11 +241,7 @@ impl RowOrigins {
             _ => 0,
         };
         Self {
-            files: batch
-                .files
-                .iter()
-                .map(|f| job.shown_offset(f.location.as_ref()))
-                .collect(),
+            files,
             lines_before,
             format: options.format,
             filtered,

@@ -29,6 +29,7 @@ mod commit;
 mod convert;
 pub mod failpoint;
 mod late;
+pub(crate) mod one_shot;
 mod quarantine;
 mod read;
 pub mod recovery;

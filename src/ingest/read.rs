@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::common::tree_node::TreeNode;
 use datafusion::error::DataFusionError;
 use datafusion::execution::TaskContext;
-use datafusion::logical_expr::{Expr, LogicalPlan, Projection};
+use datafusion::logical_expr::{Expr, LogicalPlan, Projection, TableScan};
 use datafusion::physical_plan::ExecutionPlan;
 
 use super::batch::Batch;
@@ -165,13 +165,14 @@ pub async fn plan_batch(
             .await?,
         task_ctx: ctx.task_ctx(),
         filters,
-        mapping: column_mapping(&optimized),
+        mapping: column_mapping(&optimized).map(|(mapping, _)| mapping),
     }))
 }
 
 /// The file column each output column of `input` takes, when `input` (an
-/// optimized plan) only picks columns of its one table scan.
-fn column_mapping(input: &LogicalPlan) -> Option<ColumnMapping> {
+/// optimized plan) only picks columns of its one table scan, and that
+/// scan.
+pub(super) fn column_mapping(input: &LogicalPlan) -> Option<(ColumnMapping, &TableScan)> {
     let LogicalPlan::Projection(projection) = input else {
         return None;
     };
@@ -190,16 +191,17 @@ fn column_mapping(input: &LogicalPlan) -> Option<ColumnMapping> {
             _ => None,
         })
         .collect::<Option<Vec<usize>>>()?;
-    Some(ColumnMapping {
+    let mapping = ColumnMapping {
         file_schema: file_schema.as_ref().clone(),
         columns,
-    })
+    };
+    Some((mapping, scan))
 }
 
 /// The INSERT's input with the casts to the table's types taken off its
 /// top projection: the [`Conversion`](crate::write::Conversion) applies
 /// them, leaving out the rows that do not convert instead of failing.
-fn without_casts(plan: LogicalPlan) -> Result<LogicalPlan> {
+pub(super) fn without_casts(plan: LogicalPlan) -> Result<LogicalPlan> {
     let LogicalPlan::Projection(projection) = plan else {
         return Ok(plan);
     };

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use super::batch::{cut_from_listing, Batch, Cut, Cutter, Listing};
 use super::body::JobBody;
 use super::commit::{finished, write_and_commit, Target};
-use super::convert::{converted_stream, RowOrigins};
+use super::convert::{converted_stream, BatchSource, RowOrigins};
 use super::late::Lookback;
 use super::read::plan_batch;
 use super::tally::{FilterLimits, Tally};
@@ -363,12 +363,14 @@ async fn converted_rows(
         return Ok(None);
     };
     let origins = RowOrigins::new(job, batch, &body.options, read.filters);
-    let typed = read.typed(body, batch, conversion.schema())?;
-    tracing::debug!(job = %job.name, typed = typed.is_some(), "reading the batch's CSV columns straight to the table's types");
+    let source = match read.typed(body, batch, conversion.schema())? {
+        Some(typed) => BatchSource::Typed(typed),
+        None => BatchSource::Plan(read.plan.clone()),
+    };
+    tracing::debug!(job = %job.name, typed = matches!(source, BatchSource::Typed(_)), "reading the batch's CSV columns straight to the table's types");
     Ok(Some(converted_stream(
-        &read.plan,
+        source,
         &read.task_ctx,
-        typed,
         batch,
         origins,
         conversion.clone(),

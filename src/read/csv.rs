@@ -230,22 +230,34 @@ impl TypedColumns {
     /// all text) into columns of `types`; `None` when no column would be
     /// decoded to a type.
     pub fn new(file_schema: &Schema, projection: Vec<usize>, types: &[DataType]) -> Option<Self> {
+        let columns = Self::reading(file_schema, projection, types);
+        columns.typed().then_some(columns)
+    }
+
+    /// [`new`](Self::new), also when every column stays text (the reading
+    /// then only picks and orders the columns).
+    pub fn reading(file_schema: &Schema, projection: Vec<usize>, types: &[DataType]) -> Self {
         let mut fields: Vec<Field> = file_schema
             .fields()
             .iter()
             .map(|f| f.as_ref().clone())
             .collect();
-        let mut typed = false;
         for (&column, data_type) in projection.iter().zip(types) {
             if decodes_as_cast(data_type) && fields[column].data_type() == &DataType::Utf8 {
                 fields[column] = Field::new(fields[column].name(), data_type.clone(), true);
-                typed = true;
             }
         }
-        typed.then(|| Self {
+        Self {
             projection,
             schema: Arc::new(Schema::new(fields)),
-        })
+        }
+    }
+
+    /// Whether a column is decoded to a type other than text.
+    fn typed(&self) -> bool {
+        self.projection
+            .iter()
+            .any(|&c| self.schema.field(c).data_type() != &DataType::Utf8)
     }
 }
 

@@ -28,4 +28,4 @@ pub use resolve::{
     prepare_s3, rewrite_calls, FixedFiles, FunctionCall, PreparedFunction, PreparedSources,
     JOB_FILES_FUNCTION, JOB_LEASES_FUNCTION, REJECTED_ROWS_FUNCTION, S3_FUNCTION, TABLE_FUNCTIONS,
 };
-pub use source::FileSource;
+pub use source::{FileSource, S3Table};

@@ -4,8 +4,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::streaming::StreamingTable;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::error::{DataFusionError, Result as DFResult};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
@@ -133,9 +138,19 @@ impl FileSource {
         &self.files
     }
 
+    /// The options of the `S3()` call.
+    pub fn options(&self) -> &S3Options {
+        &self.options
+    }
+
+    /// How a file is named in messages (`file:///...`, `s3://...`).
+    pub fn display(&self, file: &ObjectMeta) -> String {
+        self.location.display(&file.location)
+    }
+
     /// A table over the files, split into at most `partitions` partitions
     /// of consecutive files.
-    pub fn into_table(self, partitions: usize) -> Result<StreamingTable> {
+    pub fn into_table(self, partitions: usize) -> Result<S3Table> {
         let schema = self.schema();
         let source = Arc::new(self);
         let per_partition = source.files.len().div_ceil(partitions.max(1)).max(1);
@@ -148,7 +163,10 @@ impl FileSource {
                 }) as Arc<dyn PartitionStream>
             })
             .collect();
-        Ok(StreamingTable::try_new(schema, streams)?)
+        Ok(S3Table {
+            table: StreamingTable::try_new(schema, streams)?,
+            source,
+        })
     }
 
     async fn read_file(
@@ -184,6 +202,43 @@ impl FileSource {
             Decoder::Json(reader) => reader.read(bytes, &display, batch_size, tx).await,
             Decoder::Parquet(_) => unreachable!("handled above"),
         }
+    }
+}
+
+/// The table an `S3()` call reads: its files streamed by partitions of
+/// consecutive files. It keeps its [`FileSource`], which an INSERT that
+/// loads the files as a job loads a batch reads itself
+/// ([`crate::ingest::one_shot`]).
+#[derive(Debug)]
+pub struct S3Table {
+    source: Arc<FileSource>,
+    table: StreamingTable,
+}
+
+impl S3Table {
+    pub fn source(&self) -> &Arc<FileSource> {
+        &self.source
+    }
+}
+
+#[async_trait]
+impl TableProvider for S3Table {
+    fn schema(&self) -> SchemaRef {
+        self.table.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.table.table_type()
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DFResult<Arc<dyn ExecutionPlan>> {
+        self.table.scan(state, projection, filters, limit).await
     }
 }
 

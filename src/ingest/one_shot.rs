@@ -1,0 +1,152 @@
+//! `INSERT INTO t SELECT ... FROM S3(...)` loaded the way a job loads a
+//! batch: when the INSERT only picks CSV columns into the table's columns,
+//! its files are read file by file straight to the table's types
+//! ([`read`](super::read)), converted ([`convert`](super::convert)) and
+//! written by several Lance writers at once, in one commit. Unlike a job,
+//! the statement keeps every row or none: the first row that does not
+//! convert fails it, naming its file and line, and nothing is committed.
+//!
+//! Any other INSERT runs as DataFusion plans it, through
+//! [`LanceSink`](crate::write::LanceSink).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use datafusion::datasource::source_as_provider;
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{DmlStatement, LogicalPlan, WriteOp};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::StreamExt;
+use object_store::ObjectMeta;
+
+use super::batch::Batch;
+use super::commit::writers;
+use super::convert::{converted_stream, BatchSource, RowOrigins};
+use super::read::{column_mapping, without_casts, TypedRead};
+use super::tally::Tally;
+use crate::catalog::LanceTable;
+use crate::error::{Error, Result};
+use crate::read::{S3Table, TypedColumns};
+use crate::session::Session;
+use crate::write::{commit, write_fragments_in_parallel, Conversion};
+
+/// An INSERT ready to load as a batch.
+pub struct OneShot {
+    table: String,
+    files: Vec<ObjectMeta>,
+    typed: TypedRead,
+    origins: RowOrigins,
+    conversion: Conversion,
+    dataset: Arc<lance::Dataset>,
+}
+
+impl OneShot {
+    /// The load of `plan` as a batch; `None` when it is not an append
+    /// whose input only picks the CSV columns of one `S3()` call.
+    pub async fn plan(session: &Session, plan: &LogicalPlan) -> Result<Option<OneShot>> {
+        let LogicalPlan::Dml(DmlStatement {
+            target,
+            op: WriteOp::Insert(InsertOp::Append),
+            input,
+            ..
+        }) = plan
+        else {
+            return Ok(None);
+        };
+        let provider = source_as_provider(target)?;
+        let Some(table) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<LanceTable>()
+        else {
+            return Ok(None);
+        };
+        let state = session.context().state();
+        let input = state.optimize(&without_casts(input.as_ref().clone())?)?;
+        let Some((mapping, scan)) = column_mapping(&input) else {
+            return Ok(None);
+        };
+        let provider = source_as_provider(&scan.source)?;
+        let Some(s3) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<S3Table>() else {
+            return Ok(None);
+        };
+        let source = s3.source().clone();
+        if !source.reads_csv_text() {
+            return Ok(None);
+        }
+        let def = table.def();
+        let schema = def.arrow_schema();
+        let types: Vec<_> = schema.fields().iter().map(|f| f.data_type().clone()).collect();
+        let columns = TypedColumns::reading(&mapping.file_schema, mapping.columns, &types);
+        let names = source.files().iter().map(|f| source.display(f)).collect();
+        Ok(Some(OneShot {
+            table: format!("{}.{}", def.database, def.name),
+            files: source.files().to_vec(),
+            origins: RowOrigins::named(names, source.options(), false),
+            typed: TypedRead {
+                source,
+                columns: Arc::new(columns),
+            },
+            conversion: Conversion::new(
+                schema,
+                def.columns.iter().map(|c| c.sql_type.clone()).collect(),
+            ),
+            dataset: table.dataset().clone(),
+        }))
+    }
+
+    /// Loads the files in one commit; returns the rows added.
+    pub async fn load(self, session: &Session) -> Result<u64> {
+        let batch = Batch {
+            bytes: self.files.iter().map(|f| f.size).sum(),
+            offset: String::new(),
+            full: false,
+            files: self.files,
+        };
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let rows = converted_stream(
+            BatchSource::Typed(self.typed),
+            &session.context().task_ctx(),
+            &batch,
+            self.origins,
+            self.conversion.clone(),
+            &tally,
+        );
+        let table = self.table.clone();
+        let counted = tally.clone();
+        // The first row left out ends the load: the statement keeps every
+        // row or none.
+        let rows = rows.map(move |rows| {
+            let rows = rows?;
+            match rejected(&table, &counted) {
+                Some(error) => Err(error.into_datafusion()),
+                None => Ok(rows),
+            }
+        });
+        let schema = self.conversion.schema().clone();
+        let rows = Box::pin(RecordBatchStreamAdapter::new(schema.clone(), rows));
+        let written = write_fragments_in_parallel(
+            self.dataset.clone(),
+            schema,
+            &self.table,
+            rows,
+            writers(&batch),
+        )
+        .await?;
+        if let Some(error) = rejected(&self.table, &tally) {
+            return Err(error);
+        }
+        let Some(written) = written else {
+            return Ok(0);
+        };
+        let rows = written.rows;
+        commit(self.dataset, written, HashMap::new()).await?;
+        Ok(rows)
+    }
+}
+
+/// The error that fails the INSERT once a row was left out.
+fn rejected(table: &str, tally: &Mutex<Tally>) -> Option<Error> {
+    let first = tally.lock().expect("lock").first_error()?;
+    Some(Error::InsertRejected {
+        table: table.to_string(),
+        first,
+    })
+}
