@@ -32,11 +32,14 @@ use tributary::Engine;
 mod indexes;
 #[path = "ingest/maintenance.rs"]
 mod maintenance;
+#[path = "ingest/queries.rs"]
+mod queries;
 #[path = "ingest/seaweed.rs"]
 mod seaweed;
 
 use indexes::{index_cost, IndexCost, INDEXES};
 use maintenance::{maintenance_cost, MaintenanceCost, MAINTENANCE};
+use queries::{query_cost, QueryCost, QUERIES};
 
 const CHILD: &str = "TRIBUTARY_BENCH_CHILD";
 const BUCKET: &str = "bench";
@@ -90,6 +93,10 @@ struct Spec {
     /// The table's "compression" property, when not the default.
     #[serde(default)]
     compression: Option<String>,
+    /// The warehouse's directory under `work`, when it is kept after the
+    /// measurement (a new one per process otherwise).
+    #[serde(default)]
+    warehouse: Option<String>,
 }
 
 /// What a child reports.
@@ -135,11 +142,11 @@ fn orders_csv(first_id: u64, bytes: usize) -> (Vec<u8>, u64) {
     let mut id = first_id;
     let mut rows = 0;
     while out.len() < bytes {
-        let x = id.wrapping_mul(2654435761) % 1_000_003;
+        let x = mixed(id);
         use std::io::Write;
         writeln!(
             out,
-            "{id},{},{}.{:02},{},{},2026-{:02}-{:02},order {id} for customer {} via channel {}",
+            "{id},{},{}.{:02},{},{},2026-{:02}-{:02},{}",
             x % 50_000,
             x % 10_000,
             x % 100,
@@ -147,14 +154,28 @@ fn orders_csv(first_id: u64, bytes: usize) -> (Vec<u8>, u64) {
             STATUSES[(x % 5) as usize],
             1 + x % 12,
             1 + x % 28,
-            x % 50_000,
-            x % 7
+            comment_of(id)
         )
         .unwrap();
         id += 1;
         rows += 1;
     }
     (out, rows)
+}
+
+/// The number order `id`'s values are drawn from.
+fn mixed(id: u64) -> u64 {
+    id.wrapping_mul(2654435761) % 1_000_003
+}
+
+/// The comment of order `id`.
+fn comment_of(id: u64) -> String {
+    let x = mixed(id);
+    format!(
+        "order {id} for customer {} via channel {}",
+        x % 50_000,
+        x % 7
+    )
 }
 
 const TABLE: &str = "CREATE TABLE bench.orders (order_id BIGINT NOT NULL, customer_id INT, amount DECIMAL(12,2), quantity INT, status VARCHAR(16), order_date DATE, comment STRING)";
@@ -233,12 +254,11 @@ async fn open(work: &Path, name: &str, compression: Option<&str>) -> tributary::
 
 /// A session for a child's measurement.
 async fn open_for(spec: &Spec) -> tributary::Session {
-    open(
-        &spec.work,
-        &format!("wh-{}", std::process::id()),
-        spec.compression.as_deref(),
-    )
-    .await
+    let warehouse = spec
+        .warehouse
+        .clone()
+        .unwrap_or_else(|| format!("wh-{}", std::process::id()));
+    open(&spec.work, &warehouse, spec.compression.as_deref()).await
 }
 
 async fn count(session: &mut tributary::Session) -> u64 {
@@ -567,6 +587,7 @@ async fn parent(args: Args) {
         endpoint: s3.endpoint.clone(),
         work: root.to_path_buf(),
         compression: None,
+        warehouse: None,
     };
     let compressed = |compression: &str, uri: String| Spec {
         compression: Some(compression.into()),
@@ -682,10 +703,12 @@ async fn parent(args: Args) {
     } else {
         None
     };
+    let queried = chosen(QUERIES).then(|| query_cost(root, &csv_dir, &args.python, big.rows));
     let studies = Studies {
         ledger: ledger.as_ref(),
         maintained: maintained.as_ref(),
         indexed: indexed.as_ref(),
+        queried: queried.as_ref(),
     };
     if args.only.is_some() {
         return report(&args, &rows, &[], &(0, 0.0), &studies);
@@ -700,6 +723,7 @@ struct Studies<'a> {
     ledger: Option<&'a LedgerCost>,
     maintained: Option<&'a MaintenanceCost>,
     indexed: Option<&'a IndexCost>,
+    queried: Option<&'a QueryCost>,
 }
 
 const LEDGER: &str = "file ledger";
@@ -950,6 +974,9 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
     if let Some(i) = studies.indexed {
         println!("{INDEXES}: {}", i.summary());
     }
+    if let Some(q) = studies.queried {
+        println!("{QUERIES}: {}", q.summary());
+    }
     println!(
         "S3 backlog of {} files: {backlog_lists} LIST requests in {backlog_tasks} tasks (bound N/1000 + tasks + 2 = {backlog_bound})",
         args.small_files
@@ -987,6 +1014,7 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
         "file_ledger": studies.ledger,
         "table_maintenance": studies.maintained,
         "indexes": studies.indexed,
+        "queries": studies.queried,
         "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
         "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "job_lz4": cpu_per_gib(JOB_CSV_LZ4), "job_none": cpu_per_gib(JOB_CSV_NONE), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
         "table_mib": {"job": table_mib(JOB_CSV), "job_lz4": table_mib(JOB_CSV_LZ4), "job_none": table_mib(JOB_CSV_NONE)},

@@ -73,7 +73,11 @@ impl OneShot {
         }
         let def = table.def();
         let schema = def.arrow_schema();
-        let types: Vec<_> = schema.fields().iter().map(|f| f.data_type().clone()).collect();
+        let types: Vec<_> = schema
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
         let columns = TypedColumns::reading(&mapping.file_schema, mapping.columns, &types);
         let names = source.files().iter().map(|f| source.display(f)).collect();
         Ok(Some(OneShot {
