@@ -576,9 +576,13 @@ async fn parent(args: Args) {
     s3.create_bucket(BUCKET);
     eprintln!("bench: uploading to SeaweedFS at {}", s3.endpoint);
     let store = s3.store(BUCKET);
+    let small_keys: Vec<String> = small_files.iter().map(|(key, _)| key.clone()).collect();
     upload(store.as_ref(), files).await;
     upload(store.as_ref(), parquet_files).await;
     upload(store.as_ref(), small_files).await;
+    for (key, value) in s3.python_env() {
+        std::env::set_var(key, value);
+    }
 
     let spec = |kind: &str, uri: String, format: &str| Spec {
         kind: kind.into(),
@@ -664,6 +668,11 @@ async fn parent(args: Args) {
             Case::Child(spec("job", format!("s3://{BUCKET}/small/*.csv"), "csv")),
             small,
         ),
+        (
+            PYARROW_SMALL_S3,
+            Case::Pylance(format!("s3://{BUCKET}/small/")),
+            small,
+        ),
     ];
     let mut rows = Vec::new();
     let chosen = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
@@ -703,12 +712,18 @@ async fn parent(args: Args) {
     } else {
         None
     };
+    // The server's own rate, at the job's reads at once for small files.
+    let get_rate = match chosen(JOB_SMALL_S3) {
+        true => s3.get_rate(BUCKET, &small_keys, SMALL_FILES_AT_ONCE).await,
+        false => f64::NAN,
+    };
     let queried = chosen(QUERIES).then(|| query_cost(root, &csv_dir, &args.python, big.rows));
     let studies = Studies {
         ledger: ledger.as_ref(),
         maintained: maintained.as_ref(),
         indexed: indexed.as_ref(),
         queried: queried.as_ref(),
+        get_rate,
     };
     if args.only.is_some() {
         return report(&args, &rows, &[], &(0, 0.0), &studies);
@@ -724,6 +739,8 @@ struct Studies<'a> {
     maintained: Option<&'a MaintenanceCost>,
     indexed: Option<&'a IndexCost>,
     queried: Option<&'a QueryCost>,
+    /// Small files a second SeaweedFS serves to a plain GET loop.
+    get_rate: f64,
 }
 
 const LEDGER: &str = "file ledger";
@@ -819,6 +836,11 @@ const JOB_CSV_NONE: &str = "tributary job file:// CSV -> Lance, compression none
 const DUCKDB_SMALL: &str = "DuckDB read_csv small files -> DuckDB table";
 const JOB_SMALL: &str = "tributary job file:// small CSV files -> Lance";
 const JOB_SMALL_S3: &str = "tributary job s3:// small CSV files -> Lance";
+const PYARROW_SMALL_S3: &str =
+    "pylance: pyarrow.dataset over S3 small CSV files -> lance.write_dataset";
+
+/// Small files a job reads at once (tributary's `MAX_FILES_AT_ONCE`).
+const SMALL_FILES_AT_ONCE: usize = 64;
 
 /// Seconds from a file's PUT to its rows being visible, per file.
 async fn latency(s3: &SeaweedFs, root: &Path, files: usize) -> Vec<f64> {
@@ -981,6 +1003,15 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
         "S3 backlog of {} files: {backlog_lists} LIST requests in {backlog_tasks} tasks (bound N/1000 + tasks + 2 = {backlog_bound})",
         args.small_files
     );
+    let files_per_s =
+        |name: &str| row(name).map_or(f64::NAN, |r| r.files.count as f64 / r.measured.seconds);
+    let (s3_job, s3_peer) = (files_per_s(JOB_SMALL_S3), files_per_s(PYARROW_SMALL_S3));
+    println!(
+        "S3 small files on SeaweedFS: job {s3_job:.0} files/s, pyarrow peer {s3_peer:.0} files/s ({:.2}x), the server's GET rate {:.0} files/s at {SMALL_FILES_AT_ONCE} at once (the job at {:.0}%)",
+        s3_job / s3_peer,
+        studies.get_rate,
+        100.0 * s3_job / studies.get_rate
+    );
     println!(
         "ratios: CSV job throughput {vs_duckdb:.2}x DuckDB, {vs_pylance:.2}x pylance, {vs_floor:.2}x the DataFusion read floor; small files {small_vs_duckdb:.2}x DuckDB"
     );
@@ -1016,6 +1047,7 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
         "indexes": studies.indexed,
         "queries": studies.queried,
         "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
+        "s3_small_files": {"job_files_per_s": s3_job, "pyarrow_files_per_s": s3_peer, "server_get_files_per_s": studies.get_rate, "get_concurrency": SMALL_FILES_AT_ONCE},
         "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "job_lz4": cpu_per_gib(JOB_CSV_LZ4), "job_none": cpu_per_gib(JOB_CSV_NONE), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
         "table_mib": {"job": table_mib(JOB_CSV), "job_lz4": table_mib(JOB_CSV_LZ4), "job_none": table_mib(JOB_CSV_NONE)},
         "ratios": {"csv_job_vs_duckdb": vs_duckdb, "csv_job_vs_pylance": vs_pylance,

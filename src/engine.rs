@@ -82,6 +82,7 @@ impl Engine {
             .with_memory_pool(memory.clone())
             .build_arc()
             .expect("the default runtime builds");
+        crate::read::parquet::register_placeholder(&runtime);
         Self {
             inner: Arc::new(EngineInner {
                 catalog,

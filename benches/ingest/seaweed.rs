@@ -12,8 +12,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use object_store::aws::AmazonS3Builder;
-use object_store::ObjectStore;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 /// Credentials and region of every S3 request (SeaweedFS without an S3
 /// config takes any; they must never be left for a client to look up).
@@ -144,6 +145,38 @@ impl SeaweedFs {
                 .build()
                 .expect("S3 client"),
         )
+    }
+
+    /// GETs of whole objects a second that SeaweedFS answers, `at_once`
+    /// at a time, over `keys` of `bucket` (each read to its end): the
+    /// ceiling of a load of those objects.
+    pub async fn get_rate(&self, bucket: &str, keys: &[String], at_once: usize) -> f64 {
+        let store = self.store(bucket);
+        let start = Instant::now();
+        futures::stream::iter(keys)
+            .map(|key| {
+                let store = store.clone();
+                async move {
+                    let path = object_store::path::Path::from(key.as_str());
+                    let got = store.get(&path).await.expect("GET");
+                    got.bytes().await.expect("body").len()
+                }
+            })
+            .buffer_unordered(at_once)
+            .for_each(|_| async {})
+            .await;
+        keys.len() as f64 / start.elapsed().as_secs_f64()
+    }
+
+    /// The environment of a Python peer that reads from this server
+    /// (bench/pylance_load.py with an s3:// source).
+    pub fn python_env(&self) -> [(&'static str, String); 4] {
+        [
+            ("BENCH_S3_ENDPOINT", self.endpoint.clone()),
+            ("BENCH_S3_ACCESS_KEY", ACCESS_KEY.into()),
+            ("BENCH_S3_SECRET_KEY", SECRET_KEY.into()),
+            ("BENCH_S3_REGION", REGION.into()),
+        ]
     }
 
     /// The LIST requests SeaweedFS has answered, from its metrics.

@@ -7,6 +7,7 @@ mod syntax;
 pub(crate) use arrow::printed as arrow_error_printed;
 
 use datafusion::error::DataFusionError;
+use datafusion::parquet::errors::ParquetError;
 
 /// Result alias used throughout tributary.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -320,6 +321,17 @@ impl From<DataFusionError> for Error {
                 Ok(inner) => Error::from(inner),
                 Err(shared) => Error::DataFusion(DataFusionError::Shared(shared)),
             },
+            // A Parquet file's failure, named by the reader
+            // (`read::parquet`).
+            DataFusionError::ParquetError(parquet) => match *parquet {
+                ParquetError::External(e) => match e.downcast::<Error>() {
+                    Ok(inner) => *inner,
+                    Err(e) => Error::DataFusion(DataFusionError::ParquetError(Box::new(
+                        ParquetError::External(e),
+                    ))),
+                },
+                parquet => Error::DataFusion(DataFusionError::ParquetError(Box::new(parquet))),
+            },
             DataFusionError::ArrowError(arrow, backtrace) => match *arrow {
                 datafusion::arrow::error::ArrowError::ExternalError(e) => {
                     match e.downcast::<DataFusionError>() {
@@ -488,18 +500,28 @@ pub(crate) fn without_code_location(message: &str) -> String {
 
 fn carries_own_error(error: &DataFusionError) -> bool {
     match error {
-        DataFusionError::External(e) => e.is::<Error>(),
         DataFusionError::Context(_, e) => carries_own_error(e),
-        _ => false,
+        other => own_error(other).is_some(),
     }
 }
 
 fn datafusion_is_transient(error: &DataFusionError) -> bool {
     match error {
-        DataFusionError::External(e) => e.downcast_ref::<Error>().is_some_and(Error::is_transient),
         DataFusionError::Context(_, e) => datafusion_is_transient(e),
         DataFusionError::Shared(e) => datafusion_is_transient(e),
-        _ => false,
+        other => own_error(other).is_some_and(Error::is_transient),
+    }
+}
+
+/// The tributary error `error` carries as it is.
+fn own_error(error: &DataFusionError) -> Option<&Error> {
+    match error {
+        DataFusionError::External(e) => e.downcast_ref::<Error>(),
+        DataFusionError::ParquetError(parquet) => match parquet.as_ref() {
+            ParquetError::External(e) => e.downcast_ref::<Error>(),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

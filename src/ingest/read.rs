@@ -127,11 +127,9 @@ pub async fn plan_batch(
         // Keep one partition per file up to the sink.
         let state = session.context().state_ref();
         let mut state = state.write();
-        state
-            .config_mut()
-            .options_mut()
-            .optimizer
-            .enable_round_robin_repartition = false;
+        let optimizer = &mut state.config_mut().options_mut().optimizer;
+        optimizer.enable_round_robin_repartition = false;
+        optimizer.repartition_file_scans = false;
     }
     let files = FixedFiles {
         uri: &body.options.uri,

@@ -15,7 +15,7 @@ pub mod listing;
 pub mod local_files;
 pub mod location;
 pub mod options;
-mod parquet;
+pub(crate) mod parquet;
 mod resolve;
 pub mod source;
 

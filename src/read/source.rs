@@ -153,6 +153,13 @@ impl FileSource {
     pub fn into_table(self, partitions: usize) -> Result<S3Table> {
         let schema = self.schema();
         let source = Arc::new(self);
+        if matches!(source.decoder, Decoder::Parquet(_)) {
+            return Ok(S3Table {
+                source,
+                partitions,
+                streams: None,
+            });
+        }
         let per_partition = source.files.len().div_ceil(partitions.max(1)).max(1);
         let streams: Vec<Arc<dyn PartitionStream>> = (0..source.files.len())
             .step_by(per_partition)
@@ -164,7 +171,8 @@ impl FileSource {
             })
             .collect();
         Ok(S3Table {
-            table: StreamingTable::try_new(schema, streams)?,
+            streams: Some(StreamingTable::try_new(schema, streams)?),
+            partitions,
             source,
         })
     }
@@ -177,10 +185,6 @@ impl FileSource {
         tx: &tokio::sync::mpsc::Sender<DFResult<datafusion::arrow::record_batch::RecordBatch>>,
     ) -> DFResult<()> {
         let display = self.location.display(&file.location);
-        if let Decoder::Parquet(schema) = &self.decoder {
-            return parquet::read(&self.location.store, file, &display, schema, batch_size, tx)
-                .await;
-        }
         let bytes = compression::open(self.location.store.as_ref(), file, self.options.compression)
             .await
             .map_err(|e| {
@@ -200,19 +204,24 @@ impl FileSource {
                     .await
             }
             Decoder::Json(reader) => reader.read(bytes, &display, batch_size, tx).await,
-            Decoder::Parquet(_) => unreachable!("handled above"),
+            Decoder::Parquet(_) => Err(DataFusionError::Internal(
+                "Parquet files are read by DataFusion's Parquet scan".into(),
+            )),
         }
     }
 }
 
-/// The table an `S3()` call reads: its files streamed by partitions of
-/// consecutive files. It keeps its [`FileSource`], which an INSERT that
-/// loads the files as a job loads a batch reads itself
+/// The table an `S3()` call reads, in partitions of consecutive files:
+/// CSV and JSON files streamed by tributary's readers, Parquet files by
+/// DataFusion's Parquet scan. It keeps its [`FileSource`], which an INSERT
+/// that loads the files as a job loads a batch reads itself
 /// ([`crate::ingest::one_shot`]).
 #[derive(Debug)]
 pub struct S3Table {
     source: Arc<FileSource>,
-    table: StreamingTable,
+    partitions: usize,
+    /// The CSV or JSON files' streams; `None` for Parquet files.
+    streams: Option<StreamingTable>,
 }
 
 impl S3Table {
@@ -224,11 +233,11 @@ impl S3Table {
 #[async_trait]
 impl TableProvider for S3Table {
     fn schema(&self) -> SchemaRef {
-        self.table.schema()
+        self.source.schema()
     }
 
     fn table_type(&self) -> TableType {
-        self.table.table_type()
+        TableType::View
     }
 
     async fn scan(
@@ -238,7 +247,21 @@ impl TableProvider for S3Table {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DFResult<Arc<dyn ExecutionPlan>> {
-        self.table.scan(state, projection, filters, limit).await
+        if let Some(streams) = &self.streams {
+            return streams.scan(state, projection, filters, limit).await;
+        }
+        let source = &self.source;
+        let files = (source.files.iter())
+            .map(|f| (f.clone(), source.display(f)))
+            .collect();
+        parquet::scan(
+            files,
+            &source.location.store,
+            &source.schema(),
+            self.partitions,
+            projection,
+            limit,
+        )
     }
 }
 

@@ -14,6 +14,7 @@ mod jobs;
 mod listing;
 mod maintenance;
 mod many_processes;
+mod parquet;
 mod privileges;
 mod reopen;
 mod scheduled;
