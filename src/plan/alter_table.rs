@@ -22,6 +22,7 @@ use crate::catalog::{Column, TableDef};
 use crate::error::{Error, Result};
 use crate::parse::{TableChange, TableName};
 use crate::session::{Session, StatementResult};
+use crate::write::encoding::Compression;
 
 pub(super) async fn alter_table(
     session: &Session,
@@ -78,6 +79,11 @@ async fn add_column(session: &Session, def: &TableDef, column: &Column) -> Resul
             .add_columns(transform, None, None)
             .await
             .map_err(|e| refused_value("ALTER TABLE", def, &[&column.name], e))?;
+        // The files written for the column from now on are encoded as the
+        // table's "compression" says.
+        Compression::from_properties(&def.properties)?
+            .apply(&mut dataset)
+            .await?;
     }
     let mut shown = format!("ADD COLUMN {} {}", column.name, column.sql_type);
     if let Some(value) = default {

@@ -65,3 +65,48 @@ async fn compression_chooses_the_encoding_of_new_files() {
     .await;
     assert!(counts.contains("true"), "{counts}");
 }
+
+/// The `lance-encoding:compression` of each column of the one table of
+/// the warehouse at `dir`, as its dataset's schema records it.
+async fn column_compressions(dir: &std::path::Path) -> Vec<(String, Option<String>)> {
+    let table = std::fs::read_dir(dir.join("tables"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "lance"))
+        .expect("the table's dataset");
+    let dataset = lance::Dataset::open(table.to_str().unwrap()).await.unwrap();
+    dataset
+        .schema()
+        .fields
+        .iter()
+        .map(|f| {
+            let compression = f.metadata.get("lance-encoding:compression").cloned();
+            (f.name.clone(), compression)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_added_column_is_written_as_the_table_compression_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
+    query(&engine, "CREATE DATABASE d").await;
+    query(
+        &engine,
+        "CREATE TABLE d.t (id BIGINT, name STRING) PROPERTIES (\"compression\" = \"lz4\")",
+    )
+    .await;
+    query(&engine, "INSERT INTO d.t VALUES (1, 'a')").await;
+    query(&engine, "ALTER TABLE d.t ADD COLUMN note STRING").await;
+    query(&engine, "ALTER TABLE d.t ADD COLUMN tag STRING DEFAULT 'x'").await;
+    let lz4 = Some("lz4".to_string());
+    assert_eq!(
+        column_compressions(dir.path()).await,
+        vec![
+            ("id".to_string(), None),
+            ("name".to_string(), lz4.clone()),
+            ("note".to_string(), lz4.clone()),
+            ("tag".to_string(), lz4),
+        ]
+    );
+}
