@@ -13,6 +13,10 @@
 //!                    Lance commit
 //! ```
 //!
+//! An `INSERT ... SELECT FROM S3()` that only picks CSV columns takes the
+//! same read, convert and write steps as one batch of every file it matches,
+//! keeping every row or none ([`one_shot`]).
+//!
 //! With `s3.on_file_error` = `skip`, a batch that fails on its files is
 //! loaded again file by file and a bad file is set aside ([`quarantine`]).
 //!

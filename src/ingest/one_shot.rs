@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use datafusion::common::tree_node::TreeNode;
 use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{DmlStatement, LogicalPlan, WriteOp};
@@ -43,7 +44,7 @@ pub struct OneShot {
 impl OneShot {
     /// The load of `plan` as a batch; `None` when it is not an append
     /// whose input only picks the CSV columns of one `S3()` call.
-    pub async fn plan(session: &Session, plan: &LogicalPlan) -> Result<Option<OneShot>> {
+    pub fn plan(session: &Session, plan: &LogicalPlan) -> Result<Option<OneShot>> {
         let LogicalPlan::Dml(DmlStatement {
             target,
             op: WriteOp::Insert(InsertOp::Append),
@@ -53,17 +54,24 @@ impl OneShot {
         else {
             return Ok(None);
         };
-        let provider = source_as_provider(target)?;
+        let Ok(provider) = source_as_provider(target) else {
+            return Ok(None);
+        };
         let Some(table) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<LanceTable>()
         else {
             return Ok(None);
         };
+        if !reads_s3(input)? {
+            return Ok(None);
+        }
         let state = session.context().state();
         let input = state.optimize(&without_casts(input.as_ref().clone())?)?;
         let Some((mapping, scan)) = column_mapping(&input) else {
             return Ok(None);
         };
-        let provider = source_as_provider(&scan.source)?;
+        let Ok(provider) = source_as_provider(&scan.source) else {
+            return Ok(None);
+        };
         let Some(s3) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<S3Table>() else {
             return Ok(None);
         };
@@ -144,6 +152,17 @@ impl OneShot {
         commit(self.dataset, written, HashMap::new()).await?;
         Ok(rows)
     }
+}
+
+/// Whether `input` scans an `S3()` call.
+fn reads_s3(input: &LogicalPlan) -> Result<bool> {
+    Ok(input.exists(|node| {
+        Ok(match node {
+            LogicalPlan::TableScan(scan) => source_as_provider(&scan.source)
+                .is_ok_and(|p| (p.as_ref() as &dyn std::any::Any).is::<S3Table>()),
+            _ => false,
+        })
+    })?)
 }
 
 /// The error that fails the INSERT once a row was left out.

@@ -163,7 +163,7 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
         Err(Error::EmptySource { uri }) => return insert_nothing(session, sql, uri),
         plan => plan?,
     };
-    if let Some(load) = crate::ingest::one_shot::OneShot::plan(session, &plan).await? {
+    if let Some(load) = crate::ingest::one_shot::OneShot::plan(session, &plan)? {
         return Ok(StatementResult::affected(load.load(session).await?));
     }
     let ctx = session.context();
