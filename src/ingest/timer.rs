@@ -2,8 +2,10 @@
 //! [`Schedule`](crate::job::Schedule) has a point due, then runs the job's
 //! INSERT once as a task (one task per firing, in a task slot like a
 //! streaming task), records it, and ends the job FINISHED when the
-//! schedule is over. A failed firing is recorded and the schedule goes on;
-//! PAUSE and DROP cancel a firing before its commit.
+//! schedule is over. A failed firing is recorded and the schedule goes on.
+//! A firing that started runs to its end: PAUSE and DROP take effect after
+//! it (cut short, it could be cut after its commit, and the point would
+//! fire again on RESUME).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -54,25 +56,14 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
     let task = Task::running(job.next_task_id);
     tracing::info!(job = %job.name, task = task.id, "firing scheduled job");
     control.set_running_task(Some(task.clone()));
-    // A finished INSERT wins over a PAUSE that comes at the same time.
-    let outcome = tokio::select! {
-        biased;
-        rows = run_insert(engine, job) => Some(rows),
-        _ = control.cancelled() => None,
-    };
+    let outcome = run_insert(engine, job).await;
     control.set_running_task(None);
     engine
         .jobs()
         .modify(&job.name, |j| {
             j.next_task_id = task.id + 1;
             match &outcome {
-                // Cancelled by PAUSE: the point fires again on RESUME.
-                None => {
-                    j.canceled_task_count += 1;
-                    j.push_task(task.clone().finished(TaskStatus::Canceled, None));
-                    return Ok(());
-                }
-                Some(Ok(rows)) => {
+                Ok(rows) => {
                     j.succeed_task_count += 1;
                     j.load_statistic.scanned_rows += *rows;
                     j.push_task(Task {
@@ -83,7 +74,7 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
                         ..task.clone().finished(TaskStatus::Success, None)
                     });
                 }
-                Some(Err(error)) => {
+                Err(error) => {
                     tracing::warn!(job = %j.name, error = %error, "scheduled firing failed");
                     j.failed_task_count += 1;
                     j.push_task(
