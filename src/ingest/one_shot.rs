@@ -9,16 +9,16 @@
 //! Any other INSERT runs as DataFusion plans it, through
 //! [`LanceSink`](crate::write::LanceSink).
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use datafusion::common::tree_node::TreeNode;
-use datafusion::datasource::source_as_provider;
+use datafusion::datasource::{source_as_provider, TableProvider};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{DmlStatement, LogicalPlan, WriteOp};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
-use object_store::ObjectMeta;
 
 use super::batch::Batch;
 use super::commit::writers;
@@ -34,7 +34,6 @@ use crate::write::{commit, write_fragments_in_parallel, Conversion};
 /// An INSERT ready to load as a batch.
 pub struct OneShot {
     table: String,
-    files: Vec<ObjectMeta>,
     typed: TypedRead,
     origins: RowOrigins,
     conversion: Conversion,
@@ -54,11 +53,10 @@ impl OneShot {
         else {
             return Ok(None);
         };
-        let Ok(provider) = source_as_provider(target) else {
+        let Ok(target) = source_as_provider(target) else {
             return Ok(None);
         };
-        let Some(table) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<LanceTable>()
-        else {
+        let Some(table) = provider_as::<LanceTable>(&target) else {
             return Ok(None);
         };
         if !reads_s3(input)? {
@@ -69,10 +67,10 @@ impl OneShot {
         let Some((mapping, scan)) = column_mapping(&input) else {
             return Ok(None);
         };
-        let Ok(provider) = source_as_provider(&scan.source) else {
+        let Ok(scanned) = source_as_provider(&scan.source) else {
             return Ok(None);
         };
-        let Some(s3) = (provider.as_ref() as &dyn std::any::Any).downcast_ref::<S3Table>() else {
+        let Some(s3) = provider_as::<S3Table>(&scanned) else {
             return Ok(None);
         };
         let source = s3.source().clone();
@@ -90,7 +88,6 @@ impl OneShot {
         let names = source.files().iter().map(|f| source.display(f)).collect();
         Ok(Some(OneShot {
             table: format!("{}.{}", def.database, def.name),
-            files: source.files().to_vec(),
             origins: RowOrigins::named(names, source.options(), false),
             typed: TypedRead {
                 source,
@@ -106,11 +103,12 @@ impl OneShot {
 
     /// Loads the files in one commit; returns the rows added.
     pub async fn load(self, session: &Session) -> Result<u64> {
+        let files = self.typed.source.files();
         let batch = Batch {
-            bytes: self.files.iter().map(|f| f.size).sum(),
+            bytes: files.iter().map(|f| f.size).sum(),
             offset: String::new(),
             full: false,
-            files: self.files,
+            files: files.to_vec(),
         };
         let tally = Arc::new(Mutex::new(Tally::default()));
         let rows = converted_stream(
@@ -158,11 +156,17 @@ impl OneShot {
 fn reads_s3(input: &LogicalPlan) -> Result<bool> {
     Ok(input.exists(|node| {
         Ok(match node {
-            LogicalPlan::TableScan(scan) => source_as_provider(&scan.source)
-                .is_ok_and(|p| (p.as_ref() as &dyn std::any::Any).is::<S3Table>()),
+            LogicalPlan::TableScan(scan) => {
+                source_as_provider(&scan.source).is_ok_and(|p| provider_as::<S3Table>(&p).is_some())
+            }
             _ => false,
         })
     })?)
+}
+
+/// `provider` as the table provider type `T`, when it is one.
+fn provider_as<T: 'static>(provider: &Arc<dyn TableProvider>) -> Option<&T> {
+    (provider.as_ref() as &dyn Any).downcast_ref::<T>()
 }
 
 /// The error that fails the INSERT once a row was left out.
