@@ -34,6 +34,8 @@ mod indexes;
 mod maintenance;
 #[path = "ingest/queries.rs"]
 mod queries;
+#[path = "../tests/support/s3_client.rs"]
+mod s3_client;
 #[path = "ingest/seaweed.rs"]
 mod seaweed;
 

@@ -17,6 +17,8 @@
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/s3_client.rs"]
+mod s3_client;
 #[path = "support/s3_server.rs"]
 mod s3_server;
 

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use object_store::aws::AmazonS3Builder;
 use object_store::{ObjectStore, ObjectStoreExt};
+
+use crate::s3_client::{loopback_client, Credentials};
 
 /// Credentials and region of every S3 request (SeaweedFS without an S3
 /// config takes any; they must never be left for a client to look up).
@@ -134,17 +135,12 @@ impl SeaweedFs {
 
     /// A client for `bucket`.
     pub fn store(&self, bucket: &str) -> Arc<dyn ObjectStore> {
-        Arc::new(
-            AmazonS3Builder::new()
-                .with_bucket_name(bucket)
-                .with_region(REGION)
-                .with_endpoint(&self.endpoint)
-                .with_allow_http(true)
-                .with_access_key_id(ACCESS_KEY)
-                .with_secret_access_key(SECRET_KEY)
-                .build()
-                .expect("S3 client"),
-        )
+        let credentials = Credentials {
+            access_key: ACCESS_KEY,
+            secret_key: SECRET_KEY,
+            region: REGION,
+        };
+        loopback_client(&self.endpoint, bucket, &credentials)
     }
 
     /// GETs of whole objects a second that SeaweedFS answers, `at_once`

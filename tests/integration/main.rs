@@ -24,6 +24,8 @@ mod serve;
 mod streaming;
 mod support;
 
+#[path = "../support/s3_client.rs"]
+mod s3_client;
 #[path = "../support/s3_server.rs"]
 mod s3_server;
 

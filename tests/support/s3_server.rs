@@ -8,8 +8,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use object_store::aws::AmazonS3Builder;
 use object_store::ObjectStore;
+
+use crate::s3_client::{loopback_client, Credentials};
 
 /// Credentials the tests use (moto accepts any).
 pub const ACCESS_KEY: &str = "tributary-test-access";
@@ -144,17 +145,12 @@ impl S3Server {
 
     /// A client for `bucket` with the test credentials.
     pub fn store(&self, bucket: &str) -> Arc<dyn ObjectStore> {
-        Arc::new(
-            AmazonS3Builder::new()
-                .with_bucket_name(bucket)
-                .with_region(REGION)
-                .with_endpoint(&self.endpoint)
-                .with_allow_http(true)
-                .with_access_key_id(ACCESS_KEY)
-                .with_secret_access_key(SECRET_KEY)
-                .build()
-                .expect("S3 client"),
-        )
+        let credentials = Credentials {
+            access_key: ACCESS_KEY,
+            secret_key: SECRET_KEY,
+            region: REGION,
+        };
+        loopback_client(&self.endpoint, bucket, &credentials)
     }
 }
 
