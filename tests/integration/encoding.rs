@@ -110,3 +110,32 @@ async fn an_added_column_is_written_as_the_table_compression_says() {
         ]
     );
 }
+
+/// Decimals are stored in less than half their 16 bytes by default
+/// (Lance packs no bits of them), and as they are with "none".
+#[tokio::test]
+async fn decimals_are_compressed_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
+    query(&engine, "CREATE DATABASE d").await;
+    let mut sizes = Vec::new();
+    for compression in ["zstd", "none"] {
+        let table = format!("amounts_{compression}");
+        query(
+            &engine,
+            &format!("CREATE TABLE d.{table} (amount DECIMAL(12,2)) PROPERTIES (\"compression\" = \"{compression}\")"),
+        )
+        .await;
+        query(
+            &engine,
+            &format!("INSERT INTO d.{table} SELECT CAST(value * 7919 % 10000000 AS DECIMAL(12,2)) / 100 FROM range(200000)"),
+        )
+        .await;
+        sizes.push(data_length(&engine, &table).await);
+    }
+    let [compact, none] = sizes[..] else {
+        unreachable!()
+    };
+    assert!(none >= 200_000 * 16, "none: {none} bytes");
+    assert!(compact * 2 < none, "zstd {compact}, none {none} bytes");
+}
