@@ -59,6 +59,16 @@ struct Args {
         global = true
     )]
     memory_limit: Option<bytesize::ByteSize>,
+    /// How log events are written to stderr: `text`, or `json` (one
+    /// object a line, for log shippers). `RUST_LOG` chooses which.
+    #[arg(
+        long = "log-format",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        env = "TRIBUTARY_LOG_FORMAT",
+        global = true
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
     /// The session user.
@@ -70,6 +80,12 @@ struct Args {
     /// Run the statements in this file and exit.
     #[arg(long = "file", short = 'f')]
     file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -204,12 +220,15 @@ async fn run() -> i32 {
         Some(Command::Serve { .. }) => "warn,tributary=info",
         None => "warn",
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let options = args.storage_options.into_iter().collect();
     let serving = matches!(args.command, Some(Command::Serve { .. }));
     let local_files = match local_files(args.local_files.as_deref(), serving) {

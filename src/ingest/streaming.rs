@@ -460,6 +460,7 @@ async fn record(
             // The same record a recovery makes of a commit the store missed:
             // the ledger first, as a commit the store knows is not
             // recovered again.
+            done.task.log_finished(job, since(started_ms));
             if let Err(error) = jobs.record_batch(job.id, &done).await {
                 tracing::warn!(job = %job.name, error = %error, "cannot write the file ledger");
                 return Next::Stop;
@@ -478,16 +479,20 @@ async fn record(
                 .await;
             (next, result)
         }
-        Step::Canceled(task) => (
-            Next::Stop,
-            jobs.modify_held(job, |j| {
-                j.canceled_task_count += 1;
-                j.next_task_id = task.id + 1;
-                j.push_task(task.clone().finished(TaskStatus::Canceled, None));
-                Ok(())
-            })
-            .await,
-        ),
+        Step::Canceled(task) => {
+            let task = task.finished(TaskStatus::Canceled, None);
+            task.log_finished(job, since(started_ms));
+            (
+                Next::Stop,
+                jobs.modify_held(job, |j| {
+                    j.canceled_task_count += 1;
+                    j.next_task_id = task.id + 1;
+                    j.push_task(task.clone());
+                    Ok(())
+                })
+                .await,
+            )
+        }
         Step::Failed {
             task,
             end_offset,
@@ -511,14 +516,18 @@ async fn record(
                 Error::TooManyFilteredRows { first, .. } => Some(first.clone()),
                 _ => None,
             };
+            let task = task.map(|task| Task {
+                first_error_msg: first,
+                ..task.finished(TaskStatus::Failed, Some(message.clone()))
+            });
+            if let Some(task) = &task {
+                task.log_finished(job, since(started_ms));
+            }
             let result = jobs
                 .modify_held(job, |j| {
                     if let Some(task) = task.clone() {
                         j.next_task_id = task.id + 1;
-                        j.push_task(Task {
-                            first_error_msg: first.clone(),
-                            ..task.finished(TaskStatus::Failed, Some(message.clone()))
-                        });
+                        j.push_task(task);
                     }
                     j.failed_task_count += 1;
                     if end_offset.is_some() {
@@ -536,6 +545,12 @@ async fn record(
         Ok(_) => next,
         Err(error) => after_write_failed(job, &error),
     }
+}
+
+/// The time since `started_ms` (Unix milliseconds).
+fn since(started_ms: i64) -> Duration {
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    Duration::from_millis(now_ms.saturating_sub(started_ms).max(0) as u64)
 }
 
 /// What to do about a failure that paused a job.

@@ -56,33 +56,35 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
     let task = Task::running(job.next_task_id);
     tracing::info!(job = %job.name, task = task.id, "firing scheduled job");
     control.set_running_task(Some(task.clone()));
+    let started = std::time::Instant::now();
     let outcome = run_insert(engine, job).await;
     control.set_running_task(None);
+    let finished = match &outcome {
+        Ok(rows) => Task {
+            statistic: LoadStatistic {
+                scanned_rows: *rows,
+                ..Default::default()
+            },
+            ..task.finished(TaskStatus::Success, None)
+        },
+        Err(error) => {
+            tracing::warn!(job = %job.name, error = %error, "scheduled firing failed");
+            task.finished(TaskStatus::Failed, Some(error.to_string()))
+        }
+    };
+    finished.log_finished(job, started.elapsed());
     engine
         .jobs()
         .modify(&job.name, |j| {
-            j.next_task_id = task.id + 1;
+            j.next_task_id = finished.id + 1;
             match &outcome {
                 Ok(rows) => {
                     j.succeed_task_count += 1;
                     j.load_statistic.scanned_rows += *rows;
-                    j.push_task(Task {
-                        statistic: LoadStatistic {
-                            scanned_rows: *rows,
-                            ..Default::default()
-                        },
-                        ..task.clone().finished(TaskStatus::Success, None)
-                    });
                 }
-                Err(error) => {
-                    tracing::warn!(job = %j.name, error = %error, "scheduled firing failed");
-                    j.failed_task_count += 1;
-                    j.push_task(
-                        task.clone()
-                            .finished(TaskStatus::Failed, Some(error.to_string())),
-                    );
-                }
+                Err(_) => j.failed_task_count += 1,
             }
+            j.push_task(finished.clone());
             if let Some(schedule) = j.schedule.as_mut() {
                 schedule.fired_until = Some(point);
             }

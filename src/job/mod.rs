@@ -215,6 +215,27 @@ impl Task {
             ..self
         }
     }
+
+    /// Logs the end of this task of `job`, which took `duration`: one
+    /// event (target `tributary::task`) with what a log shipper counts.
+    pub fn log_finished(&self, job: &Job, duration: std::time::Duration) {
+        let table = format!("{}.{}", job.database, job.table);
+        let stats = &self.statistic;
+        tracing::info!(
+            target: "tributary::task",
+            job = %job.name,
+            table = %table,
+            task = self.id,
+            outcome = %self.status,
+            files = stats.file_number,
+            rows = stats.scanned_rows,
+            filtered_rows = stats.filtered_rows,
+            bytes = stats.file_size,
+            duration_ms = duration.as_millis() as u64,
+            error = self.error_msg.as_deref().unwrap_or(""),
+            "task finished"
+        );
+    }
 }
 
 impl Job {

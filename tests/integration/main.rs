@@ -12,6 +12,7 @@ mod faults;
 mod fuzz;
 mod jobs;
 mod listing;
+mod logs;
 mod maintenance;
 mod many_processes;
 mod parquet;
