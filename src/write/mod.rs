@@ -99,11 +99,24 @@ pub(crate) async fn transaction_of(
     }
 }
 
-/// Opens the latest version of the dataset at `uri`.
+/// How many times [`open_dataset`] looks for the latest version again
+/// when the one it found was removed before it was read.
+const OPEN_ATTEMPTS: usize = 5;
+
+/// Opens the latest version of the dataset at `uri`. Lance finds the
+/// latest version by listing, then reads its manifest; in between, a
+/// commit can supersede it and table maintenance (this process's or
+/// another's) remove it, so a manifest not found is looked for again.
 pub async fn open_dataset(uri: &str, storage_options: &HashMap<String, String>) -> Result<Dataset> {
-    DatasetBuilder::from_uri(uri)
-        .with_storage_options(storage_options.clone())
-        .load()
-        .await
-        .map_err(|e| Error::lance(uri, e))
+    let mut attempt = 1;
+    loop {
+        let opened = DatasetBuilder::from_uri(uri)
+            .with_storage_options(storage_options.clone())
+            .load()
+            .await;
+        match opened {
+            Err(lance::Error::NotFound { .. }) if attempt < OPEN_ATTEMPTS => attempt += 1,
+            opened => return opened.map_err(|e| Error::lance(uri, e)),
+        }
+    }
 }
