@@ -11,7 +11,6 @@ use lance_index::{IndexParams, IndexType};
 use crate::catalog::names::{check_name, NameKind};
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
-use crate::maintenance::zone_maps::is_zone_map;
 use crate::parse::{IndexKind, TableName};
 use crate::session::{Session, StatementResult};
 
@@ -177,8 +176,7 @@ pub(super) async fn show_indexes(session: &Session, table: &TableName) -> Result
     let uri = dataset.uri().to_string();
     let lance = |e| Error::lance(&uri, e);
     let mut rows = Vec::new();
-    let described = dataset.describe_indices(None).await.map_err(lance)?;
-    for index in described.iter().filter(|i| !is_zone_map(i.name())) {
+    for index in dataset.describe_indices(None).await.map_err(lance)? {
         let column = index
             .field_ids()
             .first()
