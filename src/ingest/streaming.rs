@@ -457,10 +457,10 @@ async fn record(
                 done,
                 version,
             } = *loaded;
+            done.task.log_finished(job, since(started_ms));
             // The same record a recovery makes of a commit the store missed:
             // the ledger first, as a commit the store knows is not
             // recovered again.
-            done.task.log_finished(job, since(started_ms));
             if let Err(error) = jobs.record_batch(job.id, &done).await {
                 tracing::warn!(job = %job.name, error = %error, "cannot write the file ledger");
                 return Next::Stop;

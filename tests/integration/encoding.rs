@@ -22,6 +22,26 @@ async fn data_length(engine: &Engine, table: &str) -> u64 {
         .unwrap_or_else(|_| panic!("Data_length in {status}"))
 }
 
+/// The data bytes of table `d.{table}` of `columns`, created with
+/// `compression` and loaded with the rows of `select`.
+async fn loaded_bytes(
+    engine: &Engine,
+    table: &str,
+    columns: &str,
+    compression: &str,
+    select: &str,
+) -> u64 {
+    query(
+        engine,
+        &format!(
+            "CREATE TABLE d.{table} ({columns}) PROPERTIES (\"compression\" = \"{compression}\")"
+        ),
+    )
+    .await;
+    query(engine, &format!("INSERT INTO d.{table} {select}")).await;
+    data_length(engine, table).await
+}
+
 #[tokio::test]
 async fn compression_chooses_the_encoding_of_new_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -30,13 +50,8 @@ async fn compression_chooses_the_encoding_of_new_files() {
     let mut sizes = Vec::new();
     for compression in ["zstd", "lz4", "none"] {
         let table = format!("t_{compression}");
-        query(
-            &engine,
-            &format!("CREATE TABLE d.{table} (id BIGINT, name STRING) PROPERTIES (\"compression\" = \"{compression}\")"),
-        )
-        .await;
-        query(&engine, &format!("INSERT INTO d.{table} {ROWS}")).await;
-        sizes.push(data_length(&engine, &table).await);
+        let columns = "id BIGINT, name STRING";
+        sizes.push(loaded_bytes(&engine, &table, columns, compression, ROWS).await);
     }
     let [compact, lz4, none] = sizes[..] else {
         unreachable!()
@@ -118,20 +133,12 @@ async fn decimals_are_compressed_by_default() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path().to_str().unwrap()).await.unwrap();
     query(&engine, "CREATE DATABASE d").await;
+    let rows = "SELECT CAST(value * 7919 % 10000000 AS DECIMAL(12,2)) / 100 FROM range(200000)";
     let mut sizes = Vec::new();
     for compression in ["zstd", "none"] {
         let table = format!("amounts_{compression}");
-        query(
-            &engine,
-            &format!("CREATE TABLE d.{table} (amount DECIMAL(12,2)) PROPERTIES (\"compression\" = \"{compression}\")"),
-        )
-        .await;
-        query(
-            &engine,
-            &format!("INSERT INTO d.{table} SELECT CAST(value * 7919 % 10000000 AS DECIMAL(12,2)) / 100 FROM range(200000)"),
-        )
-        .await;
-        sizes.push(data_length(&engine, &table).await);
+        let columns = "amount DECIMAL(12,2)";
+        sizes.push(loaded_bytes(&engine, &table, columns, compression, rows).await);
     }
     let [compact, none] = sizes[..] else {
         unreachable!()
