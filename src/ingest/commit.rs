@@ -172,8 +172,8 @@ pub async fn write_and_commit(
 }
 
 /// Why a task's commit was refused: another commit of its job
-/// ([`Error::Fenced`]), the version it read removed by another process's
-/// maintenance (retried), or Lance's error.
+/// ([`Error::Fenced`]), the version it read or one it checks against
+/// removed by maintenance (retried), or Lance's error.
 async fn refused(
     job: &Job,
     target: &Target,
@@ -187,7 +187,13 @@ async fn refused(
         };
     }
     let read = target.dataset.version().version;
-    if target.dataset.checkout_version(read).await.is_err() {
+    let removed = match &error {
+        datafusion::error::DataFusionError::External(source) => source
+            .downcast_ref::<lance::Error>()
+            .is_some_and(crate::write::is_removed),
+        _ => false,
+    };
+    if removed || target.dataset.checkout_version(read).await.is_err() {
         return Error::VersionRemoved {
             table: target.name.clone(),
             version: read,

@@ -107,6 +107,12 @@ pub async fn next_batch(
     let session = job_session(engine, job);
     let def = target_table(engine, job).await?;
     let dataset = Arc::new(engine.catalog().open_dataset(&def).await?);
+    // Pinned at once, so that maintenance keeps the version from here on;
+    // one it removed before is a commit refused and retried.
+    let pin = engine
+        .catalog()
+        .pins()
+        .pin(def.id, dataset.version().version);
     let commits = commits_after(job, &dataset).await?;
     for commit in &commits {
         lookback.remember(commit.files(job));
@@ -147,10 +153,7 @@ pub async fn next_batch(
         target: Target {
             name: format!("{}.{}", def.database, def.name),
             schema: def.arrow_schema(),
-            _pin: engine
-                .catalog()
-                .pins()
-                .pin(def.id, dataset.version().version),
+            _pin: pin,
             dataset,
         },
     });

@@ -37,10 +37,7 @@ pub(crate) async fn first_kept(engine: &Engine, def: &TableDef, dataset: &Datase
 /// Whether `dataset` has a version older than `retention` besides its
 /// newest one (that [`first_kept`] may still keep).
 pub(crate) async fn due(dataset: &Dataset, retention: Duration) -> Result<bool> {
-    let versions = dataset
-        .versions()
-        .await
-        .map_err(|e| Error::lance(dataset.uri(), e))?;
+    let versions = crate::write::versions(dataset).await?;
     let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
     let cutoff = chrono::Utc::now() - retention;
     Ok(versions.len() > 1 && versions.first().is_some_and(|v| v.timestamp < cutoff))

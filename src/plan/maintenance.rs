@@ -119,10 +119,7 @@ async fn status_row(session: &Session, def: &TableDef) -> Result<Vec<Option<Stri
     let dataset = session.engine().catalog().open_dataset(def).await?;
     let small_rows = Settings::of(&def.properties).small_fragment_rows();
     let seen = compact::fragments(&dataset, small_rows);
-    let versions = dataset
-        .versions()
-        .await
-        .map_err(|e| Error::lance(dataset.uri(), e))?;
+    let versions = crate::write::versions(&dataset).await?;
     let data_bytes: u64 = dataset
         .manifest()
         .fragments
