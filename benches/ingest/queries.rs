@@ -22,9 +22,9 @@ const WAREHOUSE: &str = "wh-queries";
 #[derive(Debug, serde::Serialize)]
 pub struct QueryCost {
     rows: u64,
-    /// Seconds of the maintenance round after the load, run at once
-    /// with `ADMIN COMPACT TABLE`; the background does it within a
-    /// minute of the load.
+    /// Seconds of the maintenance round after the load (it builds the
+    /// zone maps), run at once with `ADMIN COMPACT TABLE`; the
+    /// background does it within a minute of the load.
     maintenance_seconds: f64,
     queries: Vec<QueryTime>,
 }

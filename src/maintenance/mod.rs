@@ -12,7 +12,9 @@
 //!   `resume_offset` pass over them; an append that races one is rebased
 //!   by Lance, and every row stays once. It runs on one thread and takes
 //!   one of the task slots jobs use, so the load keeps the others;
-//! - **folds new fragments into the table's indexes** ([`indexes`]);
+//! - **builds zone maps** ([`zone_maps`]) once the table is large enough
+//!   for them to pay, and **folds new fragments into the table's indexes**
+//!   and zone maps ([`indexes`]);
 //! - **removes old versions** ([`cleanup`]) past the table's retention,
 //!   and the data files only they reference, never a version that holds a
 //!   job's commit its store has not recorded (recovery reads those), nor
@@ -28,6 +30,7 @@ pub(crate) mod indexes;
 pub(crate) mod record;
 pub mod settings;
 mod supervise;
+pub(crate) mod zone_maps;
 
 use std::time::Duration;
 
@@ -48,6 +51,8 @@ pub(crate) fn period() -> Duration {
 pub struct Maintained {
     pub fragments_removed: usize,
     pub fragments_added: usize,
+    /// Zone maps built on columns that had none.
+    pub zone_maps_built: usize,
     /// Indexes that had fragments to fold in.
     pub indexes_caught_up: usize,
     pub versions_removed: u64,
@@ -68,6 +73,7 @@ pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Resu
         maintained.fragments_removed = metrics.fragments_removed;
         maintained.fragments_added = metrics.fragments_added;
     }
+    maintained.zone_maps_built = zone_maps::build(&mut dataset, def).await?.len();
     maintained.indexes_caught_up = indexes::catch_up(&mut dataset).await?.len();
     let retention = if now {
         Duration::ZERO
@@ -90,8 +96,9 @@ pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Resu
 }
 
 /// Whether `def`'s table has anything for [`maintain`] to do: enough
-/// small fragments to compact (when that is automatic), fragments an index
-/// does not cover, or a version past its retention. It only reads, so
+/// small fragments to compact (when that is automatic), a zone map to
+/// build, fragments an index does not cover, or a version past its
+/// retention. It only reads, so
 /// that a process looks before it writes the table's lease.
 pub(crate) async fn due(engine: &Engine, def: &TableDef) -> Result<bool> {
     let settings = settings::Settings::of(&def.properties);
@@ -99,7 +106,9 @@ pub(crate) async fn due(engine: &Engine, def: &TableDef) -> Result<bool> {
     if settings.auto && compact::needed(&dataset, &settings) {
         return Ok(true);
     }
-    if !indexes::behind(&dataset).await?.is_empty() {
+    if !zone_maps::missing(&dataset, def).await?.is_empty()
+        || !indexes::behind(&dataset).await?.is_empty()
+    {
         return Ok(true);
     }
     cleanup::due(&dataset, settings.retention).await

@@ -11,6 +11,7 @@ use lance_index::{IndexParams, IndexType};
 use crate::catalog::names::{check_name, NameKind};
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
+use crate::maintenance::zone_maps::is_zone_map;
 use crate::parse::{IndexKind, TableName};
 use crate::session::{Session, StatementResult};
 
@@ -176,7 +177,8 @@ pub(super) async fn show_indexes(session: &Session, table: &TableName) -> Result
     let uri = dataset.uri().to_string();
     let lance = |e| Error::lance(&uri, e);
     let mut rows = Vec::new();
-    for index in dataset.describe_indices(None).await.map_err(lance)? {
+    let described = dataset.describe_indices(None).await.map_err(lance)?;
+    for index in described.iter().filter(|i| !is_zone_map(i.name())) {
         let column = index
             .field_ids()
             .first()
