@@ -45,6 +45,11 @@ FROM tasks(type='insert') WHERE JobName = 'orders_feed' ORDER BY TaskId;
 SELECT FileName, Status, TaskId, LoadedRows, RejectedRows
 FROM job_files(job = 'orders_feed') ORDER BY FileName;
 
+-- How far behind it is: files waiting (none once it caught up), when its
+-- rows last became visible, which process runs it.
+SELECT BacklogFiles, BacklogBytes, LastLoadTime, LeaseHolder
+FROM job_status(job = 'orders_feed');
+
 -- The job keeps running: a file added to sql/data/orders later is loaded
 -- within max_interval. Pause it until then.
 PAUSE JOB WHERE jobName = 'orders_feed';

@@ -67,6 +67,8 @@ struct EngineInner {
     /// Which local files and endpoints `S3()` may reach.
     source_access: std::sync::RwLock<Arc<SourceAccess>>,
     dry_run: Arc<dyn DryRun>,
+    /// What this process observes for `/metrics`.
+    metrics: crate::metrics::Metrics,
 }
 
 impl Engine {
@@ -99,6 +101,7 @@ impl Engine {
                 })),
                 jobs,
                 dry_run,
+                metrics: crate::metrics::Metrics::default(),
             }),
         }
     }
@@ -134,6 +137,11 @@ impl Engine {
     /// The job leases of this process.
     pub fn leases(&self) -> &Leases {
         &self.inner.leases
+    }
+
+    /// What this process observes, for `/metrics`.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// The loops of running jobs.

@@ -36,6 +36,7 @@ pub mod ingest;
 pub mod job;
 mod maintenance;
 mod memory;
+pub mod metrics;
 mod open;
 pub mod parse;
 mod plan;

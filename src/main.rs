@@ -107,6 +107,11 @@ enum Command {
         /// Refuse logins over connections without TLS.
         #[arg(long, requires = "tls_cert")]
         require_tls: bool,
+        /// Also serve HTTP on this address: a status page at / and
+        /// Prometheus metrics at /metrics, for the MySQL port's users
+        /// (basic auth; over TLS with --tls-cert).
+        #[arg(long)]
+        http: Option<std::net::SocketAddr>,
     },
 }
 
@@ -151,7 +156,38 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
 }
 
 /// `tributary serve`: serves until SIGTERM or SIGINT.
-async fn serve(engine: Engine, address: std::net::SocketAddr, options: ServeOptions) -> i32 {
+async fn serve(
+    engine: Engine,
+    address: std::net::SocketAddr,
+    http: Option<std::net::SocketAddr>,
+    options: ServeOptions,
+) -> i32 {
+    let stop = tokio_util::sync::CancellationToken::new();
+    if let Some(http) = http {
+        let listener = match tokio::net::TcpListener::bind(http).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("ERROR: cannot listen on {http}: {e} (is another server on that port? choose another with --http <address:port>)");
+                return 1;
+            }
+        };
+        let local = listener
+            .local_addr()
+            .map_or(http.to_string(), |a| a.to_string());
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        tracing::info!(address = %local, "serving HTTP");
+        eprintln!("tributary: serving the status page on {scheme}://{local}/ and metrics on {scheme}://{local}/metrics");
+        tokio::spawn(tributary::serve::http::serve_http(
+            engine.clone(),
+            listener,
+            options.tls.clone(),
+            stop.clone().cancelled_owned(),
+        ));
+    }
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -173,6 +209,7 @@ async fn serve(engine: Engine, address: std::net::SocketAddr, options: ServeOpti
         eprintln!("tributary: WARNING: {local} is reachable from other machines and clients may connect without TLS: give --tls-cert, --tls-key and --require-tls, or bind to 127.0.0.1");
     }
     tributary::serve::serve_with(engine, listener, stop_signal(), options).await;
+    stop.cancel();
     0
 }
 
@@ -257,10 +294,11 @@ async fn run() -> i32 {
         tls_cert,
         tls_key,
         require_tls,
+        http,
     }) = args.command
     {
         return match serve_options(tls_cert, tls_key, require_tls) {
-            Ok(options) => serve(engine, mysql, options).await,
+            Ok(options) => serve(engine, mysql, http, options).await,
             Err(e) => {
                 eprintln!("ERROR: {e}");
                 1

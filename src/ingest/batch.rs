@@ -5,6 +5,8 @@ use futures::TryStreamExt;
 use object_store::ObjectMeta;
 
 use crate::error::Result;
+use crate::job::Backlog;
+use crate::read::listing::Pages;
 
 /// The files of one task, in lexicographic order: files at or below the
 /// job's offset that it loads again or late (if any), then the new ones.
@@ -38,6 +40,8 @@ pub struct Cut {
     /// The greatest file name the listing read: the batch's last file, or
     /// the first one after it when the batch stopped at a limit.
     pub end_offset: String,
+    /// The files the listing had after the batch.
+    pub backlog: Backlog,
 }
 
 /// Takes files, in the order given, until adding the next one would pass
@@ -60,21 +64,61 @@ pub fn cut_batch(
 /// Fills `cutter` from a listing, reading no further than the first file
 /// that does not fit: a listing that pages stops there, so a task lists
 /// about one page however long the backlog is.
-pub async fn cut_from_listing(mut listing: Listing<'_>, mut cutter: Cutter) -> Result<Option<Cut>> {
+pub async fn cut_from_listing(
+    mut listing: Listing<'_>,
+    pages: &Pages,
+    mut cutter: Cutter,
+) -> Result<Option<Cut>> {
     let mut end_offset = None;
+    let mut left = None;
     while !cutter.batch.full {
         let Some(file) = listing.try_next().await? else {
             break;
         };
         end_offset = Some(file.location.to_string());
-        if !cutter.offer(file) {
+        left = cutter.try_offer(file);
+        if left.is_some() {
             break;
         }
     }
+    let backlog = if cutter.batch.full {
+        count_backlog(left, listing, pages).await?
+    } else {
+        Backlog::none()
+    };
     Ok(cutter.finish().map(|batch| Cut {
         end_offset: end_offset.unwrap_or_else(|| batch.offset.clone()),
         batch,
+        backlog,
     }))
+}
+
+/// Counts the files after a full batch: `first` (the one that did not
+/// fit), then the listing's, up to [`crate::job::status::BACKLOG_COUNTED`]
+/// and no further than the page the listing has read, so that counting
+/// costs no request.
+async fn count_backlog(
+    first: Option<ObjectMeta>,
+    mut listing: Listing<'_>,
+    pages: &Pages,
+) -> Result<Backlog> {
+    let mut backlog = Backlog::none();
+    if let Some(first) = first {
+        backlog.count(&first);
+    }
+    loop {
+        if pages.left_in_page() == 0 {
+            backlog.more = true;
+            break;
+        }
+        let Some(file) = listing.try_next().await? else {
+            break;
+        };
+        if !backlog.count(&file) {
+            break;
+        }
+    }
+    Ok(backlog)
 }
 
 /// Builds a batch file by file up to its limits.
@@ -103,19 +147,24 @@ impl Cutter {
     /// Adds `file` to the batch; `false` (and the batch is full) when it
     /// would pass a limit.
     pub fn offer(&mut self, file: ObjectMeta) -> bool {
+        self.try_offer(file).is_none()
+    }
+
+    /// [`Self::offer`], handing `file` back when it does not fit.
+    fn try_offer(&mut self, file: ObjectMeta) -> Option<ObjectMeta> {
         let batch = &mut self.batch;
         let over_files = batch.files.len() as u64 + 1 > self.max_files;
         let over_bytes = batch.bytes + file.size > self.max_bytes;
         if !batch.files.is_empty() && (over_files || over_bytes) {
             batch.full = true;
-            return false;
+            return Some(file);
         }
         batch.bytes += file.size;
         if file.location.as_ref() > batch.offset.as_str() {
             batch.offset = file.location.to_string();
         }
         batch.files.push(file);
-        true
+        None
     }
 
     fn finish(self) -> Option<Batch> {
@@ -169,33 +218,69 @@ mod tests {
         assert!(cut_batch(vec![], 1, 1).is_none());
     }
 
-    #[tokio::test]
-    async fn a_listing_is_read_up_to_the_first_file_that_does_not_fit() {
+    /// A listing of `n` files of 10 bytes, and how many of them were read.
+    fn listing(
+        n: usize,
+    ) -> (
+        Listing<'static>,
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) {
         let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counted = read.clone();
-        let listing = futures::stream::iter((1..=10).map(|i| file(&format!("a/{i:02}"), 10)))
+        let listing = futures::stream::iter((1..=n).map(|i| file(&format!("a/{i:05}"), 10)))
             .inspect(move |_| {
                 counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             })
             .map(Ok)
             .boxed();
-        let cut = cut_from_listing(listing, Cutter::new(3, u64::MAX, None))
+        (listing, read)
+    }
+
+    #[tokio::test]
+    async fn a_full_batch_counts_the_files_after_it_up_to_a_limit() {
+        use crate::job::status::BACKLOG_COUNTED;
+        use std::sync::atomic::Ordering::Relaxed;
+        let (ten, read) = listing(10);
+        let cut = cut_from_listing(ten, &Pages::unpaged(), Cutter::new(3, u64::MAX, None))
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(names(&cut.batch), ["a/01", "a/02", "a/03"]);
-        assert_eq!((cut.end_offset.as_str(), cut.batch.full), ("a/04", true));
-        assert_eq!(read.load(std::sync::atomic::Ordering::Relaxed), 4);
-        let rest = futures::stream::iter([Ok(file("a/09", 1)), Ok(file("a/10", 1))]).boxed();
-        let cut = cut_from_listing(rest, Cutter::new(3, u64::MAX, None))
+        assert_eq!(names(&cut.batch), ["a/00001", "a/00002", "a/00003"]);
+        assert_eq!((cut.end_offset.as_str(), cut.batch.full), ("a/00004", true));
+        assert_eq!(read.load(Relaxed), 10);
+        let backlog = (cut.backlog.files, cut.backlog.bytes, cut.backlog.more);
+        assert_eq!(backlog, (7, 70, false));
+        // A long backlog is read one file past the count, no further.
+        let (long, read) = listing(5_000);
+        let cut = cut_from_listing(long, &Pages::unpaged(), Cutter::new(3, u64::MAX, None))
             .await
             .unwrap()
             .unwrap();
-        assert_eq!((cut.end_offset.as_str(), cut.batch.full), ("a/10", false));
+        assert_eq!(
+            (cut.backlog.files, cut.backlog.more),
+            (BACKLOG_COUNTED, true)
+        );
+        assert_eq!(read.load(Relaxed) as u64, 3 + BACKLOG_COUNTED + 1);
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_takes_the_whole_listing_leaves_no_backlog() {
+        let (two, _) = listing(2);
+        let cut = cut_from_listing(two, &Pages::unpaged(), Cutter::new(3, u64::MAX, None))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (cut.end_offset.as_str(), cut.batch.full),
+            ("a/00002", false)
+        );
+        assert_eq!((cut.backlog.files, cut.backlog.more), (0, false));
         let empty = futures::stream::empty().boxed();
-        assert!(cut_from_listing(empty, Cutter::new(3, 3, None))
-            .await
-            .unwrap()
-            .is_none());
+        assert!(
+            cut_from_listing(empty, &Pages::unpaged(), Cutter::new(3, 3, None))
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }

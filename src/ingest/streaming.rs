@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::job::control::JobControl;
 use crate::job::ledger::{records_of, FileStatus};
 use crate::job::offset::{apply, Commit};
-use crate::job::{Job, LoadStatistic, Task, TaskStatus};
+use crate::job::{Backlog, Job, LoadStatistic, Task, TaskStatus};
 
 /// The longest wait between retries of an unavailable source.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
@@ -227,11 +227,13 @@ enum Step {
     /// Stopped by PAUSE or DROP before its commit.
     Canceled(Task),
     /// Failed; `task` is `None` when it failed before cutting a batch,
-    /// `end_offset` when it failed before listing; `files` are its batch's.
+    /// `end_offset` when it failed before listing; `files` are its batch's,
+    /// `backlog` what its listing had after them.
     Failed {
         task: Option<Task>,
         end_offset: Option<String>,
         files: Vec<ObjectMeta>,
+        backlog: Option<Backlog>,
         error: Error,
     },
 }
@@ -255,6 +257,7 @@ async fn run_task(
         task: None,
         end_offset: None,
         files: Vec::new(),
+        backlog: None,
         error,
     };
     let parsed = match body {
@@ -310,6 +313,7 @@ async fn run_task(
     control.set_running_task(Some(task.clone()));
     let end_offset = pending.end_offset.clone();
     let batch_files = pending.batch.files.clone();
+    let backlog = pending.backlog.clone();
     let loaded = load_in_time(job, &task, pending, control).await;
     control.set_running_task(None);
     match loaded {
@@ -323,6 +327,7 @@ async fn run_task(
             task: Some(task),
             end_offset: Some(end_offset),
             files: batch_files,
+            backlog: Some(backlog),
             error,
         },
     }
@@ -441,6 +446,7 @@ async fn record(
             jobs.modify_held(job, |j| {
                 j.runtime_msg = None;
                 j.caught_up_at_ms = Some(started_ms);
+                j.backlog = Some(Backlog::none());
                 Ok(())
             })
             .await,
@@ -456,8 +462,11 @@ async fn record(
                 batch,
                 done,
                 version,
+                backlog,
             } = *loaded;
-            done.task.log_finished(job, since(started_ms));
+            engine
+                .metrics()
+                .task_finished(job, &done.task, since(started_ms));
             // The same record a recovery makes of a commit the store missed:
             // the ledger first, as a commit the store knows is not
             // recovered again.
@@ -474,6 +483,10 @@ async fn record(
                     if !full {
                         j.caught_up_at_ms = Some(started_ms);
                     }
+                    if version.is_some() {
+                        j.last_visible_ms = Some(chrono::Utc::now().timestamp_millis());
+                    }
+                    j.backlog = Some(backlog.clone());
                     Ok(())
                 })
                 .await;
@@ -481,7 +494,9 @@ async fn record(
         }
         Step::Canceled(task) => {
             let task = task.finished(TaskStatus::Canceled, None);
-            task.log_finished(job, since(started_ms));
+            engine
+                .metrics()
+                .task_finished(job, &task, since(started_ms));
             (
                 Next::Stop,
                 jobs.modify_held(job, |j| {
@@ -497,6 +512,7 @@ async fn record(
             task,
             end_offset,
             files,
+            backlog,
             error,
         } => {
             tracing::warn!(job = %job.name, error = %error, "task failed; pausing the job");
@@ -521,7 +537,7 @@ async fn record(
                 ..task.finished(TaskStatus::Failed, Some(message.clone()))
             });
             if let Some(task) = &task {
-                task.log_finished(job, since(started_ms));
+                engine.metrics().task_finished(job, task, since(started_ms));
             }
             let result = jobs
                 .modify_held(job, |j| {
@@ -532,6 +548,9 @@ async fn record(
                     j.failed_task_count += 1;
                     if end_offset.is_some() {
                         j.end_offset = end_offset.clone();
+                    }
+                    if let Some(backlog) = &backlog {
+                        j.backlog = Some(backlog.clone().with_batch(&files));
                     }
                     j.status = j.status.fail();
                     j.error_msg = Some(format!("{message}. {}", advice(&error, &j.name)));
@@ -578,8 +597,9 @@ async fn record_retry(
     let Step::Failed {
         task,
         end_offset,
+        files,
+        backlog,
         error,
-        ..
     } = step
     else {
         return Next::Sleep(delay);
@@ -594,6 +614,9 @@ async fn record_retry(
             }
             if let Some(task) = task.clone() {
                 j.record_failed_task(task, &message);
+            }
+            if let Some(backlog) = &backlog {
+                j.backlog = Some(backlog.clone().with_batch(&files));
             }
             j.runtime_msg = Some(format!(
                 "source unavailable ({failures} failed attempt(s) in a row; next in {}s): {message}",

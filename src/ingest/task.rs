@@ -29,8 +29,8 @@ use super::tally::{FilterLimits, Tally};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::job::offset::{commits_after, resume_offset, CommittedBatch};
-use crate::job::{Job, LateFiles, Task};
-use crate::read::listing::{files_after, files_named};
+use crate::job::{Backlog, Job, LateFiles, Task};
+use crate::read::listing::{files_after_in_pages, files_named};
 use crate::session::Session;
 use crate::write::Conversion;
 
@@ -39,6 +39,8 @@ pub struct PendingLoad {
     pub batch: Batch,
     /// The greatest file name the listing read.
     pub end_offset: String,
+    /// The files the listing had after the batch.
+    pub backlog: Backlog,
     session: Session,
     body: Arc<JobBody>,
     target: Target,
@@ -55,6 +57,8 @@ pub struct Loaded {
     /// The table version that holds the batch (`None` when the batch had
     /// no rows to add and made no commit).
     pub version: Option<u64>,
+    /// The files the listing had after the batch.
+    pub backlog: Backlog,
 }
 
 impl PendingLoad {
@@ -70,6 +74,7 @@ impl PendingLoad {
                 offset: name.clone(),
             },
             end_offset: name,
+            backlog: self.backlog.clone(),
             session: job_session(engine, job),
             body: self.body.clone(),
             target: self.target.clone(),
@@ -122,7 +127,8 @@ pub async fn next_batch(
         .start_after(job, offset.as_deref())
         .or_else(|| offset.clone())
         .map(Path::from);
-    let mut listing = files_after(&body.location, start.as_ref()).peekable();
+    let (listing, pages) = files_after_in_pages(&body.location, start.as_ref());
+    let mut listing = listing.peekable();
     let late = late_files(&mut listing, lookback, offset.as_deref()).await?;
     let (retried, gone) = files_named(&body.location, &job.retry_files).await?;
     let (earlier, skipped_late) = below_offset(job, offset.as_deref(), retried, late);
@@ -132,8 +138,13 @@ pub async fn next_batch(
             break;
         }
     }
-    let cut = cut_from_listing(listing.boxed(), cutter).await?;
-    let Some(Cut { batch, end_offset }) = cut else {
+    let cut = cut_from_listing(listing.boxed(), &pages, cutter).await?;
+    let Some(Cut {
+        batch,
+        end_offset,
+        backlog,
+    }) = cut
+    else {
         return Ok(Poll {
             skipped_late,
             gone,
@@ -144,6 +155,7 @@ pub async fn next_batch(
     let load = Some(PendingLoad {
         batch,
         end_offset,
+        backlog,
         session,
         body: body.clone(),
         conversion: Conversion::new(
@@ -268,11 +280,13 @@ pub async fn load(
             ),
             batch: pending.batch,
             version: None,
+            backlog: pending.backlog,
         });
     };
     let PendingLoad {
         batch,
         end_offset,
+        backlog,
         target,
         ..
     } = pending;
@@ -293,6 +307,7 @@ pub async fn load(
         batch,
         done: committed.done,
         version: committed.version,
+        backlog,
     })
 }
 

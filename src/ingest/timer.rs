@@ -72,7 +72,9 @@ async fn fire(engine: &Engine, job: &Job, point: i64, control: &JobControl) -> R
             task.finished(TaskStatus::Failed, Some(error.to_string()))
         }
     };
-    finished.log_finished(job, started.elapsed());
+    engine
+        .metrics()
+        .task_finished(job, &finished, started.elapsed());
     engine
         .jobs()
         .modify(&job.name, |j| {

@@ -18,6 +18,7 @@ mod properties;
 pub mod schedule;
 mod secrets;
 mod state;
+pub mod status;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +33,7 @@ pub use properties::{JobProperties, LateFiles};
 pub use schedule::Schedule;
 pub use secrets::{default_key_path, SecretKey};
 pub use state::JobStatus;
+pub use status::Backlog;
 
 /// Relative path of the job store inside the warehouse.
 const JOBS_FILE: &str = "_tributary/jobs.json";
@@ -126,6 +128,12 @@ pub struct Job {
     /// `WAIT JOB` in a process that does not run the job waits for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caught_up_at_ms: Option<i64>,
+    /// What the last listing found after its batch ([`status`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<Backlog>,
+    /// When (unix ms) the last commit of rows became visible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_visible_ms: Option<i64>,
     /// Files (store keys) queued by `ALTER JOB ... RETRY FILE`: the next
     /// task loads them with its batch; `job_files()` shows them `PENDING`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -34,6 +34,17 @@ pub enum JobStatus {
     Finished,
 }
 
+impl JobStatus {
+    /// Every state, as `job()` shows them.
+    pub const ALL: [JobStatus; 5] = [
+        JobStatus::Pending,
+        JobStatus::Running,
+        JobStatus::Paused,
+        JobStatus::Stopped,
+        JobStatus::Finished,
+    ];
+}
+
 impl fmt::Display for JobStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = match self {

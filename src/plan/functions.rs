@@ -10,7 +10,7 @@ use crate::read::location::is_local_uri;
 use crate::read::SourceAccess;
 use crate::read::{
     prepare_s3, FixedFiles, FunctionCall, JOB_FILES_FUNCTION, JOB_LEASES_FUNCTION,
-    REJECTED_ROWS_FUNCTION, S3_FUNCTION,
+    JOB_STATUS_FUNCTION, REJECTED_ROWS_FUNCTION, S3_FUNCTION,
 };
 use crate::session::Session;
 
@@ -31,6 +31,7 @@ pub(super) async fn prepare(
         JOB_FILES_FUNCTION => super::job::job_files_table(session, &call.pairs).await,
         REJECTED_ROWS_FUNCTION => super::job::rejected_rows_table(session, &call.pairs).await,
         JOB_LEASES_FUNCTION => super::job::job_leases_table(session, &call.pairs).await,
+        JOB_STATUS_FUNCTION => super::job::job_status_table(session, &call.pairs).await,
         other => unreachable!("{other} is not in TABLE_FUNCTIONS"),
     }
 }

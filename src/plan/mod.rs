@@ -10,6 +10,7 @@ mod dml;
 pub(crate) mod functions;
 mod index;
 pub(crate) mod job;
+pub(crate) use job::visible as job_visible;
 mod maintenance;
 pub(crate) mod mysql_functions;
 pub(crate) mod nested_functions;

@@ -1,6 +1,6 @@
 //! Listing the files an `S3()` pattern matches, in lexicographic order.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use datafusion::error::DataFusionError;
@@ -24,22 +24,82 @@ pub fn files_after<'a>(
     location: &'a Location,
     start_after: Option<&'a Path>,
 ) -> BoxStream<'a, Result<ObjectMeta>> {
+    files_after_in_pages(location, start_after).0
+}
+
+/// [`files_after`], with how far the listing has read into the store's
+/// pages.
+pub fn files_after_in_pages<'a>(
+    location: &'a Location,
+    start_after: Option<&'a Path>,
+) -> (BoxStream<'a, Result<ObjectMeta>>, Pages) {
     if location.is_local() {
-        return local_files_after(location, start_after);
+        return (local_files_after(location, start_after), Pages::unpaged());
     }
     let prefix = (!location.list_prefix.as_ref().is_empty()).then_some(&location.list_prefix);
     let listing = match start_after {
         Some(offset) => location.store.list_with_offset(prefix, offset),
         None => location.store.list(prefix),
     };
-    listing
+    let pages = Pages::paged();
+    let read = pages.keys_read.clone();
+    let listing = listing
+        .inspect_ok(move |_| {
+            read.fetch_add(1, Ordering::Relaxed);
+        })
         .map_err(move |e| source_error(location, e))
         .try_filter(move |meta| {
             let after = start_after.is_none_or(|offset| &meta.location > offset);
             futures::future::ready(after && location.matches(&meta.location))
         })
-        .boxed()
+        .boxed();
+    (listing, pages)
 }
+
+/// Keys in a page of an S3 listing: ListObjectsV2's default, which AWS,
+/// MinIO, SeaweedFS and moto keep to.
+pub const PAGE_KEYS: u64 = 1_000;
+
+/// How far a listing has read into its store's pages (every key, those
+/// its pattern leaves out too), so that a reader can stop before it
+/// would cost one more request.
+#[derive(Debug, Clone)]
+pub struct Pages {
+    keys_read: Arc<AtomicU64>,
+    paged: bool,
+}
+
+impl Pages {
+    fn paged() -> Self {
+        Self {
+            keys_read: Arc::default(),
+            paged: true,
+        }
+    }
+
+    /// A listing that reads no pages (a local directory, a stream made
+    /// in memory): reading on costs no request.
+    pub fn unpaged() -> Self {
+        Self {
+            keys_read: Arc::default(),
+            paged: false,
+        }
+    }
+
+    /// How many more keys the listing gives from the page it has read.
+    pub fn left_in_page(&self) -> u64 {
+        if !self.paged {
+            return u64::MAX;
+        }
+        match self.keys_read.load(Ordering::Relaxed) {
+            0 => 0,
+            read => (PAGE_KEYS - read % PAGE_KEYS) % PAGE_KEYS,
+        }
+    }
+}
+
+/// How many local files' metadata a listing reads at once.
+const METADATA_READS: usize = 16;
 
 /// [`files_after`] in a local directory: the names under the pattern's
 /// directory (without reading each file's metadata, which a backlog of
@@ -74,15 +134,17 @@ fn local_files_after<'a>(
             }
         }
         // A file deleted since its name was read is not listed, as if the
-        // listing had come a moment later.
+        // listing had come a moment later. Several files' metadata is read
+        // at once, in order, each on a blocking thread.
         let metadata = stream::iter(keys)
-            .then(move |key| async move {
+            .map(move |key| async move {
                 match location.store.head(&key).await {
                     Ok(meta) => Ok(Some(meta)),
                     Err(object_store::Error::NotFound { .. }) => Ok(None),
                     Err(e) => Err(source_error(location, e)),
                 }
             })
+            .buffered(METADATA_READS)
             .try_filter_map(|meta| futures::future::ready(Ok(meta)));
         Ok::<_, Error>(metadata)
     })

@@ -26,6 +26,7 @@ pub use location::Location;
 pub use options::S3Options;
 pub use resolve::{
     prepare_s3, rewrite_calls, FixedFiles, FunctionCall, PreparedFunction, PreparedSources,
-    JOB_FILES_FUNCTION, JOB_LEASES_FUNCTION, REJECTED_ROWS_FUNCTION, S3_FUNCTION, TABLE_FUNCTIONS,
+    JOB_FILES_FUNCTION, JOB_LEASES_FUNCTION, JOB_STATUS_FUNCTION, REJECTED_ROWS_FUNCTION,
+    S3_FUNCTION, TABLE_FUNCTIONS,
 };
 pub use source::{FileSource, S3Table};

@@ -35,7 +35,7 @@ use crate::error::{Error, Result};
 pub const S3_FUNCTION: &str = "s3";
 
 /// Names of the table functions, as calls are rewritten to (lower case).
-pub const TABLE_FUNCTIONS: [&str; 7] = [
+pub const TABLE_FUNCTIONS: [&str; 8] = [
     S3_FUNCTION,
     "job",
     "jobs",
@@ -43,7 +43,11 @@ pub const TABLE_FUNCTIONS: [&str; 7] = [
     JOB_FILES_FUNCTION,
     REJECTED_ROWS_FUNCTION,
     JOB_LEASES_FUNCTION,
+    JOB_STATUS_FUNCTION,
 ];
+
+/// The table function that shows how far behind each job is.
+pub const JOB_STATUS_FUNCTION: &str = "job_status";
 
 /// The table function that shows which process runs each job.
 pub const JOB_LEASES_FUNCTION: &str = "job_leases";

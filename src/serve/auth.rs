@@ -5,6 +5,7 @@
 //! value. An empty reply is an empty password.
 
 use crate::catalog::users::sha1;
+use crate::catalog::Catalog;
 
 /// A fresh 20-byte salt as MySQL makes it: 7-bit, no NUL and no `$`.
 pub fn new_salt() -> [u8; 20] {
@@ -40,6 +41,54 @@ pub fn verify(salt: &[u8], reply: &[u8], stored: Option<&[u8; 20]>) -> bool {
     twice.iter().zip(stored).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
 }
 
+/// Whether `password`, as typed, is the one whose SHA1(SHA1()) is
+/// `stored` (`None`: the user has no password, and only an empty one
+/// passes): HTTP basic auth sends the password itself.
+pub fn verify_plain(password: &str, stored: Option<&[u8; 20]>) -> bool {
+    let Some(stored) = stored else {
+        return password.is_empty();
+    };
+    let twice = sha1(&sha1(password.as_bytes()));
+    twice.iter().zip(stored).fold(0u8, |d, (a, b)| d | (a ^ b)) == 0
+}
+
+/// Why a login was refused.
+#[derive(Debug)]
+pub enum Refused {
+    /// Locked after failed logins, until the time shown.
+    Locked(String),
+    /// No such user.
+    Unknown(crate::error::Error),
+    WrongPassword,
+}
+
+/// Admits `user` when `proves` accepts their stored password and the
+/// account is not locked; counts the attempt toward the lockout.
+pub async fn admit(
+    catalog: &Catalog,
+    user: &str,
+    proves: impl FnOnce(Option<&[u8; 20]>) -> bool,
+) -> Result<(), Refused> {
+    if let Some(until) = catalog.locked_until(user) {
+        let until = if until == i64::MAX {
+            "ALTER USER ... ACCOUNT_UNLOCK".to_string()
+        } else {
+            crate::catalog::show_millis(until)
+        };
+        return Err(Refused::Locked(until));
+    }
+    let stored = catalog.native_password(user).map_err(Refused::Unknown)?;
+    let good = proves(stored.as_ref());
+    if let Err(error) = catalog.record_login(user, good).await {
+        tracing::warn!(user = %user, error = %error, "cannot count the login");
+    }
+    if good {
+        Ok(())
+    } else {
+        Err(Refused::WrongPassword)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +118,9 @@ mod tests {
         assert!(!verify(&salt, &[], Some(&stored)));
         assert!(verify(&salt, &[], None));
         assert!(!verify(&salt, &scramble("x", &salt), None));
+        assert!(verify_plain("secret", Some(&stored)));
+        assert!(!verify_plain("secret ", Some(&stored)));
+        assert!(verify_plain("", None));
+        assert!(!verify_plain("x", None));
     }
 }

@@ -16,7 +16,7 @@ use opensrv_mysql::{
 use tokio::io::AsyncWrite;
 use tokio_util::sync::CancellationToken;
 
-use super::auth::{new_salt, verify};
+use super::auth::{admit, new_salt, verify, Refused};
 use super::hangup::Hangup;
 use super::processes::Processes;
 use super::results::{columns, error_kind, write_rows};
@@ -134,6 +134,7 @@ impl Connection {
             let killed = self
                 .processes
                 .start(self.id, &statement, database.as_deref());
+            let started = std::time::Instant::now();
             let outcome = tokio::select! {
                 outcome = self.execute(&statement) => outcome,
                 () = killed.cancelled() => Err(Error::Cancelled),
@@ -145,6 +146,11 @@ impl Connection {
             let database = self.current_database();
             self.processes.finish(self.id, database.as_deref());
             let failed = outcome.is_err();
+            self.engine.metrics().statement_finished(
+                crate::metrics::statement_kind(&statement),
+                !failed,
+                started.elapsed(),
+            );
             outcomes.push(outcome);
             if failed {
                 break;
@@ -314,30 +320,24 @@ impl<W: AsyncWrite + Send + Unpin> AsyncMysqlShim<W> for Connection {
             tracing::warn!(connection = self.id, peer = %self.peer, user = %user, "connection refused: not over TLS, and the server requires it");
             return false;
         }
-        let catalog = self.engine.catalog();
-        if let Some(until) = catalog.locked_until(&user) {
-            let until = if until == i64::MAX {
-                "ALTER USER ... ACCOUNT_UNLOCK".to_string()
-            } else {
-                crate::catalog::show_millis(until)
-            };
-            tracing::warn!(connection = self.id, peer = %self.peer, user = %user, until = %until, "connection refused: the account is locked after failed logins");
-            return false;
-        }
-        let stored = match catalog.native_password(&user) {
-            Ok(stored) => stored,
-            Err(error) => {
+        let admitted = admit(self.engine.catalog(), &user, |stored| {
+            verify(salt, auth_data, stored)
+        })
+        .await;
+        match admitted {
+            Ok(()) => {}
+            Err(Refused::Locked(until)) => {
+                tracing::warn!(connection = self.id, peer = %self.peer, user = %user, until = %until, "connection refused: the account is locked after failed logins");
+                return false;
+            }
+            Err(Refused::Unknown(error)) => {
                 tracing::info!(connection = self.id, peer = %self.peer, user = %user, error = %error, "connection refused");
                 return false;
             }
-        };
-        let good = verify(salt, auth_data, stored.as_ref());
-        if let Err(error) = catalog.record_login(&user, good).await {
-            tracing::warn!(user = %user, error = %error, "cannot count the login");
-        }
-        if !good {
-            tracing::warn!(connection = self.id, peer = %self.peer, user = %user, "connection refused: wrong password");
-            return false;
+            Err(Refused::WrongPassword) => {
+                tracing::warn!(connection = self.id, peer = %self.peer, user = %user, "connection refused: wrong password");
+                return false;
+            }
         }
         tracing::info!(connection = self.id, peer = %self.peer, user = %user, "connection opened");
         self.processes

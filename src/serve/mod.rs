@@ -11,11 +11,15 @@
 //! as MySQL error codes), [`variables`] (what drivers ask on connect),
 //! [`auth`] (`mysql_native_password`), [`tls`] (the server's
 //! certificate), [`hangup`] (a client that went away while its statement
-//! ran) and [`processes`] (`SHOW PROCESSLIST`, `KILL`).
+//! ran) and [`processes`] (`SHOW PROCESSLIST`, `KILL`). [`http`] is the
+//! HTTP port beside it (`--http`: the status page of [`page`], Prometheus
+//! metrics).
 
 mod auth;
 mod connection;
 mod hangup;
+pub mod http;
+mod page;
 mod processes;
 mod results;
 pub mod tls;
@@ -94,6 +98,8 @@ pub async fn serve_with(
         );
         let processes = processes.clone();
         let options = options.clone();
+        let metrics_engine = engine.clone();
+        metrics_engine.metrics().connection_opened();
         tokio::spawn(async move {
             tokio::select! {
                 served = run_connection(connection, stream, &options) => if let Err(error) = served {
@@ -102,6 +108,7 @@ pub async fn serve_with(
                 () = close.cancelled() => {}
             }
             processes.close(id);
+            metrics_engine.metrics().connection_closed();
             tracing::info!(connection = id, %peer, "connection closed");
         });
     }

@@ -15,6 +15,7 @@ mod listing;
 mod logs;
 mod maintenance;
 mod many_processes;
+mod metrics;
 mod parquet;
 mod privileges;
 mod reopen;

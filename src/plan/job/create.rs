@@ -69,6 +69,8 @@ fn new_job(
         given_offset: None,
         retry_files: Vec::new(),
         caught_up_at_ms: None,
+        backlog: None,
+        last_visible_ms: None,
         committed_version: 0,
         lease_epoch: 0,
         load_statistic: LoadStatistic::default(),

@@ -147,7 +147,11 @@ pub(super) fn number<T>(rows: &[T], value: impl Fn(&T) -> Option<u64>) -> ArrayR
 }
 
 /// The job `function(job = 'name')` names, which the user may see.
-fn argument_job(session: &Session, function: &str, pairs: &[(String, String)]) -> Result<Job> {
+pub(super) fn argument_job(
+    session: &Session,
+    function: &str,
+    pairs: &[(String, String)],
+) -> Result<Job> {
     let name = match pairs {
         [(key, name)] if key.eq_ignore_ascii_case("job") => name,
         _ => {
@@ -162,15 +166,31 @@ fn argument_job(session: &Session, function: &str, pairs: &[(String, String)]) -
     Ok(job)
 }
 
-/// The columns named, numbers as UInt64 and the rest as text.
+/// The columns named: counts as UInt64, rates and ages as Float64, the
+/// rest as text.
 fn schema(columns: &[&str]) -> Arc<Schema> {
-    let numbers = ["FileSize", "TaskId", "LoadedRows", "RejectedRows", "Epoch"];
+    let numbers = [
+        "FileSize",
+        "TaskId",
+        "LoadedRows",
+        "RejectedRows",
+        "Epoch",
+        "BacklogFiles",
+        "BacklogBytes",
+    ];
+    let fractions = [
+        "OldestUnloadedAgeSeconds",
+        "RowsPerSecond",
+        "BytesPerSecond",
+    ];
     Arc::new(Schema::new(
         columns
             .iter()
             .map(|name| {
                 let data_type = if numbers.contains(name) {
                     DataType::UInt64
+                } else if fractions.contains(name) {
+                    DataType::Float64
                 } else {
                     DataType::Utf8
                 };

@@ -8,6 +8,7 @@ mod create;
 mod files;
 mod leases;
 mod replay;
+mod status;
 mod tables;
 
 use super::users::require_on_table;
@@ -22,6 +23,7 @@ pub(super) use create::create_job;
 pub(super) use files::{job_files_table, rejected_rows_table};
 pub(super) use leases::job_leases_table;
 pub(super) use replay::{retry_file, validate_job};
+pub(super) use status::job_status_table;
 pub(super) use tables::{job_table, tasks_table};
 
 pub(super) async fn alter_job(
@@ -124,7 +126,7 @@ fn require_job_load(session: &Session, job: &Job) -> Result<()> {
 
 /// Whether the session user sees `job` in `job()` and `tasks()`: they hold
 /// LOAD_PRIV on its target table (ADMIN_PRIV implies it).
-pub(super) fn visible(session: &Session, job: &Job) -> bool {
+pub(crate) fn visible(session: &Session, job: &Job) -> bool {
     require_job_load(session, job).is_ok()
 }
 
