@@ -164,16 +164,9 @@ async fn serve(
 ) -> i32 {
     let stop = tokio_util::sync::CancellationToken::new();
     if let Some(http) = http {
-        let listener = match tokio::net::TcpListener::bind(http).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                eprintln!("ERROR: cannot listen on {http}: {e} (is another server on that port? choose another with --http <address:port>)");
-                return 1;
-            }
+        let Some((listener, local)) = listen(http, "--http").await else {
+            return 1;
         };
-        let local = listener
-            .local_addr()
-            .map_or(http.to_string(), |a| a.to_string());
         let scheme = if options.tls.is_some() {
             "https"
         } else {
@@ -188,16 +181,9 @@ async fn serve(
             stop.clone().cancelled_owned(),
         ));
     }
-    let listener = match tokio::net::TcpListener::bind(address).await {
-        Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("ERROR: cannot listen on {address}: {e} (is another server on that port? choose another with --mysql <address:port>)");
-            return 1;
-        }
+    let Some((listener, local)) = listen(address, "--mysql").await else {
+        return 1;
     };
-    let local = listener
-        .local_addr()
-        .map_or(address.to_string(), |a| a.to_string());
     tracing::info!(address = %local, "serving the MySQL protocol");
     eprintln!(
         "tributary: serving the MySQL protocol on {local} (mysql -h {} -P {} -u root)",
@@ -211,6 +197,26 @@ async fn serve(
     tributary::serve::serve_with(engine, listener, stop_signal(), options).await;
     stop.cancel();
     0
+}
+
+/// A listener on `address` (the one `flag` gave) and the address it got,
+/// or `None` once it said why it cannot listen.
+async fn listen(
+    address: std::net::SocketAddr,
+    flag: &str,
+) -> Option<(tokio::net::TcpListener, String)> {
+    match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => {
+            let local = listener
+                .local_addr()
+                .map_or(address.to_string(), |a| a.to_string());
+            Some((listener, local))
+        }
+        Err(e) => {
+            eprintln!("ERROR: cannot listen on {address}: {e} (is another server on that port? choose another with {flag} <address:port>)");
+            None
+        }
+    }
 }
 
 /// Completes on SIGTERM or SIGINT.
