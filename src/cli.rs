@@ -5,11 +5,15 @@ mod print;
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 use tributary::parse::{split_script, ScriptStatement, Terminator};
+use tributary::progress::Progress;
 use tributary::Session;
 
 use print::{render, Layout};
@@ -39,6 +43,7 @@ async fn run_statement(session: &mut Session, statement: &ScriptStatement) -> Re
         Terminator::Semicolon => Layout::Table,
         Terminator::Vertical => Layout::Vertical,
     };
+    let _line = ProgressLine::start(session.progress().clone());
     tokio::select! {
         result = session.execute_one(&statement.sql) => match result {
             Ok(result) => {
@@ -48,6 +53,43 @@ async fn run_statement(session: &mut Session, statement: &ScriptStatement) -> Re
             Err(e) => Err(format!("ERROR: {e}")),
         },
         _ = tokio::signal::ctrl_c() => Err("ERROR: statement cancelled (Ctrl-C)".to_string()),
+    }
+}
+
+/// How long a statement runs before its progress line shows.
+const PROGRESS_AFTER: Duration = Duration::from_millis(500);
+
+/// A statement's progress on one line of standard error (time, rows,
+/// rate, files, bytes), while it runs past [`PROGRESS_AFTER`], when
+/// standard error is a terminal; cleared when dropped. Scripts and pipes
+/// get nothing.
+struct ProgressLine(Option<tokio::task::JoinHandle<()>>);
+
+impl ProgressLine {
+    fn start(progress: Arc<Progress>) -> Self {
+        if !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        Self(Some(tokio::spawn(async move {
+            tokio::time::sleep(PROGRESS_AFTER).await;
+            let line = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+                .with_style(ProgressStyle::with_template("{spinner} {msg}").expect("template"))
+                .with_finish(ProgressFinish::AndClear);
+            loop {
+                line.set_message(progress.snapshot().to_string());
+                line.tick();
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })))
+    }
+}
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        if let Some(ticker) = self.0.take() {
+            // Dropping the ticker drops its line, which clears it.
+            ticker.abort();
+        }
     }
 }
 

@@ -40,6 +40,7 @@ pub mod metrics;
 mod open;
 pub mod parse;
 mod plan;
+pub mod progress;
 pub mod read;
 pub mod serve;
 mod session;

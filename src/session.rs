@@ -13,6 +13,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::catalog::{WarehouseCatalogProvider, CATALOG_NAME};
 use crate::engine::{Engine, DEFAULT_USER};
 use crate::memory::MemoryBudget;
+use crate::progress::Progress;
 use crate::read::{PreparedFunction, PreparedSources, TABLE_FUNCTIONS};
 
 /// What a statement produced.
@@ -118,6 +119,8 @@ pub struct Session {
     ctx: SessionContext,
     /// Tables prepared for the `S3(...)` calls of the statement being planned.
     prepared: Arc<PreparedSources>,
+    /// How far the running statement has come.
+    progress: Arc<Progress>,
 }
 
 impl Engine {
@@ -140,7 +143,8 @@ impl Session {
             .with_memory_pool(memory.clone())
             .build_arc()
             .expect("a runtime from the engine's builds");
-        let ctx = new_context(&engine, &runtime, user, None, &prepared);
+        let progress = Arc::new(Progress::default());
+        let ctx = new_context(&engine, &runtime, user, None, &prepared, &progress);
         Self {
             engine,
             user: user.to_string(),
@@ -150,6 +154,7 @@ impl Session {
             runtime,
             ctx,
             prepared,
+            progress,
         }
     }
 
@@ -176,6 +181,7 @@ impl Session {
             &self.user,
             database.as_deref(),
             &self.prepared,
+            &self.progress,
         );
         self.database = database;
     }
@@ -196,6 +202,11 @@ impl Session {
 
     pub(crate) fn set_exec_mem_limit(&mut self, bytes: u64) {
         self.memory.set_limit(bytes);
+    }
+
+    /// How far the session's running statement has come.
+    pub fn progress(&self) -> &Arc<Progress> {
+        &self.progress
     }
 
     /// Tables prepared for table-function calls (see [`crate::read::rewrite_calls`]).
@@ -221,8 +232,10 @@ fn new_context(
     user: &str,
     database: Option<&str>,
     prepared: &Arc<PreparedSources>,
+    progress: &Arc<Progress>,
 ) -> SessionContext {
     let mut config = SessionConfig::new()
+        .with_extension(progress.clone())
         .with_default_catalog_and_schema(CATALOG_NAME, database.unwrap_or(NO_DATABASE))
         .with_create_default_catalog_and_schema(false)
         .with_information_schema(false);

@@ -121,10 +121,12 @@ impl OneShot {
         );
         let table = self.table.clone();
         let counted = tally.clone();
+        let progress = session.progress().clone();
         // The first row left out ends the load: the statement keeps every
         // row or none.
         let rows = rows.map(move |rows| {
             let rows = rows?;
+            progress.add_rows(rows.num_rows() as u64);
             match rejected(&table, &counted) {
                 Some(error) => Err(error.into_datafusion()),
                 None => Ok(rows),

@@ -174,7 +174,12 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
     let df = ctx.execute_logical_plan(plan).await?;
     let schema = df.schema().inner().clone();
     let pool = ctx.runtime_env().memory_pool.clone();
+    let task = ctx.task_ctx();
     let batches = match df.execute_stream().await {
+        // An INSERT's rows are counted as its sink writes them.
+        Ok(stream) if target.is_none() => {
+            crate::memory::collect(crate::write::counted(stream, &task), &pool).await
+        }
         Ok(stream) => crate::memory::collect(stream, &pool).await,
         Err(error) => Err(error),
     };

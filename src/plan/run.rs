@@ -41,6 +41,7 @@ impl Session {
     /// Runs exactly one statement (no terminator needed).
     pub async fn execute_one(&mut self, sql: &str) -> Result<StatementResult> {
         let statement = parse_statement(sql)?;
+        self.progress().restart();
         tracing::debug!(user = %self.user(), sql = %redact_secrets(sql), "execute");
         super::execute(self, statement).await
     }

@@ -131,9 +131,10 @@ impl Connection {
         let hangup = self.hangup.clone();
         for statement in statements {
             let database = self.current_database();
+            let progress = self.session().progress().clone();
             let killed = self
                 .processes
-                .start(self.id, &statement, database.as_deref());
+                .start(self.id, &statement, database.as_deref(), progress);
             let started = std::time::Instant::now();
             let outcome = tokio::select! {
                 outcome = self.execute(&statement) => outcome,

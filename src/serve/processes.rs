@@ -15,6 +15,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
+use crate::progress::Progress;
 use crate::session::StatementResult;
 
 /// What `KILL` stops.
@@ -35,6 +36,8 @@ struct Process {
     since: Instant,
     /// The statement running, and when it started.
     statement: Option<String>,
+    /// How far it has come.
+    progress: Option<Arc<Progress>>,
     cancel_statement: CancellationToken,
     close: CancellationToken,
 }
@@ -55,6 +58,7 @@ impl Processes {
                 database: None,
                 since: Instant::now(),
                 statement: None,
+                progress: None,
                 cancel_statement: CancellationToken::new(),
                 close,
             },
@@ -66,14 +70,21 @@ impl Processes {
         self.lock().remove(&id);
     }
 
-    /// Notes that connection `id` runs `sql` in `database`; the token that
-    /// cancels it.
-    pub fn start(&self, id: u32, sql: &str, database: Option<&str>) -> CancellationToken {
+    /// Notes that connection `id` runs `sql` in `database`, which has
+    /// come as far as `progress` says; the token that cancels it.
+    pub fn start(
+        &self,
+        id: u32,
+        sql: &str,
+        database: Option<&str>,
+        progress: Arc<Progress>,
+    ) -> CancellationToken {
         let mut processes = self.lock();
         let Some(process) = processes.get_mut(&id) else {
             return CancellationToken::new();
         };
         process.statement = Some(crate::parse::redact_secrets(sql));
+        process.progress = Some(progress);
         process.database = database.map(str::to_string);
         process.since = Instant::now();
         process.cancel_statement = CancellationToken::new();
@@ -84,6 +95,7 @@ impl Processes {
     pub fn finish(&self, id: u32, database: Option<&str>) {
         if let Some(process) = self.lock().get_mut(&id) {
             process.statement = None;
+            process.progress = None;
             process.database = database.map(str::to_string);
             process.since = Instant::now();
         }
@@ -143,7 +155,14 @@ impl Processes {
                     .map(|(_, p)| p.since.elapsed().as_secs() as i64)
                     .collect::<Int64Array>(),
             ),
-            text(&|_| Some(String::new())),
+            // A running statement's State is how far it has come.
+            text(&|p| {
+                Some(
+                    p.progress
+                        .as_ref()
+                        .map_or(String::new(), |progress| progress.snapshot().to_string()),
+                )
+            }),
             text(&|p| {
                 p.statement.as_ref().map(|sql| match full {
                     true => sql.clone(),
@@ -216,13 +235,24 @@ mod tests {
         let peer = "127.0.0.1:1".parse().unwrap();
         let close = CancellationToken::new();
         processes.open(1, "alice", peer, close.clone());
-        let statement = processes.start(1, "ALTER USER alice IDENTIFIED BY 'pw'", Some("d"));
-        let shown = processes.list("alice", false, true).batches[0]
-            .column(7)
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .map(|info| info.value(0).to_string());
-        assert_eq!(shown.as_deref(), Some("ALTER USER alice IDENTIFIED BY ''"));
+        let progress = Arc::new(Progress::default());
+        let statement = processes.start(
+            1,
+            "ALTER USER alice IDENTIFIED BY 'pw'",
+            Some("d"),
+            progress.clone(),
+        );
+        progress.add_rows(1_500);
+        let shown = |column: usize| {
+            processes.list("alice", false, true).batches[0]
+                .column(column)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .map(|info| info.value(0).to_string())
+                .unwrap()
+        };
+        assert_eq!(shown(7), "ALTER USER alice IDENTIFIED BY ''");
+        assert!(shown(6).contains(", 1,500 rows"), "{}", shown(6));
         assert!(processes.kill(1, Kill::Query, "bob", false).is_err());
         processes.kill(1, Kill::Query, "alice", false).unwrap();
         assert!(statement.is_cancelled() && !close.is_cancelled());

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 
 pub use convert::{Conversion, Converted, Rejected};
 pub use fence::Fence;
+pub(crate) use sink::counted;
 pub use sink::{
     commit, commit_fenced, write_fragments, write_fragments_in_parallel, LanceSink, Written,
 };

@@ -189,6 +189,23 @@ async fn commit_with(
         .map_err(|e| DataFusionError::External(Box::new(e)))
 }
 
+/// `data`, its rows counted in the statement's progress as they pass.
+pub(crate) fn counted(
+    data: SendableRecordBatchStream,
+    context: &TaskContext,
+) -> SendableRecordBatchStream {
+    let Some(progress) = crate::progress::Progress::of(context) else {
+        return data;
+    };
+    let schema = data.schema();
+    let counted = data.inspect(move |batch| {
+        if let Ok(batch) = batch {
+            progress.add_rows(batch.num_rows() as u64);
+        }
+    });
+    Box::pin(RecordBatchStreamAdapter::new(schema, counted))
+}
+
 /// Keeps `error` in `slot` (the first one only) and hands Lance a copy of
 /// its message.
 fn keep_first(slot: &Mutex<Option<DataFusionError>>, error: DataFusionError) -> DataFusionError {
@@ -265,8 +282,9 @@ impl DataSink for LanceSink {
     async fn write_all(
         &self,
         data: SendableRecordBatchStream,
-        _context: &Arc<TaskContext>,
+        context: &Arc<TaskContext>,
     ) -> DFResult<u64> {
+        let data = counted(data, context);
         let data = match self.json_columns.is_empty() {
             true => data,
             false => {

@@ -18,6 +18,7 @@ mod many_processes;
 mod metrics;
 mod parquet;
 mod privileges;
+mod progress;
 mod reopen;
 mod scheduled;
 mod secrets;

@@ -218,8 +218,15 @@ pub(super) async fn wait_job(
     // The loop of this process that runs the job, and its poll count when
     // first seen: a poll after that one counts.
     let mut seen: Option<(std::sync::Arc<JobControl>, u64)> = None;
+    let before = engine.jobs().job(name)?.load_statistic;
     loop {
         let job = engine.jobs().job(name)?;
+        let loaded = &job.load_statistic;
+        session.progress().set_loaded(
+            loaded.file_number.saturating_sub(before.file_number),
+            loaded.load_bytes.saturating_sub(before.load_bytes),
+            loaded.scanned_rows.saturating_sub(before.scanned_rows),
+        );
         if job.status == JobStatus::Finished {
             break;
         }
