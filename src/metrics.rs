@@ -208,6 +208,11 @@ impl Metrics {
 
     fn register(&self, registry: &mut Registry) {
         registry.register(
+            "tributary_s3_requests",
+            "HTTP requests S3() reads sent, each retried attempt apart, by kind (get, head, list, ...) and outcome (ok, client_error, server_error, transport_error)",
+            S3_REQUESTS.clone(),
+        );
+        registry.register(
             "tributary_connections",
             "MySQL-protocol connections open now",
             self.connections.clone(),
@@ -227,6 +232,73 @@ impl Metrics {
             "Time statements over the MySQL protocol took, by first word",
             self.statement_seconds.clone(),
         );
+    }
+}
+
+/// Every HTTP request `S3()` reads make in this process (retried attempts
+/// each count), by kind and outcome; see [`CountingConnector`].
+static S3_REQUESTS: std::sync::LazyLock<Family<RequestLabels, Counter>> =
+    std::sync::LazyLock::new(Family::default);
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    kind: String,
+    outcome: String,
+}
+
+/// The HTTP connector of `S3()`'s stores: object_store's own (reqwest),
+/// with every request it sends counted, so that retries and errors show.
+#[derive(Debug, Default)]
+pub struct CountingConnector(object_store::client::ReqwestConnector);
+
+impl object_store::client::HttpConnector for CountingConnector {
+    fn connect(
+        &self,
+        options: &object_store::ClientOptions,
+    ) -> object_store::Result<object_store::client::HttpClient> {
+        let inner = self.0.connect(options)?;
+        Ok(object_store::client::HttpClient::new(CountingClient(inner)))
+    }
+}
+
+#[derive(Debug)]
+struct CountingClient(object_store::client::HttpClient);
+
+#[async_trait::async_trait]
+impl object_store::client::HttpService for CountingClient {
+    async fn call(
+        &self,
+        request: object_store::client::HttpRequest,
+    ) -> Result<object_store::client::HttpResponse, object_store::client::HttpError> {
+        let kind = request_kind(request.method().as_str(), request.uri().query());
+        let response = self.0.execute(request).await;
+        let outcome = match &response {
+            Ok(r) if r.status().is_success() || r.status().is_redirection() => "ok",
+            Ok(r) if r.status().is_client_error() => "client_error",
+            Ok(_) => "server_error",
+            Err(_) => "transport_error",
+        };
+        S3_REQUESTS
+            .get_or_create(&RequestLabels {
+                kind: kind.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
+        response
+    }
+}
+
+/// What an S3 request does, from its method and query string.
+fn request_kind(method: &str, query: Option<&str>) -> &'static str {
+    let listing = query.is_some_and(|q| q.split('&').any(|p| p == "list-type=2"));
+    match method {
+        "GET" if listing => "list",
+        "GET" => "get",
+        "HEAD" => "head",
+        "PUT" => "put",
+        "POST" => "post",
+        "DELETE" => "delete",
+        _ => "other",
     }
 }
 
@@ -291,6 +363,16 @@ fn register_jobs(registry: &mut Registry, jobs: &[(Job, bool)]) {
         "tributary_job_loaded_files",
         "Files a job loaded",
         counter(|j| j.load_statistic.file_number),
+    );
+    registry.register(
+        "tributary_job_quarantined_files",
+        "Files a job set aside because they failed alone (s3.on_file_error = skip)",
+        counter(|j| j.quarantined_files),
+    );
+    registry.register(
+        "tributary_job_skipped_late_files",
+        "Files a job noticed after its offset had passed their names and did not load (s3.late_files = skip)",
+        counter(|j| j.skipped_late_files),
     );
     let tasks = Family::<TaskLabels, Counter>::default();
     for (job, _) in jobs {
@@ -363,6 +445,14 @@ fn register_jobs(registry: &mut Registry, jobs: &[(Job, bool)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_requests_are_told_apart_by_method_and_query() {
+        assert_eq!(request_kind("GET", Some("list-type=2&prefix=a%2F")), "list");
+        assert_eq!(request_kind("GET", Some("prefix=list-type=2")), "get");
+        assert_eq!(request_kind("GET", None), "get");
+        assert_eq!(request_kind("HEAD", None), "head");
+    }
 
     #[test]
     fn statements_are_counted_by_their_first_word_only() {

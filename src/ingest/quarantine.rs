@@ -80,6 +80,7 @@ pub async fn quarantine(
             j.end_offset = Some(key.clone());
         }
         j.retry_files.retain(|f| *f != key);
+        j.quarantined_files += 1;
         j.record_failed_task(task.clone(), &message);
         j.runtime_msg = Some(format!(
             "quarantined {name} (s3.on_file_error = skip): {message}; SELECT * FROM job_files(job = '{}') WHERE Status = 'QUARANTINED' lists such files",

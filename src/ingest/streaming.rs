@@ -405,9 +405,10 @@ async fn note_skipped(
             .await?;
     }
     lookback.remember(late.iter().map(|f| f.location.to_string()));
-    if !gone.is_empty() {
+    if !gone.is_empty() || !late.is_empty() {
         jobs.modify_held(job, |j| {
             j.retry_files.retain(|f| !gone.contains(f));
+            j.skipped_late_files += late.len() as u64;
             Ok(())
         })
         .await?;

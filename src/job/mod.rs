@@ -134,6 +134,12 @@ pub struct Job {
     /// When (unix ms) the last commit of rows became visible.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_visible_ms: Option<i64>,
+    /// Files set aside (`QUARANTINED`) and late files skipped
+    /// (`SKIPPED_LATE`), as the ledger records them, for `/metrics`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub quarantined_files: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped_late_files: u64,
     /// Files (store keys) queued by `ALTER JOB ... RETRY FILE`: the next
     /// task loads them with its batch; `job_files()` shows them `PENDING`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

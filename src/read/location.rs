@@ -241,6 +241,7 @@ impl Location {
         let virtual_hosted = !connection.use_path_style && !is_ip_or_localhost(&endpoint_host);
         // Client options first: they replace the whole set, allow_http included.
         let mut builder = AmazonS3Builder::new()
+            .with_http_connector(crate::metrics::CountingConnector::default())
             .with_client_options(
                 ClientOptions::new()
                     .with_connect_timeout(CONNECT_TIMEOUT)

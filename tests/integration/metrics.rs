@@ -10,7 +10,10 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::s3_server::venv;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStoreExt, PutPayload};
+
+use crate::s3_server::{venv, S3Server, ACCESS_KEY, REGION, SECRET_KEY};
 use crate::support::{stdout, Server};
 
 /// Fetches `/metrics` from `port` as `user` (basic auth), parses it as
@@ -100,6 +103,33 @@ fn metrics_count_what_a_job_loaded_for_the_users_who_may_see_it() {
     // A statement that fails, counted apart.
     let failed = server.mysql("root", None, "SELECT * FROM m.nope");
     assert!(!failed.status.success());
+    // A job that sets a bad file aside.
+    let bad = root.path().join("bad");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("b1.csv"), "x,not a number\n").unwrap();
+    server.root(&format!(
+        "CREATE JOB skipper ON STREAMING PROPERTIES (\"max_interval\" = \"1s\", \"s3.on_file_error\" = \"skip\")
+         DO INSERT INTO m.t SELECT * FROM S3(\"uri\" = \"file://{}/*.csv\", \"format\" = \"csv\", \"column_separator\" = \",\")",
+        bad.display()
+    ));
+    server.wait_for(
+        "SELECT Status FROM job_files(job = 'skipper')",
+        "Status\nQUARANTINED\n",
+    );
+    // A read of an S3 server: its requests counted by kind.
+    let s3 = S3Server::start();
+    s3.create_bucket("metrics-in");
+    let store = s3.store("metrics-in");
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(store.put(&ObjectPath::from("in/a.csv"), PutPayload::from("1,x\n")))
+        .unwrap();
+    let read = server.root(&format!(
+        "SELECT count(*) AS n FROM S3('uri' = 's3://metrics-in/in/*.csv', 'format' = 'csv', 'column_separator' = ',',
+           's3.endpoint' = '{}', 's3.region' = '{REGION}', 's3.access_key' = '{ACCESS_KEY}', 's3.secret_key' = '{SECRET_KEY}')",
+        s3.endpoint
+    ));
+    assert_eq!(read, "n\n1\n");
 
     let seen = scrape(http, "root", "");
     let job = r#"job="feed",table="m.t""#;
@@ -153,6 +183,19 @@ fn metrics_count_what_a_job_loaded_for_the_users_who_may_see_it() {
     assert!(value(r#"tributary_statements_total{kind="select",outcome="error"}"#) >= 1.0);
     assert!(value(r#"tributary_statements_total{kind="create",outcome="ok"}"#) >= 1.0);
     assert!(value("tributary_connections_opened_total{}") >= 2.0);
+    let skipper = r#"job="skipper",table="m.t""#;
+    assert_eq!(
+        value(&format!(
+            "tributary_job_quarantined_files_total{{{skipper}}}"
+        )),
+        1.0
+    );
+    assert_eq!(
+        value(&format!("tributary_job_skipped_late_files_total{{{job}}}")),
+        0.0
+    );
+    assert!(value(r#"tributary_s3_requests_total{kind="list",outcome="ok"}"#) >= 1.0);
+    assert!(value(r#"tributary_s3_requests_total{kind="get",outcome="ok"}"#) >= 1.0);
 
     // A user without LOAD on the table sees no job; a wrong password or
     // none is asked to log in.

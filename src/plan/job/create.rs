@@ -71,6 +71,8 @@ fn new_job(
         caught_up_at_ms: None,
         backlog: None,
         last_visible_ms: None,
+        quarantined_files: 0,
+        skipped_late_files: 0,
         committed_version: 0,
         lease_epoch: 0,
         load_statistic: LoadStatistic::default(),
