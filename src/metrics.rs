@@ -436,6 +436,14 @@ fn register_jobs(registry: &mut Registry, jobs: &[(Job, bool)]) {
         gauge(&|j, _| j.last_visible_ms.map(|ms| ms as f64 / 1000.0)),
     );
     registry.register(
+        "tributary_job_freshness_seconds",
+        "Seconds since a job's last commit of rows became visible: how old the newest loaded rows are",
+        gauge(&|j, _| {
+            j.last_visible_ms
+                .map(|ms| (now.timestamp_millis() - ms).max(0) as f64 / 1000.0)
+        }),
+    );
+    registry.register(
         "tributary_job_lease_held",
         "1 when this process runs the job (holds its lease), else 0",
         gauge(&|_, held| Some(f64::from(u8::from(held)))),

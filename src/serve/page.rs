@@ -41,7 +41,7 @@ pub async fn jobs_page(session: &Session) -> Result<String> {
     let body = format!(
         "<h1>Jobs</h1>\n<table id=\"jobs\">\n<tr><th>Job</th><th>Table</th><th>State</th>\
          <th>Backlog files</th><th>Backlog bytes</th><th>Oldest waiting</th><th>Last load</th>\
-         <th>Rows/s</th><th>Rows loaded, last hour</th><th>Runs in</th></tr>\n{rows}</table>\n\
+         <th>Rows/s</th><th>Rows/s, last hour</th><th>Runs in</th></tr>\n{rows}</table>\n\
          <p class=\"note\">As of {}; the backlog is what each job's last listing found. \
          Metrics for Prometheus: <a href=\"/metrics\">/metrics</a>.</p>",
         show_millis(now.timestamp_millis())
@@ -121,16 +121,17 @@ fn chart(tasks: &[Task], now: DateTime<Utc>) -> String {
     let most = rows.iter().copied().max().unwrap_or(0).max(1);
     let mut svg = format!(
         "<svg class=\"chart\" width=\"{w}\" height=\"24\" viewBox=\"0 0 {w} 24\" role=\"img\">\
-         <title>rows loaded per {m} minutes, last hour: {total}</title>",
+         <title>rows/s in each {m} minutes of the last hour; rows loaded, last hour: {total}</title>",
         w = CHART_BARS * 8,
         m = bar / 60,
         total = rows.iter().sum::<u64>(),
     );
     for (i, n) in rows.iter().enumerate() {
         let height = (*n as f64 / most as f64 * 22.0).round() as u64 + u64::from(*n > 0);
+        let rate = *n as f64 / bar as f64;
         let _ = write!(
             svg,
-            "<rect x=\"{}\" y=\"{}\" width=\"6\" height=\"{height}\"><title>{n} rows</title></rect>",
+            "<rect x=\"{}\" y=\"{}\" width=\"6\" height=\"{height}\"><title>{rate:.1} rows/s ({n} rows)</title></rect>",
             i * 8,
             24 - height,
         );
@@ -288,8 +289,8 @@ mod tests {
         ];
         let svg = chart(&tasks, now);
         assert!(svg.contains("last hour: 18</title>"), "{svg}");
-        assert!(svg.contains("<title>15 rows</title>"), "{svg}");
-        assert!(svg.contains("<title>3 rows</title>"), "{svg}");
+        assert!(svg.contains("<title>0.1 rows/s (15 rows)</title>"), "{svg}");
+        assert!(svg.contains("<title>0.0 rows/s (3 rows)</title>"), "{svg}");
         assert!(!svg.contains("99 rows"), "{svg}");
     }
 }

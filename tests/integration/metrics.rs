@@ -165,6 +165,8 @@ fn metrics_count_what_a_job_loaded_for_the_users_who_may_see_it() {
     assert_eq!(value(&state("PAUSED")), 0.0);
     assert_eq!(value(&format!("tributary_job_backlog_files{{{job}}}")), 0.0);
     assert_eq!(value(&format!("tributary_job_lease_held{{{job}}}")), 1.0);
+    let fresh = value(&format!("tributary_job_freshness_seconds{{{job}}}"));
+    assert!((0.0..600.0).contains(&fresh), "{fresh}");
     let loaded_at = value(&format!(
         "tributary_job_last_load_timestamp_seconds{{{job}}}"
     ));
