@@ -37,7 +37,7 @@ impl JobLabels {
     fn of(job: &Job) -> Self {
         Self {
             job: job.name.clone(),
-            table: format!("{}.{}", job.database, job.table),
+            table: job.qualified_table(),
         }
     }
 }
@@ -173,21 +173,16 @@ impl Metrics {
     /// The metrics as `session`'s user may see them: this process's, and
     /// those of the jobs the user may see, read from the job store now.
     pub async fn render(&self, session: &Session) -> Result<String> {
-        let engine = session.engine();
-        if let Err(error) = engine.jobs().refresh().await {
-            tracing::warn!(error = %error, "cannot read the job store again; showing it as last read");
-        }
-        let mut jobs = Vec::new();
-        for job in engine.jobs().jobs() {
-            if crate::plan::job_visible(session, &job) {
-                let held = engine
-                    .leases()
-                    .current(job.id)
-                    .await?
-                    .is_some_and(|lease| lease.holder == engine.leases().holder());
-                jobs.push((job, held));
-            }
-        }
+        crate::plan::read_jobs_again(session).await;
+        let this_process = session.engine().leases().holder();
+        let jobs: Vec<(Job, bool)> = crate::plan::visible_jobs_with_leases(session)
+            .await?
+            .into_iter()
+            .map(|(job, lease)| {
+                let held = lease.is_some_and(|lease| lease.holder == this_process);
+                (job, held)
+            })
+            .collect();
         let mut registry = Registry::default();
         self.register(&mut registry);
         let durations = self

@@ -233,7 +233,7 @@ impl Task {
     /// Logs the end of this task of `job`, which took `duration`: one
     /// event (target `tributary::task`) with what a log shipper counts.
     pub fn log_finished(&self, job: &Job, duration: std::time::Duration) {
-        let table = format!("{}.{}", job.database, job.table);
+        let table = job.qualified_table();
         let stats = &self.statistic;
         tracing::info!(
             target: "tributary::task",
@@ -253,6 +253,11 @@ impl Task {
 }
 
 impl Job {
+    /// The job's target table as `database.table`.
+    pub fn qualified_table(&self) -> String {
+        format!("{}.{}", self.database, self.table)
+    }
+
     /// Records `task` as failed with `message` (its row in `tasks()`,
     /// `FailedTaskCount`); the next task gets the next id.
     pub fn record_failed_task(&mut self, task: Task, message: &str) {

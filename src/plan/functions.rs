@@ -40,7 +40,7 @@ pub(super) async fn prepare(
 /// that runs a job may be another one, and what this process last read of
 /// it may be up to a scheduler refresh old. Shown as last read when the
 /// store cannot be read.
-pub(super) async fn read_jobs_again(session: &Session) {
+pub(crate) async fn read_jobs_again(session: &Session) {
     if let Err(error) = session.engine().jobs().refresh().await {
         tracing::warn!(error = %error, "cannot read the job store again; showing it as last read");
     }

@@ -24,15 +24,11 @@ const CHART_BARS: i64 = 12;
 
 /// `/`: the jobs `session`'s user may see.
 pub async fn jobs_page(session: &Session) -> Result<String> {
-    let engine = session.engine();
-    refresh(session).await;
+    crate::plan::read_jobs_again(session).await;
     let now = Utc::now();
     let mut rows = String::new();
-    for job in engine.jobs().jobs() {
-        if !crate::plan::job_visible(session, &job) {
-            continue;
-        }
-        let holder = engine.leases().current(job.id).await?.map(|l| l.holder);
+    for (job, lease) in crate::plan::visible_jobs_with_leases(session).await? {
+        let holder = lease.map(|l| l.holder);
         rows.push_str(&job_row(&job, holder.as_deref(), now));
     }
     if rows.is_empty() {
@@ -52,7 +48,7 @@ pub async fn jobs_page(session: &Session) -> Result<String> {
 /// `/jobs/<name>`: one job, when the user may see it.
 pub async fn job_page(session: &Session, name: &str) -> Result<Option<String>> {
     let engine = session.engine();
-    refresh(session).await;
+    crate::plan::read_jobs_again(session).await;
     let Ok(job) = engine.jobs().job(name) else {
         return Ok(None);
     };
@@ -68,12 +64,6 @@ pub async fn job_page(session: &Session, name: &str) -> Result<Option<String>> {
     )))
 }
 
-async fn refresh(session: &Session) {
-    if let Err(error) = session.engine().jobs().refresh().await {
-        tracing::warn!(error = %error, "cannot read the job store again; showing it as last read");
-    }
-}
-
 fn job_row(job: &Job, holder: Option<&str>, now: DateTime<Utc>) -> String {
     let backlog = job.backlog.as_ref();
     format!(
@@ -83,7 +73,7 @@ fn job_row(job: &Job, holder: Option<&str>, now: DateTime<Utc>) -> String {
          <td>{last}</td><td>{rate}</td><td>{chart}</td><td>{holder}</td></tr>\n",
         name = escape(&job.name),
         link = percent_encoding::utf8_percent_encode(&job.name, percent_encoding::NON_ALPHANUMERIC),
-        table = escape(&format!("{}.{}", job.database, job.table)),
+        table = escape(&job.qualified_table()),
         state = job.status,
         state_class = job.status.to_string().to_ascii_lowercase(),
         files = backlog.map_or(String::new(), |b| {
@@ -154,7 +144,7 @@ fn job_body(
          <tr><th>Loaded</th><td id=\"loaded-rows\">{rows}</td></tr><tr><th>Runs in</th><td>{holder}</td></tr>\
          </table>\n",
         name = escape(&job.name),
-        table = escape(&format!("{}.{}", job.database, job.table)),
+        table = escape(&job.qualified_table()),
         state = job.status,
         ok = job.succeed_task_count,
         failed = job.failed_task_count,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 
 use super::files::{number, table, text};
-use super::visible;
+use super::visible_jobs_with_leases;
 use crate::error::{Error, Result};
 use crate::session::Session;
 
@@ -25,18 +25,12 @@ pub(in crate::plan) async fn job_leases_table(
             message: "job_leases() takes no arguments: SELECT * FROM job_leases()".into(),
         });
     }
-    let engine = session.engine();
-    let leases = engine.leases();
-    let mut rows = Vec::new();
-    for job in engine
-        .jobs()
-        .jobs()
+    let leases = session.engine().leases();
+    let rows: Vec<_> = visible_jobs_with_leases(session)
+        .await?
         .into_iter()
-        .filter(|j| visible(session, j))
-    {
-        let lease = leases.current(job.id).await?;
-        rows.push((job.name.clone(), lease));
-    }
+        .map(|(job, lease)| (job.name, lease))
+        .collect();
     let r = rows.as_slice();
     let expires = |ms: i64| {
         chrono::DateTime::from_timestamp_millis(ms).map(|t| {

@@ -15,6 +15,7 @@ use super::users::require_on_table;
 use crate::catalog::users::Privilege;
 use crate::error::{Error, Result};
 use crate::job::control::JobControl;
+use crate::job::lease::Lease;
 use crate::job::{Job, JobStatus};
 use crate::session::{Session, StatementResult};
 use body::{plan_body, stored_source_uri, validate_body, Body};
@@ -122,6 +123,22 @@ fn require_job_control(session: &Session, name: &str) -> Result<()> {
 /// LOAD_PRIV on the job's target table (or its database, or globally).
 fn require_job_load(session: &Session, job: &Job) -> Result<()> {
     require_on_table(session, Privilege::Load, &job.database, &job.table)
+}
+
+/// The jobs `session`'s user may see ([`visible`]), each with the lease
+/// of the process that runs it (`None`: no process does now).
+pub(crate) async fn visible_jobs_with_leases(
+    session: &Session,
+) -> Result<Vec<(Job, Option<Lease>)>> {
+    let engine = session.engine();
+    let mut jobs = Vec::new();
+    for job in engine.jobs().jobs() {
+        if visible(session, &job) {
+            let lease = engine.leases().current(job.id).await?;
+            jobs.push((job, lease));
+        }
+    }
+    Ok(jobs)
 }
 
 /// Whether the session user sees `job` in `job()` and `tasks()`: they hold

@@ -9,11 +9,10 @@ use datafusion::arrow::array::{ArrayRef, Float64Array};
 use datafusion::catalog::TableProvider;
 
 use super::files::{argument_job, number, table, text};
-use super::visible;
+use super::visible_jobs_with_leases;
 use crate::catalog::show_millis;
 use crate::error::Result;
 use crate::job::status::recent_rate;
-use crate::job::Job;
 use crate::session::Session;
 
 /// The `job_status()` columns.
@@ -38,46 +37,36 @@ pub(in crate::plan) async fn job_status_table(
     session: &Session,
     pairs: &[(String, String)],
 ) -> Result<Arc<dyn TableProvider>> {
-    let jobs = if pairs.is_empty() {
-        session
-            .engine()
-            .jobs()
-            .jobs()
-            .into_iter()
-            .filter(|job| visible(session, job))
-            .collect()
+    let rows = if pairs.is_empty() {
+        visible_jobs_with_leases(session).await?
     } else {
-        vec![argument_job(session, "job_status", pairs)?]
+        let job = argument_job(session, "job_status", pairs)?;
+        let lease = session.engine().leases().current(job.id).await?;
+        vec![(job, lease)]
     };
-    let leases = session.engine().leases();
-    let mut rows = Vec::new();
-    for job in jobs {
-        let holder = leases.current(job.id).await?.map(|lease| lease.holder);
-        rows.push((job, holder));
-    }
     let now = chrono::Utc::now();
     let r = rows.as_slice();
-    let backlog = |job: &Job| job.backlog.clone();
-    let rate = |job: &Job| recent_rate(job);
     table(
         &STATUS_COLUMNS,
         vec![
             text(r, |(job, _)| Some(job.name.clone())),
-            text(r, |(job, _)| {
-                Some(format!("{}.{}", job.database, job.table))
-            }),
+            text(r, |(job, _)| Some(job.qualified_table())),
             text(r, |(job, _)| Some(job.status.to_string())),
-            number(r, |(job, _)| backlog(job).map(|b| b.files)),
-            number(r, |(job, _)| backlog(job).map(|b| b.bytes)),
-            text(r, |(job, _)| backlog(job).map(|b| (!b.more).to_string())),
-            float(r, |(job, _)| {
-                backlog(job).and_then(|b| b.oldest_age_seconds(now))
+            number(r, |(job, _)| job.backlog.as_ref().map(|b| b.files)),
+            number(r, |(job, _)| job.backlog.as_ref().map(|b| b.bytes)),
+            text(r, |(job, _)| {
+                job.backlog.as_ref().map(|b| (!b.more).to_string())
             }),
-            text(r, |(job, _)| backlog(job).map(|b| show_millis(b.listed_ms))),
+            float(r, |(job, _)| {
+                job.backlog.as_ref().and_then(|b| b.oldest_age_seconds(now))
+            }),
+            text(r, |(job, _)| {
+                job.backlog.as_ref().map(|b| show_millis(b.listed_ms))
+            }),
             text(r, |(job, _)| job.last_visible_ms.map(show_millis)),
-            float(r, |(job, _)| rate(job).map(|(rows, _)| rows)),
-            float(r, |(job, _)| rate(job).map(|(_, bytes)| bytes)),
-            text(r, |(_, holder)| holder.clone()),
+            float(r, |(job, _)| recent_rate(job).map(|(rows, _)| rows)),
+            float(r, |(job, _)| recent_rate(job).map(|(_, bytes)| bytes)),
+            text(r, |(_, lease)| lease.as_ref().map(|l| l.holder.clone())),
         ],
     )
 }
