@@ -113,6 +113,22 @@ pub(crate) fn is_removed(error: &lance::Error) -> bool {
 /// version they listed was removed before it was read.
 const OPEN_ATTEMPTS: usize = 5;
 
+/// Runs `read` (a Lance call that lists versions, then reads them) again
+/// while what it listed was removed before it read it, at most
+/// [`OPEN_ATTEMPTS`] times in all.
+async fn listed_again<T, F>(mut read: impl FnMut() -> F) -> lance::Result<T>
+where
+    F: std::future::Future<Output = lance::Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match read().await {
+            Err(error) if is_removed(&error) && attempt < OPEN_ATTEMPTS => attempt += 1,
+            read => return read,
+        }
+    }
+}
+
 /// Opens the latest version of the dataset at `uri`. Lance finds the
 /// latest version by listing, then reads its manifest; in between, a
 /// commit can supersede it and table maintenance remove it, so a manifest
@@ -122,30 +138,24 @@ pub async fn open_dataset(uri: &str, storage_options: &HashMap<String, String>) 
 }
 
 async fn open_dataset_with(uri: &str, params: Option<ObjectStoreParams>) -> Result<Dataset> {
-    let mut attempt = 1;
-    loop {
+    listed_again(|| {
         let mut builder = DatasetBuilder::from_uri(uri);
         if let Some(params) = params.clone() {
             builder = builder.with_store_params(params);
         }
-        match builder.load().await {
-            Err(error) if is_removed(&error) && attempt < OPEN_ATTEMPTS => attempt += 1,
-            opened => return opened.map_err(|e| Error::lance(uri, e)),
-        }
-    }
+        builder.load()
+    })
+    .await
+    .map_err(|e| Error::lance(uri, e))
 }
 
 /// Every version of `dataset`, oldest first. Lance lists them, then reads
 /// each one's manifest, so a version removed in between (see
 /// [`open_dataset`]) makes it list again.
 pub async fn versions(dataset: &Dataset) -> Result<Vec<lance::dataset::Version>> {
-    let mut attempt = 1;
-    loop {
-        match dataset.versions().await {
-            Err(error) if is_removed(&error) && attempt < OPEN_ATTEMPTS => attempt += 1,
-            listed => return listed.map_err(|e| Error::lance(dataset.uri(), e)),
-        }
-    }
+    listed_again(|| dataset.versions())
+        .await
+        .map_err(|e| Error::lance(dataset.uri(), e))
 }
 
 #[cfg(test)]
