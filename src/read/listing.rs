@@ -98,13 +98,14 @@ impl Pages {
     }
 }
 
-/// How many local files' metadata a listing reads at once.
-const METADATA_READS: usize = 16;
+/// How many local files one blocking task checks and reads the metadata
+/// of: a backlog's files are read a chunk per thread hop, not one each.
+const METADATA_CHUNK: usize = 64;
 
 /// [`files_after`] in a local directory: the names under the pattern's
 /// directory (without reading each file's metadata, which a backlog of
 /// many files would make slow), sorted, then each file's metadata as the
-/// stream reaches it.
+/// stream reaches it, a chunk at a time.
 fn local_files_after<'a>(
     location: &'a Location,
     start_after: Option<&'a Path>,
@@ -115,37 +116,62 @@ fn local_files_after<'a>(
         // or past its time limit), not only when it is done.
         let walking = Walking::default();
         let stop = walking.0.clone();
-        let paths = tokio::task::spawn_blocking(move || files_under(&directory, &stop))
+        let walk = tokio::task::spawn_blocking(move || Walk::of(directory, &stop))
             .await
             .map_err(|e| Error::Source {
                 uri: location.uri.clone(),
                 message: format!("the directory listing stopped: {e}"),
-            })?;
-        let mut keys: Vec<Path> = paths
-            .map_err(|e| read_error(&location.uri, &e))?
-            .into_iter()
-            .filter_map(|path| Path::from_absolute_path(path).ok())
-            .filter(|key| start_after.is_none_or(|offset| key > offset) && location.matches(key))
+            })?
+            .map_err(|e| read_error(&location.uri, &e))?;
+        let walk = Arc::new(walk);
+        let mut keys: Vec<(Path, usize)> = walk
+            .files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, found)| Some((Path::from_absolute_path(&found.path).ok()?, i)))
+            .filter(|(key, _)| {
+                start_after.is_none_or(|offset| key > offset) && location.matches(key)
+            })
             .collect();
         keys.sort();
-        if let Some(local_files) = &location.local_files {
-            for key in &keys {
-                check_resolved(location, local_files, key)?;
-            }
-        }
-        // A file deleted since its name was read is not listed, as if the
-        // listing had come a moment later. Several files' metadata is read
-        // at once, in order, each on a blocking thread.
+        // Without a location's own limits any file may be read.
+        let local_files = location.local_files.clone().unwrap_or_default();
+        let refusing = local_files.clone();
         let metadata = stream::iter(keys)
-            .map(move |key| async move {
-                match location.store.head(&key).await {
-                    Ok(meta) => Ok(Some(meta)),
-                    Err(object_store::Error::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(source_error(location, e)),
+            .chunks(METADATA_CHUNK)
+            .map(move |chunk| {
+                let walk = walk.clone();
+                let local_files = local_files.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || {
+                        chunk
+                            .into_iter()
+                            .map(|(key, i)| {
+                                let seen = walk.see(&walk.files[i], &local_files);
+                                (key, seen)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .await
+                    .map_err(|e| Error::Source {
+                        uri: location.uri.clone(),
+                        message: format!("the directory listing stopped: {e}"),
+                    })
                 }
             })
-            .buffered(METADATA_READS)
-            .try_filter_map(|meta| futures::future::ready(Ok(meta)));
+            .buffered(2)
+            .map_ok(|chunk| stream::iter(chunk).map(Ok))
+            .try_flatten()
+            .try_filter_map(move |(key, seen)| {
+                futures::future::ready(match seen {
+                    Ok(Seen::File(metadata)) => Ok(Some(local_meta(key, &metadata))),
+                    // Deleted since its name was read: not listed, as if
+                    // the listing had come a moment later.
+                    Ok(Seen::Gone) => Ok(None),
+                    Ok(Seen::Refused) => Err(refusing.refused(&location.display(&key))),
+                    Err(e) => Err(read_error(&location.display(&key), &e)),
+                })
+            });
         Ok::<_, Error>(metadata)
     })
     .try_flatten()
@@ -162,58 +188,130 @@ impl Drop for Walking {
     }
 }
 
-/// Refuses a matching file that `local_files` does not allow once its
-/// links are resolved (a link out of the allowed roots).
-fn check_resolved(location: &Location, local_files: &LocalFiles, key: &Path) -> Result<()> {
-    let path = std::path::Path::new("/").join(key.as_ref());
-    let allowed = match std::fs::canonicalize(&path) {
-        Ok(real) => local_files.allows(&real),
-        // Deleted since it was listed: the listing leaves it out.
-        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
-    };
-    if allowed {
-        return Ok(());
-    }
-    Err(local_files.refused(&location.display(key)))
+/// The files under a directory and its subdirectories.
+struct Walk {
+    /// The directory walked.
+    directory: std::path::PathBuf,
+    /// The directory with its links resolved (`None` when it does not
+    /// exist).
+    real_directory: Option<std::path::PathBuf>,
+    files: Vec<Found>,
 }
 
-/// The files under `directory` and its subdirectories (none when it does
-/// not exist).
-fn files_under(
-    directory: &std::path::Path,
-    stop: &AtomicBool,
-) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let mut files = Vec::new();
-    let mut directories = vec![directory.to_path_buf()];
-    while let Some(directory) = directories.pop() {
-        if stop.load(Ordering::Relaxed) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::Interrupted,
-                "the listing was cancelled",
-            ));
-        }
-        let entries = match std::fs::read_dir(&directory) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        for entry in entries {
-            let entry = entry?;
-            let mut kind = entry.file_type()?;
-            if kind.is_symlink() {
-                match std::fs::metadata(entry.path()) {
-                    Ok(target) => kind = target.file_type(),
-                    Err(_) => continue,
+/// A file a [`Walk`] found.
+struct Found {
+    path: std::path::PathBuf,
+    /// Whether a link led to it (the file itself or a directory on the
+    /// way): only such a file needs resolving before the allowed roots
+    /// are checked; any other is the resolved directory plus its name.
+    linked: bool,
+}
+
+/// What a listing sees of one file it found.
+enum Seen {
+    File(std::fs::Metadata),
+    Gone,
+    /// A link out of the allowed roots.
+    Refused,
+}
+
+impl Walk {
+    /// Walks `directory` (no files when it does not exist).
+    fn of(directory: std::path::PathBuf, stop: &AtomicBool) -> std::io::Result<Self> {
+        let real_directory = std::fs::canonicalize(&directory).ok();
+        let mut files = Vec::new();
+        let mut directories = vec![(directory.clone(), false)];
+        while let Some((dir, linked)) = directories.pop() {
+            if stop.load(Ordering::Relaxed) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Interrupted,
+                    "the listing was cancelled",
+                ));
+            }
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let mut kind = entry.file_type()?;
+                let link = kind.is_symlink();
+                if link {
+                    match std::fs::metadata(entry.path()) {
+                        Ok(target) => kind = target.file_type(),
+                        Err(_) => continue,
+                    }
+                }
+                let linked = linked || link;
+                if kind.is_dir() {
+                    directories.push((entry.path(), linked));
+                } else if kind.is_file() {
+                    files.push(Found {
+                        path: entry.path(),
+                        linked,
+                    });
                 }
             }
-            if kind.is_dir() {
-                directories.push(entry.path());
-            } else if kind.is_file() {
-                files.push(entry.path());
-            }
+        }
+        Ok(Self {
+            directory,
+            real_directory,
+            files,
+        })
+    }
+
+    /// Checks `found` against `local_files` (links resolved) and reads its
+    /// metadata.
+    fn see(&self, found: &Found, local_files: &LocalFiles) -> std::io::Result<Seen> {
+        let real = match self.resolved(found) {
+            Ok(real) => real,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Seen::Gone),
+            Err(e) => return Err(e),
+        };
+        if !local_files.allows(&real) {
+            return Ok(Seen::Refused);
+        }
+        match std::fs::metadata(&found.path) {
+            Ok(metadata) => Ok(Seen::File(metadata)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Seen::Gone),
+            Err(e) => Err(e),
         }
     }
-    Ok(files)
+
+    /// `found`'s path with its links resolved: the resolved directory and
+    /// its name, unless a link led to it.
+    fn resolved(&self, found: &Found) -> std::io::Result<std::path::PathBuf> {
+        if let (Some(real_directory), false) = (&self.real_directory, found.linked) {
+            if let Ok(name) = found.path.strip_prefix(&self.directory) {
+                return Ok(real_directory.join(name));
+            }
+        }
+        std::fs::canonicalize(&found.path)
+    }
+}
+
+/// A local file's listing entry, its entity tag made as object_store's
+/// local store makes it (inode, modification time, size), so that the
+/// ledger records the same tag whichever of the two read the file.
+fn local_meta(key: Path, metadata: &std::fs::Metadata) -> ObjectMeta {
+    use std::os::unix::fs::MetadataExt;
+    let modified = metadata.modified().ok();
+    let micros = modified
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_default()
+        .as_micros();
+    ObjectMeta {
+        location: key,
+        last_modified: modified.map(Into::into).unwrap_or_default(),
+        size: metadata.len(),
+        e_tag: Some(format!(
+            "{:x}-{micros:x}-{:x}",
+            metadata.ino(),
+            metadata.len()
+        )),
+        version: None,
+    }
 }
 
 /// All of [`files_after`].

@@ -129,6 +129,28 @@ fn a_link_out_of_an_allowed_directory_is_not_followed() {
         error.contains("b.csv' is not readable here: local files are read only under"),
         "{error}"
     );
+    // A link to a directory elsewhere: the files under it are outside too.
+    let outside = root.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("c.csv"), "43\n").unwrap();
+    std::fs::create_dir_all(data.join("nested")).unwrap();
+    std::os::unix::fs::symlink(&outside, data.join("nested").join("out")).unwrap();
+    let through = client(
+        root.path(),
+        "root",
+        Some(roots),
+        &format!(
+            "SELECT * FROM S3('uri'='file://{}/nested/*/*.csv', 'format'='csv')",
+            data.display()
+        ),
+    );
+    assert!(!through.status.success());
+    assert!(!stdout(&through).contains("43"));
+    let error = stderr(&through);
+    assert!(
+        error.contains("c.csv' is not readable here: local files are read only under"),
+        "{error}"
+    );
     let up = client(
         root.path(),
         "root",
