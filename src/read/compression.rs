@@ -23,6 +23,12 @@ pub type ByteStream = BoxStream<'static, io::Result<Bytes>>;
 /// stream reads 8 KiB per blocking task, which costs more than parsing them.
 const LOCAL_CHUNK: u64 = 1 << 20;
 
+/// The codec `file` is read with: `compression`, or the one its suffix
+/// implies when `None`.
+pub fn codec_of(file: &ObjectMeta, compression: Option<Compression>) -> Compression {
+    compression.unwrap_or_else(|| Compression::from_suffix(file.location.as_ref()))
+}
+
 /// Opens `file`, decompressing it with `compression` (or the codec its
 /// suffix implies when `None`).
 pub async fn open(
@@ -30,8 +36,7 @@ pub async fn open(
     file: &ObjectMeta,
     compression: Option<Compression>,
 ) -> object_store::Result<ByteStream> {
-    let compression =
-        compression.unwrap_or_else(|| Compression::from_suffix(file.location.as_ref()));
+    let compression = codec_of(file, compression);
     let raw = raw_stream(store.get(&file.location).await?)?;
     if compression == Compression::Plain {
         return Ok(raw.boxed());

@@ -79,6 +79,15 @@ impl CsvReader {
             .all(|f| f.data_type() == &DataType::Utf8)
     }
 
+    /// The most rows a plain file of `bytes` bytes holds: every row has a
+    /// separator between each two of its fields and a line end. A small
+    /// file's batches are sized by it, since the decoder zeroes room for
+    /// a whole batch of rows before it reads one.
+    pub fn rows_at_most(&self, bytes: u64) -> usize {
+        let row = self.schema.fields().len().max(1) as u64;
+        usize::try_from(bytes / row + 1).unwrap_or(usize::MAX)
+    }
+
     /// An arrow CSV decoder of this dialect for `schema`'s columns
     /// `projection` (all when `None`).
     fn decoder(
@@ -443,6 +452,26 @@ mod tests {
             batches[2].column(0).as_primitive::<Int32Type>().value(0),
             50
         );
+    }
+
+    #[tokio::test]
+    async fn a_file_holds_no_more_rows_than_its_size_bounds() {
+        let reader = reader(3);
+        // The shortest rows there are: empty fields, two separators, a line
+        // end; the last without its line end.
+        let body = ",,\n,,\n,,\n,,";
+        let bound = reader.rows_at_most(body.len() as u64);
+        assert!((4..=5).contains(&bound), "{bound}");
+        let chunks = vec![Ok(Bytes::from_static(body.as_bytes()))];
+        let (tx, mut rx) = tokio::sync::mpsc::channel(16);
+        reader
+            .read_columns(stream::iter(chunks).boxed(), "t.csv", bound, None, &tx)
+            .await
+            .unwrap();
+        drop(tx);
+        let batch = rx.recv().await.unwrap().unwrap();
+        assert_eq!(batch.num_rows(), 4, "the whole file in one batch");
+        assert!(rx.recv().await.is_none());
     }
 
     #[test]

@@ -248,7 +248,7 @@ impl Location {
                     .with_timeout(REQUEST_TIMEOUT),
             )
             .with_bucket_name(bucket)
-            .with_region(region)
+            .with_region(&region)
             .with_endpoint(&endpoint)
             .with_allow_http(endpoint.starts_with("http://"))
             .with_virtual_hosted_style_request(virtual_hosted)
@@ -283,10 +283,18 @@ impl Location {
                 })
             }
         };
-        let store = builder
-            .build()
+        let shared_by = super::clients::Connection {
+            bucket: bucket.to_string(),
+            endpoint: endpoint.clone(),
+            region: region.clone(),
+            access_key: connection.access_key.clone(),
+            secret_key: connection.secret_key.clone(),
+            session_token: connection.session_token.clone(),
+            virtual_hosted,
+        };
+        let store = super::clients::shared(shared_by, || builder.build())
             .map_err(|e| malformed(uri, format!("cannot be reached: {e}")))?;
-        let location = Self::new(uri, &format!("s3://{bucket}/"), Arc::new(store), key)?;
+        let location = Self::new(uri, &format!("s3://{bucket}/"), store, key)?;
         Ok(Self {
             endpoint: Some(endpoint),
             ..location

@@ -7,6 +7,7 @@
 //! whose partitions stream the files in parallel ([`source`]).
 
 pub mod access;
+mod clients;
 mod compression;
 mod csv;
 mod fault;

@@ -22,7 +22,7 @@ use super::csv::{CsvReader, TypedColumns};
 use super::json::JsonReader;
 use super::listing::{file_error, read_error};
 use super::location::Location;
-use super::options::{CsvOptions, Format, S3Options};
+use super::options::{Compression, CsvOptions, Format, S3Options};
 use super::parquet;
 use crate::error::{Error, Result};
 
@@ -199,6 +199,10 @@ impl FileSource {
             })?;
         match &self.decoder {
             Decoder::Csv(reader) => {
+                let batch_size = match compression::codec_of(file, self.options.compression) {
+                    Compression::Plain => reader.rows_at_most(file.size).min(batch_size),
+                    _ => batch_size,
+                };
                 reader
                     .read_columns(bytes, &display, batch_size, typed, tx)
                     .await
