@@ -42,6 +42,9 @@ pub struct Cut {
     pub end_offset: String,
     /// The files the listing had after the batch.
     pub backlog: Backlog,
+    /// The first of them, at most a batch's count: the next batch's files
+    /// unless the listing changes.
+    pub next: Vec<ObjectMeta>,
 }
 
 /// Takes files, in the order given, until adding the next one would pass
@@ -81,44 +84,51 @@ pub async fn cut_from_listing(
             break;
         }
     }
-    let backlog = if cutter.batch.full {
-        count_backlog(left, listing, pages).await?
+    let (backlog, next) = if cutter.batch.full {
+        count_backlog(left, listing, pages, cutter.max_files).await?
     } else {
-        Backlog::none()
+        (Backlog::none(), Vec::new())
     };
     Ok(cutter.finish().map(|batch| Cut {
         end_offset: end_offset.unwrap_or_else(|| batch.offset.clone()),
         batch,
         backlog,
+        next,
     }))
 }
 
 /// Counts the files after a full batch: `first` (the one that did not
 /// fit), then the listing's, up to [`crate::job::status::BACKLOG_COUNTED`]
 /// and no further than the page the listing has read, so that counting
-/// costs no request.
+/// costs no request; with the first `keep` of them.
 async fn count_backlog(
     first: Option<ObjectMeta>,
     mut listing: Listing<'_>,
     pages: &Pages,
-) -> Result<Backlog> {
+    keep: u64,
+) -> Result<(Backlog, Vec<ObjectMeta>)> {
     let mut backlog = Backlog::none();
-    if let Some(first) = first {
-        backlog.count(&first);
-    }
+    let mut kept = Vec::new();
+    let mut file = first;
     loop {
+        if let Some(file) = file.take() {
+            if !backlog.count(&file) {
+                break;
+            }
+            if (kept.len() as u64) < keep {
+                kept.push(file);
+            }
+        }
         if pages.left_in_page() == 0 {
             backlog.more = true;
             break;
         }
-        let Some(file) = listing.try_next().await? else {
-            break;
-        };
-        if !backlog.count(&file) {
-            break;
+        match listing.try_next().await? {
+            Some(next) => file = Some(next),
+            None => break,
         }
     }
-    Ok(backlog)
+    Ok((backlog, kept))
 }
 
 /// Builds a batch file by file up to its limits.
@@ -250,6 +260,9 @@ mod tests {
         assert_eq!(read.load(Relaxed), 10);
         let backlog = (cut.backlog.files, cut.backlog.bytes, cut.backlog.more);
         assert_eq!(backlog, (7, 70, false));
+        // The next batch's files, as far as the listing shows them.
+        let next: Vec<&str> = cut.next.iter().map(|f| f.location.as_ref()).collect();
+        assert_eq!(next, ["a/00004", "a/00005", "a/00006"]);
         // A long backlog is read one file past the count, no further.
         let (long, read) = listing(5_000);
         let cut = cut_from_listing(long, &Pages::unpaged(), Cutter::new(3, u64::MAX, None))

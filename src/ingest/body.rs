@@ -7,9 +7,15 @@
 use crate::parse::TributaryDialect;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 
+use std::sync::{Arc, Mutex};
+
+use object_store::ObjectMeta;
+
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::read::options::Format;
+use crate::read::read_ahead::ReadAhead;
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 
 /// A streaming job's INSERT, ready for its tasks.
@@ -18,6 +24,8 @@ pub struct JobBody {
     pub statement: DFStatement,
     pub options: S3Options,
     pub location: Location,
+    /// The next batch's files, read while the last one was committed.
+    read_ahead: Mutex<Option<Arc<ReadAhead>>>,
 }
 
 impl JobBody {
@@ -39,7 +47,24 @@ impl JobBody {
             statement,
             options,
             location,
+            read_ahead: Mutex::default(),
         })
+    }
+
+    /// Starts reading `files` (those the listing had after a batch whose
+    /// files are read) for the next task, in place of what was read ahead
+    /// before. Only CSV and JSON files in an object store are: a local
+    /// file costs no request, and Parquet files are read in ranges.
+    pub fn read_ahead_of(&self, files: Vec<ObjectMeta>) {
+        let worth_it = !self.location.is_local() && self.options.format != Format::Parquet;
+        let read_ahead = (worth_it && !files.is_empty())
+            .then(|| Arc::new(ReadAhead::start(self.location.store.clone(), files)));
+        *self.read_ahead.lock().expect("lock") = read_ahead;
+    }
+
+    /// What was read ahead for this task.
+    pub fn read_ahead(&self) -> Option<Arc<ReadAhead>> {
+        self.read_ahead.lock().expect("lock").clone()
     }
 }
 

@@ -68,7 +68,8 @@ impl BatchRead {
             body.options.clone(),
             batch.files.clone(),
             mapping.file_schema.clone(),
-        )?;
+        )?
+        .with_read_ahead(body.read_ahead());
         if !source.reads_csv_text() {
             return Ok(None);
         }
@@ -134,6 +135,7 @@ pub async fn plan_batch(
     let files = FixedFiles {
         uri: &body.options.uri,
         files: &batch.files,
+        read_ahead: body.read_ahead(),
     };
     let statement = body.statement.clone();
     let planned = crate::plan::query::plan_reading(session, statement, Some(files)).await;

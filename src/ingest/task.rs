@@ -41,6 +41,9 @@ pub struct PendingLoad {
     pub end_offset: String,
     /// The files the listing had after the batch.
     pub backlog: Backlog,
+    /// The next batch's files as the listing shows them now, read ahead
+    /// once this batch's files are read.
+    next: Vec<ObjectMeta>,
     session: Session,
     body: Arc<JobBody>,
     target: Target,
@@ -75,6 +78,7 @@ impl PendingLoad {
             },
             end_offset: name,
             backlog: self.backlog.clone(),
+            next: Vec::new(),
             session: job_session(engine, job),
             body: self.body.clone(),
             target: self.target.clone(),
@@ -143,6 +147,7 @@ pub async fn next_batch(
         batch,
         end_offset,
         backlog,
+        next,
     }) = cut
     else {
         return Ok(Poll {
@@ -156,6 +161,7 @@ pub async fn next_batch(
         batch,
         end_offset,
         backlog,
+        next,
         session,
         body: body.clone(),
         conversion: Conversion::new(
@@ -288,9 +294,20 @@ pub async fn load(
         end_offset,
         backlog,
         target,
+        next,
+        body,
         ..
     } = pending;
-    let rows = rows.take_until(cancel.clone().cancelled_owned());
+    // Once the batch's files are read, the next batch's are read while
+    // this one is written and committed.
+    let reads_done = futures::stream::once(async move {
+        body.read_ahead_of(next);
+        None
+    })
+    .filter_map(futures::future::ready);
+    let rows = rows
+        .chain(reads_done)
+        .take_until(cancel.clone().cancelled_owned());
     let rows = Box::pin(RecordBatchStreamAdapter::new(target.schema.clone(), rows));
     let committed = write_and_commit(
         job,

@@ -66,7 +66,9 @@ pub(crate) async fn plan_reading(
     let state = ctx.state();
     // A job's batch converts text to the table's types row by row itself.
     let a_batch = files.is_some();
-    let partitions = files.map_or(state.config().target_partitions(), |f| f.files.len());
+    let partitions = files
+        .as_ref()
+        .map_or(state.config().target_partitions(), |f| f.files.len());
     let prepared = session.prepared_sources();
     prepared.clear();
     refuse_external_tables(&statement)?;
@@ -78,7 +80,7 @@ pub(crate) async fn plan_reading(
     }
     let insert = insert_target(session, &statement)?.is_some();
     for call in calls {
-        let table = super::functions::prepare(session, &call, partitions, files).await?;
+        let table = super::functions::prepare(session, &call, partitions, files.clone()).await?;
         if insert && call.name == S3_FUNCTION && table.schema().fields().is_empty() {
             // Only empty files: no columns to fill the table's with.
             let uri = call

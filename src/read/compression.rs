@@ -36,10 +36,20 @@ pub async fn open(
     file: &ObjectMeta,
     compression: Option<Compression>,
 ) -> object_store::Result<ByteStream> {
-    let compression = codec_of(file, compression);
     let raw = raw_stream(store.get(&file.location).await?)?;
+    Ok(decoded(raw, codec_of(file, compression)))
+}
+
+/// `file`'s bytes, read already, decompressed as [`open`] would.
+pub fn from_bytes(bytes: Bytes, file: &ObjectMeta, compression: Option<Compression>) -> ByteStream {
+    let raw = futures::stream::once(futures::future::ready(Ok(bytes))).boxed();
+    decoded(raw, codec_of(file, compression))
+}
+
+/// `raw` decompressed with `compression`.
+fn decoded(raw: ByteStream, compression: Compression) -> ByteStream {
     if compression == Compression::Plain {
-        return Ok(raw.boxed());
+        return raw;
     }
     let reader = StreamReader::new(raw);
     let decoder: Box<dyn AsyncRead + Send + Unpin> = match compression {
@@ -54,7 +64,7 @@ pub async fn open(
         Compression::Lz4 => Box::new(Lz4Decoder::new(reader)),
         Compression::Deflate => Box::new(ZlibDecoder::new(reader)),
     };
-    Ok(ReaderStream::new(decoder).boxed())
+    ReaderStream::new(decoder).boxed()
 }
 
 /// The bytes of a GET: local files in large chunks, anything else as the

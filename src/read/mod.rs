@@ -17,6 +17,7 @@ pub mod local_files;
 pub mod location;
 pub mod options;
 pub(crate) mod parquet;
+pub mod read_ahead;
 mod resolve;
 pub mod source;
 

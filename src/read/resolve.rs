@@ -28,6 +28,7 @@ use super::access::SourceAccess;
 use super::listing;
 use super::location::Location;
 use super::options::S3Options;
+use super::read_ahead::ReadAhead;
 use super::source::FileSource;
 use crate::error::{Error, Result};
 
@@ -126,12 +127,14 @@ pub struct FunctionCall {
 
 /// Exactly these files, under this resolved `uri`, instead of those an
 /// `S3()` call's pattern matches now: a streaming job's batch.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct FixedFiles<'a> {
     /// The call's `uri` as resolved when the job was created (a local path
     /// made absolute then).
     pub uri: &'a str,
     pub files: &'a [ObjectMeta],
+    /// Bytes of some of them, read ahead.
+    pub read_ahead: Option<Arc<ReadAhead>>,
 }
 
 /// Prepares the table an `S3(...)` call reads: the files matching its
@@ -144,16 +147,17 @@ pub async fn prepare_s3(
     access: &SourceAccess,
 ) -> Result<Arc<dyn TableProvider>> {
     let mut options = S3Options::parse(pairs)?;
-    if let Some(fixed) = fixed {
+    if let Some(fixed) = &fixed {
         options.uri = fixed.uri.to_string();
     }
     let location = Location::parse(&options.uri, &options.connection, access)?;
-    let files = match fixed {
-        Some(fixed) => fixed.files.to_vec(),
-        None => listing::list_all(&location).await?,
+    let (files, read_ahead) = match fixed {
+        Some(fixed) => (fixed.files.to_vec(), fixed.read_ahead),
+        None => (listing::list_all(&location).await?, None),
     };
     let table = FileSource::new(location, options, files)
         .await?
+        .with_read_ahead(read_ahead)
         .into_table(partitions)?;
     Ok(Arc::new(table))
 }

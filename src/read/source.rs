@@ -24,6 +24,7 @@ use super::listing::{file_error, read_error};
 use super::location::Location;
 use super::options::{Compression, CsvOptions, Format, S3Options};
 use super::parquet;
+use super::read_ahead::ReadAhead;
 use crate::error::{Error, Result};
 
 /// Bytes of the first file read to infer a CSV or JSON schema.
@@ -53,6 +54,8 @@ pub struct FileSource {
     options: S3Options,
     files: Vec<ObjectMeta>,
     decoder: Decoder,
+    /// Bytes of some of the files, read ahead (a job's next batch).
+    read_ahead: Option<Arc<ReadAhead>>,
 }
 
 impl fmt::Debug for FileSource {
@@ -79,6 +82,7 @@ impl FileSource {
             options,
             files,
             decoder,
+            read_ahead: None,
         })
     }
 
@@ -100,7 +104,13 @@ impl FileSource {
             options,
             files,
             decoder: Decoder::Csv(reader),
+            read_ahead: None,
         })
+    }
+
+    /// Takes the files' bytes from `read_ahead` where it has them.
+    pub fn with_read_ahead(self, read_ahead: Option<Arc<ReadAhead>>) -> Self {
+        Self { read_ahead, ..self }
     }
 
     /// Whether the files are CSV read as text columns, which
@@ -185,9 +195,22 @@ impl FileSource {
         tx: &tokio::sync::mpsc::Sender<DFResult<datafusion::arrow::record_batch::RecordBatch>>,
     ) -> DFResult<()> {
         let display = self.location.display(&file.location);
-        let bytes = compression::open(self.location.store.as_ref(), file, self.options.compression)
-            .await
-            .map_err(|e| {
+        let read_ahead = match &self.read_ahead {
+            Some(read_ahead) => read_ahead.bytes_of(file).await,
+            None => None,
+        };
+        let bytes = match read_ahead {
+            Some(bytes) => Ok(compression::from_bytes(
+                bytes,
+                file,
+                self.options.compression,
+            )),
+            None => {
+                compression::open(self.location.store.as_ref(), file, self.options.compression)
+                    .await
+            }
+        };
+        let bytes = bytes.map_err(|e| {
                 let error = match e {
                     object_store::Error::NotFound { .. } => Error::Source {
                         uri: display.clone(),

@@ -123,6 +123,7 @@ async fn a_backlog_is_listed_a_page_per_task() {
         .await
         .unwrap();
     let before = server.list_requests();
+    let reads_before = server.object_reads("feed");
     engine
         .session()
         .sql(&format!(
@@ -136,6 +137,7 @@ async fn a_backlog_is_listed_a_page_per_task() {
         .await
         .unwrap();
     let lists = server.list_requests() - before;
+    let reads = server.object_reads("feed") - reads_before;
     let job = engine.jobs().job("backlog").unwrap();
     let tasks = job.succeed_task_count as usize;
     assert_eq!(tasks, FILES / BATCH);
@@ -146,6 +148,13 @@ async fn a_backlog_is_listed_a_page_per_task() {
     assert!(
         lists <= FILES / 1000 + tasks + 2,
         "{lists} LIST requests for {FILES} files in {tasks} tasks"
+    );
+    // Each file read once, whether by its task or read ahead while the
+    // task before committed (and a task's first file again, for its
+    // columns); never read ahead and then again.
+    assert!(
+        reads <= FILES + tasks + 1,
+        "{reads} GET requests for {FILES} files in {tasks} tasks"
     );
     let rows = engine
         .session()

@@ -102,6 +102,20 @@ impl S3Server {
             .count()
     }
 
+    /// How many objects of `bucket` the log shows read (GET requests that
+    /// are not listings).
+    #[allow(dead_code)]
+    pub fn object_reads(&self, bucket: &str) -> usize {
+        self.log
+            .as_ref()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(&format!("\"GET /{bucket}/")))
+            .filter(|line| !line.contains("list-type=2"))
+            .count()
+    }
+
     /// Stops the server, as an outage would; its buckets are lost.
     pub fn stop(&mut self) {
         let _ = self.child.kill();

@@ -94,6 +94,7 @@ pub(super) async fn plan_streaming_body(session: &Session, body: &Body) -> Resul
     let files = FixedFiles {
         uri: &source.uri,
         files: &files,
+        read_ahead: None,
     };
     planned(plan_reading(session, parse_sql(session, &body.sql)?, Some(files)).await)
 }
