@@ -10,12 +10,13 @@ use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use std::sync::{Arc, Mutex};
 
 use object_store::ObjectMeta;
+use tokio::sync::Semaphore;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::read::options::Format;
-use crate::read::read_ahead::ReadAhead;
+use crate::read::read_ahead::{read_permits, ReadAhead};
 use crate::read::{rewrite_calls, Location, S3Options, S3_FUNCTION};
 
 /// A streaming job's INSERT, ready for its tasks.
@@ -26,6 +27,8 @@ pub struct JobBody {
     pub location: Location,
     /// The next batch's files, read while the last one was committed.
     read_ahead: Mutex<Option<Arc<ReadAhead>>>,
+    /// The reads the job's read-aheads may make at once.
+    read_permits: Arc<Semaphore>,
 }
 
 impl JobBody {
@@ -48,6 +51,7 @@ impl JobBody {
             options,
             location,
             read_ahead: Mutex::default(),
+            read_permits: read_permits(),
         })
     }
 
@@ -57,8 +61,10 @@ impl JobBody {
     /// file costs no request, and Parquet files are read in ranges.
     pub fn read_ahead_of(&self, files: Vec<ObjectMeta>) {
         let worth_it = !self.location.is_local() && self.options.format != Format::Parquet;
-        let read_ahead = (worth_it && !files.is_empty())
-            .then(|| Arc::new(ReadAhead::start(self.location.store.clone(), files)));
+        let read_ahead = (worth_it && !files.is_empty()).then(|| {
+            let store = self.location.store.clone();
+            Arc::new(ReadAhead::start(store, files, self.read_permits.clone()))
+        });
         *self.read_ahead.lock().expect("lock") = read_ahead;
     }
 

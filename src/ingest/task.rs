@@ -298,10 +298,20 @@ pub async fn load(
         body,
         ..
     } = pending;
-    // Once the batch's files are read, the next batch's are read while
-    // this one is written and committed.
+    // The next batch's files are read while this one is written and
+    // committed: from now when this batch's files were all read ahead
+    // (its reads wait for no request of its own), else once they are read.
+    let read_ahead_now = body
+        .read_ahead()
+        .is_some_and(|read_ahead| read_ahead.covers(&batch.files));
+    let mut next = Some(next);
+    if read_ahead_now {
+        body.read_ahead_of(next.take().unwrap_or_default());
+    }
     let reads_done = futures::stream::once(async move {
-        body.read_ahead_of(next);
+        if let Some(next) = next {
+            body.read_ahead_of(next);
+        }
         None
     })
     .filter_map(futures::future::ready);

@@ -6,7 +6,10 @@
 //! files its listing had after the batch are read ahead, as many reads at
 //! once as a task makes; the next task takes those bytes instead of
 //! reading the files again, but only for a file its own listing names
-//! with the same size and entity tag. Which files a batch loads is never
+//! with the same size and entity tag. A task whose files were all read
+//! ahead starts the next read-ahead at once, so the store is kept busy
+//! through the task; the reads of all of a job's read-aheads share one
+//! bound on reads at once, the earlier's first. Which files a batch loads is never
 //! decided here: a file read ahead that the next batch does not name, or
 //! names changed, is dropped, and a read ahead that failed is read again
 //! the usual way (which reports its error).
@@ -19,15 +22,21 @@ use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt};
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 /// The largest file read ahead: small files are where a task's fixed
 /// work counts; a large one is read by its task as it streams.
 pub const LARGEST_FILE: u64 = 1 << 20;
 
-/// How many files are read ahead at once: as many as a task reads small
-/// files at once.
-const READS_AT_ONCE: usize = 64;
+/// How many files a job reads ahead at once: as many as a task reads
+/// small files at once.
+pub const READS_AT_ONCE: usize = 64;
+
+/// The reads a job's read-aheads may make at once.
+pub fn read_permits() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(READS_AT_ONCE))
+}
 
 type Read = Shared<BoxFuture<'static, Option<Bytes>>>;
 
@@ -46,13 +55,20 @@ impl Drop for ReadAhead {
 
 impl ReadAhead {
     /// Starts reading `files` (those of them no larger than
-    /// [`LARGEST_FILE`] with an entity tag) from `store`.
-    pub fn start(store: Arc<dyn ObjectStore>, files: Vec<ObjectMeta>) -> Self {
+    /// [`LARGEST_FILE`] with an entity tag) from `store`, each read with
+    /// one of `permits`.
+    pub fn start(
+        store: Arc<dyn ObjectStore>,
+        files: Vec<ObjectMeta>,
+        permits: Arc<Semaphore>,
+    ) -> Self {
         let files: HashMap<Path, (ObjectMeta, Read)> = files
             .into_iter()
             .filter(|f| f.size <= LARGEST_FILE && f.e_tag.is_some())
             .map(|meta| {
-                let read = read(store.clone(), meta.clone()).boxed().shared();
+                let read = read(store.clone(), meta.clone(), permits.clone())
+                    .boxed()
+                    .shared();
                 (meta.location.clone(), (meta, read))
             })
             .collect();
@@ -69,16 +85,28 @@ impl ReadAhead {
     /// The bytes of `file` when they were read ahead (waiting for a read
     /// still running) and it is the same file: same size and entity tag.
     pub async fn bytes_of(&self, file: &ObjectMeta) -> Option<Bytes> {
+        self.read_of(file)?.clone().await
+    }
+
+    /// Whether every one of `files` is being read ahead.
+    pub fn covers(&self, files: &[ObjectMeta]) -> bool {
+        files.iter().all(|file| self.read_of(file).is_some())
+    }
+
+    fn read_of(&self, file: &ObjectMeta) -> Option<&Read> {
         let (meta, read) = self.files.get(&file.location)?;
-        if meta.size != file.size || meta.e_tag.is_none() || meta.e_tag != file.e_tag {
-            return None;
-        }
-        read.clone().await
+        let same = meta.size == file.size && meta.e_tag.is_some() && meta.e_tag == file.e_tag;
+        same.then_some(read)
     }
 }
 
 /// `meta`'s bytes, when the store still has that version of it.
-async fn read(store: Arc<dyn ObjectStore>, meta: ObjectMeta) -> Option<Bytes> {
+async fn read(
+    store: Arc<dyn ObjectStore>,
+    meta: ObjectMeta,
+    permits: Arc<Semaphore>,
+) -> Option<Bytes> {
+    let _permit = permits.acquire_owned().await.ok()?;
     let got = store.get(&meta.location).await.ok()?;
     if got.meta.e_tag != meta.e_tag || got.meta.size != meta.size {
         return None;
@@ -106,12 +134,14 @@ mod tests {
         let store = Arc::new(InMemory::new());
         let a = put(&store, "a.csv", "1,a\n").await;
         let b = put(&store, "b.csv", "2,b\n").await;
-        let ahead = ReadAhead::start(store.clone(), vec![a.clone(), b.clone()]);
+        let ahead = ReadAhead::start(store.clone(), vec![a.clone(), b.clone()], read_permits());
+        assert!(ahead.covers(&[a.clone(), b.clone()]));
         assert_eq!(ahead.bytes_of(&a).await.unwrap(), Bytes::from("1,a\n"));
         // Rewritten since: the next listing sees another version.
         let b2 = put(&store, "b.csv", "3,c\n").await;
         assert_ne!(b.e_tag, b2.e_tag);
         assert_eq!(ahead.bytes_of(&b2).await, None);
+        assert!(!ahead.covers(&[a.clone(), b2.clone()]));
         // A file that was not read ahead.
         let c = put(&store, "c.csv", "4,d\n").await;
         assert_eq!(ahead.bytes_of(&c).await, None);
@@ -122,7 +152,7 @@ mod tests {
         let store = Arc::new(InMemory::new());
         let a = put(&store, "a.csv", "1,a\n").await;
         put(&store, "a.csv", "2,b\n").await;
-        let ahead = ReadAhead::start(store.clone(), vec![a.clone()]);
+        let ahead = ReadAhead::start(store.clone(), vec![a.clone()], read_permits());
         // The listing named the first version; the store holds another.
         assert_eq!(ahead.bytes_of(&a).await, None);
     }
