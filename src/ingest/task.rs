@@ -304,10 +304,12 @@ pub async fn load(
     let read_ahead_now = body
         .read_ahead()
         .is_some_and(|read_ahead| read_ahead.covers(&batch.files));
-    let mut next = Some(next);
-    if read_ahead_now {
-        body.read_ahead_of(next.take().unwrap_or_default());
-    }
+    let next = if read_ahead_now {
+        body.read_ahead_of(next);
+        None
+    } else {
+        Some(next)
+    };
     let reads_done = futures::stream::once(async move {
         if let Some(next) = next {
             body.read_ahead_of(next);

@@ -118,10 +118,7 @@ fn local_files_after<'a>(
         let stop = walking.0.clone();
         let walk = tokio::task::spawn_blocking(move || Walk::of(directory, &stop))
             .await
-            .map_err(|e| Error::Source {
-                uri: location.uri.clone(),
-                message: format!("the directory listing stopped: {e}"),
-            })?
+            .map_err(|e| listing_stopped(location, &e))?
             .map_err(|e| read_error(&location.uri, &e))?;
         let walk = Arc::new(walk);
         let mut keys: Vec<(Path, usize)> = walk
@@ -153,10 +150,7 @@ fn local_files_after<'a>(
                             .collect::<Vec<_>>()
                     })
                     .await
-                    .map_err(|e| Error::Source {
-                        uri: location.uri.clone(),
-                        message: format!("the directory listing stopped: {e}"),
-                    })
+                    .map_err(|e| listing_stopped(location, &e))
                 }
             })
             .buffered(2)
@@ -176,6 +170,15 @@ fn local_files_after<'a>(
     })
     .try_flatten()
     .boxed()
+}
+
+/// A local listing's blocking task that did not finish (it panicked or
+/// the runtime is shutting down).
+fn listing_stopped(location: &Location, error: &tokio::task::JoinError) -> Error {
+    Error::Source {
+        uri: location.uri.clone(),
+        message: format!("the directory listing stopped: {error}"),
+    }
 }
 
 /// Tells a directory walk to stop when dropped.
