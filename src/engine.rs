@@ -69,6 +69,8 @@ struct EngineInner {
     dry_run: Arc<dyn DryRun>,
     /// What this process observes for `/metrics`.
     metrics: crate::metrics::Metrics,
+    /// The workers queries may run across (`--workers`).
+    workers: std::sync::RwLock<Option<crate::distributed::Workers>>,
 }
 
 impl Engine {
@@ -102,6 +104,7 @@ impl Engine {
                 jobs,
                 dry_run,
                 metrics: crate::metrics::Metrics::default(),
+                workers: std::sync::RwLock::new(None),
             }),
         }
     }
@@ -161,6 +164,17 @@ impl Engine {
 
     pub(crate) fn runtime(&self) -> &Arc<RuntimeEnv> {
         &self.inner.runtime
+    }
+
+    /// Plans queries that read enough of the tables across `workers`
+    /// (see [`crate::distributed`]).
+    pub fn set_workers(&self, workers: crate::distributed::Workers) {
+        *self.inner.workers.write().expect("lock") = Some(workers);
+    }
+
+    /// The workers queries may run across, if any.
+    pub(crate) fn workers(&self) -> Option<crate::distributed::Workers> {
+        self.inner.workers.read().expect("lock").clone()
     }
 
     /// The memory all statements of the process draw from.

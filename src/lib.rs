@@ -30,6 +30,7 @@
 
 pub mod catalog;
 pub mod display;
+pub mod distributed;
 mod engine;
 mod error;
 pub mod ingest;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use tributary::distributed::{self, WorkerOptions, Workers};
 use tributary::read::{Endpoints, LocalFiles, SourceAccess};
 use tributary::serve::ServeOptions;
 use tributary::Engine;
@@ -69,6 +70,27 @@ struct Args {
         global = true
     )]
     log_format: LogFormat,
+    /// Workers to run queries across (`tributary worker` processes of this
+    /// warehouse), HOST:PORT, comma-separated.
+    #[arg(
+        long = "workers",
+        value_name = "HOST:PORT[,...]",
+        env = "TRIBUTARY_WORKERS",
+        value_delimiter = ',',
+        global = true
+    )]
+    workers: Vec<String>,
+    /// With --workers: the bytes of table data a query must read before it
+    /// runs across the workers (smaller ones run in this process), in bytes
+    /// or as a size (64MiB).
+    #[arg(
+        long = "distribute-min-bytes",
+        value_name = "SIZE",
+        env = "TRIBUTARY_DISTRIBUTE_MIN_BYTES",
+        default_value = "64MiB",
+        global = true
+    )]
+    distribute_min_bytes: bytesize::ByteSize,
     #[command(subcommand)]
     command: Option<Command>,
     /// The session user.
@@ -112,6 +134,14 @@ enum Command {
         /// (basic auth; over TLS with --tls-cert).
         #[arg(long)]
         http: Option<std::net::SocketAddr>,
+    },
+    /// Run the plan stages that this warehouse's processes (started with
+    /// --workers) send, until SIGTERM or SIGINT. Runs no job and serves no
+    /// client.
+    Worker {
+        /// Address to take plan stages on.
+        #[arg(long, default_value = "127.0.0.1:9040")]
+        listen: std::net::SocketAddr,
     },
 }
 
@@ -199,6 +229,42 @@ async fn serve(
     0
 }
 
+/// `tributary worker`: takes plan stages until SIGTERM or SIGINT.
+async fn worker(
+    location: &str,
+    options: &tributary::warehouse::StorageOptions,
+    address: std::net::SocketAddr,
+    memory_limit: Option<u64>,
+) -> i32 {
+    let warehouse = match tributary::warehouse::Warehouse::open(location, options) {
+        Ok(warehouse) => std::sync::Arc::new(warehouse),
+        Err(e) => {
+            eprintln!("ERROR: {e}");
+            return 1;
+        }
+    };
+    let Some((listener, local)) = listen(address, "--listen").await else {
+        return 1;
+    };
+    tracing::info!(address = %local, warehouse = warehouse.root(), "serving as a worker");
+    eprintln!(
+        "tributary: worker for the warehouse {} on {local} (give it to other processes as --workers {local})",
+        warehouse.root()
+    );
+    if !address.ip().is_loopback() {
+        eprintln!("tributary: WARNING: {local} is reachable from other machines: stages and their rows cross the network unencrypted (only processes with this warehouse's secret key may send them)");
+    }
+    let serving =
+        distributed::worker::serve_worker(warehouse, listener, memory_limit, stop_signal());
+    match serving.await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("ERROR: {e}");
+            1
+        }
+    }
+}
+
 /// A listener on `address` (the one `flag` gave) and the address it got,
 /// or `None` once it said why it cannot listen.
 async fn listen(
@@ -260,7 +326,7 @@ async fn run() -> i32 {
     let args = Args::parse();
     // A server logs its connections and jobs; the client only what is wrong.
     let default_filter = match args.command {
-        Some(Command::Serve { .. }) => "warn,tributary=info",
+        Some(Command::Serve { .. }) | Some(Command::Worker { .. }) => "warn,tributary=info",
         None => "warn",
     };
     let logs = tracing_subscriber::fmt()
@@ -273,6 +339,10 @@ async fn run() -> i32 {
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
     let options = args.storage_options.into_iter().collect();
+    if let Some(Command::Worker { listen }) = args.command {
+        let limit = args.memory_limit.map(|l| l.as_u64());
+        return worker(&args.warehouse, &options, listen, limit).await;
+    }
     let serving = matches!(args.command, Some(Command::Serve { .. }));
     let local_files = match local_files(args.local_files.as_deref(), serving) {
         Ok(local_files) => local_files,
@@ -294,6 +364,19 @@ async fn run() -> i32 {
     };
     if let Some(limit) = args.memory_limit {
         engine.set_memory_limit(limit.as_u64());
+    }
+    if !args.workers.is_empty() {
+        let options = WorkerOptions {
+            addresses: args.workers,
+            min_scan_bytes: args.distribute_min_bytes.as_u64(),
+        };
+        match Workers::connect(options, engine.catalog().warehouse().clone()).await {
+            Ok(workers) => engine.set_workers(workers),
+            Err(e) => {
+                eprintln!("ERROR: {e}");
+                return 1;
+            }
+        }
     }
     if let Some(Command::Serve {
         mysql,

@@ -220,6 +220,16 @@ impl Session {
     }
 }
 
+/// tributary's functions beside DataFusion's: a worker running a stage of
+/// a query needs the same ones as the process that planned it.
+pub(crate) fn register_functions(ctx: &SessionContext) {
+    crate::plan::series::register(ctx);
+    crate::plan::string_size::register(ctx);
+    crate::plan::text_search::register(ctx);
+    crate::plan::mysql_functions::register(ctx);
+    crate::plan::nested_functions::register(ctx);
+}
+
 /// Name of the DataFusion default schema while no database is selected; no
 /// database can have it, so unqualified names fail with "no database selected".
 pub(crate) const NO_DATABASE: &str = "";
@@ -256,11 +266,7 @@ fn new_context(
             user.to_string(),
         )),
     );
-    crate::plan::series::register(&ctx);
-    crate::plan::string_size::register(&ctx);
-    crate::plan::text_search::register(&ctx);
-    crate::plan::mysql_functions::register(&ctx);
-    crate::plan::nested_functions::register(&ctx);
+    register_functions(&ctx);
     crate::plan::mysql_functions::register_session_values(&ctx, user, database);
     // Calls are rewritten to these lower-case names before planning.
     for name in TABLE_FUNCTIONS {

@@ -11,12 +11,20 @@
 //! In results, the fixtures directory is shown as `${FIXTURES}`, so
 //! expected rows can name fixture files whole.
 //!
+//! Each file runs twice: in one process, then with every query that reads
+//! only tables planned across two `tributary worker` processes. The second
+//! run has the label `workers`: `skipif workers` keeps a record to the
+//! first (an `EXPLAIN`, which shows stages across workers), `onlyif
+//! workers` to the second.
+//!
 //! Result column types are checked (`I`, `R`, `B`, `T`: see [`ColumnType`]).
 //! With `SLT_LOG_TYPES=1` they are printed instead (`SLT-FILE name`, then
 //! `SLT-TYPES expected actual` per query, in order) for fixing a file.
 
 #[path = "support/fixtures.rs"]
 mod fixtures;
+#[path = "support/ports.rs"]
+mod ports;
 #[path = "support/s3_client.rs"]
 mod s3_client;
 #[path = "support/s3_server.rs"]
@@ -213,9 +221,11 @@ fn slt_files(filter: Option<&str>) -> Vec<PathBuf> {
     files
 }
 
-/// Shared state of a run: the fixtures and the S3 server.
+/// The workers each file runs across the second time.
+const WORKERS: usize = 2;
+
+/// Shared state of a run: the S3 server with the fixtures.
 struct Environment {
-    fixtures: tempfile::TempDir,
     s3: s3_server::S3Server,
     dead_endpoint: String,
 }
@@ -223,28 +233,83 @@ struct Environment {
 const BUCKET: &str = "tributary-test";
 
 async fn environment() -> Environment {
-    let fixtures = tempfile::tempdir().expect("temp dir");
-    fixtures::write_local(fixtures.path()).await;
     let s3 = s3_server::S3Server::start();
     s3.create_bucket(BUCKET);
     fixtures::upload(s3.store(BUCKET).as_ref()).await;
-    let dead_port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let dead_port = ports::free_port();
     Environment {
-        fixtures,
         s3,
         dead_endpoint: format!("http://127.0.0.1:{dead_port}"),
     }
 }
 
-async fn run_file(path: &Path, env: &Environment) -> Result<(), String> {
+/// `tributary worker` processes over one file's warehouse, killed when
+/// dropped.
+struct Workers(Vec<std::process::Child>);
+
+impl Workers {
+    /// `count` workers of the warehouse `dir`, and their addresses once
+    /// each listens.
+    fn start(dir: &Path, count: usize) -> (Self, Vec<String>) {
+        let mut children = Vec::new();
+        let mut addresses = Vec::new();
+        for _ in 0..count {
+            let port = ports::free_port();
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_tributary"))
+                .args(["--warehouse", dir.to_str().expect("utf-8 temp path")])
+                .args(["worker", "--listen", &format!("127.0.0.1:{port}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("tributary worker starts");
+            children.push(child);
+            ports::wait_listening(port, "a worker");
+            addresses.push(format!("127.0.0.1:{port}"));
+        }
+        (Self(children), addresses)
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs one file on a new warehouse; with `workers`, every query that
+/// reads only tables runs across that many `tributary worker` processes.
+async fn run_file(path: &Path, env: &Environment, workers: usize) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let engine = Engine::open(dir.path().to_str().expect("utf-8 temp path"))
         .await
         .map_err(|e| e.to_string())?;
-    let fixtures = env.fixtures.path().to_string_lossy().to_string();
+    let _workers = match workers {
+        0 => None,
+        count => {
+            let (children, addresses) = Workers::start(dir.path(), count);
+            let options = tributary::distributed::WorkerOptions {
+                addresses,
+                min_scan_bytes: 0,
+            };
+            let warehouse = engine.catalog().warehouse().clone();
+            let workers = tributary::distributed::Workers::connect(options, warehouse)
+                .await
+                .map_err(|e| e.to_string())?;
+            if workers.live().len() != count {
+                return Err("not every worker answers".into());
+            }
+            engine.set_workers(workers);
+            Some(children)
+        }
+    };
+    // Files write into their fixtures (new files for jobs to find): each
+    // run has its own, so that no run sees another's.
+    let fixtures_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    fixtures::write_local(fixtures_dir.path()).await;
+    let fixtures = fixtures_dir.path().to_string_lossy().to_string();
     let mut runner = Runner::new(move || {
         let session = engine.session();
         let fixtures = fixtures.clone();
@@ -254,7 +319,7 @@ async fn run_file(path: &Path, env: &Environment) -> Result<(), String> {
         ("WAREHOUSE", dir.path().to_string_lossy().to_string()),
         (
             "FIXTURES",
-            env.fixtures.path().to_string_lossy().to_string(),
+            fixtures_dir.path().to_string_lossy().to_string(),
         ),
         ("S3_ENDPOINT", env.s3.endpoint.clone()),
         ("S3_BUCKET", BUCKET.to_string()),
@@ -265,6 +330,9 @@ async fn run_file(path: &Path, env: &Environment) -> Result<(), String> {
     ];
     for (key, value) in vars {
         runner.set_var(key.to_string(), value);
+    }
+    if workers > 0 {
+        runner.add_label("workers");
     }
     if std::env::var_os("SLT_LOG_TYPES").is_some() {
         runner.with_column_validator(log_types);
@@ -292,12 +360,17 @@ async fn main() {
     let files = slt_files(filter.as_deref());
     let env = environment().await;
     let (mut passed, mut failed) = (0, 0);
-    for file in &files {
+    // Each file in one process, then with its queries across two workers.
+    for (file, workers) in files.iter().flat_map(|f| [(f, 0), (f, WORKERS)]) {
         let name = file.file_name().unwrap().to_string_lossy();
+        let name = match workers {
+            0 => name.to_string(),
+            n => format!("{name} across {n} workers"),
+        };
         if std::env::var_os("SLT_LOG_TYPES").is_some() {
             eprintln!("SLT-FILE {name}");
         }
-        match run_file(file, &env).await {
+        match run_file(file, &env, workers).await {
             Ok(()) => {
                 passed += 1;
                 println!("ok   {name}");

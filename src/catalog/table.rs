@@ -20,7 +20,9 @@ use lance::Dataset;
 
 use super::pins::Pin;
 use super::{Catalog, TableDef};
+use crate::distributed::{fragment_bytes, AcrossWorkers, FragmentScanExec};
 use crate::error::Result;
+use crate::warehouse::Warehouse;
 use crate::write::LanceSink;
 
 /// A table of the catalog backed by its Lance dataset.
@@ -34,6 +36,7 @@ pub struct LanceTable {
     defaults: HashMap<String, Expr>,
     /// Keeps the version read from maintenance while the statement runs.
     _pin: Pin,
+    warehouse: Arc<Warehouse>,
 }
 
 impl LanceTable {
@@ -51,6 +54,7 @@ impl LanceTable {
             reader,
             defaults,
             _pin,
+            warehouse: catalog.warehouse().clone(),
         })
     }
 
@@ -62,6 +66,13 @@ impl LanceTable {
     /// The dataset version this provider reads.
     pub fn dataset(&self) -> &Arc<Dataset> {
         &self.dataset
+    }
+
+    /// The bytes of the data files of the version this provider reads.
+    pub(crate) fn data_bytes(&self) -> u64 {
+        (self.dataset.manifest().fragments.iter())
+            .map(fragment_bytes)
+            .sum()
     }
 }
 
@@ -82,7 +93,23 @@ impl TableProvider for LanceTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DFResult<Arc<dyn ExecutionPlan>> {
-        self.reader.scan(state, projection, filters, limit).await
+        if state.config().get_extension::<AcrossWorkers>().is_none() {
+            return self.reader.scan(state, projection, filters, limit).await;
+        }
+        let schema = match projection {
+            Some(columns) => Arc::new(self.schema().project(columns)?),
+            None => self.schema(),
+        };
+        Ok(Arc::new(FragmentScanExec::new(
+            format!("{}.{}", self.def.database, self.def.name),
+            self.def.location.clone(),
+            &self.dataset,
+            schema,
+            filters,
+            limit,
+            state.config().target_partitions(),
+            self.warehouse.clone(),
+        )))
     }
 
     fn get_column_default(&self, column: &str) -> Option<&Expr> {

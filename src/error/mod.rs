@@ -264,6 +264,9 @@ pub enum Error {
     /// `KILL` of a connection the server does not have.
     #[error("unknown connection id {0}: SHOW PROCESSLIST lists the connections")]
     UnknownConnection(u32),
+    /// Workers (`--workers`, `tributary worker`) misconfigured or unusable.
+    #[error("{0}")]
+    Workers(String),
 }
 
 impl Error {

@@ -40,6 +40,8 @@ fn key_error(path: &Path, message: impl std::fmt::Display) -> Error {
 /// The key that seals job credentials.
 pub struct SecretKey {
     key: LessSafeKey,
+    /// The same bytes, for the tokens [`SecretKey::derive`] makes.
+    bytes: Vec<u8>,
 }
 
 impl SecretKey {
@@ -66,7 +68,16 @@ impl SecretKey {
             .map_err(|_| key_error(path, format!("must hold exactly {KEY_LEN} bytes")))?;
         Ok(Self {
             key: LessSafeKey::new(key),
+            bytes: bytes.to_vec(),
         })
+    }
+
+    /// A token for `purpose` that only holders of this key can make
+    /// (HMAC-SHA256, base64): processes that share the key file recognize
+    /// each other by it without the key crossing the network.
+    pub fn derive(&self, purpose: &str) -> String {
+        let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &self.bytes);
+        BASE64.encode(aws_lc_rs::hmac::sign(&key, purpose.as_bytes()).as_ref())
     }
 
     /// Seals `plaintext` as base64 of nonce, ciphertext and tag.

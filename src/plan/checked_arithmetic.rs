@@ -50,6 +50,15 @@ pub(crate) fn checked(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>
     )))
 }
 
+/// The checked functions (`checked_add`, ...), for a worker running a
+/// stage of a plan that calls them.
+pub(crate) fn all() -> impl Iterator<Item = ScalarUDF> {
+    [Operator::Plus, Operator::Minus, Operator::Multiply]
+        .into_iter()
+        .filter_map(Checked::of)
+        .map(ScalarUDF::new_from_impl)
+}
+
 /// An integer narrower than BIGINT as a BIGINT: MySQL computes integer
 /// arithmetic in BIGINT, so `TINYINT 100 + 100` is 200.
 fn as_bigint(operand: &Expr, data_type: &DataType) -> Expr {

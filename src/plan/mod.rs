@@ -2,7 +2,7 @@
 
 mod alter_table;
 mod canonical_names;
-mod checked_arithmetic;
+pub(crate) mod checked_arithmetic;
 mod column_names;
 mod create_table_as;
 mod ddl;

@@ -1,17 +1,22 @@
 //! Queries and DML handed to DataFusion (`SELECT`, `INSERT`, `EXPLAIN`, ...).
 
 use datafusion::arrow::array::{Array, UInt64Array};
+use datafusion::common::format::ExplainFormat;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::sql::parser::{DFParserBuilder, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{Statement as SqlStatement, TableObject};
 use datafusion::sql::TableReference;
+use futures::TryStreamExt;
 
 use crate::catalog::information_schema::{self, INFORMATION_SCHEMA};
 use crate::catalog::CATALOG_NAME;
+use crate::distributed::{worker_failure, Workers};
 use crate::error::{Error, Result};
 use crate::parse::TributaryDialect;
 use crate::read::{rewrite_calls, FixedFiles, S3_FUNCTION};
@@ -173,7 +178,7 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
         LogicalPlan::Dml(dml) => Some(dml.table_name.clone()),
         _ => None,
     };
-    let df = ctx.execute_logical_plan(plan).await?;
+    let (df, workers) = execute(session, plan).await?;
     let schema = df.schema().inner().clone();
     let pool = ctx.runtime_env().memory_pool.clone();
     let task = ctx.task_ctx();
@@ -190,7 +195,13 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
             let batches = batches.map_err(|e| explain_insert_error(session, &table, e))?;
             Ok(StatementResult::affected(affected_rows(&batches)))
         }
-        None => Ok(StatementResult::rows(schema, batches?)),
+        None => {
+            let batches = match &workers {
+                Some(workers) => batches.map_err(|e| worker_failure(workers, e)),
+                None => batches,
+            };
+            Ok(StatementResult::rows(schema, batches?))
+        }
     }
 }
 
@@ -238,14 +249,39 @@ pub(crate) async fn stream(
     if matches!(plan, LogicalPlan::Dml(_)) {
         return Ok(None);
     }
-    Ok(Some(
-        session
-            .context()
-            .execute_logical_plan(plan)
-            .await?
-            .execute_stream()
-            .await?,
-    ))
+    let (df, workers) = execute(session, plan).await?;
+    let rows = df.execute_stream().await?;
+    let Some(workers) = workers else {
+        return Ok(Some(rows));
+    };
+    let schema = rows.schema();
+    let rows = rows.map_err(move |e| worker_failure(&workers, e));
+    Ok(Some(Box::pin(RecordBatchStreamAdapter::new(schema, rows))))
+}
+
+/// `plan` as a DataFrame: across the engine's workers (given back) when
+/// it is a query that reads enough of the tables for them (see
+/// [`crate::distributed`]), else in this process. `EXPLAIN` of such a
+/// query shows its stages.
+async fn execute(session: &Session, plan: LogicalPlan) -> Result<(DataFrame, Option<Workers>)> {
+    let ctx = session.context();
+    let Some(workers) = session.engine().workers() else {
+        return Ok((ctx.execute_logical_plan(plan).await?, None));
+    };
+    if let LogicalPlan::Explain(explain) = &plan {
+        if !explain.verbose
+            && explain.explain_format == ExplainFormat::Indent
+            && workers.should_run(&explain.plan)
+        {
+            let rows = workers.explain(&ctx.state(), explain).await?;
+            return Ok((ctx.read_batch(rows)?, None));
+        }
+    }
+    if workers.should_run(&plan) {
+        let df = DataFrame::new(workers.state_for(&ctx.state()), plan);
+        return Ok((df, Some(workers)));
+    }
+    Ok((ctx.execute_logical_plan(plan).await?, None))
 }
 
 /// DataFusion reports a NULL in a NOT NULL column by its position in the

@@ -26,7 +26,10 @@ mod security;
 mod serve;
 mod streaming;
 mod support;
+mod workers;
 
+#[path = "../support/ports.rs"]
+mod ports;
 #[path = "../support/s3_client.rs"]
 mod s3_client;
 #[path = "../support/s3_server.rs"]

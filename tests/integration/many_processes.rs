@@ -7,8 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
-use crate::support::{assert_ok, stdout, Server};
+use crate::support::{assert_ok, s3_warehouse, stdout, warehouse_command, Server};
 
 /// What job `feed` records about its load into `d.t`, and the table, in
 /// one row: every figure must agree with the table.
@@ -88,17 +87,8 @@ fn cells_tabbed(out: &str) -> Vec<String> {
 /// The `tributary` binary on `warehouse` (its secret key in `root`), with
 /// job leases of 2 s.
 fn command(root: &Path, warehouse: &str, options: &[String]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
-    command
-        .args(["--warehouse", warehouse])
-        .args(
-            options
-                .iter()
-                .flat_map(|o| ["--storage-option", o.as_str()]),
-        )
-        .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
-        .env("TRIBUTARY_LOCAL_FILES", root)
-        .env("TRIBUTARY_LEASE_TTL_SECS", "2");
+    let mut command = warehouse_command(root, warehouse, options);
+    command.env("TRIBUTARY_LEASE_TTL_SECS", "2");
     command
 }
 
@@ -110,20 +100,6 @@ fn spawn(root: &Path, warehouse: &str, options: &[String], sql: &str) -> std::pr
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("tributary runs")
-}
-
-/// A warehouse in a new bucket of a new S3 server: the server (stopped
-/// when dropped), the warehouse URI and its storage options.
-fn s3_warehouse(bucket: &str) -> (S3Server, String, Vec<String>) {
-    let server = S3Server::start();
-    server.create_bucket(bucket);
-    let options = vec![
-        format!("s3.endpoint={}", server.endpoint),
-        format!("s3.region={REGION}"),
-        format!("s3.access_key={ACCESS_KEY}"),
-        format!("s3.secret_key={SECRET_KEY}"),
-    ];
-    (server, format!("s3://{bucket}/wh"), options)
 }
 
 /// Writes files `f<i>.csv` of one row (`i,x`) for each `i` of `ids`.

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, PutPayload};
 
+use crate::ports::free_port;
 use crate::s3_server::{venv, S3Server, ACCESS_KEY, REGION, SECRET_KEY};
 use crate::support::{stdout, Server};
 
@@ -65,13 +66,6 @@ fn scrape(port: u16, user: &str, password: &str) -> BTreeMap<String, f64> {
             (name.to_string(), value.parse().unwrap())
         })
         .collect()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .unwrap()
-        .port()
 }
 
 #[test]

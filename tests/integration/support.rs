@@ -9,6 +9,8 @@ use datafusion::arrow::util::pretty::pretty_format_batches;
 use tributary::job::Job;
 use tributary::Engine;
 
+use crate::ports::{free_port, wait_listening};
+
 /// Formats batches as the table the REPL prints, for assertions.
 pub fn table(batches: &[RecordBatch]) -> String {
     pretty_format_batches(batches).unwrap().to_string()
@@ -74,13 +76,41 @@ pub async fn query(engine: &tributary::Engine, sql: &str) -> String {
 /// The `tributary` binary on the warehouse `root/wh` with `-e sql` (its
 /// secret key in `root`, local files under `root` readable), to run.
 pub fn tributary_command(root: &Path, sql: &str) -> Command {
+    let mut command = warehouse_command(root, root.join("wh").to_str().unwrap(), &[]);
+    command.args(["-e", sql]);
+    command
+}
+
+/// The `tributary` binary on `warehouse` (a directory or a URI, with its
+/// storage `options`), its secret key and readable files in `root`.
+pub fn warehouse_command(root: &Path, warehouse: &str, options: &[String]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
     command
-        .args(["--warehouse", root.join("wh").to_str().unwrap(), "-e", sql])
+        .args(["--warehouse", warehouse])
+        .args(
+            options
+                .iter()
+                .flat_map(|o| ["--storage-option", o.as_str()]),
+        )
         .env("TRIBUTARY_SECRET_KEY_FILE", root.join("secret.key"))
         .env("TRIBUTARY_LOCAL_FILES", root)
         .env_remove(tributary::ingest::failpoint::CRASH_AT);
     command
+}
+
+/// A warehouse in a new bucket of a new S3 server: the server (stopped
+/// when dropped), the warehouse URI and its storage options.
+pub fn s3_warehouse(bucket: &str) -> (crate::s3_server::S3Server, String, Vec<String>) {
+    use crate::s3_server::{S3Server, ACCESS_KEY, REGION, SECRET_KEY};
+    let server = S3Server::start();
+    server.create_bucket(bucket);
+    let options = vec![
+        format!("s3.endpoint={}", server.endpoint),
+        format!("s3.region={REGION}"),
+        format!("s3.access_key={ACCESS_KEY}"),
+        format!("s3.secret_key={SECRET_KEY}"),
+    ];
+    (server, format!("s3://{bucket}/wh"), options)
 }
 
 /// Runs [`tributary_command`], crashing at `crash_at` when given.
@@ -137,10 +167,7 @@ impl Server {
 
     /// [`Server::start_with`] with more `serve` flags (`--tls-cert ...`).
     pub fn start_with_args(root: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let log = std::fs::File::create(root.join(format!("server-{port}.log"))).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_tributary"))
             .args(["--warehouse", root.join("wh").to_str().unwrap(), "serve"])
@@ -155,11 +182,7 @@ impl Server {
             .stderr(log)
             .spawn()
             .expect("tributary serve starts");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the server did not listen");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_listening(port, "the server");
         Server {
             child,
             port,

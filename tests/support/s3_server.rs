@@ -2,7 +2,7 @@
 //! 127.0.0.1 port, started for a test run and stopped when dropped.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -79,10 +79,7 @@ impl S3Server {
     /// Starts the server with its request log (one line per request)
     /// written to `log`.
     pub fn start_logging_to(log: Option<PathBuf>) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = crate::ports::free_port();
         Self {
             child: spawn(port, log.as_deref()),
             endpoint: format!("http://127.0.0.1:{port}"),

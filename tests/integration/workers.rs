@@ -1,0 +1,309 @@
+//! Queries across `tributary worker` processes on loopback: the same
+//! answers as in one process, with every worker running stages; a worker
+//! of another warehouse or with another secret key refused; a worker that
+//! is down or killed left out.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::ports::{free_port, wait_listening};
+use crate::support::{assert_ok, s3_warehouse, stdout, tributary_command, warehouse_command};
+
+/// A `tributary worker` process on a free loopback port, killed when
+/// dropped; it logs to `<root>/worker-<port>.log`.
+struct Worker {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Worker {
+    /// A worker of the warehouse `root/<warehouse>` holding the secret key
+    /// file `key`.
+    fn start(root: &Path, warehouse: &str, key: &Path) -> Worker {
+        Self::start_on(root, root.join(warehouse).to_str().unwrap(), &[], key)
+    }
+
+    /// A worker of the warehouse at `uri` with storage `options`, holding
+    /// the secret key file `key`; it logs to `root`.
+    fn start_on(root: &Path, uri: &str, options: &[String], key: &Path) -> Worker {
+        let port = free_port();
+        let log = root.join(format!("worker-{port}.log"));
+        let child = warehouse_command(root, uri, options)
+            .args(["worker", "--listen", &format!("127.0.0.1:{port}")])
+            .env("TRIBUTARY_SECRET_KEY_FILE", key)
+            .env("RUST_LOG", "warn,tributary=info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("tributary worker starts");
+        wait_listening(port, "the worker");
+        Worker { child, port, log }
+    }
+
+    fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// How many plan stages the worker ran.
+    fn stages(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .matches("running a plan stage")
+            .count()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The rows the client printed, without its timing line.
+fn rows(output: &Output) -> String {
+    (stdout(output).lines())
+        .filter(|line| !line.contains(" in set ("))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `sql` on the warehouse `root/wh` across `workers`, whatever it reads.
+fn across(root: &Path, workers: &[&Worker], sql: &str) -> Output {
+    let addresses: Vec<String> = workers.iter().map(|w| w.address()).collect();
+    across_addresses(root, &addresses, sql)
+        .output()
+        .expect("tributary runs")
+}
+
+/// The command running `sql` across the workers at `addresses`, whatever
+/// it reads.
+fn across_addresses(root: &Path, addresses: &[String], sql: &str) -> Command {
+    spread(tributary_command(root, sql), addresses)
+}
+
+/// `command` running its query across the workers at `addresses`,
+/// whatever it reads.
+fn spread(mut command: Command, addresses: &[String]) -> Command {
+    command
+        .args(["--workers", &addresses.join(",")])
+        .args(["--distribute-min-bytes", "0"]);
+    command
+}
+
+/// A table of 6,000 rows in six fragments (six INSERTs), in `root/wh`.
+fn orders(root: &Path) {
+    assert_ok(&tributary_command(root, &orders_sql()).output().unwrap());
+}
+
+/// The statements making [`orders`].
+fn orders_sql() -> String {
+    let mut sql = String::from(
+        "CREATE DATABASE d; CREATE TABLE d.orders (id BIGINT NOT NULL, status VARCHAR(16), amount DECIMAL(12,2), day DATE);",
+    );
+    for part in 0..6 {
+        sql.push_str(&format!(
+            " INSERT INTO d.orders SELECT value, CASE value % 4 WHEN 0 THEN 'NEW' WHEN 1 THEN 'PAID' WHEN 2 THEN 'SHIPPED' ELSE NULL END, CAST(value % 997 AS DECIMAL(12,2)) / 4, DATE '2026-01-01' + CAST(value % 300 AS INT) FROM generate_series({}, {}) AS s(value);",
+            part * 1000 + 1,
+            part * 1000 + 1000
+        ));
+    }
+    sql
+}
+
+const QUERIES: [&str; 9] = [
+    "SELECT count(*) FROM d.orders",
+    "SELECT status, count(*), sum(amount) FROM d.orders GROUP BY status ORDER BY status",
+    "SELECT count(*), sum(amount) FROM d.orders WHERE day BETWEEN DATE '2026-03-01' AND DATE '2026-03-07'",
+    "SELECT id, amount FROM d.orders ORDER BY amount DESC, id LIMIT 5",
+    "SELECT count(DISTINCT amount) FROM d.orders",
+    "SELECT * FROM d.orders WHERE id = 4321",
+    "SELECT a.status, count(*) FROM d.orders a JOIN d.orders b ON a.id = b.id + 1 WHERE b.status = 'NEW' GROUP BY a.status ORDER BY a.status",
+    "SELECT count(*) FROM d.orders WHERE amount > (SELECT avg(amount) FROM d.orders)",
+    "WITH ranked AS (SELECT id, row_number() OVER (ORDER BY id DESC) AS r FROM d.orders) SELECT r.id, r.r FROM ranked r JOIN d.orders o ON o.id = r.id WHERE o.status = 'PAID' ORDER BY r.r LIMIT 3",
+];
+
+#[test]
+fn queries_across_workers_give_the_answers_of_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    orders(root);
+    let key = root.join("secret.key");
+    let workers = [
+        Worker::start(root, "wh", &key),
+        Worker::start(root, "wh", &key),
+    ];
+    assert_same_answers(|sql| tributary_command(root, sql), &workers);
+}
+
+#[test]
+fn queries_across_three_workers_on_an_s3_warehouse_give_the_answers_of_one_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (_server, uri, options) = s3_warehouse("workers-warehouse");
+    let run = |sql: &str| {
+        let mut command = warehouse_command(root, &uri, &options);
+        command.args(["-e", sql]);
+        command
+    };
+    assert_ok(&run(&orders_sql()).output().unwrap());
+    let key = root.join("secret.key");
+    let workers: Vec<Worker> = (0..3)
+        .map(|_| Worker::start_on(root, &uri, &options, &key))
+        .collect();
+    assert_same_answers(run, &workers);
+}
+
+/// Each of [`QUERIES`] gives the same rows in one process (`run`) as
+/// across `workers`, none of which is left out, and every worker runs
+/// stages.
+fn assert_same_answers(run: impl Fn(&str) -> Command, workers: &[Worker]) {
+    let addresses: Vec<String> = workers.iter().map(Worker::address).collect();
+    for sql in QUERIES {
+        let alone = run(sql).output().unwrap();
+        assert_ok(&alone);
+        let spread = spread(run(sql), &addresses).output().unwrap();
+        assert_ok(&spread);
+        assert_eq!(rows(&spread), rows(&alone), "{sql}");
+        let stderr = String::from_utf8_lossy(&spread.stderr);
+        assert!(!stderr.contains("left out"), "{stderr}");
+    }
+    for worker in workers {
+        assert!(
+            worker.stages() > 0,
+            "worker {} ran no stage",
+            worker.address()
+        );
+    }
+}
+
+#[test]
+fn a_query_below_the_size_runs_in_this_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    orders(root);
+    let worker = Worker::start(root, "wh", &root.join("secret.key"));
+    let output = tributary_command(root, "SELECT count(*) FROM d.orders")
+        .args(["--workers", &worker.address()])
+        .output()
+        .unwrap();
+    assert_ok(&output);
+    assert!(stdout(&output).contains("6000"), "{}", stdout(&output));
+    assert_eq!(worker.stages(), 0, "a small query went to the worker");
+}
+
+#[test]
+fn workers_of_another_warehouse_or_key_or_down_are_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    orders(root);
+    let other_warehouse = Worker::start(root, "other", &root.join("secret.key"));
+    let other_key = Worker::start(root, "wh", &root.join("another.key"));
+    let down_address = format!("127.0.0.1:{}", free_port());
+    let sql = "SELECT status, count(*) FROM d.orders GROUP BY status ORDER BY status";
+    let alone = tributary_command(root, sql).output().unwrap();
+    let addresses = [
+        other_warehouse.address(),
+        other_key.address(),
+        down_address.clone(),
+    ];
+    let output = across_addresses(root, &addresses, sql).output().unwrap();
+    assert_ok(&output);
+    assert_eq!(rows(&output), rows(&alone));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for address in &addresses {
+        assert!(
+            stderr.contains("worker left out") && stderr.contains(address.as_str()),
+            "{address} not said to be left out: {stderr}"
+        );
+    }
+    assert_eq!(
+        stderr.matches("it refused this process").count(),
+        2,
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing answers there"), "{stderr}");
+    assert_eq!(other_warehouse.stages() + other_key.stages(), 0);
+}
+
+#[test]
+fn a_worker_address_that_is_not_host_port_is_refused_with_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tributary_command(dir.path(), "SELECT 1")
+        .args(["--workers", "http://127.0.0.1:9/x"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is not a worker address: give --workers as HOST:PORT"),
+        "{stderr}"
+    );
+}
+
+/// The internal wording no error a user sees may carry.
+const INTERNAL: [&str; 6] = [
+    "Internal error",
+    "External error",
+    "caused by",
+    "Execution error:",
+    "Status {",
+    ".cargo/registry",
+];
+
+#[test]
+fn a_worker_killed_mid_query_fails_the_query_clearly_or_it_completes_with_the_right_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut sql = String::from(
+        "CREATE DATABASE d; CREATE TABLE d.big (id BIGINT NOT NULL, k BIGINT, v DOUBLE);",
+    );
+    for part in 0..4 {
+        sql.push_str(&format!(
+            " INSERT INTO d.big SELECT value, value % 5003, value * 1.5 FROM generate_series({}, {}) AS s(value);",
+            part * 250_000 + 1,
+            part * 250_000 + 250_000
+        ));
+    }
+    assert_ok(&tributary_command(root, &sql).output().unwrap());
+    let query = "SELECT count(*), sum(a.v) FROM d.big a JOIN d.big b ON a.k = b.k AND a.id < b.id WHERE a.id % 97 = 0";
+    let alone = tributary_command(root, query).output().unwrap();
+    assert_ok(&alone);
+    let key = root.join("secret.key");
+    let mut victim = Worker::start(root, "wh", &key);
+    let survivor = Worker::start(root, "wh", &key);
+    let running = across_addresses(root, &[victim.address(), survivor.address()], query)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while victim.stages() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the query sent the worker no stage"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    victim.child.kill().unwrap();
+    victim.child.wait().unwrap();
+    let output = running.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.success() {
+        assert_eq!(rows(&output), rows(&alone));
+    } else {
+        assert!(
+            stderr.contains("a worker stopped answering while the query ran"),
+            "{stderr}"
+        );
+        for marker in INTERNAL {
+            assert!(!stderr.contains(marker), "{marker:?} in {stderr}");
+        }
+    }
+    // The survivor goes on serving.
+    let again = across(root, &[&survivor], "SELECT count(*) FROM d.big");
+    assert_ok(&again);
+    assert!(stdout(&again).contains("1000000"), "{}", stdout(&again));
+}
