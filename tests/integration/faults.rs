@@ -96,6 +96,16 @@ async fn an_unreachable_source_is_retried_and_the_job_goes_on() {
     );
 
     // Back (empty, as moto keeps nothing): the old files and a new one.
+    // The server comes back right after the job's fourth failed attempt,
+    // 8 s before its next, so that the job does not look between the
+    // restart and the bucket's creation (a bucket that does not exist
+    // pauses a job: that is the answer of a server that is up).
+    wait_until(&engine, "the fourth failed attempt", |j| {
+        j.runtime_msg
+            .as_deref()
+            .is_some_and(|m| m.contains("(4 failed attempt(s) in a row"))
+    })
+    .await;
     server.restart();
     server.create_bucket(BUCKET);
     let store = server.store(BUCKET);
