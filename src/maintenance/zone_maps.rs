@@ -11,11 +11,18 @@
 //! column of an ordered type, and the fragments loaded after are folded
 //! in like any index's ([`super::indexes`]). `SHOW INDEX` lists only the
 //! indexes users created.
+//!
+//! A column a user indexed has no zone map: Lance answers a filter on a
+//! column from the first of its indexes that takes the column, so a zone
+//! map built before an `INVERTED` index would leave every text search to
+//! read the whole table, and one built before a `BTREE` would answer its
+//! lookups zone by zone. `CREATE INDEX` drops the column's zone map
+//! ([`give_way`]); maintenance builds it again once the index is dropped.
 
 use lance::index::DatasetIndexExt;
 use lance::Dataset;
 use lance_index::scalar::{BuiltinIndexType, ScalarIndexParams};
-use lance_index::IndexType;
+use lance_index::{is_system_index, IndexType};
 
 use datafusion::arrow::datatypes::DataType;
 
@@ -49,14 +56,43 @@ pub(crate) async fn missing(dataset: &Dataset, def: &TableDef) -> Result<Vec<(St
         .filter(|c| c.sql_type == SqlType::Json)
         .map(|c| c.name.as_str())
         .collect();
+    let user_indexed: Vec<i32> = (indexes.iter())
+        .filter(|index| !is_zone_map(&index.name) && !is_system_index(index))
+        .flat_map(|index| index.fields.iter().copied())
+        .collect();
     Ok(dataset
         .schema()
         .fields
         .iter()
         .filter(|f| ordered(&f.data_type()) && !json.contains(&f.name.as_str()))
-        .map(|f| (f.name.clone(), format!("{PREFIX}{}", f.id)))
+        .filter(|f| !user_indexed.contains(&f.id))
+        .map(|f| (f.name.clone(), zone_map_name(f.id)))
         .filter(|(_, name)| !indexes.iter().any(|index| &index.name == name))
         .collect())
+}
+
+/// The name of the zone map of the column with Lance field id `field`.
+fn zone_map_name(field: i32) -> String {
+    format!("{PREFIX}{field}")
+}
+
+/// Drops the zone map of `column`, if it has one, so that the index a
+/// user just built on it is the one Lance answers its filters from.
+pub(crate) async fn give_way(dataset: &mut Dataset, column: &str) -> Result<()> {
+    let Some(field) = dataset.schema().field(column) else {
+        return Ok(());
+    };
+    let name = zone_map_name(field.id);
+    let uri = dataset.uri().to_string();
+    let existing =
+        (dataset.load_indices_by_name(&name).await).map_err(|e| Error::lance(&uri, e))?;
+    if existing.is_empty() {
+        return Ok(());
+    }
+    dataset
+        .drop_index(&name)
+        .await
+        .map_err(|e| Error::lance(&uri, e))
 }
 
 /// Builds the zone maps [`missing`] names, one Lance commit each; the

@@ -11,7 +11,7 @@ use lance_index::{IndexParams, IndexType};
 use crate::catalog::names::{check_name, NameKind};
 use crate::catalog::TableDef;
 use crate::error::{Error, Result};
-use crate::maintenance::zone_maps::is_zone_map;
+use crate::maintenance::zone_maps::{self, is_zone_map};
 use crate::parse::{IndexKind, TableName};
 use crate::session::{Session, StatementResult};
 
@@ -81,6 +81,7 @@ pub(super) async fn create_index(
         )
         .await
         .map_err(|e| Error::lance(&uri, e))?;
+    zone_maps::give_way(&mut dataset, column).await?;
     tracing::info!(table = %format!("{}.{}", def.database, def.name), index = name, kind = kind.name(), "created index");
     Ok(StatementResult::affected(0))
 }
