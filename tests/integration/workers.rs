@@ -8,7 +8,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::ports::{free_port, wait_listening};
-use crate::support::{assert_ok, s3_warehouse, stdout, tributary_command, warehouse_command};
+use crate::support::{
+    assert_ok, s3_warehouse, stdout, tributary_command, warehouse_command, Server,
+};
 
 /// A `tributary worker` process on a free loopback port, killed when
 /// dropped; it logs to `<root>/worker-<port>.log`.
@@ -154,6 +156,34 @@ fn queries_across_three_workers_on_an_s3_warehouse_give_the_answers_of_one_proce
         .map(|_| Worker::start_on(root, &uri, &options, &key))
         .collect();
     assert_same_answers(run, &workers);
+}
+
+#[test]
+fn a_server_with_three_workers_answers_its_clients_as_one_process_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    orders(root);
+    let key = root.join("secret.key");
+    let workers: Vec<Worker> = (0..3).map(|_| Worker::start(root, "wh", &key)).collect();
+    let addresses: Vec<String> = workers.iter().map(Worker::address).collect();
+    let alone = Server::start(root);
+    let workers_flags = [
+        "--workers",
+        &addresses.join(","),
+        "--distribute-min-bytes",
+        "0",
+    ];
+    let spread = Server::start_with_args(root, &[], &workers_flags);
+    for sql in QUERIES {
+        assert_eq!(spread.root(sql), alone.root(sql), "{sql}");
+    }
+    for worker in &workers {
+        assert!(
+            worker.stages() > 0,
+            "worker {} ran no stage",
+            worker.address()
+        );
+    }
 }
 
 /// Each of [`QUERIES`] gives the same rows in one process (`run`) as
