@@ -29,6 +29,7 @@ use futures::TryStreamExt;
 use lance::Dataset;
 use lance_table::format::Fragment;
 use prost::Message;
+use tokio::sync::OnceCell;
 
 use crate::warehouse::Warehouse;
 
@@ -84,6 +85,10 @@ impl Read {
 pub(crate) struct FragmentScanExec {
     read: Read,
     warehouse: Arc<Warehouse>,
+    /// The table at `read.version`, opened by the first partition that
+    /// runs and shared by the others (and by the per-task reads split
+    /// from this one); the planning process starts with its own.
+    dataset: Arc<OnceCell<Dataset>>,
     properties: Arc<PlanProperties>,
 }
 
@@ -118,10 +123,16 @@ impl FragmentScanExec {
             limit,
             partitions: balance(&shares, partitions),
         };
-        Self::with_read(read, schema, warehouse)
+        let opened = Arc::new(OnceCell::new_with(Some(dataset.clone())));
+        Self::with_read(read, schema, warehouse, opened)
     }
 
-    fn with_read(read: Read, schema: SchemaRef, warehouse: Arc<Warehouse>) -> Self {
+    fn with_read(
+        read: Read,
+        schema: SchemaRef,
+        warehouse: Arc<Warehouse>,
+        dataset: Arc<OnceCell<Dataset>>,
+    ) -> Self {
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(schema),
             Partitioning::UnknownPartitioning(read.partitions.len()),
@@ -131,6 +142,7 @@ impl FragmentScanExec {
         Self {
             read,
             warehouse,
+            dataset,
             properties,
         }
     }
@@ -141,8 +153,30 @@ impl FragmentScanExec {
             partitions: balance(shares, self.read.partitions.len()),
             ..self.read.clone()
         };
-        Self::with_read(read, self.schema(), self.warehouse.clone())
+        let dataset = self.dataset.clone();
+        Self::with_read(read, self.schema(), self.warehouse.clone(), dataset)
     }
+}
+
+/// The table `read` names in `warehouse`, at its version: from `opened`,
+/// or opened into it by the first partition that asks.
+async fn dataset<'a>(
+    read: &Read,
+    warehouse: &Warehouse,
+    opened: &'a OnceCell<Dataset>,
+) -> DFResult<&'a Dataset> {
+    opened
+        .get_or_try_init(|| async {
+            warehouse
+                .check_inside(&read.location)
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            let uri = warehouse.uri(&read.location);
+            let latest = crate::write::open_dataset(&uri, warehouse.storage_options())
+                .await
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            Ok(latest.checkout_version(read.version).await?)
+        })
+        .await
 }
 
 impl DisplayAs for FragmentScanExec {
@@ -202,9 +236,10 @@ impl ExecutionPlan for FragmentScanExec {
             return Ok(Box::pin(empty));
         }
         let (read, shares) = (self.read.clone(), shares.clone());
-        let warehouse = self.warehouse.clone();
+        let (warehouse, opened) = (self.warehouse.clone(), self.dataset.clone());
         let rows = futures::stream::once(async move {
-            let plan = lance_plan(&read, &shares, &warehouse).await?;
+            let dataset = dataset(&read, &warehouse, &opened).await?;
+            let plan = lance_plan(&read, &shares, dataset).await?;
             datafusion::physical_plan::execute_stream(plan, context)
         })
         .try_flatten();
@@ -212,21 +247,12 @@ impl ExecutionPlan for FragmentScanExec {
     }
 }
 
-/// Lance's plan of `read` of the fragments of `shares`, over the table in
-/// `warehouse`.
+/// Lance's plan of `read` of the fragments of `shares` of `dataset`.
 async fn lance_plan(
     read: &Read,
     shares: &[Share],
-    warehouse: &Warehouse,
+    dataset: &Dataset,
 ) -> DFResult<Arc<dyn ExecutionPlan>> {
-    warehouse
-        .check_inside(&read.location)
-        .map_err(|e| DataFusionError::External(Box::new(e)))?;
-    let dataset =
-        crate::write::open_dataset(&warehouse.uri(&read.location), warehouse.storage_options())
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
-    let dataset = dataset.checkout_version(read.version).await?;
     let fragments = (shares.iter())
         .map(|share| {
             dataset
@@ -369,6 +395,7 @@ impl PhysicalExtensionCodec for TributaryCodec {
             read,
             Arc::new(schema),
             self.warehouse.clone(),
+            Arc::default(),
         )))
     }
 

@@ -103,7 +103,7 @@ impl Workers {
 
     /// The workers that answered last time they were asked.
     pub fn live(&self) -> Vec<Url> {
-        self.inner.live.read().expect("workers lock").clone()
+        self.inner.live()
     }
 
     /// Whether `plan` should run across the workers: it is a query that
@@ -155,7 +155,9 @@ impl Workers {
     ) -> DFResult<RecordBatch> {
         let state = self.state_for(state);
         let logical = state.optimize(&explain.plan)?;
-        let physical = state.create_physical_plan(&explain.plan).await?;
+        let physical = (state.query_planner())
+            .create_physical_plan(&logical, &state)
+            .await?;
         let kinds = StringArray::from(vec!["logical_plan", "distributed_plan"]);
         let plans = StringArray::from(vec![
             logical.display_indent().to_string(),
@@ -268,7 +270,7 @@ struct Live(Arc<Inner>);
 
 impl WorkerResolver for Live {
     fn get_urls(&self) -> std::result::Result<Vec<Url>, DataFusionError> {
-        Ok(self.0.live.read().expect("workers lock").clone())
+        Ok(self.0.live())
     }
 }
 
@@ -283,6 +285,10 @@ async fn probe_forever(inner: Weak<Inner>) {
 }
 
 impl Inner {
+    fn live(&self) -> Vec<Url> {
+        self.live.read().expect("workers lock").clone()
+    }
+
     /// Asks every worker whether it answers and serves this warehouse;
     /// says when one is left out or comes back.
     async fn probe(&self) {
@@ -290,7 +296,7 @@ impl Inner {
         let answers =
             futures::future::join_all(self.all.iter().map(|url| self.ask(url, &expected))).await;
         let mut live = Vec::new();
-        let before = self.live.read().expect("workers lock").clone();
+        let before = self.live();
         for (url, answer) in self.all.iter().zip(answers) {
             let was_live = before.contains(url);
             match answer {
