@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use tributary::read::{LocalFiles, SourceAccess};
 use tributary::Engine;
 
+use crate::support::INTERNAL;
+
 /// A small, seedable generator (xorshift64*): the same seed, the same
 /// statements.
 struct Rng(u64);
@@ -116,26 +118,6 @@ fn mutate(sql: &str, rng: &mut Rng) -> String {
     }
     chars.into_iter().collect()
 }
-
-/// What no error message may carry: internal wrappers, toolchain paths.
-const INTERNAL: [&str; 16] = [
-    "External error",
-    "caused by",
-    "Arrow error:",
-    "This feature is not implemented",
-    "Internal error",
-    "This issue was likely caused by a bug",
-    "Optimizer rule",
-    "Error during planning",
-    "Query Execution error",
-    "Execution error:",
-    "Schema error:",
-    "Invalid or Unsupported Configuration",
-    "ParserError(",
-    "sql parser error",
-    "/rustc/",
-    ".cargo/registry",
-];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutated_statements_never_panic_hang_or_leak_internals() {

@@ -113,6 +113,26 @@ pub fn s3_warehouse(bucket: &str) -> (crate::s3_server::S3Server, String, Vec<St
     (server, format!("s3://{bucket}/wh"), options)
 }
 
+/// What no error message may carry: internal wrappers, toolchain paths.
+pub const INTERNAL: [&str; 16] = [
+    "External error",
+    "caused by",
+    "Arrow error:",
+    "This feature is not implemented",
+    "Internal error",
+    "This issue was likely caused by a bug",
+    "Optimizer rule",
+    "Error during planning",
+    "Query Execution error",
+    "Execution error:",
+    "Schema error:",
+    "Invalid or Unsupported Configuration",
+    "ParserError(",
+    "sql parser error",
+    "/rustc/",
+    ".cargo/registry",
+];
+
 /// Runs [`tributary_command`], crashing at `crash_at` when given.
 pub fn tributary(root: &Path, sql: &str, crash_at: Option<&str>) -> Output {
     let mut command = tributary_command(root, sql);
