@@ -80,9 +80,10 @@ struct Args {
         global = true
     )]
     workers: Vec<String>,
-    /// With --workers: the bytes of table data a query must read before it
-    /// runs across the workers (smaller ones run in this process), in bytes
-    /// or as a size (64MiB).
+    /// With --workers: the bytes of table data a query must read, or of
+    /// files a job's batch or an INSERT must load, before it runs across the
+    /// workers (smaller ones run in this process), in bytes or as a size
+    /// (64MiB); a job's `distribute_min_bytes` property overrides it.
     #[arg(
         long = "distribute-min-bytes",
         value_name = "SIZE",
@@ -233,11 +234,12 @@ async fn serve(
 async fn worker(
     location: &str,
     options: &tributary::warehouse::StorageOptions,
+    access: SourceAccess,
     address: std::net::SocketAddr,
     memory_limit: Option<u64>,
 ) -> i32 {
-    let warehouse = match tributary::warehouse::Warehouse::open(location, options) {
-        Ok(warehouse) => std::sync::Arc::new(warehouse),
+    let engine = match Engine::open_worker(location, options, access).await {
+        Ok(engine) => engine,
         Err(e) => {
             eprintln!("ERROR: {e}");
             return 1;
@@ -246,16 +248,15 @@ async fn worker(
     let Some((listener, local)) = listen(address, "--listen").await else {
         return 1;
     };
-    tracing::info!(address = %local, warehouse = warehouse.root(), "serving as a worker");
+    let root = engine.catalog().warehouse().root().to_string();
+    tracing::info!(address = %local, warehouse = root, "serving as a worker");
     eprintln!(
-        "tributary: worker for the warehouse {} on {local} (give it to other processes as --workers {local})",
-        warehouse.root()
+        "tributary: worker for the warehouse {root} on {local} (give it to other processes as --workers {local})"
     );
     if !address.ip().is_loopback() {
         eprintln!("tributary: WARNING: {local} is reachable from other machines: stages and their rows cross the network unencrypted (only processes with this warehouse's secret key may send them)");
     }
-    let serving =
-        distributed::worker::serve_worker(warehouse, listener, memory_limit, stop_signal());
+    let serving = distributed::worker::serve_worker(engine, listener, memory_limit, stop_signal());
     match serving.await {
         Ok(()) => 0,
         Err(e) => {
@@ -339,11 +340,11 @@ async fn run() -> i32 {
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
     let options = args.storage_options.into_iter().collect();
-    if let Some(Command::Worker { listen }) = args.command {
-        let limit = args.memory_limit.map(|l| l.as_u64());
-        return worker(&args.warehouse, &options, listen, limit).await;
-    }
-    let serving = matches!(args.command, Some(Command::Serve { .. }));
+    // A worker, like a server, reads no local file unless told to.
+    let serving = matches!(
+        args.command,
+        Some(Command::Serve { .. }) | Some(Command::Worker { .. })
+    );
     let local_files = match local_files(args.local_files.as_deref(), serving) {
         Ok(local_files) => local_files,
         Err(e) => {
@@ -355,6 +356,10 @@ async fn run() -> i32 {
         local_files,
         endpoints: s3_endpoints(args.s3_endpoints.as_deref()),
     };
+    if let Some(Command::Worker { listen }) = args.command {
+        let limit = args.memory_limit.map(|l| l.as_u64());
+        return worker(&args.warehouse, &options, access, listen, limit).await;
+    }
     let engine = match Engine::open_confined(&args.warehouse, &options, access).await {
         Ok(engine) => engine,
         Err(e) => {
@@ -368,7 +373,7 @@ async fn run() -> i32 {
     if !args.workers.is_empty() {
         let options = WorkerOptions {
             addresses: args.workers,
-            min_scan_bytes: args.distribute_min_bytes.as_u64(),
+            min_bytes: args.distribute_min_bytes.as_u64(),
         };
         match Workers::connect(options, engine.catalog().warehouse().clone()).await {
             Ok(workers) => engine.set_workers(workers),

@@ -35,6 +35,23 @@ impl Engine {
         options: &StorageOptions,
         access: SourceAccess,
     ) -> Result<Self> {
+        let engine = Self::open_worker(location, options, access).await?;
+        // Jobs that were running before go on by themselves, and the
+        // statements' changes to jobs take effect from now on.
+        supervise(&engine);
+        crate::maintenance::supervise(&engine);
+        Ok(engine)
+    }
+
+    /// Opens the warehouse at `location` as [`Engine::open_confined`]
+    /// does, but runs none of its jobs and no maintenance: for a
+    /// `tributary worker`, which loads only the files other processes give
+    /// it (see [`crate::distributed`]).
+    pub async fn open_worker(
+        location: &str,
+        options: &StorageOptions,
+        access: SourceAccess,
+    ) -> Result<Self> {
         let warehouse = Arc::new(Warehouse::open(location, options)?);
         let catalog = Arc::new(Catalog::load(warehouse.clone()).await?);
         let jobs = Arc::new(JobStore::load(warehouse).await?);
@@ -42,10 +59,6 @@ impl Engine {
         let engine = Self::new(catalog, jobs, Arc::new(NextTask));
         engine.set_local_files(access.local_files);
         engine.set_s3_endpoints(access.endpoints);
-        // Jobs that were running before go on by themselves, and the
-        // statements' changes to jobs take effect from now on.
-        supervise(&engine);
-        crate::maintenance::supervise(&engine);
         Ok(engine)
     }
 }

@@ -292,7 +292,7 @@ async fn run_file(path: &Path, env: &Environment, workers: usize) -> Result<(), 
             let (children, addresses) = Workers::start(dir.path(), count);
             let options = tributary::distributed::WorkerOptions {
                 addresses,
-                min_scan_bytes: 0,
+                min_bytes: 0,
             };
             let warehouse = engine.catalog().warehouse().clone();
             let workers = tributary::distributed::Workers::connect(options, warehouse)

@@ -23,14 +23,13 @@ use datafusion_distributed::{
     ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
 };
 use datafusion_proto::logical_plan::{from_proto, to_proto, DefaultLogicalExtensionCodec};
-use datafusion_proto::physical_plan::PhysicalExtensionCodec;
 use datafusion_proto::protobuf;
 use futures::TryStreamExt;
 use lance::Dataset;
 use lance_table::format::Fragment;
-use prost::Message;
 use tokio::sync::OnceCell;
 
+use super::balance;
 use crate::warehouse::Warehouse;
 
 /// Marks a session whose queries are planned across workers: its tables
@@ -121,7 +120,7 @@ impl FragmentScanExec {
             columns: schema.fields().iter().map(|f| f.name().clone()).collect(),
             filters: filters.to_vec(),
             limit,
-            partitions: balance(&shares, partitions),
+            partitions: balance(&shares, |s| s.bytes, partitions),
         };
         let opened = Arc::new(OnceCell::new_with(Some(dataset.clone())));
         Self::with_read(read, schema, warehouse, opened)
@@ -150,7 +149,7 @@ impl FragmentScanExec {
     /// The same read of only `shares`, in as many partitions as this one.
     fn of(&self, shares: &[Share]) -> Self {
         let read = Read {
-            partitions: balance(shares, self.read.partitions.len()),
+            partitions: balance(shares, |s| s.bytes, self.read.partitions.len()),
             ..self.read.clone()
         };
         let dataset = self.dataset.clone();
@@ -298,7 +297,7 @@ pub(crate) fn split_across_tasks(
 ) -> Option<DFResult<ScaleUpLeafNodeEventResponse>> {
     let scan = event.plan.downcast_ref::<FragmentScanExec>()?;
     let shares: Vec<Share> = scan.read.shares().collect();
-    let variants = balance(&shares, event.task_count.max(1))
+    let variants = balance(&shares, |s| s.bytes, event.task_count.max(1))
         .into_iter()
         .map(|shares| Arc::new(scan.of(&shares)) as Arc<dyn ExecutionPlan>);
     let leaf = DistributedLeafExec::try_new(event.plan.clone(), variants)
@@ -306,25 +305,9 @@ pub(crate) fn split_across_tasks(
     Some(leaf)
 }
 
-/// `shares` in `tasks` groups of about equal bytes: the largest first, each
-/// to the group with the fewest bytes so far.
-fn balance(shares: &[Share], tasks: usize) -> Vec<Vec<Share>> {
-    let mut sorted = shares.to_vec();
-    sorted.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.fragment.cmp(&b.fragment)));
-    let mut groups: Vec<(u64, Vec<Share>)> = vec![(0, Vec::new()); tasks];
-    for share in sorted {
-        let lightest = (groups.iter_mut())
-            .min_by_key(|(bytes, _)| *bytes)
-            .expect("at least one task");
-        lightest.0 += share.bytes;
-        lightest.1.push(share);
-    }
-    groups.into_iter().map(|(_, shares)| shares).collect()
-}
-
 /// The message a [`FragmentScanExec`] crosses the network as.
 #[derive(Clone, PartialEq, prost::Message)]
-struct ReadProto {
+pub(super) struct ReadProto {
     #[prost(string, tag = "1")]
     table: String,
     #[prost(string, tag = "2")]
@@ -348,25 +331,30 @@ struct ReadProto {
     partition_sizes: Vec<u64>,
 }
 
-/// Encodes and decodes tributary's plan nodes for the workers; a decoded
-/// read opens its table in `warehouse`, the decoding process's own.
-#[derive(Debug)]
-pub(crate) struct TributaryCodec {
-    pub(crate) warehouse: Arc<Warehouse>,
-}
+impl FragmentScanExec {
+    pub(super) fn to_proto(&self) -> DFResult<ReadProto> {
+        let read = &self.read;
+        let filters = to_proto::serialize_exprs(&read.filters, &DefaultLogicalExtensionCodec {})?;
+        Ok(ReadProto {
+            table: read.table.clone(),
+            location: read.location.clone(),
+            version: read.version,
+            columns: read.columns.clone(),
+            filters: Some(protobuf::LogicalExprList { expr: filters }),
+            limit: read.limit.map(|l| l as u64),
+            fragments: read.shares().map(|s| s.fragment).collect(),
+            fragment_bytes: read.shares().map(|s| s.bytes).collect(),
+            schema: Some(self.schema().as_ref().try_into()?),
+            partition_sizes: read.partitions.iter().map(|p| p.len() as u64).collect(),
+        })
+    }
 
-impl PhysicalExtensionCodec for TributaryCodec {
-    fn try_decode(
-        &self,
-        buf: &[u8],
-        inputs: &[Arc<dyn ExecutionPlan>],
+    /// The read `proto` describes, opening its table in `warehouse`.
+    pub(super) fn from_proto(
+        proto: ReadProto,
         ctx: &TaskContext,
-    ) -> DFResult<Arc<dyn ExecutionPlan>> {
-        if !inputs.is_empty() {
-            return internal_err!("FragmentScanExec has no inputs, got {}", inputs.len());
-        }
-        let proto = ReadProto::decode(buf)
-            .map_err(|e| DataFusionError::Internal(format!("cannot decode a table read: {e}")))?;
+        warehouse: Arc<Warehouse>,
+    ) -> DFResult<Self> {
         let schema: Schema = match &proto.schema {
             Some(schema) => schema.try_into()?,
             None => return internal_err!("a table read came without its schema"),
@@ -391,72 +379,11 @@ impl PhysicalExtensionCodec for TributaryCodec {
             limit: proto.limit.map(|l| l as usize),
             partitions,
         };
-        Ok(Arc::new(FragmentScanExec::with_read(
+        Ok(Self::with_read(
             read,
             Arc::new(schema),
-            self.warehouse.clone(),
+            warehouse,
             Arc::default(),
-        )))
-    }
-
-    fn try_encode(&self, node: Arc<dyn ExecutionPlan>, buf: &mut Vec<u8>) -> DFResult<()> {
-        let Some(scan) = node.downcast_ref::<FragmentScanExec>() else {
-            return Err(DataFusionError::NotImplemented(format!(
-                "{} cannot run on a worker",
-                node.name()
-            )));
-        };
-        let read = &scan.read;
-        let filters = to_proto::serialize_exprs(&read.filters, &DefaultLogicalExtensionCodec {})?;
-        let proto = ReadProto {
-            table: read.table.clone(),
-            location: read.location.clone(),
-            version: read.version,
-            columns: read.columns.clone(),
-            filters: Some(protobuf::LogicalExprList { expr: filters }),
-            limit: read.limit.map(|l| l as u64),
-            fragments: read.shares().map(|s| s.fragment).collect(),
-            fragment_bytes: read.shares().map(|s| s.bytes).collect(),
-            schema: Some(scan.schema().as_ref().try_into()?),
-            partition_sizes: read.partitions.iter().map(|p| p.len() as u64).collect(),
-        };
-        proto
-            .encode(buf)
-            .map_err(|e| DataFusionError::Internal(format!("cannot encode a table read: {e}")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn shares(bytes: &[u64]) -> Vec<Share> {
-        (bytes.iter().enumerate())
-            .map(|(i, &bytes)| Share {
-                fragment: i as u64,
-                bytes,
-            })
-            .collect()
-    }
-
-    #[test]
-    fn balance_gives_every_fragment_to_one_task_and_evens_the_bytes() {
-        let groups = balance(&shares(&[100, 10, 60, 50, 40, 1]), 3);
-        assert_eq!(groups.len(), 3);
-        let mut fragments: Vec<u64> = groups.iter().flatten().map(|s| s.fragment).collect();
-        fragments.sort();
-        assert_eq!(fragments, vec![0, 1, 2, 3, 4, 5]);
-        let bytes: Vec<u64> = groups
-            .iter()
-            .map(|g| g.iter().map(|s| s.bytes).sum())
-            .collect();
-        assert_eq!(bytes, vec![100, 60 + 10 + 1, 50 + 40]);
-    }
-
-    #[test]
-    fn balance_leaves_extra_tasks_empty() {
-        let groups = balance(&shares(&[5]), 3);
-        assert_eq!(groups.iter().map(Vec::len).sum::<usize>(), 1);
-        assert_eq!(groups.len(), 3);
+        ))
     }
 }

@@ -25,7 +25,9 @@ use datafusion_distributed::{
 use url::Url;
 
 use super::auth::{token_for, TokenChannels};
-use super::scan::{desired_tasks, split_across_tasks, AcrossWorkers, TributaryCodec};
+use super::codec::TributaryCodec;
+use super::scan::AcrossWorkers;
+use super::{load, scan};
 use crate::catalog::LanceTable;
 use crate::error::{Error, Result};
 use crate::warehouse::Warehouse;
@@ -40,9 +42,10 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct WorkerOptions {
     /// `host:port` of each worker.
     pub addresses: Vec<String>,
-    /// The bytes a query must read from tables before it is planned
-    /// across the workers; smaller ones run in this process.
-    pub min_scan_bytes: u64,
+    /// The bytes a query must read from tables, or a job's batch must
+    /// have in files, before it runs across the workers; smaller ones run
+    /// in this process.
+    pub min_bytes: u64,
 }
 
 /// The workers of this process; cheap to clone.
@@ -57,7 +60,7 @@ struct Inner {
     /// Whether the workers were asked once already.
     probed: AtomicBool,
     channels: TokenChannels,
-    min_scan_bytes: u64,
+    min_bytes: u64,
     warehouse: Arc<Warehouse>,
 }
 
@@ -65,7 +68,7 @@ impl std::fmt::Debug for Workers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Workers")
             .field("all", &self.inner.all)
-            .field("min_scan_bytes", &self.inner.min_scan_bytes)
+            .field("min_bytes", &self.inner.min_bytes)
             .finish()
     }
 }
@@ -93,12 +96,18 @@ impl Workers {
             live: RwLock::new(Vec::new()),
             probed: AtomicBool::new(false),
             channels: TokenChannels::new(&token)?,
-            min_scan_bytes: options.min_scan_bytes,
+            min_bytes: options.min_bytes,
             warehouse,
         });
         inner.probe().await;
         tokio::spawn(probe_forever(Arc::downgrade(&inner)));
         Ok(Self { inner })
+    }
+
+    /// The bytes a query or a batch must have to run across the workers
+    /// (`--distribute-min-bytes`).
+    pub fn min_bytes(&self) -> u64 {
+        self.inner.min_bytes
     }
 
     /// The workers that answered last time they were asked.
@@ -142,7 +151,7 @@ impl Workers {
             }
             Ok(TreeNodeRecursion::Continue)
         });
-        only_tables && tables > 0 && bytes >= self.inner.min_scan_bytes
+        only_tables && tables > 0 && bytes >= self.inner.min_bytes
     }
 
     /// The rows of `EXPLAIN` of a query that runs across the workers: its
@@ -184,38 +193,52 @@ impl Workers {
             .with_distributed_channel_resolver(self.inner.channels.clone())
             .with_distributed_user_codec(TributaryCodec {
                 warehouse: self.inner.warehouse.clone(),
+                engine: None,
             })
-            .with_distributed_desired_task_count_handler(desired_tasks)
-            .with_distributed_scale_up_leaf_node_handler(split_across_tasks)
+            .with_distributed_desired_task_count_handler(scan::desired_tasks)
+            .with_distributed_desired_task_count_handler(load::desired_tasks)
+            .with_distributed_scale_up_leaf_node_handler(scan::split_across_tasks)
+            .with_distributed_scale_up_leaf_node_handler(load::split_across_tasks)
             .build()
     }
 }
 
 /// A query across the workers that failed because a worker went away (it
 /// died, or the network between them broke) says so; any other error is
-/// the query's own and passes unchanged. The workers are asked again at
-/// once, so that the next query leaves a dead one out.
+/// the query's own and passes unchanged.
 pub(crate) fn worker_failure(workers: &Workers, error: DataFusionError) -> DataFusionError {
-    const GONE: [&str; 9] = [
-        "transport error",
-        "tcp connect error",
-        "connection reset",
-        "broken pipe",
-        "h2 protocol error",
-        "stream closed",
-        "connection refused",
-        "error connecting to distributed datafusion worker",
-        "the worker stopped",
-    ];
-    let message = error.to_string().to_lowercase();
-    if !GONE.iter().any(|m| message.contains(m)) {
+    if !workers.lost_one(&error) {
         return error;
     }
-    let inner = workers.inner.clone();
-    tokio::spawn(async move { inner.probe().await });
     DataFusionError::External(Box::new(Error::Workers(
         "a worker stopped answering while the query ran, so it has no answer: run it again (a worker that does not answer is left out)".into(),
     )))
+}
+
+impl Workers {
+    /// Whether `error` of a plan run across the workers says a worker went
+    /// away; if so, the workers are asked again at once, so that the next
+    /// plan leaves a dead one out.
+    pub(crate) fn lost_one(&self, error: &DataFusionError) -> bool {
+        const GONE: [&str; 9] = [
+            "transport error",
+            "tcp connect error",
+            "connection reset",
+            "broken pipe",
+            "h2 protocol error",
+            "stream closed",
+            "connection refused",
+            "error connecting to distributed datafusion worker",
+            "the worker stopped",
+        ];
+        let message = error.to_string().to_lowercase();
+        if !GONE.iter().any(|m| message.contains(m)) {
+            return false;
+        }
+        let inner = self.inner.clone();
+        tokio::spawn(async move { inner.probe().await });
+        true
+    }
 }
 
 /// A plain query: no statement that writes or changes anything, and no

@@ -18,7 +18,7 @@ use crate::job::ledger::{FileRecord, FileStatus};
 use crate::job::offset::offset_key;
 use crate::job::offset::CommittedBatch;
 use crate::job::{Job, Task, TaskStatus};
-use crate::write::{commit_fenced, write_fragments_in_parallel, Fence};
+use crate::write::{commit_fenced, write_fragments_in_parallel, Fence, Written};
 
 /// Bytes of files per Lance writer: a batch this large or larger is written
 /// by several writers at once (one per core at most), a smaller one by one
@@ -144,13 +144,27 @@ pub async fn write_and_commit(
     if cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
-    let written = written?;
-    crash_point(CrashPoint::BeforeCommit);
     let tally = tally.lock().expect("lock").clone();
+    commit_written(job, task, batch, end_offset, target, written?, &tally).await
+}
+
+/// Commits `written` (`batch`'s rows, as fragments; `None` for no rows)
+/// to `target` with the batch's offset and the finished `task`, unless
+/// `tally` counted more rows left out than the job allows.
+pub async fn commit_written(
+    job: &Job,
+    task: &Task,
+    batch: &Batch,
+    end_offset: &str,
+    target: &Target,
+    written: Option<Written>,
+    tally: &Tally,
+) -> Result<Committed> {
+    crash_point(CrashPoint::BeforeCommit);
     if let Some(error) = tally.over_limit(&FilterLimits::of(job)) {
         return Err(error);
     }
-    let done = finished(job, task, &tally, batch, end_offset);
+    let done = finished(job, task, tally, batch, end_offset);
     let Some(written) = written else {
         return Ok(Committed {
             done,

@@ -13,6 +13,8 @@ pub const CRASH_AT: &str = "TRIBUTARY_CRASH_AT";
 pub enum CrashPoint {
     /// The first rows of the batch have been read.
     DuringRead,
+    /// A worker has read the first rows of its share of a batch.
+    DuringShare,
     /// Every row is written as fragments; nothing is committed.
     BeforeCommit,
     /// Rows and offset are committed; the job store is not updated.
@@ -27,6 +29,7 @@ impl CrashPoint {
     pub fn name(self) -> &'static str {
         match self {
             CrashPoint::DuringRead => "during-read",
+            CrashPoint::DuringShare => "during-share",
             CrashPoint::BeforeCommit => "before-commit",
             CrashPoint::AfterCommit => "after-commit",
             CrashPoint::AfterQuarantine => "after-quarantine",

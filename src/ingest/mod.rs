@@ -17,6 +17,10 @@
 //! same read, convert and write steps as one batch of every file it matches,
 //! keeping every row or none ([`one_shot`]).
 //!
+//! A process given workers loads a large batch across them: each writes
+//! its share of the files as uncommitted fragments and the process that
+//! holds the job's lease commits them all at once ([`share`]).
+//!
 //! With `s3.on_file_error` = `skip`, a batch that fails on its files is
 //! loaded again file by file and a bad file is set aside ([`quarantine`]).
 //!
@@ -38,6 +42,7 @@ mod quarantine;
 mod read;
 pub mod recovery;
 pub(crate) mod scheduler;
+pub(crate) mod share;
 mod streaming;
 mod tally;
 pub mod task;
@@ -45,3 +50,4 @@ mod timer;
 pub mod validate;
 
 pub use batch::{cut_batch, cut_from_listing, Batch, Cut, Cutter, Listing};
+pub(crate) use tally::Tally;

@@ -24,6 +24,7 @@ use super::batch::Batch;
 use super::commit::writers;
 use super::convert::{converted_stream, BatchSource, RowOrigins};
 use super::read::{column_mapping, without_casts, TypedRead};
+use super::share::{workers_for, write_across};
 use super::tally::Tally;
 use crate::catalog::LanceTable;
 use crate::error::{Error, Result};
@@ -34,6 +35,8 @@ use crate::write::{commit, write_fragments_in_parallel, Conversion};
 /// An INSERT ready to load as a batch.
 pub struct OneShot {
     table: String,
+    /// The table's database and name.
+    target: (String, String),
     typed: TypedRead,
     origins: RowOrigins,
     conversion: Conversion,
@@ -88,6 +91,7 @@ impl OneShot {
         let names = source.files().iter().map(|f| source.display(f)).collect();
         Ok(Some(OneShot {
             table: format!("{}.{}", def.database, def.name),
+            target: (def.database.clone(), def.name.clone()),
             origins: RowOrigins::named(names, source.options(), false),
             typed: TypedRead {
                 source,
@@ -101,8 +105,9 @@ impl OneShot {
         }))
     }
 
-    /// Loads the files in one commit; returns the rows added.
-    pub async fn load(self, session: &Session) -> Result<u64> {
+    /// Loads the files of INSERT `sql` in one commit; returns the rows
+    /// added.
+    pub async fn load(self, session: &Session, sql: &str) -> Result<u64> {
         let files = self.typed.source.files();
         let batch = Batch {
             bytes: files.iter().map(|f| f.size).sum(),
@@ -110,6 +115,9 @@ impl OneShot {
             full: false,
             files: files.to_vec(),
         };
+        if let Some(rows) = self.load_across(session, sql, &batch).await? {
+            return Ok(rows);
+        }
         let tally = Arc::new(Mutex::new(Tally::default()));
         let rows = converted_stream(
             BatchSource::Typed(self.typed),
@@ -151,6 +159,37 @@ impl OneShot {
         let rows = written.rows;
         commit(self.dataset, written, HashMap::new()).await?;
         Ok(rows)
+    }
+}
+
+impl OneShot {
+    /// [`OneShot::load`] of `batch` by the process's workers, when the
+    /// files are many and large enough (see [`workers_for`]); `None` when
+    /// they did not load it, or left a row out: then this process loads
+    /// it, and names the first bad row as it always does.
+    async fn load_across(
+        &self,
+        session: &Session,
+        sql: &str,
+        batch: &Batch,
+    ) -> Result<Option<u64>> {
+        let local = self.typed.source.is_local();
+        let Some(workers) = workers_for(session, batch, local, None) else {
+            return Ok(None);
+        };
+        let job = crate::plan::job::statement_job(session, self.target.clone(), sql)?;
+        let version = self.dataset.version().version;
+        let written = write_across(&workers, session, &job, batch, version).await;
+        let Some((written, _)) = written.filter(|(_, tally)| tally.filtered == 0) else {
+            return Ok(None);
+        };
+        let Some(written) = written else {
+            return Ok(Some(0));
+        };
+        let rows = written.rows;
+        commit(self.dataset.clone(), written, HashMap::new()).await?;
+        session.progress().add_rows(rows);
+        Ok(Some(rows))
     }
 }
 

@@ -5,12 +5,15 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::Error;
 use crate::job::ledger::RejectedRow;
 use crate::job::{Job, LoadStatistic};
 
-/// What conversion counted so far, in all and file by file.
-#[derive(Debug, Clone, Default)]
+/// What conversion counted so far, in all and file by file; it crosses
+/// from a worker to the process that commits its share of a batch.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Tally {
     pub scanned: u64,
     pub filtered: u64,
@@ -26,7 +29,7 @@ pub struct Tally {
 pub const MAX_KEPT_ROWS: usize = 1000;
 
 /// What conversion counted of one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileTally {
     pub scanned: u64,
     pub filtered: u64,
@@ -81,6 +84,33 @@ impl Tally {
         if self.kept.len() < MAX_KEPT_ROWS {
             self.kept.push(row);
         }
+    }
+
+    /// Adds what `share` counted of some of the batch's files, its file
+    /// number `n` being the batch's file number `file_number(n)`.
+    pub fn absorb(&mut self, share: Tally, file_number: impl Fn(usize) -> usize) {
+        let apart = |t: &Tally| !(t.files.is_empty() && t.scanned > 0);
+        let known_apart = apart(self) && apart(&share);
+        self.scanned += share.scanned;
+        self.filtered += share.filtered;
+        for (n, counted) in share.files {
+            self.files.insert(file_number(n), counted);
+        }
+        if !known_apart {
+            self.files.clear();
+        }
+        if let Some(((n, row), message)) = share.first {
+            let at = (file_number(n), row);
+            if self
+                .first
+                .as_ref()
+                .is_none_or(|(earliest, _)| at < *earliest)
+            {
+                self.first = Some((at, message));
+            }
+        }
+        let room = MAX_KEPT_ROWS.saturating_sub(self.kept.len());
+        self.kept.extend(share.kept.into_iter().take(room));
     }
 
     /// What was counted of file number `file`: `None` when the rows of the
@@ -189,6 +219,38 @@ mod tests {
         assert!(tally(1000, 1)
             .over_limit(&FilterLimits::default())
             .is_some());
+    }
+
+    #[test]
+    fn shares_of_a_batch_add_up_file_by_file_in_the_batch_order() {
+        // Worker 1 read the batch's files 2 and 0, worker 2 its file 1.
+        let mut one = Tally::default();
+        one.count(Some(0), 4, 1);
+        one.count(Some(1), 3, 0);
+        one.left_out(true, (0, 2), || "file 2, row 2".into());
+        let mut two = Tally::default();
+        two.count(Some(0), 5, 1);
+        two.left_out(true, (0, 3), || "file 1, row 3".into());
+        let mut batch = Tally::default();
+        batch.absorb(one, |n| [2, 0][n]);
+        batch.absorb(two, |n| [1][n]);
+        assert_eq!((batch.scanned, batch.filtered), (12, 2));
+        assert_eq!(batch.first_error().as_deref(), Some("file 1, row 3"));
+        assert_eq!(batch.file(0).map(|f| f.scanned), Some(3));
+        assert_eq!(batch.file(1).map(|f| f.filtered), Some(1));
+        assert_eq!(
+            batch.file(2).map(|f| f.first),
+            Some(Some((2, "file 2, row 2".into())))
+        );
+        // A share whose files were not known apart makes the batch's so.
+        batch.absorb(tally(2, 0), |n| n);
+        assert_eq!(batch.file(0), None);
+        let json = serde_json::to_string(&batch).unwrap();
+        let back: Tally = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (back.scanned, back.first_error()),
+            (14, batch.first_error())
+        );
     }
 
     #[test]

@@ -21,11 +21,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::batch::{cut_from_listing, Batch, Cut, Cutter, Listing};
 use super::body::JobBody;
-use super::commit::{finished, write_and_commit, Target};
+use super::commit::{commit_written, finished, write_and_commit, Target};
 use super::convert::{converted_stream, BatchSource, RowOrigins};
 use super::late::Lookback;
 use super::read::plan_batch;
+use super::share::{workers_for, write_across};
 use super::tally::{FilterLimits, Tally};
+use crate::distributed::Workers;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::job::offset::{commits_after, resume_offset, CommittedBatch};
@@ -46,7 +48,7 @@ pub struct PendingLoad {
     next: Vec<ObjectMeta>,
     session: Session,
     body: Arc<JobBody>,
-    target: Target,
+    pub(super) target: Target,
     conversion: Conversion,
 }
 
@@ -84,6 +86,52 @@ impl PendingLoad {
             target: self.target.clone(),
             conversion: self.conversion.clone(),
         }
+    }
+}
+
+impl PendingLoad {
+    /// `files`, a worker's share of a batch of `job`, loaded by `engine`
+    /// (the worker's) into the target table as of `version`: the version
+    /// the process that commits the batch read.
+    pub(super) async fn share(
+        engine: &Engine,
+        job: &Job,
+        version: u64,
+        files: Vec<ObjectMeta>,
+    ) -> Result<PendingLoad> {
+        // The table may have been made, or its columns changed, since the
+        // worker read the catalog.
+        engine.catalog().refresh().await?;
+        let def = target_table(engine, job).await?;
+        let latest = engine.catalog().open_dataset(&def).await?;
+        let dataset =
+            (latest.checkout_version(version).await).map_err(|e| Error::lance(&def.location, e))?;
+        let pin = engine.catalog().pins().pin(def.id, version);
+        let (target, conversion) = target_of(&def, Arc::new(dataset), pin);
+        let offset = files.last().map(|f| f.location.to_string());
+        Ok(PendingLoad {
+            batch: Batch {
+                bytes: files.iter().map(|f| f.size).sum(),
+                files,
+                full: false,
+                offset: offset.clone().unwrap_or_default(),
+            },
+            end_offset: offset.unwrap_or_default(),
+            backlog: Backlog::default(),
+            next: Vec::new(),
+            session: job_session(engine, job),
+            body: Arc::new(JobBody::load(engine, job)?),
+            target,
+            conversion,
+        })
+    }
+
+    /// The workers this batch is loaded across, if it is (see
+    /// [`workers_for`]).
+    fn workers(&self, job: &Job) -> Option<Workers> {
+        let local = self.body.location.is_local();
+        let min_bytes = job.properties.distribute_min_bytes;
+        workers_for(&self.session, &self.batch, local, min_bytes)
     }
 }
 
@@ -157,6 +205,7 @@ pub async fn next_batch(
             unrecorded: commits.len(),
         });
     };
+    let (target, conversion) = target_of(&def, dataset, pin);
     let load = Some(PendingLoad {
         batch,
         end_offset,
@@ -164,16 +213,8 @@ pub async fn next_batch(
         next,
         session,
         body: body.clone(),
-        conversion: Conversion::new(
-            def.arrow_schema(),
-            def.columns.iter().map(|c| c.sql_type.clone()).collect(),
-        ),
-        target: Target {
-            name: format!("{}.{}", def.database, def.name),
-            schema: def.arrow_schema(),
-            _pin: pin,
-            dataset,
-        },
+        conversion,
+        target,
     });
     Ok(Poll {
         skipped_late,
@@ -181,6 +222,23 @@ pub async fn next_batch(
         load,
         unrecorded: commits.len(),
     })
+}
+
+/// Where the rows of a batch of `def` go, `dataset` being the version the
+/// task read (kept by `pin`), and how they are converted to its types.
+fn target_of(
+    def: &crate::catalog::TableDef,
+    dataset: Arc<lance::Dataset>,
+    pin: crate::catalog::pins::Pin,
+) -> (Target, Conversion) {
+    let target = Target {
+        name: format!("{}.{}", def.database, def.name),
+        schema: def.arrow_schema(),
+        _pin: pin,
+        dataset,
+    };
+    let types = def.columns.iter().map(|c| c.sql_type.clone()).collect();
+    (target, Conversion::new(def.arrow_schema(), types))
 }
 
 /// A session as `job`'s definer, in its database: its INSERT is planned
@@ -273,6 +331,11 @@ pub async fn load(
     cancel: CancellationToken,
 ) -> Result<Loaded> {
     tracing::info!(job = %job.name, files = pending.batch.files.len(), bytes = pending.batch.bytes, end = pending.batch.end_offset(), "loading batch");
+    if let Some(workers) = pending.workers(job) {
+        if let Some(loaded) = load_across(job, task, &pending, &workers, &cancel).await? {
+            return Ok(loaded);
+        }
+    }
     let tally = Arc::new(Mutex::new(Tally::default()));
     let Some(rows) = converted_rows(job, &pending, &tally).await? else {
         // Only empty files: no rows, and the offset moves on.
@@ -340,6 +403,37 @@ pub async fn load(
     })
 }
 
+/// [`load`] with the batch's files read, converted and written by
+/// `workers` ([`share`](super::share)), committed here as one; `None` when
+/// the workers did not load it (they could not be planned across, or one
+/// failed: then this process loads it, and nothing they wrote is ever
+/// committed).
+async fn load_across(
+    job: &Job,
+    task: &Task,
+    pending: &PendingLoad,
+    workers: &Workers,
+    cancel: &CancellationToken,
+) -> Result<Option<Loaded>> {
+    let PendingLoad { batch, target, .. } = pending;
+    let version = target.dataset.version().version;
+    let written = tokio::select! {
+        _ = cancel.cancelled() => return Err(Error::Cancelled),
+        written = write_across(workers, &pending.session, job, batch, version) => written,
+    };
+    let Some((written, tally)) = written else {
+        return Ok(None);
+    };
+    let end_offset = &pending.end_offset;
+    let committed = commit_written(job, task, batch, end_offset, target, written, &tally).await?;
+    Ok(Some(Loaded {
+        batch: batch.clone(),
+        done: committed.done,
+        version: committed.version,
+        backlog: pending.backlog.clone(),
+    }))
+}
+
 /// Reads and converts a batch as [`load`] does, but commits nothing:
 /// what `task` would record (its files, the rows it would leave out), or
 /// the error that would fail it.
@@ -391,7 +485,7 @@ fn after_schema_change(session: &Session, job: &Job, error: Error) -> Error {
 
 /// The batch's rows, read through the job's INSERT and converted to the
 /// table's types, counted in `tally`; `None` when its files are all empty.
-async fn converted_rows(
+pub(super) async fn converted_rows(
     job: &Job,
     pending: &PendingLoad,
     tally: &Arc<Mutex<Tally>>,

@@ -64,6 +64,11 @@ pub struct JobProperties {
     /// look-back for late files covers; 0 looks back at nothing.
     #[serde(default = "default_late_files_window")]
     pub late_files_window: u64,
+    /// `distribute_min_bytes`: the bytes of files a batch must have before
+    /// it is loaded across the process's workers (`None`: the process's
+    /// `--distribute-min-bytes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribute_min_bytes: Option<u64>,
     /// The properties as the user gave them (keys lower case), for `job()`.
     pub given: BTreeMap<String, String>,
 }
@@ -78,6 +83,7 @@ impl Default for JobProperties {
             skip_bad_files: false,
             late_files: LateFiles::Skip,
             late_files_window: DEFAULT_LATE_FILES_WINDOW,
+            distribute_min_bytes: None,
             given: BTreeMap::new(),
         }
     }
@@ -168,6 +174,11 @@ impl JobProperties {
             |v| v.trim().parse::<u64>().ok(),
         )? {
             next.late_files_window = n;
+        }
+        if let Some(n) = bag.take_parsed("distribute_min_bytes", size, |v| {
+            parse_bytes(v).filter(at_least_one)
+        })? {
+            next.distribute_min_bytes = Some(n);
         }
         let offset = bag.take("offset").map(|v| parse_offset(&v)).transpose()?;
         for (variable, value) in bag.take_prefixed("session.") {

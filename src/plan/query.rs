@@ -171,7 +171,7 @@ pub(super) async fn run(session: &Session, sql: &str) -> Result<StatementResult>
         plan => plan?,
     };
     if let Some(load) = crate::ingest::one_shot::OneShot::plan(session, &plan)? {
-        return Ok(StatementResult::affected(load.load(session).await?));
+        return Ok(StatementResult::affected(load.load(session, sql).await?));
     }
     let ctx = session.context();
     let target = match &plan {

@@ -148,6 +148,12 @@ impl FileSource {
         &self.files
     }
 
+    /// Whether the files are this machine's (`file://`), not an object
+    /// store's.
+    pub fn is_local(&self) -> bool {
+        self.location.is_local()
+    }
+
     /// The options of the `S3()` call.
     pub fn options(&self) -> &S3Options {
         &self.options

@@ -23,7 +23,8 @@ pub use convert::{Conversion, Converted, Rejected};
 pub use fence::Fence;
 pub(crate) use sink::counted;
 pub use sink::{
-    commit, commit_fenced, write_fragments, write_fragments_in_parallel, LanceSink, Written,
+    commit, commit_fenced, gathered, write_fragments, write_fragments_in_parallel, LanceSink,
+    Written,
 };
 pub use threads::tune_encoder_threads;
 

@@ -133,7 +133,7 @@ async fn deal(mut data: SendableRecordBatchStream, writers: Vec<Sender<DFResult<
 }
 
 /// The appends of several writers as one.
-fn gathered(parts: Vec<Option<Written>>) -> DFResult<Option<Written>> {
+pub fn gathered(parts: Vec<Option<Written>>) -> DFResult<Option<Written>> {
     let mut parts = parts.into_iter().flatten();
     let Some(mut all) = parts.next() else {
         return Ok(None);

@@ -7,60 +7,10 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{assert_ok, s3_warehouse, stdout, warehouse_command, Server};
-
-/// What job `feed` records about its load into `d.t`, and the table, in
-/// one row: every figure must agree with the table.
-const RECORDS: &str = "SELECT
-    (SELECT count(*) FROM d.t) AS table_rows,
-    (SELECT count(DISTINCT rows.id) FROM d.t AS rows) AS distinct_ids,
-    (SELECT coalesce(sum(LoadedRows), 0) FROM job_files(job = 'feed') WHERE Status LIKE 'LOADED%') AS ledger_rows,
-    (SELECT count(*) FROM job_files(job = 'feed') WHERE Status LIKE 'LOADED%') AS loaded_files,
-    (SELECT count(*) FROM job_files(job = 'feed') WHERE Status NOT LIKE 'LOADED%') AS other_files,
-    (SELECT count(*) - count(DISTINCT TaskId) FROM tasks(type='insert') WHERE JobName = 'feed') AS repeated_task_ids,
-    (SELECT count(*) FROM tasks(type='insert') WHERE JobName = 'feed' AND Status = 'SUCCESS') AS success_rows,
-    (SELECT SucceedTaskCount FROM job(type=insert) WHERE Name = 'feed') AS succeeded,
-    (SELECT LoadStatistic FROM job(type=insert) WHERE Name = 'feed') AS statistic";
-
-/// Asserts the invariant of a job's records, from the cells of a row of
-/// [`RECORDS`]: `files` files of one row each are in the table once; the
-/// ledger has each of them loaded with its row, and nothing else; task
-/// ids are unique; the counters count each task and row once.
-fn assert_records_agree(cells: &[String], files: usize) {
-    let shown = format!("{cells:?}");
-    let number = |i: usize| -> u64 { cells[i].parse().unwrap_or_else(|_| panic!("{shown}")) };
-    let files = files as u64;
-    assert_eq!(
-        (number(0), number(1)),
-        (files, files),
-        "every row once: {shown}"
-    );
-    assert_eq!(
-        number(2),
-        files,
-        "the ledger's rows are the table's: {shown}"
-    );
-    assert_eq!(
-        number(3),
-        files,
-        "every file loaded once in the ledger: {shown}"
-    );
-    assert_eq!(number(4), 0, "no file recorded otherwise: {shown}");
-    assert_eq!(number(5), 0, "task ids are unique: {shown}");
-    assert_eq!(
-        number(6),
-        number(7),
-        "SucceedTaskCount counts each task once: {shown}"
-    );
-    let statistic: serde_json::Value = serde_json::from_str(&cells[8]).expect("LoadStatistic");
-    let scanned = statistic["scannedRows"].as_u64().unwrap_or(0);
-    let filtered = statistic["filteredRows"].as_u64().unwrap_or(0);
-    assert_eq!(
-        scanned - filtered,
-        files,
-        "job() counts each row once: {shown}"
-    );
-}
+use crate::support::{
+    assert_ok, assert_records_agree, cells_tabbed, s3_warehouse, stdout, warehouse_command, Server,
+    RECORDS,
+};
 
 /// The cells of the one row a `tributary -e` query printed.
 fn cells_printed(out: &str) -> Vec<String> {
@@ -73,15 +23,6 @@ fn cells_printed(out: &str) -> Vec<String> {
         .split('|')
         .map(|c| c.trim().to_string())
         .collect()
-}
-
-/// The cells of the one row the `mysql` client printed (`--batch`).
-fn cells_tabbed(out: &str) -> Vec<String> {
-    let row = out
-        .lines()
-        .nth(1)
-        .unwrap_or_else(|| panic!("no row in {out}"));
-    row.split('\t').map(str::to_string).collect()
 }
 
 /// The `tributary` binary on `warehouse` (its secret key in `root`), with

@@ -8,8 +8,12 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::ports::{free_port, wait_listening};
+use object_store::{ObjectStoreExt, PutPayload};
+
+use crate::s3_server::S3Server;
 use crate::support::{
-    assert_ok, s3_warehouse, stdout, tributary_command, warehouse_command, Server, INTERNAL,
+    assert_ok, assert_records_agree, cells_tabbed, s3_source, s3_warehouse, stdout,
+    tributary_command, warehouse_command, Server, INTERNAL, RECORDS,
 };
 
 /// A `tributary worker` process on a free loopback port, killed when
@@ -30,12 +34,24 @@ impl Worker {
     /// A worker of the warehouse at `uri` with storage `options`, holding
     /// the secret key file `key`; it logs to `root`.
     fn start_on(root: &Path, uri: &str, options: &[String], key: &Path) -> Worker {
+        Self::start_with(root, uri, options, key, &[])
+    }
+
+    /// [`Worker::start_on`] with more environment variables.
+    fn start_with(
+        root: &Path,
+        uri: &str,
+        options: &[String],
+        key: &Path,
+        env: &[(&str, &str)],
+    ) -> Worker {
         let port = free_port();
         let log = root.join(format!("worker-{port}.log"));
         let child = warehouse_command(root, uri, options)
             .args(["worker", "--listen", &format!("127.0.0.1:{port}")])
             .env("TRIBUTARY_SECRET_KEY_FILE", key)
             .env("RUST_LOG", "warn,tributary=info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
@@ -53,6 +69,14 @@ impl Worker {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .matches("running a plan stage")
+            .count()
+    }
+
+    /// How many shares of a job's batches the worker began to load.
+    fn shares(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .matches("loading a share of a batch")
             .count()
     }
 
@@ -396,4 +420,94 @@ fn a_worker_killed_mid_query_fails_the_query_clearly_or_it_completes_with_the_ri
     let again = across(root, &[&survivor], "SELECT count(*) FROM d.big");
     assert_ok(&again);
     assert!(stdout(&again).contains("1000000"), "{}", stdout(&again));
+}
+
+/// Job `feed` made by `server` over `files` one-row CSV files in a bucket
+/// of a new S3 server (returned: it stops when dropped), in batches of 50
+/// files, each loaded across the server's workers.
+fn job_over_s3_files(server: &Server, files: usize) -> S3Server {
+    let s3 = S3Server::start();
+    s3.create_bucket("src");
+    let store = s3.store("src");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        for i in 0..files {
+            let key = object_store::path::Path::from(format!("feed/f{i:04}.csv"));
+            store
+                .put(&key, PutPayload::from(format!("{i}\tx\n")))
+                .await
+                .unwrap();
+        }
+    });
+    server.root(&format!(
+        "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING);
+         CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '50', 'max_interval' = '1s', 'distribute_min_bytes' = '1')
+         DO INSERT INTO d.t SELECT * FROM {}",
+        s3_source(&s3, "src", "feed/*.csv")
+    ));
+    s3
+}
+
+#[test]
+fn a_job_loads_its_batches_across_three_workers_each_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let key = root.join("secret.key");
+    let workers: Vec<Worker> = (0..3).map(|_| Worker::start(root, "wh", &key)).collect();
+    let server = server_across(root, &workers);
+    let s3 = job_over_s3_files(&server, 200);
+    server.root("WAIT JOB WHERE jobName = 'feed' TIMEOUT 120");
+    assert_records_agree(&cells_tabbed(&server.root(RECORDS)), 200);
+    for worker in &workers {
+        assert!(
+            worker.shares() > 0,
+            "worker {} loaded no share of a batch",
+            worker.address()
+        );
+    }
+    // An INSERT reading the same files takes the same path.
+    let shares: usize = workers.iter().map(Worker::shares).sum();
+    server.root(&format!(
+        "CREATE TABLE d.copy (id INT NOT NULL, v STRING); INSERT INTO d.copy SELECT * FROM {}",
+        s3_source(&s3, "src", "feed/*.csv")
+    ));
+    assert_eq!(
+        server.root("SELECT count(*) AS n, count(DISTINCT id) AS ids FROM d.copy"),
+        "n\tids\n200\t200\n"
+    );
+    let after: usize = workers.iter().map(Worker::shares).sum();
+    assert!(after > shares, "the INSERT was loaded by the workers");
+    let log = std::fs::read_to_string(root.join(format!("server-{}.log", server.port))).unwrap();
+    assert!(
+        !log.contains("loading it in this process"),
+        "every batch was loaded by the workers: {log}"
+    );
+}
+
+#[test]
+fn a_worker_dying_mid_task_loses_no_row_and_doubles_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let key = root.join("secret.key");
+    let wh = root.join("wh");
+    let crash = (tributary::ingest::failpoint::CRASH_AT, "during-share");
+    let mut workers = vec![Worker::start_with(
+        root,
+        wh.to_str().unwrap(),
+        &[],
+        &key,
+        &[crash],
+    )];
+    workers.extend((0..2).map(|_| Worker::start(root, "wh", &key)));
+    let server = server_across(root, &workers);
+    let _s3 = job_over_s3_files(&server, 200);
+    server.root("WAIT JOB WHERE jobName = 'feed' TIMEOUT 120");
+    let died = workers[0].child.wait().unwrap();
+    assert!(!died.success(), "the worker died in its first share");
+    assert_records_agree(&cells_tabbed(&server.root(RECORDS)), 200);
+    let log = std::fs::read_to_string(root.join(format!("server-{}.log", server.port))).unwrap();
+    assert!(
+        log.contains("the workers could not load the batch; loading it in this process"),
+        "the batch the worker died in was loaded by the server: {log}"
+    );
 }

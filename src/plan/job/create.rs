@@ -36,6 +36,14 @@ pub(in crate::plan) async fn create_job(
     Ok(StatementResult::affected(0).with_warnings(warnings))
 }
 
+/// The `INSERT` statement `sql` into `(database, table)` as a job that is
+/// never stored nor run: how a statement's files are loaded across
+/// workers, which load a job's files.
+pub(crate) fn statement_job(session: &Session, target: (String, String), sql: &str) -> Result<Job> {
+    let name = "INSERT".to_string();
+    new_job(session, name, target, sql, JobProperties::default(), None)
+}
+
 /// A new job with its definition and no history.
 fn new_job(
     session: &Session,

@@ -21,6 +21,7 @@ use crate::session::{Session, StatementResult};
 use body::{plan_body, stored_source_uri, validate_body, Body};
 
 pub(super) use create::create_job;
+pub(crate) use create::statement_job;
 pub(super) use files::{job_files_table, rejected_rows_table};
 pub(super) use leases::job_leases_table;
 pub(super) use replay::{retry_file, validate_job};
