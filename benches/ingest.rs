@@ -38,10 +38,13 @@ mod queries;
 mod s3_client;
 #[path = "ingest/seaweed.rs"]
 mod seaweed;
+#[path = "ingest/workers.rs"]
+mod workers;
 
 use indexes::{index_cost, IndexCost, INDEXES};
 use maintenance::{maintenance_cost, MaintenanceCost, MAINTENANCE};
 use queries::{query_cost, QueryCost, QUERIES};
+use workers::{workers_cost, WorkersCost, WORKERS};
 
 const CHILD: &str = "TRIBUTARY_BENCH_CHILD";
 const BUCKET: &str = "bench";
@@ -99,6 +102,9 @@ struct Spec {
     /// measurement (a new one per process otherwise).
     #[serde(default)]
     warehouse: Option<String>,
+    /// `tributary worker` addresses the measured process runs across.
+    #[serde(default)]
+    workers: Vec<String>,
 }
 
 /// What a child reports.
@@ -254,13 +260,31 @@ async fn open(work: &Path, name: &str, compression: Option<&str>) -> tributary::
     session
 }
 
-/// A session for a child's measurement.
+/// A session for a child's measurement, across the spec's workers.
 async fn open_for(spec: &Spec) -> tributary::Session {
     let warehouse = spec
         .warehouse
         .clone()
         .unwrap_or_else(|| format!("wh-{}", std::process::id()));
-    open(&spec.work, &warehouse, spec.compression.as_deref()).await
+    let session = open(&spec.work, &warehouse, spec.compression.as_deref()).await;
+    if !spec.workers.is_empty() {
+        let engine = session.engine();
+        let options = tributary::distributed::WorkerOptions {
+            addresses: spec.workers.clone(),
+            min_bytes: 0,
+        };
+        let warehouse = engine.catalog().warehouse().clone();
+        let workers = tributary::distributed::Workers::connect(options, warehouse)
+            .await
+            .unwrap();
+        assert_eq!(
+            workers.live().len(),
+            spec.workers.len(),
+            "every worker answers"
+        );
+        engine.set_workers(workers);
+    }
+    session
 }
 
 async fn count(session: &mut tributary::Session) -> u64 {
@@ -414,7 +438,13 @@ fn peak_rss_mib() -> f64 {
 
 /// The process's user and system CPU time so far, seconds.
 fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_seconds_of("/proc/self/stat")
+}
+
+/// The user and system CPU time so far of the process whose
+/// `/proc/<pid>/stat` is `stat`, seconds.
+fn cpu_seconds_of(stat: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat).unwrap_or_default();
     // Fields after the command name (which is in parentheses): utime and
     // stime are the 12th and 13th, in clock ticks of 1/100 s.
     let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
@@ -594,6 +624,7 @@ async fn parent(args: Args) {
         work: root.to_path_buf(),
         compression: None,
         warehouse: None,
+        workers: Vec::new(),
     };
     let compressed = |compression: &str, uri: String| Spec {
         compression: Some(compression.into()),
@@ -720,11 +751,13 @@ async fn parent(args: Args) {
         false => f64::NAN,
     };
     let queried = chosen(QUERIES).then(|| query_cost(root, &csv_dir, &args.python, big.rows));
+    let across = chosen(WORKERS).then(|| workers_cost(root, &s3.endpoint, big.rows));
     let studies = Studies {
         ledger: ledger.as_ref(),
         maintained: maintained.as_ref(),
         indexed: indexed.as_ref(),
         queried: queried.as_ref(),
+        across: across.as_ref(),
         get_rate,
     };
     if args.only.is_some() {
@@ -741,6 +774,7 @@ struct Studies<'a> {
     maintained: Option<&'a MaintenanceCost>,
     indexed: Option<&'a IndexCost>,
     queried: Option<&'a QueryCost>,
+    across: Option<&'a WorkersCost>,
     /// Small files a second SeaweedFS serves to a plain GET loop.
     get_rate: f64,
 }
@@ -1001,6 +1035,9 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
     if let Some(q) = studies.queried {
         println!("{QUERIES}: {}", q.summary());
     }
+    if let Some(w) = studies.across {
+        println!("{WORKERS}: {}", w.summary());
+    }
     println!(
         "S3 backlog of {} files: {backlog_lists} LIST requests in {backlog_tasks} tasks (bound N/1000 + tasks + 2 = {backlog_bound})",
         args.small_files
@@ -1048,6 +1085,7 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
         "table_maintenance": studies.maintained,
         "indexes": studies.indexed,
         "queries": studies.queried,
+        "workers": studies.across,
         "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
         "s3_small_files": {"job_files_per_s": s3_job, "pyarrow_files_per_s": s3_peer, "server_get_files_per_s": studies.get_rate, "get_concurrency": SMALL_FILES_AT_ONCE},
         "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "job_lz4": cpu_per_gib(JOB_CSV_LZ4), "job_none": cpu_per_gib(JOB_CSV_NONE), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},

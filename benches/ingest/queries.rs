@@ -73,6 +73,20 @@ fn queries(id: u64) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The aggregates of [`queries`]: those that read the whole table.
+pub(super) fn aggregates(id: u64) -> Vec<(&'static str, String)> {
+    const AGGREGATES: [&str; 5] = [
+        "count",
+        "group by status, sum(amount)",
+        "date range aggregate",
+        "top 10 by amount",
+        "count distinct customers",
+    ];
+    (queries(id).into_iter())
+        .filter(|(name, _)| AGGREGATES.contains(name))
+        .collect()
+}
+
 pub fn query_cost(root: &Path, csv_dir: &Path, python: &str, rows: u64) -> QueryCost {
     eprintln!("bench: {QUERIES}: loading both tables");
     let loaded = run_child(&Spec {
@@ -83,11 +97,13 @@ pub fn query_cost(root: &Path, csv_dir: &Path, python: &str, rows: u64) -> Query
         work: root.to_path_buf(),
         compression: None,
         warehouse: Some(WAREHOUSE.into()),
+        workers: Vec::new(),
     });
     assert_eq!(loaded.rows, rows, "the job loaded every row");
     let tributary = Tributary {
         warehouse: root.join(WAREHOUSE),
         secret_key: root.join("secret.key"),
+        workers: Vec::new(),
     };
     // The job is caught up; a client process must not poll it meanwhile.
     tributary.run("DROP JOB WHERE jobName = 'load'");
@@ -129,22 +145,29 @@ pub fn query_cost(root: &Path, csv_dir: &Path, python: &str, rows: u64) -> Query
     }
 }
 
-fn timed<T>(run: impl FnOnce() -> T) -> f64 {
+pub(super) fn timed<T>(run: impl FnOnce() -> T) -> f64 {
     let start = Instant::now();
     run();
     start.elapsed().as_secs_f64()
 }
 
-/// The `tributary` client on the loaded warehouse.
-struct Tributary {
-    warehouse: std::path::PathBuf,
-    secret_key: std::path::PathBuf,
+/// The `tributary` client on the loaded warehouse (across `workers`,
+/// when there are some).
+pub(super) struct Tributary {
+    pub(super) warehouse: std::path::PathBuf,
+    pub(super) secret_key: std::path::PathBuf,
+    pub(super) workers: Vec<String>,
 }
 
 impl Tributary {
     /// Runs `sql` in a new client process; its result rows, as text.
-    fn run(&self, sql: &str) -> Vec<Vec<String>> {
-        let output = Command::new(env!("CARGO_BIN_EXE_tributary"))
+    pub(super) fn run(&self, sql: &str) -> Vec<Vec<String>> {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tributary"));
+        if !self.workers.is_empty() {
+            command.args(["--workers", &self.workers.join(",")]);
+            command.args(["--distribute-min-bytes", "0"]);
+        }
+        let output = command
             .arg("--warehouse")
             .arg(&self.warehouse)
             .args(["--local-files", "none", "-e", sql])
