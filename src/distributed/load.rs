@@ -66,8 +66,13 @@ pub(crate) async fn load_across(
         .config()
         .target_partitions()
         .clamp(2, files.len().max(2));
+    // The job's past tasks are of no use to the workers.
+    let job = Job {
+        tasks: Vec::new(),
+        ..job.clone()
+    };
     let load = Load {
-        job: Arc::new(job.clone()),
+        job: Arc::new(job),
         version,
         partitions: balance(files, |f| f.size, partitions),
     };

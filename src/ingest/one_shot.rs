@@ -160,9 +160,7 @@ impl OneShot {
         commit(self.dataset, written, HashMap::new()).await?;
         Ok(rows)
     }
-}
 
-impl OneShot {
     /// [`OneShot::load`] of `batch` by the process's workers, when the
     /// files are many and large enough (see [`workers_for`]); `None` when
     /// they did not load it, or left a row out: then this process loads

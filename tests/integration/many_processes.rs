@@ -8,22 +8,9 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::support::{
-    assert_ok, assert_records_agree, cells_tabbed, s3_warehouse, stdout, warehouse_command, Server,
-    RECORDS,
+    assert_ok, assert_records_agree, cells_printed, cells_tabbed, s3_warehouse, stdout,
+    warehouse_command, Server, RECORDS,
 };
-
-/// The cells of the one row a `tributary -e` query printed.
-fn cells_printed(out: &str) -> Vec<String> {
-    let row = out
-        .lines()
-        .filter(|l| l.starts_with('|'))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no row in {out}"));
-    row.trim_matches('|')
-        .split('|')
-        .map(|c| c.trim().to_string())
-        .collect()
-}
 
 /// The `tributary` binary on `warehouse` (its secret key in `root`), with
 /// job leases of 2 s.

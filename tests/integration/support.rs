@@ -151,6 +151,19 @@ pub fn assert_records_agree(cells: &[String], files: usize) {
     );
 }
 
+/// The cells of the one row a `tributary -e` query printed.
+pub fn cells_printed(out: &str) -> Vec<String> {
+    let row = out
+        .lines()
+        .filter(|l| l.starts_with('|'))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no row in {out}"));
+    row.trim_matches('|')
+        .split('|')
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
 /// The cells of the one row the `mysql` client printed (`--batch`).
 pub fn cells_tabbed(out: &str) -> Vec<String> {
     let row = out

@@ -12,7 +12,7 @@ use object_store::{ObjectStoreExt, PutPayload};
 
 use crate::s3_server::S3Server;
 use crate::support::{
-    assert_ok, assert_records_agree, cells_tabbed, s3_source, s3_warehouse, stdout,
+    assert_ok, assert_records_agree, cells_printed, cells_tabbed, s3_source, s3_warehouse, stdout,
     tributary_command, warehouse_command, Server, INTERNAL, RECORDS,
 };
 
@@ -422,11 +422,8 @@ fn a_worker_killed_mid_query_fails_the_query_clearly_or_it_completes_with_the_ri
     assert!(stdout(&again).contains("1000000"), "{}", stdout(&again));
 }
 
-/// Job `feed` made by `server` over `files` one-row CSV files in a bucket
-/// of a new S3 server (returned: it stops when dropped), in batches of 50
-/// files, each loaded across the server's workers.
-fn job_over_s3_files(server: &Server, files: usize) -> S3Server {
-    let s3 = S3Server::start();
+/// `files` one-row CSV files `feed/f<i>.csv` in bucket `src` of `s3`.
+fn put_feed_files(s3: &S3Server, files: usize) {
     s3.create_bucket("src");
     let store = s3.store("src");
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -439,13 +436,58 @@ fn job_over_s3_files(server: &Server, files: usize) -> S3Server {
                 .unwrap();
         }
     });
-    server.root(&format!(
+}
+
+/// The statements making table `d.t` and job `feed` over the files of
+/// [`put_feed_files`], in batches of 50 files, each loaded across the
+/// workers of the process that runs it.
+fn feed_job(s3: &S3Server) -> String {
+    format!(
         "CREATE DATABASE d; CREATE TABLE d.t (id INT NOT NULL, v STRING);
          CREATE JOB feed ON STREAMING PROPERTIES ('s3.max_batch_files' = '50', 'max_interval' = '1s', 'distribute_min_bytes' = '1')
          DO INSERT INTO d.t SELECT * FROM {}",
-        s3_source(&s3, "src", "feed/*.csv")
-    ));
+        s3_source(s3, "src", "feed/*.csv")
+    )
+}
+
+/// Job `feed` made by `server` over `files` files in a bucket of a new S3
+/// server (returned: it stops when dropped).
+fn job_over_s3_files(server: &Server, files: usize) -> S3Server {
+    let s3 = S3Server::start();
+    put_feed_files(&s3, files);
+    server.root(&feed_job(&s3));
     s3
+}
+
+#[test]
+fn a_job_on_an_s3_warehouse_loads_across_three_workers_each_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (s3, uri, options) = s3_warehouse("loads-warehouse");
+    put_feed_files(&s3, 200);
+    let key = root.join("secret.key");
+    let workers: Vec<Worker> = (0..3)
+        .map(|_| Worker::start_on(root, &uri, &options, &key))
+        .collect();
+    let addresses: Vec<String> = workers.iter().map(Worker::address).collect();
+    let mut command = warehouse_command(root, &uri, &options);
+    let sql = format!(
+        "{}; WAIT JOB WHERE jobName = 'feed' TIMEOUT 120",
+        feed_job(&s3)
+    );
+    command.args(["-e", &sql]);
+    assert_ok(&spread(command, &addresses).output().unwrap());
+    let mut records = warehouse_command(root, &uri, &options);
+    let output = records.args(["-e", RECORDS]).output().unwrap();
+    assert_ok(&output);
+    assert_records_agree(&cells_printed(&stdout(&output)), 200);
+    for worker in &workers {
+        assert!(
+            worker.shares() > 0,
+            "worker {} loaded no share of a batch",
+            worker.address()
+        );
+    }
 }
 
 #[test]
