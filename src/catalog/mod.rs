@@ -140,6 +140,11 @@ pub struct TableDef {
 }
 
 impl TableDef {
+    /// `database.table`, as messages and logs name the table.
+    pub fn qualified_name(&self) -> String {
+        format!("{}.{}", self.database, self.name)
+    }
+
     /// The Arrow schema of the table's Lance dataset.
     pub fn arrow_schema(&self) -> SchemaRef {
         let fields: Vec<Field> = self

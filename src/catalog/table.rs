@@ -101,7 +101,7 @@ impl TableProvider for LanceTable {
             None => self.schema(),
         };
         Ok(Arc::new(FragmentScanExec::new(
-            format!("{}.{}", self.def.database, self.def.name),
+            self.def.qualified_name(),
             self.def.location.clone(),
             &self.dataset,
             schema,
@@ -130,7 +130,7 @@ impl TableProvider for LanceTable {
         insert_op: InsertOp,
     ) -> DFResult<Arc<dyn ExecutionPlan>> {
         let sink = LanceSink::new(
-            format!("{}.{}", self.def.database, self.def.name),
+            self.def.qualified_name(),
             self.def.arrow_schema(),
             self.dataset.clone(),
         )

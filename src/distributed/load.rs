@@ -30,8 +30,8 @@ use datafusion::physical_plan::{
     collect, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties,
 };
 use datafusion_distributed::{
-    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedExec, DistributedLeafExec,
-    ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
+    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedExec, ScaleUpLeafNodeEvent,
+    ScaleUpLeafNodeEventResponse,
 };
 use lance::dataset::transaction::Transaction;
 use lance_table::format::pb;
@@ -40,8 +40,8 @@ use object_store::ObjectMeta;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
-use super::balance;
 use super::workers::Workers;
+use super::{balance, split_leaf};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ingest::share::{write_share, ShareWritten};
@@ -295,12 +295,7 @@ pub(crate) fn split_across_tasks(
 ) -> Option<DFResult<ScaleUpLeafNodeEventResponse>> {
     let load = event.plan.downcast_ref::<LoadFilesExec>()?;
     let files: Vec<ObjectMeta> = load.load.files().cloned().collect();
-    let variants = balance(&files, |f| f.size, event.task_count.max(1))
-        .into_iter()
-        .map(|files| Arc::new(load.of(&files)) as Arc<dyn ExecutionPlan>);
-    let leaf = DistributedLeafExec::try_new(event.plan.clone(), variants)
-        .map(|leaf| ScaleUpLeafNodeEventResponse::new(Arc::new(leaf)));
-    Some(leaf)
+    Some(split_leaf(&event, &files, |f| f.size, |f| load.of(f)))
 }
 
 /// The batch as a table, for the planner: it plans a scan of it.

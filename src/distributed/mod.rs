@@ -16,6 +16,14 @@
 //! table's fragments, each worker writes its share as uncommitted
 //! fragments, and the process that holds the job's lease commits them.
 
+use std::sync::Arc;
+
+use datafusion::common::Result as DFResult;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion_distributed::{
+    DistributedLeafExec, ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
+};
+
 mod auth;
 mod codec;
 mod load;
@@ -43,6 +51,21 @@ fn balance<T: Clone>(items: &[T], bytes: impl Fn(&T) -> u64, tasks: usize) -> Ve
         lightest.1.push(item);
     }
     groups.into_iter().map(|(_, items)| items).collect()
+}
+
+/// The leaf of `event` as one variant per task, made by `of` from a group
+/// of its `items` of about equal `bytes`.
+fn split_leaf<T: Clone, P: ExecutionPlan + 'static>(
+    event: &ScaleUpLeafNodeEvent<'_>,
+    items: &[T],
+    bytes: impl Fn(&T) -> u64,
+    of: impl Fn(&[T]) -> P,
+) -> DFResult<ScaleUpLeafNodeEventResponse> {
+    let variants = balance(items, bytes, event.task_count.max(1))
+        .into_iter()
+        .map(|group| Arc::new(of(&group)) as Arc<dyn ExecutionPlan>);
+    let leaf = DistributedLeafExec::try_new(event.plan.clone(), variants)?;
+    Ok(ScaleUpLeafNodeEventResponse::new(Arc::new(leaf)))
 }
 
 #[cfg(test)]

@@ -19,8 +19,8 @@ use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use datafusion_distributed::{
-    DesiredTaskCountEvent, DesiredTaskCountEventResponse, DistributedLeafExec,
-    ScaleUpLeafNodeEvent, ScaleUpLeafNodeEventResponse,
+    DesiredTaskCountEvent, DesiredTaskCountEventResponse, ScaleUpLeafNodeEvent,
+    ScaleUpLeafNodeEventResponse,
 };
 use datafusion_proto::logical_plan::{from_proto, to_proto, DefaultLogicalExtensionCodec};
 use datafusion_proto::protobuf;
@@ -29,7 +29,7 @@ use lance::Dataset;
 use lance_table::format::Fragment;
 use tokio::sync::OnceCell;
 
-use super::balance;
+use super::{balance, split_leaf};
 use crate::warehouse::Warehouse;
 
 /// Marks a session whose queries are planned across workers: its tables
@@ -297,12 +297,7 @@ pub(crate) fn split_across_tasks(
 ) -> Option<DFResult<ScaleUpLeafNodeEventResponse>> {
     let scan = event.plan.downcast_ref::<FragmentScanExec>()?;
     let shares: Vec<Share> = scan.read.shares().collect();
-    let variants = balance(&shares, |s| s.bytes, event.task_count.max(1))
-        .into_iter()
-        .map(|shares| Arc::new(scan.of(&shares)) as Arc<dyn ExecutionPlan>);
-    let leaf = DistributedLeafExec::try_new(event.plan.clone(), variants)
-        .map(|leaf| ScaleUpLeafNodeEventResponse::new(Arc::new(leaf)));
-    Some(leaf)
+    Some(split_leaf(&event, &shares, |s| s.bytes, |s| scan.of(s)))
 }
 
 /// The message a [`FragmentScanExec`] crosses the network as.

@@ -90,7 +90,7 @@ impl OneShot {
         let columns = TypedColumns::reading(&mapping.file_schema, mapping.columns, &types);
         let names = source.files().iter().map(|f| source.display(f)).collect();
         Ok(Some(OneShot {
-            table: format!("{}.{}", def.database, def.name),
+            table: def.qualified_name(),
             target: (def.database.clone(), def.name.clone()),
             origins: RowOrigins::named(names, source.options(), false),
             typed: TypedRead {

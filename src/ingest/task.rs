@@ -232,7 +232,7 @@ fn target_of(
     pin: crate::catalog::pins::Pin,
 ) -> (Target, Conversion) {
     let target = Target {
-        name: format!("{}.{}", def.database, def.name),
+        name: def.qualified_name(),
         schema: def.arrow_schema(),
         _pin: pin,
         dataset,

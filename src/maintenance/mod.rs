@@ -84,7 +84,7 @@ pub(crate) async fn maintain(engine: &Engine, def: &TableDef, now: bool) -> Resu
     maintained.versions_removed = removed.old_versions;
     maintained.bytes_removed = removed.bytes_removed;
     if maintained != Maintained::default() {
-        let table = format!("{}.{}", def.database, def.name);
+        let table = def.qualified_name();
         tracing::info!(table = %table, ?maintained, "table maintained");
         let now_ms = chrono::Utc::now().timestamp_millis();
         let warehouse = engine.catalog().warehouse();

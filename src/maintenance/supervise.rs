@@ -35,7 +35,7 @@ async fn maintain_held(engine: &Engine, def: &TableDef) {
         Ok(false) => return,
         Ok(true) => {}
         Err(error) => {
-            tracing::warn!(table = %format!("{}.{}", def.database, def.name), error = %error, "cannot look at the table's state; trying again later");
+            tracing::warn!(table = %def.qualified_name(), error = %error, "cannot look at the table's state; trying again later");
             return;
         }
     }
@@ -51,7 +51,7 @@ async fn maintain_held(engine: &Engine, def: &TableDef) {
             }
         }
     };
-    let table = format!("{}.{}", def.database, def.name);
+    let table = def.qualified_name();
     tokio::select! {
         maintained = super::maintain(engine, def, false) => if let Err(error) = maintained {
             tracing::warn!(table = %table, error = %error, "cannot maintain the table; trying again later");

@@ -112,7 +112,7 @@ pub(crate) async fn build(dataset: &mut Dataset, def: &TableDef) -> Result<Vec<S
             )
             .await
             .map_err(|e| Error::lance(&uri, e))?;
-        tracing::debug!(table = %format!("{}.{}", def.database, def.name), column = %column, "built zone map");
+        tracing::debug!(table = %def.qualified_name(), column = %column, "built zone map");
     }
     Ok(missing.into_iter().map(|(column, _)| column).collect())
 }

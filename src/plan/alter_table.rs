@@ -37,7 +37,7 @@ pub(super) async fn alter_table(
         TableChange::ModifyColumn(column) => modify_column(session, &def, column).await?,
         TableChange::Rename(to) => rename(session, &def, to).await?,
     }
-    tracing::info!(table = %format!("{}.{}", def.database, def.name), ?change, "altered table");
+    tracing::info!(table = %def.qualified_name(), ?change, "altered table");
     Ok(StatementResult::affected(0))
 }
 
@@ -272,7 +272,7 @@ fn known<'a>(def: &'a TableDef, name: &str) -> Result<&'a Column> {
 
 fn invalid(def: &TableDef, reason: String) -> Error {
     Error::CannotAlter {
-        table: format!("{}.{}", def.database, def.name),
+        table: def.qualified_name(),
         reason,
     }
 }

@@ -111,7 +111,7 @@ pub(super) async fn create_table(
         delete_dataset(session, &def).await;
         return Err(e);
     }
-    tracing::info!(table = %format!("{}.{}", def.database, def.name), location = %def.location, "created table");
+    tracing::info!(table = %def.qualified_name(), location = %def.location, "created table");
     Ok(StatementResult::affected(0).with_warnings(warnings))
 }
 

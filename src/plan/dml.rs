@@ -41,7 +41,7 @@ pub(super) async fn delete(
         .delete(&predicate)
         .await
         .map_err(|e| Error::lance(dataset.uri(), e))?;
-    tracing::info!(table = %format!("{}.{}", def.database, def.name), rows = deleted.num_deleted_rows, "deleted rows");
+    tracing::info!(table = %def.qualified_name(), rows = deleted.num_deleted_rows, "deleted rows");
     Ok(StatementResult::affected(deleted.num_deleted_rows))
 }
 
@@ -85,7 +85,7 @@ pub(super) async fn update(
         .execute()
         .await
         .map_err(refused)?;
-    tracing::info!(table = %format!("{}.{}", def.database, def.name), rows = updated.rows_updated, "updated rows");
+    tracing::info!(table = %def.qualified_name(), rows = updated.rows_updated, "updated rows");
     Ok(StatementResult::affected(updated.rows_updated))
 }
 
@@ -99,7 +99,7 @@ pub(super) fn refused_value(
     error: lance::Error,
 ) -> Error {
     let message = crate::error::without_code_location(&error.to_string());
-    let table = format!("{}.{}", def.database, def.name);
+    let table = def.qualified_name();
     if message.contains("non-nullable but contains null values") {
         let not_null: Vec<&str> = def
             .columns
@@ -174,7 +174,7 @@ pub(super) async fn lance_value(
 ) -> Result<String> {
     let refused = |reason: String| Error::InvalidValue {
         statement,
-        table: format!("{}.{}", def.database, def.name),
+        table: def.qualified_name(),
         columns: column.name.clone(),
         reason,
     };

@@ -82,7 +82,7 @@ pub(super) async fn create_index(
         .await
         .map_err(|e| Error::lance(&uri, e))?;
     zone_maps::give_way(&mut dataset, column).await?;
-    tracing::info!(table = %format!("{}.{}", def.database, def.name), index = name, kind = kind.name(), "created index");
+    tracing::info!(table = %def.qualified_name(), index = name, kind = kind.name(), "created index");
     Ok(StatementResult::affected(0))
 }
 
