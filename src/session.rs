@@ -13,6 +13,7 @@ use datafusion::prelude::{SessionConfig, SessionContext};
 use crate::catalog::{WarehouseCatalogProvider, CATALOG_NAME};
 use crate::engine::{Engine, DEFAULT_USER};
 use crate::memory::MemoryBudget;
+use crate::plan::dictionary_group_by::DictionaryGroupBy;
 use crate::progress::Progress;
 use crate::read::{PreparedFunction, PreparedSources, TABLE_FUNCTIONS};
 
@@ -257,6 +258,7 @@ fn new_context(
         .with_config(config)
         .with_runtime_env(runtime.clone())
         .with_default_features()
+        .with_physical_optimizer_rule(Arc::new(DictionaryGroupBy))
         .build();
     let ctx = SessionContext::new_with_state(state);
     ctx.register_catalog(

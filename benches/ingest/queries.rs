@@ -48,6 +48,10 @@ fn queries(id: u64) -> Vec<(&'static str, String)> {
             "SELECT status, sum(amount) FROM orders GROUP BY status ORDER BY status".into(),
         ),
         (
+            DICTIONARY_GROUP_BY,
+            "SELECT status, sum(amount) FROM orders GROUP BY status ORDER BY status".into(),
+        ),
+        (
             "selective string equality",
             format!(
                 "SELECT order_id, status FROM orders WHERE comment = '{}'",
@@ -71,6 +75,18 @@ fn queries(id: u64) -> Vec<(&'static str, String)> {
             format!("SELECT * FROM orders WHERE order_id = {id}"),
         ),
     ]
+}
+
+/// The query run on a copy of the table whose `status` is stored as a
+/// dictionary (`"dictionary_columns"`).
+const DICTIONARY_GROUP_BY: &str = "group by status, sum(amount), status a dictionary column";
+
+/// The table `query` reads on tributary's side.
+fn table_of(query: &str) -> &'static str {
+    match query {
+        DICTIONARY_GROUP_BY => "bench.orders_dict",
+        _ => "bench.orders",
+    }
 }
 
 /// The aggregates of [`queries`]: those that read the whole table.
@@ -109,6 +125,12 @@ pub fn query_cost(root: &Path, csv_dir: &Path, python: &str, rows: u64) -> Query
     tributary.run("DROP JOB WHERE jobName = 'load'");
     let maintenance_seconds = timed(|| tributary.run("ADMIN COMPACT TABLE bench.orders"));
     eprintln!("bench: {QUERIES}: maintenance after the load took {maintenance_seconds:.2} s");
+    let with_dictionary = super::TABLE.replace("bench.orders", "bench.orders_dict");
+    tributary.run(&format!(
+        "{with_dictionary} PROPERTIES (\"dictionary_columns\" = \"status\")"
+    ));
+    tributary.run("INSERT INTO bench.orders_dict SELECT * FROM bench.orders");
+    tributary.run("ADMIN COMPACT TABLE bench.orders_dict");
     let duckdb = DuckDb {
         python: python.to_string(),
         db: root.join("duckdb-queries.db"),
@@ -116,7 +138,8 @@ pub fn query_cost(root: &Path, csv_dir: &Path, python: &str, rows: u64) -> Query
     duckdb.load(&format!("{}/*.csv", csv_dir.display()));
     let mut times = Vec::new();
     for (name, sql) in queries(rows / 2) {
-        let ours = tributary.run(&sql.replace(" FROM orders", " FROM bench.orders"));
+        let table = format!(" FROM {}", table_of(name));
+        let ours = tributary.run(&sql.replace(" FROM orders", &table));
         let theirs = duckdb.run(&sql);
         assert_eq!(
             ours, theirs,
@@ -125,7 +148,7 @@ pub fn query_cost(root: &Path, csv_dir: &Path, python: &str, rows: u64) -> Query
         let mut seconds = (Vec::new(), Vec::new());
         for _ in 0..RUNS {
             seconds.0.push(timed(|| {
-                tributary.run(&sql.replace(" FROM orders", " FROM bench.orders"))
+                tributary.run(&sql.replace(" FROM orders", &table))
             }));
             seconds.1.push(timed(|| duckdb.run(&sql)));
         }

@@ -28,7 +28,7 @@ use users::{
 };
 
 pub use provider::{WarehouseCatalogProvider, CATALOG_NAME};
-pub use table::LanceTable;
+pub use table::{as_text, LanceTable};
 pub use types::{is_nested_shape, sql_type_name, SqlType, StructField};
 
 /// Relative path of the catalog document inside the warehouse.

@@ -7,13 +7,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::datasource::sink::DataSinkExec;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result as DFResult;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::expressions::{cast, Column as PhysicalColumn};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::ExecutionPlan;
 use lance::datafusion::LanceTableProvider;
 use lance::Dataset;
@@ -23,7 +26,7 @@ use super::{Catalog, TableDef};
 use crate::distributed::{fragment_bytes, AcrossWorkers, FragmentScanExec};
 use crate::error::Result;
 use crate::warehouse::Warehouse;
-use crate::write::LanceSink;
+use crate::write::{dictionary, LanceSink};
 
 /// A table of the catalog backed by its Lance dataset.
 #[derive(Debug)]
@@ -32,6 +35,9 @@ pub struct LanceTable {
     dataset: Arc<Dataset>,
     /// Lance's own provider over the same dataset, used for scans.
     reader: LanceTableProvider,
+    /// The dataset's columns as SQL sees them: text columns stored as
+    /// dictionaries are text.
+    schema: SchemaRef,
     /// The columns' DEFAULT values, for an INSERT that leaves them out.
     defaults: HashMap<String, Expr>,
     /// Keeps the version read from maintenance while the statement runs.
@@ -44,6 +50,7 @@ impl LanceTable {
     pub async fn open(def: TableDef, catalog: &Catalog) -> Result<Self> {
         let dataset = Arc::new(catalog.open_dataset(&def).await?);
         let reader = LanceTableProvider::new(dataset.clone(), false, false);
+        let schema = dictionary::logical_schema(&reader.schema());
         let _pin = catalog.pins().pin(def.id, dataset.version().version);
         let defaults = (def.columns.iter())
             .filter_map(|c| Some((c.name.clone(), c.default_expr()?)))
@@ -52,6 +59,7 @@ impl LanceTable {
             def,
             dataset,
             reader,
+            schema,
             defaults,
             _pin,
             warehouse: catalog.warehouse().clone(),
@@ -68,6 +76,14 @@ impl LanceTable {
         &self.dataset
     }
 
+    /// Whether `filter` reads a column stored as a dictionary.
+    fn reads_dictionary(&self, filter: &Expr) -> bool {
+        (filter.column_refs().iter()).any(|c| {
+            (self.reader.schema().field_with_name(&c.name).ok())
+                .is_some_and(|f| matches!(f.data_type(), DataType::Dictionary(..)))
+        })
+    }
+
     /// The bytes of the data files of the version this provider reads.
     pub(crate) fn data_bytes(&self) -> u64 {
         (self.dataset.manifest().fragments.iter())
@@ -76,10 +92,34 @@ impl LanceTable {
     }
 }
 
+/// `scan` with the columns it reads as dictionaries turned back into
+/// text, which a `GROUP BY` on one may undo
+/// ([`crate::plan::dictionary_group_by`]).
+pub fn as_text(scan: Arc<dyn ExecutionPlan>) -> DFResult<Arc<dyn ExecutionPlan>> {
+    let stored = scan.schema();
+    if !dictionary::has_dictionaries(&stored) {
+        return Ok(scan);
+    }
+    let exprs = (stored.fields().iter().enumerate())
+        .map(|(i, field)| {
+            let column = Arc::new(PhysicalColumn::new(field.name(), i)) as Arc<dyn PhysicalExpr>;
+            let expr = match field.data_type() {
+                DataType::Dictionary(_, value) => cast(column, &stored, *value.clone())?,
+                _ => column,
+            };
+            Ok(ProjectionExpr {
+                expr,
+                alias: field.name().clone(),
+            })
+        })
+        .collect::<DFResult<Vec<_>>>()?;
+    Ok(Arc::new(ProjectionExec::try_new(exprs, scan)?))
+}
+
 #[async_trait]
 impl TableProvider for LanceTable {
     fn schema(&self) -> SchemaRef {
-        self.reader.schema()
+        self.schema.clone()
     }
 
     fn table_type(&self) -> TableType {
@@ -94,7 +134,8 @@ impl TableProvider for LanceTable {
         limit: Option<usize>,
     ) -> DFResult<Arc<dyn ExecutionPlan>> {
         if state.config().get_extension::<AcrossWorkers>().is_none() {
-            return self.reader.scan(state, projection, filters, limit).await;
+            let scan = self.reader.scan(state, projection, filters, limit).await?;
+            return as_text(scan);
         }
         let schema = match projection {
             Some(columns) => Arc::new(self.schema().project(columns)?),
@@ -120,7 +161,20 @@ impl TableProvider for LanceTable {
         &self,
         filters: &[&Expr],
     ) -> DFResult<Vec<TableProviderFilterPushDown>> {
-        self.reader.supports_filters_pushdown(filters)
+        // Lance compares a dictionary column with the dictionary's keys'
+        // type, not text: filters on one are applied to the scan's strings.
+        let on_text: Vec<(usize, &Expr)> = (filters.iter().copied().enumerate())
+            .filter(|(_, f)| !self.reads_dictionary(f))
+            .collect();
+        let texts: Vec<&Expr> = on_text.iter().map(|(_, f)| *f).collect();
+        let mut answers = vec![TableProviderFilterPushDown::Unsupported; filters.len()];
+        for ((i, _), answer) in on_text
+            .iter()
+            .zip(self.reader.supports_filters_pushdown(&texts)?)
+        {
+            answers[*i] = answer;
+        }
+        Ok(answers)
     }
 
     async fn insert_into(

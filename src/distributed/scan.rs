@@ -30,6 +30,7 @@ use lance_table::format::Fragment;
 use tokio::sync::OnceCell;
 
 use super::{balance, split_leaf};
+use crate::catalog::as_text;
 use crate::warehouse::Warehouse;
 
 /// Marks a session whose queries are planned across workers: its tables
@@ -238,7 +239,7 @@ impl ExecutionPlan for FragmentScanExec {
         let (warehouse, opened) = (self.warehouse.clone(), self.dataset.clone());
         let rows = futures::stream::once(async move {
             let dataset = dataset(&read, &warehouse, &opened).await?;
-            let plan = lance_plan(&read, &shares, dataset).await?;
+            let plan = as_text(lance_plan(&read, &shares, dataset).await?)?;
             datafusion::physical_plan::execute_stream(plan, context)
         })
         .try_flatten();

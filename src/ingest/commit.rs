@@ -133,6 +133,7 @@ pub async fn write_and_commit(
     tally: &Mutex<Tally>,
     cancel: &CancellationToken,
 ) -> Result<Committed> {
+    let started = std::time::Instant::now();
     let written = write_fragments_in_parallel(
         target.dataset.clone(),
         target.schema.clone(),
@@ -145,7 +146,10 @@ pub async fn write_and_commit(
         return Err(Error::Cancelled);
     }
     let tally = tally.lock().expect("lock").clone();
-    commit_written(job, task, batch, end_offset, target, written?, &tally).await
+    let read_and_written = started.elapsed();
+    let committed = commit_written(job, task, batch, end_offset, target, written?, &tally).await;
+    tracing::debug!(job = %job.name, task = task.id, read_and_written_ms = read_and_written.as_millis() as u64, commit_ms = (started.elapsed() - read_and_written).as_millis() as u64, "batch committed");
+    committed
 }
 
 /// Commits `written` (`batch`'s rows, as fragments; `None` for no rows)

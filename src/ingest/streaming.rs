@@ -136,7 +136,9 @@ pub(super) async fn job_loop(weak: &WeakEngine, name: &str, control: &Arc<JobCon
             step => {
                 failures = 0;
                 let loaded = matches!(step, Step::Loaded(_));
+                let recording = std::time::Instant::now();
                 let next = record(&engine, &job, step, interval, started_ms).await;
+                tracing::debug!(job = %job.name, record_ms = recording.elapsed().as_millis() as u64, "recorded the task");
                 // A batch that did not fill read its listing to the end:
                 // every file there when the poll began is loaded now.
                 if loaded && matches!(next, Next::Sleep(_)) {
@@ -275,11 +277,13 @@ async fn run_task(
             Err(error) => return failed(error),
         },
     };
+    let listing = std::time::Instant::now();
     let polled = tokio::select! {
         biased;
         _ = control.cancelled() => return Step::Stopped,
         polled = next_batch(engine, job, &parsed, lookback, max_files) => polled,
     };
+    tracing::debug!(job = %job.name, listing_ms = listing.elapsed().as_millis() as u64, "listed the next batch");
     let pending = match polled {
         // Another process committed for the job since its store was read:
         // record that first.

@@ -27,15 +27,17 @@ const MAINTENANCE_KEYS: [&str; 4] = [
     VERSION_RETENTION,
 ];
 
-/// The table properties tributary reads: these, and `"compression"`
-/// ([`crate::write::encoding`]); other table properties are Doris's, kept
-/// and ignored.
-pub const KEYS: [&str; 5] = [
+/// The table properties tributary reads: these, `"compression"`
+/// ([`crate::write::encoding`]) and `"dictionary_columns"`
+/// ([`crate::write::dictionary`], at CREATE TABLE only); other table
+/// properties are Doris's, kept and ignored.
+pub const KEYS: [&str; 6] = [
     COMPACTION,
     MIN_SMALL_FRAGMENTS,
     TARGET_FRAGMENT_ROWS,
     VERSION_RETENTION,
     crate::write::encoding::COMPRESSION,
+    crate::write::dictionary::DICTIONARY_COLUMNS,
 ];
 
 /// How a table is maintained.

@@ -22,6 +22,7 @@ use crate::catalog::{Column, TableDef};
 use crate::error::{Error, Result};
 use crate::parse::{TableChange, TableName};
 use crate::session::{Session, StatementResult};
+use crate::write::dictionary;
 use crate::write::encoding::Compression;
 
 pub(super) async fn alter_table(
@@ -89,7 +90,10 @@ async fn add_column(session: &Session, def: &TableDef, column: &Column) -> Resul
     if let Some(value) = default {
         shown.push_str(&format!(" DEFAULT {value}"));
     }
-    change_columns(session, def, shown, |columns| columns.push(column.clone())).await
+    change_columns(session, def, shown, |table| {
+        table.columns.push(column.clone())
+    })
+    .await
 }
 
 async fn drop_column(session: &Session, def: &TableDef, name: &str) -> Result<()> {
@@ -109,8 +113,9 @@ async fn drop_column(session: &Session, def: &TableDef, name: &str) -> Result<()
             .map_err(|e| Error::lance(uri, e))?;
     }
     let shown = format!("DROP COLUMN {}", column.name);
-    change_columns(session, def, shown, |columns| {
-        columns.retain(|c| c.name != column.name)
+    change_columns(session, def, shown, |table| {
+        table.columns.retain(|c| c.name != column.name);
+        dictionary::rename_column(&mut table.properties, &column.name, None);
     })
     .await
 }
@@ -131,10 +136,11 @@ async fn rename_column(session: &Session, def: &TableDef, from: &str, to: &str) 
             .map_err(|e| Error::lance(uri, e))?;
     }
     let shown = format!("RENAME COLUMN {} {to}", column.name);
-    change_columns(session, def, shown, |columns| {
-        for c in columns.iter_mut().filter(|c| c.name == column.name) {
+    change_columns(session, def, shown, |table| {
+        for c in table.columns.iter_mut().filter(|c| c.name == column.name) {
             c.name = to.clone();
         }
+        dictionary::rename_column(&mut table.properties, &column.name, Some(&to));
     })
     .await
 }
@@ -174,8 +180,8 @@ async fn modify_column(session: &Session, def: &TableDef, to: &Column) -> Result
         }
     }
     let shown = format!("MODIFY COLUMN {} {}", from.name, to.sql_type);
-    change_columns(session, def, shown, |columns| {
-        for c in columns.iter_mut().filter(|c| c.name == from.name) {
+    change_columns(session, def, shown, |table| {
+        for c in table.columns.iter_mut().filter(|c| c.name == from.name) {
             c.sql_type = to.sql_type.clone();
             c.nullable = to.nullable;
             if to.comment.is_some() {
@@ -216,13 +222,13 @@ async fn change_columns(
     session: &Session,
     def: &TableDef,
     shown: String,
-    mut change: impl FnMut(&mut Vec<Column>),
+    mut change: impl FnMut(&mut TableDef),
 ) -> Result<()> {
     session
         .engine()
         .catalog()
         .change_table(&def.database, &def.name, |table| {
-            change(&mut table.columns);
+            change(table);
             table.last_schema_change = Some(shown.clone());
             Ok(())
         })

@@ -11,6 +11,7 @@ use crate::maintenance::settings::Settings;
 use crate::parse::{CreateTable, TableName};
 use crate::session::{Session, StatementResult};
 use crate::write;
+use crate::write::dictionary;
 use crate::write::encoding::Compression;
 
 use super::database_of;
@@ -84,6 +85,7 @@ pub(super) async fn create_table(
     let properties: BTreeMap<String, String> = create.properties.into_iter().collect();
     Settings::from_properties(&properties)?;
     let compression = Compression::from_properties(&properties)?;
+    let dictionaries = dictionary::columns_from_properties(&properties, &create.columns)?;
     let (id, location) = catalog.allocate_table().await?;
     let def = TableDef {
         id,
@@ -101,7 +103,7 @@ pub(super) async fn create_table(
     warehouse.check_inside(&def.location)?;
     write::create_dataset(
         &warehouse.uri(&def.location),
-        def.arrow_schema(),
+        dictionary::stored_schema(&def.arrow_schema(), &dictionaries),
         compression,
         warehouse.storage_options(),
     )

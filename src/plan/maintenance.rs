@@ -8,6 +8,7 @@ use crate::maintenance::settings::{self, Settings};
 use crate::maintenance::{compact, maintain, record};
 use crate::parse::TableName;
 use crate::session::{Session, StatementResult};
+use crate::write::dictionary::DICTIONARY_COLUMNS;
 use crate::write::encoding::Compression;
 
 use super::{database_or_current, table_to_change};
@@ -42,13 +43,25 @@ pub(super) async fn alter_table_set(
         .into_iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), v))
         .collect();
+    if properties.iter().any(|(k, _)| k == DICTIONARY_COLUMNS) {
+        return Err(Error::CannotAlter {
+            table: def.qualified_name(),
+            reason: format!(
+                "\"{DICTIONARY_COLUMNS}\" is chosen when a table is created, as it decides how every file stores the column: create a new table with the columns and PROPERTIES (\"{DICTIONARY_COLUMNS}\" = \"...\") you want, then copy the rows with INSERT INTO <new> SELECT * FROM {}",
+                def.qualified_name()
+            ),
+        });
+    }
     if let Some((key, _)) = properties
         .iter()
         .find(|(k, _)| !settings::KEYS.contains(&k.as_str()))
     {
         return Err(Error::UnknownOption {
             key: key.clone(),
-            known: settings::KEYS.join(", "),
+            known: (settings::KEYS.iter().filter(|k| **k != DICTIONARY_COLUMNS))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     let mut merged = def.properties.clone();

@@ -6,6 +6,7 @@ pub(crate) mod checked_arithmetic;
 mod column_names;
 mod create_table_as;
 mod ddl;
+pub(crate) mod dictionary_group_by;
 mod dml;
 pub(crate) mod functions;
 mod index;

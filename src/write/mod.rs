@@ -1,6 +1,7 @@
 //! Writing: creating Lance datasets and appending record batches to them.
 
 mod convert;
+pub mod dictionary;
 pub mod encoding;
 mod fence;
 pub mod json;

@@ -45,6 +45,8 @@ pub async fn write_fragments(
     let rows = Arc::new(AtomicU64::new(0));
     let counted = rows.clone();
     let labelled = schema.clone();
+    let stored = super::dictionary::stored_schema_of(&dataset, &schema);
+    let schema = stored.clone().unwrap_or(schema);
     let table = table.to_string();
     // Lance turns a failed input stream into an error of its own that keeps
     // only the message: keep the input's error as it was made (a lost
@@ -59,7 +61,12 @@ pub async fn write_fragments(
                     DataFusionError::Execution(format!("cannot insert into {table}: {e}"))
                 })?;
             counted.fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-            Ok(batch)
+            match &stored {
+                Some(stored) => super::dictionary::cast_to(&batch, stored).map_err(|e| {
+                    DataFusionError::Execution(format!("cannot insert into {table}: {e}"))
+                }),
+                None => Ok(batch),
+            }
         })
         .try_filter(|b| futures::future::ready(b.num_rows() > 0))
         .boxed()
