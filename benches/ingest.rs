@@ -519,6 +519,8 @@ struct Row {
     files: Files,
     /// LIST requests the S3 server served during the measurement.
     lists: usize,
+    /// The S3 server's CPU seconds during the measurement.
+    server_cpu_seconds: f64,
 }
 
 /// Writes `count` CSV files of about `bytes` bytes each to `dir`; returns
@@ -711,12 +713,14 @@ async fn parent(args: Args) {
     let chosen = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
     for (name, case, files) in cases.into_iter().filter(|(name, ..)| chosen(name)) {
         let lists_before = s3.list_requests();
+        let server_cpu_before = s3.cpu_seconds();
         let measured = match case {
             Case::Child(spec) => run_child(&spec),
             Case::DuckDb(source) => run_python(&args.python, "duckdb_load.py", root, &source),
             Case::Pylance(source) => run_python(&args.python, "pylance_load.py", root, &source),
         };
         let lists = s3.list_requests() - lists_before;
+        let server_cpu_seconds = s3.cpu_seconds() - server_cpu_before;
         eprintln!(
             "bench: {name}: {:.2} s, {:.1} CPU s, {} rows, peak RSS {:.0} MiB, {lists} LISTs",
             measured.seconds, measured.cpu_seconds, measured.rows, measured.peak_rss_mib
@@ -727,6 +731,7 @@ async fn parent(args: Args) {
             measured,
             files,
             lists,
+            server_cpu_seconds,
         });
     }
 
@@ -746,10 +751,12 @@ async fn parent(args: Args) {
         None
     };
     // The server's own rate, at the job's reads at once for small files.
+    let server_cpu_before = s3.cpu_seconds();
     let get_rate = match chosen(JOB_SMALL_S3) {
         true => s3.get_rate(BUCKET, &small_keys, SMALL_FILES_AT_ONCE).await,
         false => f64::NAN,
     };
+    let get_loop_server_cpu = s3.cpu_seconds() - server_cpu_before;
     let queried = chosen(QUERIES).then(|| query_cost(root, &csv_dir, &args.python, big.rows));
     let across = chosen(WORKERS).then(|| workers_cost(root, &s3.endpoint, big.rows));
     let studies = Studies {
@@ -759,6 +766,7 @@ async fn parent(args: Args) {
         queried: queried.as_ref(),
         across: across.as_ref(),
         get_rate,
+        get_loop_server_cpu,
     };
     if args.only.is_some() {
         return report(&args, &rows, &[], &(0, 0.0), &studies);
@@ -766,6 +774,37 @@ async fn parent(args: Args) {
     let latency = latency(&s3, root, args.latency_files).await;
     let listing = idle_poll(&s3, root, args.listing_files).await;
     report(&args, &rows, &latency, &listing, &studies);
+}
+
+/// Where the CPU of the S3 small-files job went: the job's and the S3
+/// server's, which share this machine's cores.
+#[derive(Debug, serde::Serialize)]
+struct SmallFilesCpu {
+    seconds: f64,
+    job_cpu_seconds: f64,
+    server_cpu_seconds: f64,
+    server_ms_per_file: f64,
+    get_loop_server_ms_per_file: f64,
+    cores: usize,
+    /// The files a second the cores allow the job and the server together
+    /// at the CPU each spent a file.
+    cores_bound_files_per_s: f64,
+}
+
+fn s3_small_files_cpu(job: Option<&Row>, studies: &Studies) -> Option<SmallFilesCpu> {
+    let job = job?;
+    let files = job.files.count as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_file = (job.measured.cpu_seconds + job.server_cpu_seconds) / files;
+    Some(SmallFilesCpu {
+        seconds: job.measured.seconds,
+        job_cpu_seconds: job.measured.cpu_seconds,
+        server_cpu_seconds: job.server_cpu_seconds,
+        server_ms_per_file: 1000.0 * job.server_cpu_seconds / files,
+        get_loop_server_ms_per_file: 1000.0 * studies.get_loop_server_cpu / files,
+        cores,
+        cores_bound_files_per_s: cores as f64 / per_file,
+    })
 }
 
 /// The measurements of one subject each, when run.
@@ -777,6 +816,8 @@ struct Studies<'a> {
     across: Option<&'a WorkersCost>,
     /// Small files a second SeaweedFS serves to a plain GET loop.
     get_rate: f64,
+    /// The server's CPU seconds during that loop.
+    get_loop_server_cpu: f64,
 }
 
 const LEDGER: &str = "file ledger";
@@ -1051,6 +1092,20 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
         studies.get_rate,
         100.0 * s3_job / studies.get_rate
     );
+    let s3_cpu = s3_small_files_cpu(row(JOB_SMALL_S3), studies);
+    if let Some(cpu) = &s3_cpu {
+        println!(
+            "S3 small files, CPU: the job {:.1} s and the server {:.1} s ({:.2} ms a file) over {:.1} s on {} cores; the server's GET loop {:.2} ms a file; both on these cores, the job cannot pass {:.0} files/s ({:.0}% of the GET rate)",
+            cpu.job_cpu_seconds,
+            cpu.server_cpu_seconds,
+            cpu.server_ms_per_file,
+            cpu.seconds,
+            cpu.cores,
+            cpu.get_loop_server_ms_per_file,
+            cpu.cores_bound_files_per_s,
+            100.0 * cpu.cores_bound_files_per_s / studies.get_rate
+        );
+    }
     println!(
         "ratios: CSV job throughput {vs_duckdb:.2}x DuckDB, {vs_pylance:.2}x pylance, {vs_floor:.2}x the DataFusion read floor; small files {small_vs_duckdb:.2}x DuckDB"
     );
@@ -1087,7 +1142,7 @@ fn report(args: &Args, rows: &[Row], latency: &[f64], listing: &(usize, f64), st
         "queries": studies.queried,
         "workers": studies.across,
         "s3_backlog": {"files": args.small_files, "list_requests": backlog_lists, "tasks": backlog_tasks, "bound": backlog_bound},
-        "s3_small_files": {"job_files_per_s": s3_job, "pyarrow_files_per_s": s3_peer, "server_get_files_per_s": studies.get_rate, "get_concurrency": SMALL_FILES_AT_ONCE},
+        "s3_small_files": {"job_files_per_s": s3_job, "pyarrow_files_per_s": s3_peer, "server_get_files_per_s": studies.get_rate, "get_concurrency": SMALL_FILES_AT_ONCE, "cpu": s3_cpu},
         "cpu_seconds_per_gib": {"job": cpu_per_gib(JOB_CSV), "job_lz4": cpu_per_gib(JOB_CSV_LZ4), "job_none": cpu_per_gib(JOB_CSV_NONE), "duckdb": cpu_per_gib(DUCKDB_CSV), "pylance": cpu_per_gib(PYLANCE_CSV)},
         "table_mib": {"job": table_mib(JOB_CSV), "job_lz4": table_mib(JOB_CSV_LZ4), "job_none": table_mib(JOB_CSV_NONE)},
         "ratios": {"csv_job_vs_duckdb": vs_duckdb, "csv_job_vs_pylance": vs_pylance,

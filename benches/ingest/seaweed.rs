@@ -175,6 +175,12 @@ impl SeaweedFs {
         ]
     }
 
+    /// The server's user and system CPU seconds so far: on this machine
+    /// it shares the cores with what it serves.
+    pub fn cpu_seconds(&self) -> f64 {
+        super::cpu_seconds_of(&format!("/proc/{}/stat", self.child.id()))
+    }
+
     /// The LIST requests SeaweedFS has answered, from its metrics.
     pub fn list_requests(&self) -> usize {
         let (_, text) = http(self.metrics_port, "GET", "/metrics");
