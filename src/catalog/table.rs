@@ -76,14 +76,6 @@ impl LanceTable {
         &self.dataset
     }
 
-    /// Whether `filter` reads a column stored as a dictionary.
-    fn reads_dictionary(&self, filter: &Expr) -> bool {
-        (filter.column_refs().iter()).any(|c| {
-            (self.reader.schema().field_with_name(&c.name).ok())
-                .is_some_and(|f| matches!(f.data_type(), DataType::Dictionary(..)))
-        })
-    }
-
     /// The bytes of the data files of the version this provider reads.
     pub(crate) fn data_bytes(&self) -> u64 {
         (self.dataset.manifest().fragments.iter())
@@ -163,8 +155,9 @@ impl TableProvider for LanceTable {
     ) -> DFResult<Vec<TableProviderFilterPushDown>> {
         // Lance compares a dictionary column with the dictionary's keys'
         // type, not text: filters on one are applied to the scan's strings.
+        let stored = dictionary::stored_columns(&self.dataset);
         let on_text: Vec<(usize, &Expr)> = (filters.iter().copied().enumerate())
-            .filter(|(_, f)| !self.reads_dictionary(f))
+            .filter(|(_, f)| !f.column_refs().iter().any(|c| stored.contains(&c.name)))
             .collect();
         let texts: Vec<&Expr> = on_text.iter().map(|(_, f)| *f).collect();
         let mut answers = vec![TableProviderFilterPushDown::Unsupported; filters.len()];

@@ -27,18 +27,22 @@ const MAINTENANCE_KEYS: [&str; 4] = [
     VERSION_RETENTION,
 ];
 
-/// The table properties tributary reads: these, `"compression"`
-/// ([`crate::write::encoding`]) and `"dictionary_columns"`
-/// ([`crate::write::dictionary`], at CREATE TABLE only); other table
-/// properties are Doris's, kept and ignored.
-pub const KEYS: [&str; 6] = [
+/// The table properties `ALTER TABLE ... SET` takes: these, and
+/// `"compression"` ([`crate::write::encoding`]).
+pub const KEYS: [&str; 5] = [
     COMPACTION,
     MIN_SMALL_FRAGMENTS,
     TARGET_FRAGMENT_ROWS,
     VERSION_RETENTION,
     crate::write::encoding::COMPRESSION,
-    crate::write::dictionary::DICTIONARY_COLUMNS,
 ];
+
+/// Whether CREATE TABLE reads property `key`: one of [`KEYS`], or
+/// `"dictionary_columns"` ([`crate::write::dictionary`]), which only a new
+/// table takes; other table properties are Doris's, kept and ignored.
+pub fn read_at_create(key: &str) -> bool {
+    KEYS.contains(&key) || key == crate::write::dictionary::DICTIONARY_COLUMNS
+}
 
 /// How a table is maintained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -65,7 +65,7 @@ impl StatementParser<'_> {
                     .properties()?
                     .into_iter()
                     .map(|(k, v)| (k.to_ascii_lowercase(), v))
-                    .partition(|(k, _)| settings::KEYS.contains(&k.as_str()));
+                    .partition(|(k, _)| settings::read_at_create(k));
                 properties.extend(ours);
                 if !doris.is_empty() {
                     let pairs: Vec<String> = doris

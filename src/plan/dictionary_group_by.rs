@@ -255,9 +255,10 @@ impl ExecutionPlan for DictionaryGroupByExec {
 struct Groups {
     group: usize,
     emits_states: bool,
-    /// Each group's string (`None`: the NULL group).
-    values: Vec<Option<String>>,
+    /// Each group's string (`None`: the NULL group) and its number.
     index: HashMap<Option<String>, usize>,
+    /// The bytes of the groups' strings, for the memory reservation.
+    string_bytes: usize,
     accumulators: Vec<Box<dyn GroupsAccumulator>>,
     arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
     reservation: MemoryReservation,
@@ -268,8 +269,8 @@ impl Groups {
         Ok(Self {
             group: exec.group,
             emits_states: exec.emits_states,
-            values: Vec::new(),
             index: HashMap::new(),
+            string_bytes: 0,
             accumulators: (exec.aggregates.iter())
                 .map(|a| a.create_groups_accumulator())
                 .collect::<DFResult<_>>()?,
@@ -285,14 +286,11 @@ impl Groups {
             let values = (arguments.iter())
                 .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
                 .collect::<DFResult<Vec<ArrayRef>>>()?;
-            accumulator.update_batch(&values, &rows, None, self.values.len())?;
+            accumulator.update_batch(&values, &rows, None, self.index.len())?;
         }
         let size = (self.accumulators.iter().map(|a| a.size())).sum::<usize>()
-            + self
-                .values
-                .iter()
-                .map(|v| v.as_ref().map_or(0, String::len) + 32)
-                .sum::<usize>();
+            + self.string_bytes
+            + self.index.capacity() * 2 * size_of::<(Option<String>, usize)>();
         self.reservation.try_resize(size)
     }
 
@@ -334,15 +332,19 @@ impl Groups {
         if let Some(&group) = self.index.get(&key) {
             return group;
         }
-        let group = self.values.len();
-        self.values.push(key.clone());
+        let group = self.index.len();
+        self.string_bytes += value.map_or(0, str::len);
         self.index.insert(key, group);
         group
     }
 
     /// The groups and their accumulators' states (partial step) or values.
     fn emit(mut self, schema: &SchemaRef) -> DFResult<RecordBatch> {
-        let strings: ArrayRef = Arc::new(StringArray::from(std::mem::take(&mut self.values)));
+        let mut groups: Vec<(Option<String>, usize)> =
+            std::mem::take(&mut self.index).into_iter().collect();
+        groups.sort_unstable_by_key(|(_, group)| *group);
+        let strings = StringArray::from_iter(groups.into_iter().map(|(value, _)| value));
+        let strings: ArrayRef = Arc::new(strings);
         let mut columns = vec![cast(&strings, schema.field(0).data_type())?];
         for accumulator in &mut self.accumulators {
             match self.emits_states {

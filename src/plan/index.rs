@@ -3,7 +3,6 @@
 //! the fragments the index covers; table maintenance folds the fragments
 //! loaded since into the index ([`crate::maintenance::indexes`]).
 
-use datafusion::arrow::datatypes::DataType;
 use lance::index::{DatasetIndexExt, DatasetIndexInternalExt};
 use lance::Dataset;
 use lance_index::scalar::{BuiltinIndexType, InvertedIndexParams, ScalarIndexParams};
@@ -15,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::maintenance::zone_maps::{self, is_zone_map};
 use crate::parse::{IndexKind, TableName};
 use crate::session::{Session, StatementResult};
-use crate::write::dictionary::DICTIONARY_COLUMNS;
+use crate::write::dictionary::{self, DICTIONARY_COLUMNS};
 
 use super::{table_def, table_to_change};
 
@@ -54,8 +53,10 @@ pub(super) async fn create_index(
     }
     let (mut dataset, exists) = with_index(session, &def, name).await?;
     let uri = dataset.uri().to_string();
-    let stored = dataset.schema().field(column).map(|f| f.data_type());
-    if matches!(stored, Some(DataType::Dictionary(..))) {
+    if dictionary::stored_columns(&dataset)
+        .iter()
+        .any(|c| c == column)
+    {
         return Err(Error::InvalidTable(format!(
             "column '{column}' of {} is stored as a dictionary (\"{DICTIONARY_COLUMNS}\"), which Lance does not index: a filter on it scans the column, quick to read as a dictionary",
             def.qualified_name()

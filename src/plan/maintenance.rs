@@ -58,10 +58,7 @@ pub(super) async fn alter_table_set(
     {
         return Err(Error::UnknownOption {
             key: key.clone(),
-            known: (settings::KEYS.iter().filter(|k| **k != DICTIONARY_COLUMNS))
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: settings::KEYS.join(", "),
         });
     }
     let mut merged = def.properties.clone();

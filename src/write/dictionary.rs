@@ -47,7 +47,7 @@ pub fn columns_from_properties(
         return Ok(Vec::new());
     };
     let mut chosen: Vec<String> = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+    for name in names(list) {
         let Some(column) = columns.iter().find(|c| c.name.eq_ignore_ascii_case(name)) else {
             return Err(Error::InvalidTable(format!(
                 "\"{DICTIONARY_COLUMNS}\" names '{name}', which is not a column of the table: name its text columns of few distinct values, comma-separated"
@@ -66,14 +66,18 @@ pub fn columns_from_properties(
     Ok(chosen)
 }
 
+/// The column names of the property's value, comma-separated.
+fn names(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|n| !n.is_empty())
+}
+
 /// Keeps `properties`' list of dictionary columns true after column
 /// `from` was renamed `to`, or dropped (`None`).
 pub fn rename_column(properties: &mut BTreeMap<String, String>, from: &str, to: Option<&str>) {
     let Some(list) = properties.get(DICTIONARY_COLUMNS) else {
         return;
     };
-    let names: Vec<&str> = (list.split(',').map(str::trim))
-        .filter(|n| !n.is_empty())
+    let names: Vec<&str> = names(list)
         .filter_map(|n| match n.eq_ignore_ascii_case(from) {
             true => to,
             false => Some(n),
@@ -106,11 +110,17 @@ pub fn stored_schema(logical: &Schema, columns: &[String]) -> SchemaRef {
 /// The schema `dataset` stores rows of table schema `logical` in, when it
 /// stores some columns as dictionaries.
 pub fn stored_schema_of(dataset: &Dataset, logical: &Schema) -> Option<SchemaRef> {
-    let columns: Vec<String> = (dataset.schema().fields.iter())
+    let columns = stored_columns(dataset);
+    (!columns.is_empty()).then(|| stored_schema(logical, &columns))
+}
+
+/// The columns `dataset` stores as dictionaries: its Lance schema is the
+/// record of them.
+pub fn stored_columns(dataset: &Dataset) -> Vec<String> {
+    (dataset.schema().fields.iter())
         .filter(|f| matches!(f.data_type(), DataType::Dictionary(..)))
         .map(|f| f.name.clone())
-        .collect();
-    (!columns.is_empty()).then(|| stored_schema(logical, &columns))
+        .collect()
 }
 
 /// `stored` with each dictionary column as its values' type: what SQL
