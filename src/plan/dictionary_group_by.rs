@@ -9,6 +9,9 @@
 //! it finds the group of each of a batch's few distinct strings once and
 //! the group of each row through its key, then feeds DataFusion's own
 //! accumulators exactly as the aggregation would, with the same output.
+//! A filter between the scan and the aggregation passes the dictionary on:
+//! its conditions on that column alone are answered once per distinct
+//! string ([`OnDictionaryValues`]), its others as they are.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -25,10 +28,11 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::aggregate::AggregateFunctionExpr;
 use datafusion::physical_expr::expressions::{CastExpr, Column};
-use datafusion::physical_expr::utils::collect_columns;
+use datafusion::physical_expr::utils::{collect_columns, conjunction, split_conjunction};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{AggregateExec, AggregateMode};
+use datafusion::physical_plan::filter::{FilterExec, FilterExecBuilder};
 use datafusion::physical_plan::projection::{ProjectionExec, ProjectionExpr};
 use datafusion::physical_plan::repartition::RepartitionExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -141,6 +145,27 @@ fn with_keys(
         let input = projection.input().clone();
         return Ok(Some(Arc::new(ProjectionExec::try_new(exprs, input)?)));
     }
+    if let Some(filter) = plan.downcast_ref::<FilterExec>() {
+        let inner = match filter.projection() {
+            Some(projection) => match projection.get(index) {
+                Some(&inner) => inner,
+                None => return Ok(None),
+            },
+            None => index,
+        };
+        let Some(predicate) = on_dictionary(filter.predicate(), inner, &filter.input().schema())?
+        else {
+            return Ok(None);
+        };
+        let Some(input) = with_keys(filter.input(), inner)? else {
+            return Ok(None);
+        };
+        let filter = FilterExecBuilder::from(filter)
+            .with_input(input)
+            .with_predicate(predicate)
+            .build()?;
+        return Ok(Some(Arc::new(filter)));
+    }
     if let Some(repartition) = plan.downcast_ref::<RepartitionExec>() {
         if !matches!(repartition.partitioning(), Partitioning::RoundRobinBatch(_))
             || repartition.preserve_order()
@@ -153,6 +178,29 @@ fn with_keys(
         return Ok(Some(plan.clone().with_new_children(vec![input])?));
     }
     Ok(None)
+}
+
+/// `predicate` for an input whose column `index` is a dictionary instead of
+/// text: each of its conditions on that column alone is answered on the
+/// dictionary's strings ([`OnDictionaryValues`]), the others stay as they
+/// are; `None` when a condition reads that column with others.
+fn on_dictionary(
+    predicate: &Arc<dyn PhysicalExpr>,
+    index: usize,
+    schema: &SchemaRef,
+) -> DFResult<Option<Arc<dyn PhysicalExpr>>> {
+    let mut conditions = Vec::new();
+    for condition in split_conjunction(predicate) {
+        let columns = collect_columns(condition);
+        if !columns.iter().any(|c| c.index() == index) {
+            conditions.push(condition.clone());
+        } else if columns.iter().all(|c| c.index() == index) {
+            conditions.push(OnDictionaryValues::of(condition, index, schema)?);
+        } else {
+            return Ok(None);
+        }
+    }
+    Ok(Some(conjunction(conditions)))
 }
 
 /// The dictionary column `expr` casts to text, when it is such a cast.
@@ -356,6 +404,134 @@ impl Groups {
     }
 }
 
+/// A condition on one text column, for rows where that column is a
+/// dictionary: it is evaluated once for each of the dictionary's strings
+/// (and once for NULL), and each row takes the answer of its key.
+#[derive(Debug, Eq)]
+pub struct OnDictionaryValues {
+    /// The dictionary column, in the rows evaluated.
+    column: Arc<dyn PhysicalExpr>,
+    /// The condition, over a batch of the column's strings alone.
+    condition: Arc<dyn PhysicalExpr>,
+    /// That batch's one column.
+    strings: Arc<datafusion::arrow::datatypes::Field>,
+}
+
+impl OnDictionaryValues {
+    /// `condition`, which reads only column `index` of `schema`, as text.
+    fn of(
+        condition: &Arc<dyn PhysicalExpr>,
+        index: usize,
+        schema: &SchemaRef,
+    ) -> DFResult<Arc<dyn PhysicalExpr>> {
+        let name = schema.field(index).name();
+        let alone = condition
+            .clone()
+            .transform(|e| {
+                Ok(match e.downcast_ref::<Column>() {
+                    Some(c) if c.index() == index => {
+                        Transformed::yes(Arc::new(Column::new(name, 0)) as Arc<dyn PhysicalExpr>)
+                    }
+                    _ => Transformed::no(e),
+                })
+            })
+            .data()?;
+        Ok(Arc::new(Self {
+            column: Arc::new(Column::new(name, index)),
+            condition: alone,
+            strings: Arc::new(datafusion::arrow::datatypes::Field::new(
+                name,
+                DataType::Utf8,
+                true,
+            )),
+        }))
+    }
+}
+
+impl PartialEq for OnDictionaryValues {
+    fn eq(&self, other: &Self) -> bool {
+        self.column.eq(&other.column)
+            && self.condition.eq(&other.condition)
+            && self.strings == other.strings
+    }
+}
+
+impl std::hash::Hash for OnDictionaryValues {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.column.hash(state);
+        self.condition.hash(state);
+        self.strings.hash(state);
+    }
+}
+
+impl fmt::Display for OnDictionaryValues {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "on_dictionary_values({})", self.condition)
+    }
+}
+
+impl PhysicalExpr for OnDictionaryValues {
+    fn data_type(&self, _: &datafusion::arrow::datatypes::Schema) -> DFResult<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn nullable(&self, _: &datafusion::arrow::datatypes::Schema) -> DFResult<bool> {
+        Ok(true)
+    }
+
+    fn evaluate(&self, batch: &RecordBatch) -> DFResult<datafusion::logical_expr::ColumnarValue> {
+        let column = self.column.evaluate(batch)?.into_array(batch.num_rows())?;
+        let dictionary = column.as_any_dictionary_opt().ok_or_else(|| {
+            DataFusionError::Internal(format!(
+                "on_dictionary_values expects a dictionary, not {}",
+                column.data_type()
+            ))
+        })?;
+        // The strings and, last, NULL: each answered once.
+        let strings = cast(dictionary.values(), &DataType::Utf8)?;
+        let null = datafusion::arrow::array::new_null_array(&DataType::Utf8, 1);
+        let strings = datafusion::arrow::compute::concat(&[strings.as_ref(), null.as_ref()])?;
+        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![self
+            .strings
+            .clone()]));
+        let alone = RecordBatch::try_new(schema, vec![strings.clone()])?;
+        let answers = self.condition.evaluate(&alone)?.into_array(strings.len())?;
+        let null_answer = (strings.len() - 1) as u32;
+        let nulls = column.logical_nulls();
+        let rows: datafusion::arrow::array::UInt32Array = (dictionary.normalized_keys())
+            .into_iter()
+            .enumerate()
+            .map(
+                |(row, key)| match nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                    true => null_answer,
+                    false => key as u32,
+                },
+            )
+            .collect();
+        let answered = datafusion::arrow::compute::take(&answers, &rows, None)?;
+        Ok(datafusion::logical_expr::ColumnarValue::Array(answered))
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn PhysicalExpr>> {
+        vec![&self.column]
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        mut children: Vec<Arc<dyn PhysicalExpr>>,
+    ) -> DFResult<Arc<dyn PhysicalExpr>> {
+        Ok(Arc::new(Self {
+            column: children.swap_remove(0),
+            condition: self.condition.clone(),
+            strings: self.strings.clone(),
+        }))
+    }
+
+    fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.condition.fmt_sql(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,7 +604,7 @@ mod tests {
 
     /// The plan and rows of a GROUP BY on the dictionary column, and the
     /// rows of the same query over the same rows stored as text.
-    async fn grouped(target_partitions: usize) -> (String, String, String) {
+    async fn grouped(target_partitions: usize, filter: &str) -> (String, String, String) {
         let config = SessionConfig::new().with_target_partitions(target_partitions);
         let state = SessionStateBuilder::new()
             .with_config(config)
@@ -446,7 +622,9 @@ mod tests {
             .unwrap();
         let plain = MemTable::try_new(logical, vec![text]).unwrap();
         ctx.register_table("plain", Arc::new(plain)).unwrap();
-        let sql = "SELECT s, sum(x) AS total, count(*) AS n, min(x) AS least FROM {} GROUP BY s ORDER BY s";
+        let sql = format!(
+            "SELECT s, sum(x) AS total, count(*) AS n, min(x) AS least FROM {{}} {filter} GROUP BY s ORDER BY s"
+        );
         let run = |sql: String| {
             let ctx = ctx.clone();
             async move {
@@ -463,7 +641,7 @@ mod tests {
     #[tokio::test]
     async fn groups_by_keys_as_the_hash_aggregation_groups_by_strings() {
         for (partitions, step) in [(1, "mode=Single"), (2, "mode=Partial")] {
-            let (plan, rows, expected) = grouped(partitions).await;
+            let (plan, rows, expected) = grouped(partitions, "").await;
             assert!(
                 plan.contains(&format!("DictionaryGroupByExec: {step}")),
                 "{plan}"
@@ -476,5 +654,29 @@ mod tests {
                 "{rows}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_filter_passes_the_dictionary_on() {
+        let filters = [
+            "WHERE x > 1",
+            "WHERE s <> 'NEW' AND x < 30",
+            "WHERE s IS NULL OR s = 'PAID'",
+            "WHERE s LIKE 'S%' OR s IN ('NEW')",
+        ];
+        for filter in filters {
+            for partitions in [1, 2] {
+                let (plan, rows, expected) = grouped(partitions, filter).await;
+                assert!(plan.contains("DictionaryGroupByExec"), "{filter}: {plan}");
+                assert_eq!(rows, expected, "{filter}, {partitions} partitions");
+            }
+        }
+        let (_, rows, _) = grouped(2, "WHERE s IS NULL OR s = 'PAID'").await;
+        assert_eq!(rows.lines().count(), 4 + 2, "{rows}");
+        // A condition on the column and another one at once is left to
+        // DataFusion.
+        let (plan, rows, expected) = grouped(2, "WHERE s = 'NEW' OR x = 1").await;
+        assert!(!plan.contains("DictionaryGroupByExec"), "{plan}");
+        assert_eq!(rows, expected);
     }
 }
