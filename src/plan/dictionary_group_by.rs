@@ -346,28 +346,22 @@ impl Groups {
     /// distinct string a row uses is looked up once, the rows go through
     /// their keys. A string no row uses makes no group.
     fn group_of_each_row(&mut self, column: &ArrayRef) -> DFResult<Vec<usize>> {
-        let dictionary = column.as_any_dictionary_opt().ok_or_else(|| {
-            DataFusionError::Internal(format!(
-                "DictionaryGroupByExec expects a dictionary, not {}",
-                column.data_type()
-            ))
-        })?;
-        let strings = cast(dictionary.values(), &DataType::Utf8)?;
+        let (strings, keys) = strings_and_keys(column, "DictionaryGroupByExec")?;
         let strings: &StringArray = strings.as_string();
-        let nulls = column.logical_nulls();
         let mut of_value: Vec<Option<usize>> = vec![None; strings.len()];
         let mut null_group = None;
-        let keys = dictionary.normalized_keys();
         let mut rows = Vec::with_capacity(keys.len());
-        for (row, key) in keys.into_iter().enumerate() {
-            let group = if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
-                *null_group.get_or_insert_with(|| self.group_of(None))
-            } else if let Some(group) = of_value[key] {
-                group
-            } else {
-                let group = self.group_of(Some(strings.value(key)));
-                of_value[key] = Some(group);
-                group
+        for key in keys {
+            let group = match key {
+                None => *null_group.get_or_insert_with(|| self.group_of(None)),
+                Some(key) => match of_value[key] {
+                    Some(group) => group,
+                    None => {
+                        let group = self.group_of(Some(strings.value(key)));
+                        of_value[key] = Some(group);
+                        group
+                    }
+                },
             };
             rows.push(group);
         }
@@ -402,6 +396,23 @@ impl Groups {
         }
         Ok(RecordBatch::try_new(schema.clone(), columns)?)
     }
+}
+
+/// The strings of `column`, a dictionary of text, and each row's key into
+/// them (`None` for a NULL row); `consumer` names who expected it.
+fn strings_and_keys(column: &ArrayRef, consumer: &str) -> DFResult<(ArrayRef, Vec<Option<usize>>)> {
+    let dictionary = column.as_any_dictionary_opt().ok_or_else(|| {
+        DataFusionError::Internal(format!(
+            "{consumer} expects a dictionary, not {}",
+            column.data_type()
+        ))
+    })?;
+    let strings = cast(dictionary.values(), &DataType::Utf8)?;
+    let nulls = column.logical_nulls();
+    let keys = (dictionary.normalized_keys().into_iter().enumerate())
+        .map(|(row, key)| (!nulls.as_ref().is_some_and(|n| n.is_null(row))).then_some(key))
+        .collect();
+    Ok((strings, keys))
 }
 
 /// A condition on one text column, for rows where that column is a
@@ -481,14 +492,8 @@ impl PhysicalExpr for OnDictionaryValues {
 
     fn evaluate(&self, batch: &RecordBatch) -> DFResult<datafusion::logical_expr::ColumnarValue> {
         let column = self.column.evaluate(batch)?.into_array(batch.num_rows())?;
-        let dictionary = column.as_any_dictionary_opt().ok_or_else(|| {
-            DataFusionError::Internal(format!(
-                "on_dictionary_values expects a dictionary, not {}",
-                column.data_type()
-            ))
-        })?;
+        let (strings, keys) = strings_and_keys(&column, "on_dictionary_values")?;
         // The strings and, last, NULL: each answered once.
-        let strings = cast(dictionary.values(), &DataType::Utf8)?;
         let null = datafusion::arrow::array::new_null_array(&DataType::Utf8, 1);
         let strings = datafusion::arrow::compute::concat(&[strings.as_ref(), null.as_ref()])?;
         let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![self
@@ -497,16 +502,8 @@ impl PhysicalExpr for OnDictionaryValues {
         let alone = RecordBatch::try_new(schema, vec![strings.clone()])?;
         let answers = self.condition.evaluate(&alone)?.into_array(strings.len())?;
         let null_answer = (strings.len() - 1) as u32;
-        let nulls = column.logical_nulls();
-        let rows: datafusion::arrow::array::UInt32Array = (dictionary.normalized_keys())
-            .into_iter()
-            .enumerate()
-            .map(
-                |(row, key)| match nulls.as_ref().is_some_and(|n| n.is_null(row)) {
-                    true => null_answer,
-                    false => key as u32,
-                },
-            )
+        let rows: datafusion::arrow::array::UInt32Array = (keys.into_iter())
+            .map(|key| key.map_or(null_answer, |key| key as u32))
             .collect();
         let answered = datafusion::arrow::compute::take(&answers, &rows, None)?;
         Ok(datafusion::logical_expr::ColumnarValue::Array(answered))
