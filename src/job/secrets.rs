@@ -122,18 +122,19 @@ fn create(path: &Path) -> Result<Vec<u8>> {
     SystemRandom::new()
         .fill(&mut key)
         .map_err(|_| key_error(path, "cannot draw a random key"))?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| key_error(path, e))?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    use std::io::Write;
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(&key).map_err(|e| key_error(path, e))?;
-            file.sync_all().map_err(|e| key_error(path, e))?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| key_error(path, e))?;
+    // Written whole to a temporary file (mode 0600), then linked into
+    // place unless a key is there: another process finds either no key
+    // file or a whole one.
+    let published = tempfile::NamedTempFile::new_in(dir).and_then(|mut file| {
+        use std::io::Write;
+        file.write_all(&key)?;
+        file.as_file().sync_all()?;
+        file.persist_noclobber(path).map(drop).map_err(|e| e.error)
+    });
+    match published {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "created the key that seals job credentials");
             Ok(key)
         }
@@ -162,5 +163,27 @@ mod tests {
         );
         let other = SecretKey::load_or_create(&dir.path().join("other")).unwrap();
         assert!(other.open(&sealed).is_err());
+    }
+
+    #[test]
+    fn processes_creating_the_key_at_once_all_get_the_whole_one() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("secret.key");
+            let keys: Vec<String> = std::thread::scope(|scope| {
+                let makers: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| SecretKey::load_or_create(&path).map(|k| k.derive("t")))
+                    })
+                    .collect();
+                makers
+                    .into_iter()
+                    .map(|m| m.join().unwrap().unwrap())
+                    .collect()
+            });
+            assert!(keys.iter().all(|k| k == &keys[0]), "{keys:?}");
+            let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(files.len(), 1, "only the key file is left");
+        }
     }
 }
