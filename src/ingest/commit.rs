@@ -30,7 +30,7 @@ const BYTES_PER_WRITER: u64 = 128 << 20;
 /// pages to be encoded before it takes more rows, so with one writer per
 /// core a core idles while a writer waits on its slowest column (the
 /// benchmark's 1 GiB CSV job: about 8% less time with two per core, for
-/// a third more memory).
+/// about 40% more memory).
 pub(super) fn writers(batch: &Batch) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     usize::try_from(batch.bytes / BYTES_PER_WRITER)
