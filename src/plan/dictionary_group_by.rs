@@ -400,7 +400,10 @@ impl Groups {
 
 /// The strings of `column`, a dictionary of text, and each row's key into
 /// them (`None` for a NULL row); `consumer` names who expected it.
-fn strings_and_keys(column: &ArrayRef, consumer: &str) -> DFResult<(ArrayRef, Vec<Option<usize>>)> {
+fn strings_and_keys(
+    column: &ArrayRef,
+    consumer: &str,
+) -> DFResult<(ArrayRef, impl ExactSizeIterator<Item = Option<usize>>)> {
     let dictionary = column.as_any_dictionary_opt().ok_or_else(|| {
         DataFusionError::Internal(format!(
             "{consumer} expects a dictionary, not {}",
@@ -410,8 +413,7 @@ fn strings_and_keys(column: &ArrayRef, consumer: &str) -> DFResult<(ArrayRef, Ve
     let strings = cast(dictionary.values(), &DataType::Utf8)?;
     let nulls = column.logical_nulls();
     let keys = (dictionary.normalized_keys().into_iter().enumerate())
-        .map(|(row, key)| (!nulls.as_ref().is_some_and(|n| n.is_null(row))).then_some(key))
-        .collect();
+        .map(move |(row, key)| (!nulls.as_ref().is_some_and(|n| n.is_null(row))).then_some(key));
     Ok((strings, keys))
 }
 
@@ -424,8 +426,8 @@ pub struct OnDictionaryValues {
     column: Arc<dyn PhysicalExpr>,
     /// The condition, over a batch of the column's strings alone.
     condition: Arc<dyn PhysicalExpr>,
-    /// That batch's one column.
-    strings: Arc<datafusion::arrow::datatypes::Field>,
+    /// That batch's schema: the column, as text.
+    strings: SchemaRef,
 }
 
 impl OnDictionaryValues {
@@ -450,11 +452,9 @@ impl OnDictionaryValues {
         Ok(Arc::new(Self {
             column: Arc::new(Column::new(name, index)),
             condition: alone,
-            strings: Arc::new(datafusion::arrow::datatypes::Field::new(
-                name,
-                DataType::Utf8,
-                true,
-            )),
+            strings: Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+                datafusion::arrow::datatypes::Field::new(name, DataType::Utf8, true),
+            ])),
         }))
     }
 }
@@ -496,13 +496,10 @@ impl PhysicalExpr for OnDictionaryValues {
         // The strings and, last, NULL: each answered once.
         let null = datafusion::arrow::array::new_null_array(&DataType::Utf8, 1);
         let strings = datafusion::arrow::compute::concat(&[strings.as_ref(), null.as_ref()])?;
-        let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![self
-            .strings
-            .clone()]));
-        let alone = RecordBatch::try_new(schema, vec![strings.clone()])?;
+        let alone = RecordBatch::try_new(self.strings.clone(), vec![strings.clone()])?;
         let answers = self.condition.evaluate(&alone)?.into_array(strings.len())?;
         let null_answer = (strings.len() - 1) as u32;
-        let rows: datafusion::arrow::array::UInt32Array = (keys.into_iter())
+        let rows: datafusion::arrow::array::UInt32Array = keys
             .map(|key| key.map_or(null_answer, |key| key as u32))
             .collect();
         let answered = datafusion::arrow::compute::take(&answers, &rows, None)?;
