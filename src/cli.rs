@@ -3,7 +3,7 @@
 
 mod print;
 
-use std::io::{IsTerminal, Read};
+use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressFinish, ProgressStyle};
 
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
-use tributary::parse::{split_script, ScriptStatement, Terminator};
+use tributary::parse::{PendingScript, ScriptStatement, Terminator};
 use tributary::progress::Progress;
 use tributary::Session;
 
@@ -24,12 +24,55 @@ const CONTINUATION_PROMPT: &str = "        -> ";
 /// Runs every statement of `script` in order, printing results; stops at the
 /// first error and returns it.
 pub async fn run_script(session: &mut Session, script: &str) -> Result<(), String> {
-    let split = split_script(script);
-    let remainder = (!split.remainder.is_empty()).then_some(ScriptStatement {
-        sql: split.remainder,
-        terminator: Terminator::Semicolon,
+    let mut pending = PendingScript::default();
+    let statements = pending.push(script);
+    run_all(session, statements.into_iter().chain(pending.finish())).await
+}
+
+/// Runs statements from standard input as their terminators arrive, as the
+/// mysql client does in batch mode: what a pipe has delivered runs while
+/// its writer is still writing (a job created so starts loading at once).
+async fn run_piped(session: &mut Session) -> Result<(), String> {
+    let mut lines = stdin_lines();
+    let mut pending = PendingScript::default();
+    while let Some(line) = lines.recv().await {
+        let line = line.map_err(|e| format!("ERROR: cannot read standard input: {e}"))?;
+        run_all(session, pending.push(&line)).await?;
+    }
+    run_all(session, pending.finish()).await
+}
+
+/// Standard input's lines, line ends kept, read on a thread of their own:
+/// a read waiting on the pipe must not hold up the process's exit.
+fn stdin_lines() -> tokio::sync::mpsc::Receiver<std::io::Result<String>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    std::thread::spawn(move || {
+        let mut input = std::io::stdin().lock();
+        loop {
+            let mut line = String::new();
+            let sent = match input.read_line(&mut line) {
+                Ok(0) => return,
+                Ok(_) => tx.blocking_send(Ok(line)),
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(e));
+                    return;
+                }
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
     });
-    for statement in split.statements.into_iter().chain(remainder) {
+    rx
+}
+
+/// Runs `statements` in order, printing results; stops at the first error
+/// and returns it.
+async fn run_all(
+    session: &mut Session,
+    statements: impl IntoIterator<Item = ScriptStatement>,
+) -> Result<(), String> {
+    for statement in statements {
         run_statement(session, &statement).await?;
     }
     Ok(())
@@ -115,16 +158,15 @@ pub async fn run(session: &mut Session, input: Input) -> i32 {
             }
         },
         Input::Stdin if std::io::stdin().is_terminal() => return repl(session).await,
-        Input::Stdin => {
-            let mut text = String::new();
-            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-                eprintln!("ERROR: cannot read standard input: {e}");
-                return 1;
-            }
-            text
-        }
+        Input::Stdin => return exit_code(run_piped(session).await),
     };
-    match run_script(session, &script).await {
+    exit_code(run_script(session, &script).await)
+}
+
+/// The process's exit code after a script: 1, its error printed, when a
+/// statement failed.
+fn exit_code(result: Result<(), String>) -> i32 {
+    match result {
         Ok(()) => 0,
         Err(message) => {
             eprintln!("{message}");
@@ -152,33 +194,41 @@ async fn repl(session: &mut Session) -> i32 {
         let _ = editor.load_history(path);
     }
     println!("Welcome to tributary. Statements end with ; or \\G. Ctrl-D exits.");
-    let mut buffer = String::new();
+    let mut pending = PendingScript::default();
+    // The lines typed since the last statement ran, for the history.
+    let mut typed = String::new();
     loop {
-        let prompt = if buffer.trim().is_empty() {
+        let prompt = if pending.is_empty() {
             PROMPT
         } else {
             CONTINUATION_PROMPT
         };
         match editor.readline(prompt) {
             Ok(line) => {
-                if buffer.trim().is_empty() && matches!(line.trim(), "quit" | "exit" | "\\q") {
+                if pending.is_empty() && matches!(line.trim(), "quit" | "exit" | "\\q") {
                     break;
                 }
-                buffer.push_str(&line);
-                buffer.push('\n');
-                let split = split_script(&buffer);
-                if split.statements.is_empty() {
+                typed.push_str(&line);
+                typed.push('\n');
+                let statements = pending.push(&format!("{line}\n"));
+                if statements.is_empty() {
+                    if pending.is_empty() {
+                        typed.clear();
+                    }
                     continue;
                 }
-                let _ = editor.add_history_entry(buffer.trim());
-                buffer = split.remainder;
-                for statement in &split.statements {
+                let _ = editor.add_history_entry(typed.trim());
+                typed.clear();
+                for statement in &statements {
                     if let Err(message) = run_statement(session, statement).await {
                         println!("{message}");
                     }
                 }
             }
-            Err(ReadlineError::Interrupted) => buffer.clear(),
+            Err(ReadlineError::Interrupted) => {
+                pending.clear();
+                typed.clear();
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("ERROR: {e}");

@@ -30,5 +30,5 @@ pub use dialect::TributaryDialect;
 pub use match_operator::rewrite_match_operators;
 pub use pattern::like;
 pub use redact::redact_secrets;
-pub use script::{split_script, ScriptStatement, SplitScript, Terminator};
+pub use script::{split_script, PendingScript, ScriptStatement, SplitScript, Terminator};
 pub use statement::parse_statement;

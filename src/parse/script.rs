@@ -26,58 +26,70 @@ pub struct SplitScript {
     /// Text after the last terminator, trimmed; empty when the script ends
     /// with a terminator (or holds only comments and blanks).
     pub remainder: String,
+    /// The bytes of the script up to and including its last terminator.
+    pub consumed: usize,
+    /// Whether the script ends inside a quoted string or a `/* */` comment.
+    pub open: bool,
 }
 
 /// Splits `text` into statements. Empty statements (`;;`) are dropped.
 pub fn split_script(text: &str) -> SplitScript {
     let mut out = SplitScript::default();
     let mut current = String::new();
-    let mut chars = text.chars().peekable();
-    let mut push = |current: &mut String, terminator| {
+    let mut chars = text.char_indices().peekable();
+    let mut push = |current: &mut String, terminator, end: usize| {
         let sql = current.trim().to_string();
         if !is_blank(&sql) {
             out.statements.push(ScriptStatement { sql, terminator });
         }
+        out.consumed = end;
         current.clear();
     };
-    while let Some(c) = chars.next() {
+    let next_is = |chars: &mut std::iter::Peekable<std::str::CharIndices>, wanted: &[char]| {
+        chars.peek().is_some_and(|(_, c)| wanted.contains(c))
+    };
+    while let Some((i, c)) = chars.next() {
         match c {
             '\'' | '"' | '`' => {
                 current.push(c);
-                while let Some(q) = chars.next() {
+                out.open = true;
+                while let Some((_, q)) = chars.next() {
                     current.push(q);
                     if q == '\\' && c != '`' {
-                        if let Some(escaped) = chars.next() {
+                        if let Some((_, escaped)) = chars.next() {
                             current.push(escaped);
                         }
                     } else if q == c {
+                        out.open = false;
                         break;
                     }
                 }
             }
-            '-' if chars.peek() == Some(&'-') => {
-                for n in chars.by_ref() {
+            '-' if next_is(&mut chars, &['-']) => {
+                for (_, n) in chars.by_ref() {
                     if n == '\n' {
                         current.push('\n');
                         break;
                     }
                 }
             }
-            '/' if chars.peek() == Some(&'*') => {
+            '/' if next_is(&mut chars, &['*']) => {
                 chars.next();
+                out.open = true;
                 let mut prev = ' ';
-                for n in chars.by_ref() {
+                for (_, n) in chars.by_ref() {
                     if prev == '*' && n == '/' {
+                        out.open = false;
                         break;
                     }
                     prev = n;
                 }
                 current.push(' ');
             }
-            ';' => push(&mut current, Terminator::Semicolon),
-            '\\' if matches!(chars.peek(), Some('G') | Some('g')) => {
+            ';' => push(&mut current, Terminator::Semicolon, i + 1),
+            '\\' if next_is(&mut chars, &['G', 'g']) => {
                 chars.next();
-                push(&mut current, Terminator::Vertical);
+                push(&mut current, Terminator::Vertical, i + 2);
             }
             _ => current.push(c),
         }
@@ -87,6 +99,51 @@ pub fn split_script(text: &str) -> SplitScript {
         out.remainder = remainder;
     }
     out
+}
+
+/// A script that arrives in pieces, as lines typed or piped: each
+/// statement is handed out as soon as its terminator arrives, and the text
+/// after it waits, as written, for the rest.
+#[derive(Debug, Default)]
+pub struct PendingScript {
+    text: String,
+}
+
+impl PendingScript {
+    /// Adds `piece` and returns the statements it completes.
+    pub fn push(&mut self, piece: &str) -> Vec<ScriptStatement> {
+        // Text added after a point never changes how the text before it
+        // splits: only a new terminator can complete a statement.
+        let may_end = piece.contains([';', '\\'])
+            || (self.text.ends_with('\\') && piece.starts_with(['G', 'g']));
+        self.text.push_str(piece);
+        if !may_end {
+            return Vec::new();
+        }
+        let split = split_script(&self.text);
+        self.text.drain(..split.consumed);
+        split.statements
+    }
+
+    /// Whether nothing but blanks and comments waits for a terminator.
+    pub fn is_empty(&self) -> bool {
+        let split = split_script(&self.text);
+        split.remainder.is_empty() && !split.open
+    }
+
+    /// Drops the text waiting for a terminator.
+    pub fn clear(&mut self) {
+        self.text.clear();
+    }
+
+    /// The statement the script ends with, unterminated, if any.
+    pub fn finish(self) -> Option<ScriptStatement> {
+        let remainder = split_script(&self.text).remainder;
+        (!remainder.is_empty()).then_some(ScriptStatement {
+            sql: remainder,
+            terminator: Terminator::Semicolon,
+        })
+    }
 }
 
 fn is_blank(sql: &str) -> bool {
@@ -117,5 +174,28 @@ mod tests {
         assert_eq!(s.statements.len(), 2);
         assert_eq!(s.statements[0].sql, r"select 'it\'s;'");
         assert!(s.remainder.is_empty());
+    }
+
+    #[test]
+    fn a_script_in_pieces_hands_out_each_statement_as_its_terminator_arrives() {
+        let mut pending = PendingScript::default();
+        assert!(pending.push("select 'a;\n").is_empty());
+        let done = pending.push("b' as x; select\n");
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].sql, "select 'a;\nb' as x");
+        // The text after a terminator is kept as written, line end included.
+        assert!(pending.push("2 -- two;\n").is_empty());
+        assert!(pending.push("as y\\").is_empty());
+        let done = pending.push("G select 'é';");
+        let sql: Vec<_> = done.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(sql, vec!["select\n2 \nas y", "select 'é'"]);
+        assert_eq!(done[0].terminator, Terminator::Vertical);
+        assert!(pending.is_empty());
+        pending.push("-- a comment\n/* another");
+        assert!(!pending.is_empty(), "inside a comment");
+        pending.push(" */\n");
+        assert!(pending.is_empty(), "only comments wait");
+        pending.push("select 3 /* end; */");
+        assert_eq!(pending.finish().unwrap().sql, "select 3");
     }
 }

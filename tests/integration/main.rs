@@ -17,6 +17,7 @@ mod maintenance;
 mod many_processes;
 mod metrics;
 mod parquet;
+mod piped;
 mod privileges;
 mod progress;
 mod reopen;
