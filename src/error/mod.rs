@@ -378,7 +378,69 @@ fn datafusion_message(error: &DataFusionError) -> String {
     no_matching_signature(&message)
         .or_else(|| unconvertible(&message))
         .or_else(|| values_count(&message))
+        .or_else(|| not_grouped(&message))
+        .or_else(|| no_common_type(&message))
+        .or_else(|| substring_without_position(&message))
         .unwrap_or_else(|| without_signature_listing(&message))
+}
+
+/// `Column in SELECT must be in GROUP BY or an aggregate function: While
+/// expanding wildcard, column "d.t.id" must appear ...` (whether or not a
+/// wildcard was written) as which column, where, and the two fixes.
+fn not_grouped(message: &str) -> Option<String> {
+    static NOT_GROUPED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"^Column in (SELECT|HAVING|QUALIFY|ORDER BY) must be in GROUP BY or an aggregate function: .*?column "([^"]+)" must appear"#,
+        )
+        .expect("a valid pattern")
+    });
+    let parts = NOT_GROUPED.captures(message)?;
+    let column = &parts[2];
+    Some(format!(
+        "column {column} in {} is neither in GROUP BY nor inside an aggregate function: add it to GROUP BY, or aggregate it (ANY_VALUE({column}), max({column}), ...)",
+        &parts[1]
+    ))
+}
+
+/// An operator given two types it has no common type for (`Cannot coerce
+/// arithmetic expression Utf8 * Int64 to valid types`, `There isn't a
+/// common type to coerce Utf8 and Int64 in LIKE expression`), with the
+/// types as SQL names.
+fn no_common_type(message: &str) -> Option<String> {
+    static ARITHMETIC: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^(?:Cannot coerce arithmetic expression|Cannot get result type for temporal operation) (\S+) (\S+) (\S+?):? ",
+        )
+        .expect("a valid pattern")
+    });
+    static COMPARISON: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^There isn't a common type to coerce (\S+) and (\S+) in (.+) expression",
+        )
+        .expect("a valid pattern")
+    });
+    if let Some(parts) = ARITHMETIC.captures(message) {
+        return Some(format!(
+            "cannot compute {} {} {}: CAST one operand to a type the operator takes",
+            arrow::sql_type(&parts[1]),
+            &parts[2],
+            arrow::sql_type(&parts[3])
+        ));
+    }
+    let parts = COMPARISON.captures(message)?;
+    Some(format!(
+        "cannot compare {} with {} in {}: CAST one side to the other's type",
+        arrow::sql_type(&parts[1]),
+        arrow::sql_type(&parts[2]),
+        &parts[3]
+    ))
+}
+
+/// `SUBSTR(str)`, which DataFusion refuses with its syntax tree printed.
+fn substring_without_position(message: &str) -> Option<String> {
+    message
+        .starts_with("Substring without for/from is not valid")
+        .then(|| "SUBSTR needs a start position: SUBSTR(str, pos[, len])".to_string())
 }
 
 /// A VALUES row with another number of values than the columns it fills,
@@ -469,7 +531,7 @@ fn variant_message(error: &DataFusionError) -> String {
         // internals, not what the statement did wrong.
         DataFusionError::Context(_, inner) => datafusion_message(inner),
         DataFusionError::Shared(inner) => datafusion_message(inner),
-        DataFusionError::External(e) => without_code_location(&e.to_string()),
+        DataFusionError::External(e) => innermost(&e.to_string()),
         // Not `SQL error: ParserError("...")`: the parser's own sentence.
         DataFusionError::SQL(parser, _) => Error::from(parser.as_ref().clone()).to_string(),
         other => other.to_string(),
@@ -489,6 +551,25 @@ fn no_matching_signature(message: &str) -> Option<String> {
         &parts[1],
         arrow::sql_type(&parts[2])
     ))
+}
+
+/// A library's error that carries another's in its text (Lance's `Query
+/// Execution error: Error applying filter expression to batch: Arrow
+/// error: Cast error: ...`): the innermost one, in its own words.
+fn innermost(text: &str) -> String {
+    const WRAPPERS: [&str; 5] = [
+        "Query Execution error: ",
+        "Error applying filter expression to batch: ",
+        "Arrow error: ",
+        "External error: ",
+        "Execution error: ",
+    ];
+    let text = without_code_location(text);
+    let mut rest = text.as_str();
+    while let Some(inner) = WRAPPERS.iter().find_map(|w| rest.strip_prefix(w)) {
+        rest = inner;
+    }
+    arrow::printed(rest)
 }
 
 /// `message` without the source file and line a library put in it
@@ -543,6 +624,16 @@ mod tests {
         assert_eq!(
             without_signature_listing(message),
             "Function 'upper' expects 1 arguments but received 2"
+        );
+    }
+
+    #[test]
+    fn a_library_error_around_an_arrow_error_is_the_arrow_error_in_our_words() {
+        let lance = "Query Execution error: Error applying filter expression to batch: Arrow error: Cast error: Cannot cast string 'a' to value of Decimal128(38, 10) type";
+        let error = DataFusionError::External(lance.into());
+        assert_eq!(
+            Error::from(error).to_string(),
+            "cannot cast 'a' to DECIMAL(38,10)"
         );
     }
 

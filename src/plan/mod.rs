@@ -13,6 +13,7 @@ mod index;
 pub(crate) mod job;
 pub(crate) use functions::read_jobs_again;
 pub(crate) use job::{visible as job_visible, visible_jobs_with_leases};
+pub(crate) mod date_functions;
 mod maintenance;
 pub(crate) mod mysql_functions;
 pub(crate) mod nested_functions;

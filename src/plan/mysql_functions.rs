@@ -3,8 +3,9 @@
 //! `IF(condition, then, else)`, `UCASE`, `LCASE`, `LOCATE(sub, text)`,
 //! and the casts `CAST(x AS DATETIME)`, `CAST(x AS SIGNED [INTEGER])`,
 //! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`, Doris's map
-//! literal `{'k': v}` and its names `struct_element`, `size` and
-//! `array_size`, and integer
+//! literal `{'k': v}` and its names `struct_element`, `size`,
+//! `array_size`, `truncate`, `any_value` and `group_concat` (with MySQL's
+//! `SEPARATOR`), and integer
 //! division `a DIV b` (`CAST(a / b AS BIGINT)`: the quotient cut toward
 //! zero, as MySQL does). Functions
 //! become the DataFusion expressions they mean when the plan is
@@ -28,8 +29,8 @@ use datafusion::prelude::{lit, when, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CastKind, DataType as SqlType, Expr as SqlExpr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, Map, MapEntry, ObjectName,
-    TimezoneInfo, Value, VisitMut, VisitorMut,
+    FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, Map,
+    MapEntry, ObjectName, TimezoneInfo, Value, VisitMut, VisitorMut,
 };
 
 /// Doris's text form of a DATETIME, for `CAST(datetime AS STRING)`.
@@ -66,10 +67,15 @@ pub(crate) fn register(ctx: &SessionContext) {
         ("struct_element", "get_field"),
         ("size", "cardinality"),
         ("array_size", "cardinality"),
+        ("truncate", "trunc"),
     ] {
         if let Some(udf) = functions.get(ours) {
             ctx.register_udf(udf.as_ref().clone().with_aliases([mysql]));
         }
+    }
+    // Without an order, the first value is any value of the group.
+    if let Some(first) = ctx.state().aggregate_functions().get("first_value") {
+        ctx.register_udaf(first.as_ref().clone().with_aliases(["any_value"]));
     }
 }
 
@@ -142,6 +148,7 @@ impl VisitorMut for Casts {
                     format: None,
                 };
             }
+            SqlExpr::Function(function) if is_group_concat(function) => as_string_agg(function),
             SqlExpr::Dictionary(fields) => {
                 *expr = SqlExpr::Map(Map {
                     entries: fields
@@ -159,6 +166,33 @@ impl VisitorMut for Casts {
         }
         ControlFlow::Continue(())
     }
+}
+
+fn is_group_concat(function: &Function) -> bool {
+    function.over.is_none()
+        && matches!(function.name.0.as_slice(), [part] if part.as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case("group_concat")))
+}
+
+/// Doris's `GROUP_CONCAT([DISTINCT] x[, sep] [ORDER BY ...])`, also with
+/// MySQL's `SEPARATOR sep`: DataFusion's `string_agg(x, sep ...)`, the
+/// separator `', '` when none is given, as in Doris.
+fn as_string_agg(function: &mut Function) {
+    let FunctionArguments::List(list) = &mut function.args else {
+        return;
+    };
+    let separator = list.clauses.iter().find_map(|clause| match clause {
+        FunctionArgumentClause::Separator(value) => Some(SqlExpr::Value(value.clone())),
+        _ => None,
+    });
+    list.clauses
+        .retain(|clause| !matches!(clause, FunctionArgumentClause::Separator(_)));
+    if list.args.len() == 1 {
+        let separator = separator
+            .unwrap_or_else(|| SqlExpr::Value(Value::SingleQuotedString(", ".into()).into()));
+        list.args
+            .push(FunctionArg::Unnamed(FunctionArgExpr::Expr(separator)));
+    }
+    function.name = ObjectName::from(vec![Ident::new("string_agg")]);
 }
 
 /// `to_json(value)`: what `CAST(value AS JSON)` means.

@@ -1,0 +1,522 @@
+//! Doris's date and time functions that DataFusion lacks or reads
+//! otherwise: `YEAR`, `QUARTER`, `MONTH`, `DAY`/`DAYOFMONTH`, `HOUR`,
+//! `MINUTE`, `SECOND`, `DAYOFYEAR`, `WEEKOFYEAR`, `DAYOFWEEK`, `DATEDIFF`,
+//! `DATE_ADD`/`ADDDATE`/`DAYS_ADD` and `DATE_SUB`/`SUBDATE`/`DAYS_SUB`
+//! (an `INTERVAL` or a number of days), `LAST_DAY`, `DATE_FORMAT` and
+//! `STR_TO_DATE` with MySQL's format specifiers (`%i` minutes, `%s`
+//! seconds, `%M` a month's name), and `CURDATE()`. Text arguments are read
+//! as DATETIME, as Doris casts them. All but `STR_TO_DATE` become the
+//! DataFusion expressions they mean when the plan is simplified.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use datafusion::arrow::array::{
+    Array, ArrayRef, Date32Array, StringArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalMonthDayNano, TimeUnit};
+use datafusion::common::{exec_err, plan_err, ScalarValue};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::functions::datetime::expr_fn::{date_part, date_trunc, to_char};
+use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
+use datafusion::logical_expr::{
+    cast, ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
+    Signature, Volatility,
+};
+use datafusion::prelude::{lit, SessionContext};
+
+use crate::catalog::sql_type_name as sql_type_of;
+
+/// tributary's DATETIME.
+const DATETIME: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
+
+/// The functions that read one part of a date or time: Doris's name, the
+/// part DataFusion's `date_part` reads, and what MySQL adds to it
+/// (`DAYOFWEEK` counts Sunday as 1, `date_part` as 0).
+const PARTS: [(&str, &str, i32); 11] = [
+    ("year", "year", 0),
+    ("quarter", "quarter", 0),
+    ("month", "month", 0),
+    ("day", "day", 0),
+    ("dayofmonth", "day", 0),
+    ("hour", "hour", 0),
+    ("minute", "minute", 0),
+    ("second", "second", 0),
+    ("dayofyear", "doy", 0),
+    ("weekofyear", "week", 0),
+    ("dayofweek", "dow", 1),
+];
+
+/// Registers the functions.
+pub(crate) fn register(ctx: &SessionContext) {
+    for (name, part, offset) in PARTS {
+        register_planned(ctx, name, Planned::Part { part, offset });
+    }
+    register_planned(ctx, "datediff", Planned::DateDiff);
+    for (name, sign) in [
+        ("date_add", 1),
+        ("adddate", 1),
+        ("days_add", 1),
+        ("date_sub", -1),
+        ("subdate", -1),
+        ("days_sub", -1),
+    ] {
+        register_planned(ctx, name, Planned::Shift { sign });
+    }
+    register_planned(ctx, "last_day", Planned::LastDay);
+    register_planned(ctx, "date_format", Planned::Format);
+    ctx.register_udf(ScalarUDF::new_from_impl(StrToDate::default()));
+    if let Some(current_date) = ctx.state().scalar_functions().get("current_date") {
+        ctx.register_udf(current_date.as_ref().clone().with_aliases(["curdate"]));
+    }
+}
+
+fn register_planned(ctx: &SessionContext, name: &'static str, planned: Planned) {
+    ctx.register_udf(ScalarUDF::new_from_impl(DorisDateFunction {
+        name,
+        planned,
+        signature: Signature::user_defined(Volatility::Immutable),
+    }));
+}
+
+/// What a [`DorisDateFunction`] is planned as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Planned {
+    /// `CAST(date_part(part, x) AS INT) + offset`.
+    Part { part: &'static str, offset: i32 },
+    /// The days from the second date to the first.
+    DateDiff,
+    /// `x + interval` (or `x - interval`), or `n` days later (earlier).
+    Shift { sign: i64 },
+    /// The last day of the date's month.
+    LastDay,
+    /// `to_char` with the format's MySQL specifiers in chrono's words.
+    Format,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DorisDateFunction {
+    name: &'static str,
+    planned: Planned,
+    signature: Signature,
+}
+
+impl DorisDateFunction {
+    fn upper(&self) -> String {
+        self.name.to_uppercase()
+    }
+
+    /// A DATE or DATETIME argument as it is, text as DATETIME.
+    fn temporal(&self, data_type: &DataType) -> Result<DataType> {
+        match data_type {
+            DataType::Date32 | DataType::Timestamp(_, _) => Ok(data_type.clone()),
+            DataType::Date64 => Ok(DataType::Date32),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => {
+                Ok(DATETIME)
+            }
+            other => plan_err!(
+                "{}() takes a DATE or DATETIME, not {}: CAST the value AS DATE or AS DATETIME",
+                self.upper(),
+                sql_type_of(other)
+            ),
+        }
+    }
+
+    fn arguments<const N: usize>(&self, args: &[DataType], form: &str) -> Result<[DataType; N]> {
+        <[DataType; N]>::try_from(args.to_vec()).or_else(|_| {
+            plan_err!(
+                "{}() takes {N} argument{}: {}",
+                self.upper(),
+                if N == 1 { "" } else { "s" },
+                form
+            )
+        })
+    }
+
+    fn form(&self) -> String {
+        let name = self.upper();
+        match self.planned {
+            Planned::Part { .. } | Planned::LastDay => format!("{name}(date)"),
+            Planned::DateDiff => format!("{name}(date1, date2)"),
+            Planned::Shift { .. } => format!("{name}(date, INTERVAL n DAY) or {name}(date, n)"),
+            Planned::Format => format!("{name}(date, '%Y-%m-%d %H:%i:%s')"),
+        }
+    }
+}
+
+impl ScalarUDFImpl for DorisDateFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        let form = &self.form();
+        match self.planned {
+            Planned::Part { .. } | Planned::LastDay => {
+                let [x] = self.arguments(arg_types, form)?;
+                Ok(vec![self.temporal(&x)?])
+            }
+            Planned::DateDiff => {
+                let [a, b] = self.arguments(arg_types, form)?;
+                Ok(vec![self.temporal(&a)?, self.temporal(&b)?])
+            }
+            Planned::Shift { .. } => {
+                let [x, by] = self.arguments(arg_types, form)?;
+                let by = match by {
+                    DataType::Interval(_) => by,
+                    t if t.is_integer() || t == DataType::Null => DataType::Int64,
+                    other => {
+                        return plan_err!(
+                            "{}() adds an INTERVAL or a whole number of days, not {}: {form}",
+                            self.upper(),
+                            sql_type_of(&other)
+                        )
+                    }
+                };
+                Ok(vec![self.temporal(&x)?, by])
+            }
+            Planned::Format => {
+                let [x, _] = self.arguments(arg_types, form)?;
+                // The format may ask for the time of a DATE (midnight).
+                let x = match self.temporal(&x)? {
+                    DataType::Date32 => DATETIME,
+                    x => x,
+                };
+                Ok(vec![x, DataType::Utf8])
+            }
+        }
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(match self.planned {
+            Planned::Part { .. } | Planned::DateDiff => DataType::Int32,
+            Planned::Shift { .. } => arg_types[0].clone(),
+            Planned::LastDay => DataType::Date32,
+            Planned::Format => DataType::Utf8,
+        })
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let types: Vec<DataType> = args
+            .arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let data_type = match (self.planned, args.scalar_arguments.get(1)) {
+            (Planned::Shift { .. }, Some(by)) => shifted_type(&types[0], *by),
+            _ => self.return_type(&types)?,
+        };
+        Ok(Arc::new(Field::new(self.name, data_type, true)))
+    }
+
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let planned = match self.planned {
+            Planned::Part { part, offset } => {
+                let [x] = exprs(args)?;
+                let value = cast(date_part(lit(part), x), DataType::Int32);
+                if offset == 0 {
+                    value
+                } else {
+                    value + lit(offset)
+                }
+            }
+            Planned::DateDiff => {
+                let [a, b] = exprs(args)?;
+                let days = |x| cast(cast(x, DataType::Date32), DataType::Int32);
+                days(a) - days(b)
+            }
+            Planned::Shift { sign } => {
+                let [x, by] = exprs(args)?;
+                let x_type = info.get_data_type(&x)?;
+                let by_type = info.get_data_type(&by)?;
+                shift(x, &x_type, by, &by_type, sign)?
+            }
+            Planned::LastDay => {
+                let [x] = exprs(args)?;
+                let month = date_trunc(lit("month"), cast(x, DATETIME));
+                let to_last_day =
+                    ScalarValue::IntervalMonthDayNano(Some(IntervalMonthDayNano::new(1, -1, 0)));
+                cast(month + lit(to_last_day), DataType::Date32)
+            }
+            Planned::Format => {
+                let [x, format] = exprs(args)?;
+                match format {
+                    Expr::Literal(ScalarValue::Utf8(Some(format)), _) => {
+                        to_char(x, lit(chrono_format(&format, Use::Format)?))
+                    }
+                    Expr::Literal(ScalarValue::Utf8(None), _) => lit(ScalarValue::Utf8(None)),
+                    _ => {
+                        return plan_err!(
+                            "DATE_FORMAT's format must be a constant string, such as '%Y-%m-%d %H:%i:%s'"
+                        )
+                    }
+                }
+            }
+        };
+        Ok(ExprSimplifyResult::Simplified(planned))
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        exec_err!("{}() is planned as DataFusion expressions", self.upper())
+    }
+}
+
+fn exprs<const N: usize>(args: Vec<Expr>) -> Result<[Expr; N]> {
+    <[Expr; N]>::try_from(args)
+        .map_err(|_| DataFusionError::Plan(format!("expected {N} arguments")))
+}
+
+/// The type of `x + by`: a DATE stays a DATE unless the interval has a time
+/// of day, as in Doris (`DATE_ADD(DATE '2024-01-01', INTERVAL 1 HOUR)` is a
+/// DATETIME).
+fn shifted_type(x: &DataType, by: Option<&ScalarValue>) -> DataType {
+    match (x, by) {
+        (DataType::Date32, Some(ScalarValue::IntervalMonthDayNano(Some(v))))
+            if v.nanoseconds != 0 =>
+        {
+            DATETIME
+        }
+        _ => x.clone(),
+    }
+}
+
+/// `x` moved by `by` (an interval, or a number of days) in direction `sign`.
+fn shift(x: Expr, x_type: &DataType, by: Expr, by_type: &DataType, sign: i64) -> Result<Expr> {
+    let signed = |e: Expr| if sign < 0 { -e } else { e };
+    if let DataType::Interval(_) = by_type {
+        let x = match &by {
+            Expr::Literal(interval, _) if shifted_type(x_type, Some(interval)) != *x_type => {
+                cast(x, DATETIME)
+            }
+            _ => x,
+        };
+        return Ok(if sign < 0 { x - by } else { x + by });
+    }
+    Ok(match x_type {
+        DataType::Date32 => {
+            let days = cast(x, DataType::Int32) + signed(cast(by, DataType::Int32));
+            cast(days, DataType::Date32)
+        }
+        DataType::Timestamp(unit, _) => {
+            let per_day: i64 = match unit {
+                TimeUnit::Second => 86_400,
+                TimeUnit::Millisecond => 86_400_000,
+                TimeUnit::Microsecond => 86_400_000_000,
+                TimeUnit::Nanosecond => 86_400_000_000_000,
+            };
+            let moved = cast(x, DataType::Int64) + signed(cast(by, DataType::Int64) * lit(per_day));
+            cast(moved, x_type.clone())
+        }
+        other => return plan_err!("cannot move a {} by days", sql_type_of(other)),
+    })
+}
+
+/// What a format string is for: printing a value or parsing text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Format,
+    Parse,
+}
+
+/// MySQL's date format (`%Y-%m-%d %H:%i:%s`) in chrono's specifiers
+/// (`%Y-%m-%d %H:%M:%S`). A `%` before a character MySQL gives no meaning
+/// stands for that character, as in MySQL.
+fn chrono_format(mysql: &str, purpose: Use) -> Result<String> {
+    let mut out = String::with_capacity(mysql.len() + 8);
+    let mut chars = mysql.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let Some(specifier) = chars.next() else {
+            out.push_str("%%");
+            break;
+        };
+        let unpadded = |padded: &'static str, bare: &'static str| match purpose {
+            Use::Format => bare,
+            Use::Parse => padded,
+        };
+        let chrono = match specifier {
+            'Y' => "%Y",
+            'y' => "%y",
+            'm' => "%m",
+            'c' => unpadded("%m", "%-m"),
+            'd' => "%d",
+            'e' => unpadded("%d", "%-d"),
+            'H' => "%H",
+            'k' => unpadded("%H", "%-H"),
+            'h' | 'I' => "%I",
+            'l' => unpadded("%I", "%-I"),
+            'i' => "%M",
+            's' | 'S' => "%S",
+            // MySQL's digits after a point are a fraction of a second;
+            // chrono reads them so as `%.f`, the point included.
+            'f' if purpose == Use::Parse && out.ends_with('.') => {
+                out.pop();
+                "%.f"
+            }
+            'f' => "%6f",
+            'p' => "%p",
+            'M' => "%B",
+            'b' => "%b",
+            'W' => "%A",
+            'a' => "%a",
+            'j' => "%j",
+            'T' => "%H:%M:%S",
+            'r' => "%I:%M:%S %p",
+            'w' => "%w",
+            'U' => "%U",
+            'u' => "%W",
+            'v' => "%V",
+            'x' => "%G",
+            '%' => "%%",
+            'D' | 'V' | 'X' => {
+                return plan_err!(
+                    "the date format specifier %{specifier} is not supported: write the day as %d and weeks as %U, %u or %v with %Y or %x"
+                )
+            }
+            other => {
+                out.push(other);
+                continue;
+            }
+        };
+        out.push_str(chrono);
+    }
+    Ok(out)
+}
+
+/// Whether a MySQL format reads a time of day, not only a date.
+fn reads_time(mysql: &str) -> bool {
+    let mut chars = mysql.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            if let Some(s) = chars.next() {
+                if "HkhIlisSfpTr".contains(s) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// `STR_TO_DATE(text, format)`: the DATETIME (or DATE, when the format
+/// reads no time of day) the text holds in the MySQL format; NULL for text
+/// that does not match, as in Doris.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct StrToDate {
+    signature: Signature,
+}
+
+impl Default for StrToDate {
+    fn default() -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for StrToDate {
+    fn name(&self) -> &str {
+        "str_to_date"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if arg_types.len() != 2 {
+            return plan_err!("STR_TO_DATE() takes 2 arguments: STR_TO_DATE(text, '%Y-%m-%d')");
+        }
+        Ok(vec![DataType::Utf8, DataType::Utf8])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DATETIME)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let data_type = match args.scalar_arguments.get(1) {
+            Some(Some(ScalarValue::Utf8(Some(format)))) if !reads_time(format) => DataType::Date32,
+            _ => DATETIME,
+        };
+        Ok(Arc::new(Field::new("str_to_date", data_type, true)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [text, format] = <[ColumnarValue; 2]>::try_from(args.args)
+            .map_err(|_| DataFusionError::Plan("STR_TO_DATE() takes 2 arguments".into()))?;
+        let ColumnarValue::Scalar(ScalarValue::Utf8(format)) = format else {
+            return exec_err!("STR_TO_DATE's format must be a constant string, such as '%Y-%m-%d'");
+        };
+        let date_only = args.return_field.data_type() == &DataType::Date32;
+        let chrono = match &format {
+            Some(format) => Some(chrono_format(format, Use::Parse)?),
+            None => None,
+        };
+        let scalar = matches!(text, ColumnarValue::Scalar(_));
+        let texts = text.into_array(1)?;
+        let texts = datafusion::arrow::compute::cast(&texts, &DataType::Utf8)?;
+        let texts = texts
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .expect("cast to Utf8 gives a StringArray");
+        let parsed: ArrayRef = if date_only {
+            Arc::new(
+                texts
+                    .iter()
+                    .map(|t| parse_date(t?, chrono.as_deref()?))
+                    .collect::<Date32Array>(),
+            )
+        } else {
+            Arc::new(
+                texts
+                    .iter()
+                    .map(|t| parse_datetime(t?, chrono.as_deref()?))
+                    .collect::<TimestampMicrosecondArray>(),
+            )
+        };
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&parsed, 0)?)
+        } else {
+            ColumnarValue::Array(parsed)
+        })
+    }
+}
+
+/// Days since 1970-01-01 of the date `text` holds in `format`.
+fn parse_date(text: &str, format: &str) -> Option<i32> {
+    let date = NaiveDate::parse_from_str(text.trim(), format).ok()?;
+    Some(date.signed_duration_since(NaiveDate::default()).num_days() as i32)
+}
+
+/// Microseconds since 1970-01-01 00:00:00 of the time `text` holds in
+/// `format`.
+fn parse_datetime(text: &str, format: &str) -> Option<i64> {
+    let time = NaiveDateTime::parse_from_str(text.trim(), format).ok()?;
+    Some(time.and_utc().timestamp_micros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mysql_formats_read_as_chrono_formats() {
+        let format = chrono_format("%Y-%m-%d %H:%i:%s.%f %W %M %e %c %%x %q", Use::Format).unwrap();
+        assert_eq!(format, "%Y-%m-%d %H:%M:%S.%6f %A %B %-d %-m %%x q");
+        assert_eq!(
+            chrono_format("%e/%c/%Y %k", Use::Parse).unwrap(),
+            "%d/%m/%Y %H"
+        );
+        assert_eq!(chrono_format("%s.%f", Use::Parse).unwrap(), "%S%.f");
+        assert!(chrono_format("%D", Use::Format).is_err());
+        assert!(reads_time("%Y%m%d %H") && !reads_time("%Y-%m-%d %%H"));
+    }
+}
