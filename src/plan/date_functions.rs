@@ -4,7 +4,8 @@
 //! `DATE_ADD`/`ADDDATE`/`DAYS_ADD` and `DATE_SUB`/`SUBDATE`/`DAYS_SUB`
 //! (an `INTERVAL` or a number of days), `LAST_DAY`, `DATE_FORMAT` and
 //! `STR_TO_DATE` with MySQL's format specifiers (`%i` minutes, `%s`
-//! seconds, `%M` a month's name), and `CURDATE()`. Text arguments are read
+//! seconds, `%M` a month's name), `UNIX_TIMESTAMP`, `FROM_UNIXTIME` with a
+//! format, and `CURDATE()`. Times are UTC, the warehouse's time zone. Text arguments are read
 //! as DATETIME, as Doris casts them. All but `STR_TO_DATE` become the
 //! DataFusion expressions they mean when the plan is simplified.
 
@@ -17,7 +18,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalMonthDayNano, TimeUnit};
 use datafusion::common::{exec_err, plan_err, ScalarValue};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::functions::datetime::expr_fn::{date_part, date_trunc, to_char};
+use datafusion::functions::datetime::expr_fn::{date_part, date_trunc, now, to_char};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
     cast, ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
@@ -29,6 +30,9 @@ use crate::catalog::sql_type_name as sql_type_of;
 
 /// tributary's DATETIME.
 const DATETIME: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
+
+/// What DataFusion's `from_unixtime` gives.
+const SECONDS: DataType = DataType::Timestamp(TimeUnit::Second, None);
 
 /// The functions that read one part of a date or time: Doris's name, the
 /// part DataFusion's `date_part` reads, and what MySQL adds to it
@@ -65,6 +69,8 @@ pub(crate) fn register(ctx: &SessionContext) {
     }
     register_planned(ctx, "last_day", Planned::LastDay);
     register_planned(ctx, "date_format", Planned::Format);
+    register_planned(ctx, "unix_timestamp", Planned::UnixTimestamp);
+    register_planned(ctx, "from_unixtime", Planned::FromUnixtime);
     ctx.register_udf(ScalarUDF::new_from_impl(StrToDate::default()));
     if let Some(current_date) = ctx.state().scalar_functions().get("current_date") {
         ctx.register_udf(current_date.as_ref().clone().with_aliases(["curdate"]));
@@ -72,10 +78,15 @@ pub(crate) fn register(ctx: &SessionContext) {
 }
 
 fn register_planned(ctx: &SessionContext, name: &'static str, planned: Planned) {
+    let volatility = match planned {
+        // UNIX_TIMESTAMP() reads the clock.
+        Planned::UnixTimestamp => Volatility::Stable,
+        _ => Volatility::Immutable,
+    };
     ctx.register_udf(ScalarUDF::new_from_impl(DorisDateFunction {
         name,
         planned,
-        signature: Signature::user_defined(Volatility::Immutable),
+        signature: Signature::user_defined(volatility),
     }));
 }
 
@@ -92,6 +103,11 @@ enum Planned {
     LastDay,
     /// `to_char` with the format's MySQL specifiers in chrono's words.
     Format,
+    /// Seconds since 1970-01-01 00:00:00 UTC of now or of a date.
+    UnixTimestamp,
+    /// The DATETIME (or, with a format, the text) of seconds since
+    /// 1970-01-01 00:00:00 UTC.
+    FromUnixtime,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -140,6 +156,8 @@ impl DorisDateFunction {
             Planned::DateDiff => format!("{name}(date1, date2)"),
             Planned::Shift { .. } => format!("{name}(date, INTERVAL n DAY) or {name}(date, n)"),
             Planned::Format => format!("{name}(date, '%Y-%m-%d %H:%i:%s')"),
+            Planned::UnixTimestamp => format!("{name}() or {name}(date)"),
+            Planned::FromUnixtime => format!("{name}(seconds) or {name}(seconds, '%Y-%m-%d')"),
         }
     }
 }
@@ -188,6 +206,29 @@ impl ScalarUDFImpl for DorisDateFunction {
                 };
                 Ok(vec![x, DataType::Utf8])
             }
+            Planned::UnixTimestamp => match arg_types {
+                [] => Ok(vec![]),
+                [x] => Ok(vec![self.temporal(x)?]),
+                _ => plan_err!("{}() takes no argument or a date: {form}", self.upper()),
+            },
+            Planned::FromUnixtime => {
+                let seconds = |t: &DataType| {
+                    if t.is_numeric() || t == &DataType::Null {
+                        Ok(DataType::Int64)
+                    } else {
+                        plan_err!(
+                            "{}() takes a number of seconds, not {}: {form}",
+                            self.upper(),
+                            sql_type_of(t)
+                        )
+                    }
+                };
+                match arg_types {
+                    [x] => Ok(vec![seconds(x)?]),
+                    [x, _] => Ok(vec![seconds(x)?, DataType::Utf8]),
+                    _ => plan_err!("{}() takes 1 or 2 arguments: {form}", self.upper()),
+                }
+            }
         }
     }
 
@@ -197,6 +238,9 @@ impl ScalarUDFImpl for DorisDateFunction {
             Planned::Shift { .. } => arg_types[0].clone(),
             Planned::LastDay => DataType::Date32,
             Planned::Format => DataType::Utf8,
+            Planned::UnixTimestamp => DataType::Int64,
+            Planned::FromUnixtime if arg_types.len() == 1 => SECONDS,
+            Planned::FromUnixtime => DataType::Utf8,
         })
     }
 
@@ -244,16 +288,24 @@ impl ScalarUDFImpl for DorisDateFunction {
             }
             Planned::Format => {
                 let [x, format] = exprs(args)?;
-                match format {
-                    Expr::Literal(ScalarValue::Utf8(Some(format)), _) => {
-                        to_char(x, lit(chrono_format(&format, Use::Format)?))
-                    }
-                    Expr::Literal(ScalarValue::Utf8(None), _) => lit(ScalarValue::Utf8(None)),
-                    _ => {
-                        return plan_err!(
-                            "DATE_FORMAT's format must be a constant string, such as '%Y-%m-%d %H:%i:%s'"
-                        )
-                    }
+                self.formatted(x, format)?
+            }
+            Planned::UnixTimestamp => {
+                let x = match <[Expr; 1]>::try_from(args) {
+                    Ok([x]) => x,
+                    Err(_) => now(),
+                };
+                cast(date_part(lit("epoch"), x), DataType::Int64)
+            }
+            Planned::FromUnixtime => {
+                let mut args = args.into_iter();
+                let seconds = args.next().ok_or_else(|| {
+                    DataFusionError::Plan(format!("{}() takes 1 or 2 arguments", self.upper()))
+                })?;
+                let time = cast(seconds, SECONDS);
+                match args.next() {
+                    Some(format) => self.formatted(time, format)?,
+                    None => time,
                 }
             }
         };
@@ -262,6 +314,22 @@ impl ScalarUDFImpl for DorisDateFunction {
 
     fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
         exec_err!("{}() is planned as DataFusion expressions", self.upper())
+    }
+}
+
+impl DorisDateFunction {
+    /// `to_char(x, format)`, the constant `format` in chrono's words.
+    fn formatted(&self, x: Expr, format: Expr) -> Result<Expr> {
+        match format {
+            Expr::Literal(ScalarValue::Utf8(Some(format)), _) => {
+                Ok(to_char(x, lit(chrono_format(&format, Use::Format)?)))
+            }
+            Expr::Literal(ScalarValue::Utf8(None), _) => Ok(lit(ScalarValue::Utf8(None))),
+            _ => plan_err!(
+                "{}'s format must be a constant string, such as '%Y-%m-%d %H:%i:%s'",
+                self.upper()
+            ),
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 //! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`, Doris's map
 //! literal `{'k': v}` and its names `struct_element`, `size`,
 //! `array_size`, `truncate`, `any_value` and `group_concat` (with MySQL's
-//! `SEPARATOR`), and integer
+//! `SEPARATOR`), `CONCAT` that is NULL when an argument is, `LENGTH` in
+//! bytes, and integer
 //! division `a DIV b` (`CAST(a / b AS BIGINT)`: the quotient cut toward
 //! zero, as MySQL does). Functions
 //! become the DataFusion expressions they mean when the plan is
@@ -14,9 +15,11 @@
 
 use std::ops::ControlFlow;
 
+use datafusion::arrow::array::{make_array, Array};
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{exec_err, plan_err, DFSchema};
+use datafusion::common::{exec_err, plan_err, DFSchema, ScalarValue};
 use datafusion::error::Result;
 use datafusion::functions::expr_fn::to_char;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
@@ -60,6 +63,11 @@ pub(crate) fn datetimes_as_text(expr: Expr, schema: &DFSchema) -> Result<Transfo
 pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(If::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(Locate::default()));
+    if let Some(concat) = ctx.state().scalar_functions().get("concat").cloned() {
+        ctx.register_udf(ScalarUDF::new_from_impl(NullConcat {
+            inner: concat.as_ref().clone(),
+        }));
+    }
     let functions = ctx.state().scalar_functions().clone();
     for (mysql, ours) in [
         ("ucase", "upper"),
@@ -68,6 +76,9 @@ pub(crate) fn register(ctx: &SessionContext) {
         ("size", "cardinality"),
         ("array_size", "cardinality"),
         ("truncate", "trunc"),
+        // MySQL's and Doris's LENGTH counts bytes (CHAR_LENGTH counts
+        // characters).
+        ("length", "octet_length"),
     ] {
         if let Some(udf) = functions.get(ours) {
             ctx.register_udf(udf.as_ref().clone().with_aliases([mysql]));
@@ -307,6 +318,56 @@ impl ScalarUDFImpl for Locate {
 
     fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
         exec_err!("LOCATE is planned as strpos")
+    }
+}
+
+/// `CONCAT(a, b, ...)`: NULL when any argument is NULL, as in MySQL and
+/// Doris (DataFusion's `concat` skips NULLs, as PostgreSQL's does).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct NullConcat {
+    inner: ScalarUDF,
+}
+
+impl ScalarUDFImpl for NullConcat {
+    fn name(&self) -> &str {
+        "concat"
+    }
+
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        self.inner.coerce_types(arg_types)
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(arg_types)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let null_scalar = args
+            .args
+            .iter()
+            .any(|a| matches!(a, ColumnarValue::Scalar(s) if s.is_null()));
+        if null_scalar {
+            let null = ScalarValue::try_from(args.return_field.data_type())?;
+            return Ok(ColumnarValue::Scalar(null));
+        }
+        let nulls = args.args.iter().fold(None, |nulls, arg| match arg {
+            ColumnarValue::Array(array) => {
+                NullBuffer::union(nulls.as_ref(), array.logical_nulls().as_ref())
+            }
+            ColumnarValue::Scalar(_) => nulls,
+        });
+        let joined = self.inner.invoke_with_args(args)?;
+        let (Some(nulls), ColumnarValue::Array(joined)) = (nulls, &joined) else {
+            return Ok(joined);
+        };
+        let data = joined.to_data();
+        let nulls = NullBuffer::union(data.nulls(), Some(&nulls));
+        let data = data.into_builder().nulls(nulls).build()?;
+        Ok(ColumnarValue::Array(make_array(data)))
     }
 }
 
