@@ -229,6 +229,7 @@ pub(crate) fn register_functions(ctx: &SessionContext) {
     crate::plan::text_search::register(ctx);
     crate::plan::mysql_functions::register(ctx);
     crate::plan::date_functions::register(ctx);
+    crate::plan::string_functions::register(ctx);
     crate::plan::nested_functions::register(ctx);
 }
 

@@ -5,15 +5,18 @@
 //! (an `INTERVAL` or a number of days), `LAST_DAY`, `DATE_FORMAT` and
 //! `STR_TO_DATE` with MySQL's format specifiers (`%i` minutes, `%s`
 //! seconds, `%M` a month's name), `UNIX_TIMESTAMP`, `FROM_UNIXTIME` with a
-//! format, and `CURDATE()`. Times are UTC, the warehouse's time zone. Text arguments are read
-//! as DATETIME, as Doris casts them. All but `STR_TO_DATE` become the
-//! DataFusion expressions they mean when the plan is simplified.
+//! format, `TIMESTAMPDIFF(unit, a, b)` and `CURDATE()`.
+//!
+//! Times are UTC, the warehouse's time zone. Text arguments are read as
+//! DATETIME, as Doris casts them. All but `STR_TO_DATE` and
+//! `TIMESTAMPDIFF`, which compute, become the DataFusion expressions they
+//! mean when the plan is simplified.
 
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{
-    Array, ArrayRef, Date32Array, StringArray, TimestampMicrosecondArray,
+    Array, ArrayRef, Date32Array, Int64Array, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalMonthDayNano, TimeUnit};
 use datafusion::common::{exec_err, plan_err, ScalarValue};
@@ -72,6 +75,7 @@ pub(crate) fn register(ctx: &SessionContext) {
     register_planned(ctx, "unix_timestamp", Planned::UnixTimestamp);
     register_planned(ctx, "from_unixtime", Planned::FromUnixtime);
     ctx.register_udf(ScalarUDF::new_from_impl(StrToDate::default()));
+    ctx.register_udf(ScalarUDF::new_from_impl(TimestampDiff::default()));
     if let Some(current_date) = ctx.state().scalar_functions().get("current_date") {
         ctx.register_udf(current_date.as_ref().clone().with_aliases(["curdate"]));
     }
@@ -571,6 +575,129 @@ fn parse_datetime(text: &str, format: &str) -> Option<i64> {
     Some(time.and_utc().timestamp_micros())
 }
 
+/// `TIMESTAMPDIFF(unit, a, b)`: the whole `unit`s from `a` to `b`, cut
+/// toward zero, as MySQL and Doris count them (a month is whole when the
+/// day and time of `b` reach those of `a`). The unit is written as a word
+/// and read as text (`mysql_functions::rewrite_casts`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct TimestampDiff {
+    signature: Signature,
+}
+
+impl Default for TimestampDiff {
+    fn default() -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+/// A TIMESTAMPDIFF unit: microseconds in it, or months.
+#[derive(Clone, Copy)]
+enum DiffUnit {
+    Micros(i64),
+    Months(i64),
+}
+
+fn diff_unit(unit: &str) -> Option<DiffUnit> {
+    Some(match unit.to_ascii_uppercase().as_str() {
+        "MICROSECOND" => DiffUnit::Micros(1),
+        "SECOND" => DiffUnit::Micros(1_000_000),
+        "MINUTE" => DiffUnit::Micros(60_000_000),
+        "HOUR" => DiffUnit::Micros(3_600_000_000),
+        "DAY" => DiffUnit::Micros(86_400_000_000),
+        "WEEK" => DiffUnit::Micros(7 * 86_400_000_000),
+        "MONTH" => DiffUnit::Months(1),
+        "QUARTER" => DiffUnit::Months(3),
+        "YEAR" => DiffUnit::Months(12),
+        _ => return None,
+    })
+}
+
+/// Whole months from `a` to `b`, cut toward zero.
+fn whole_months(a: NaiveDateTime, b: NaiveDateTime) -> i64 {
+    use chrono::Datelike;
+    let months = (i64::from(b.year()) - i64::from(a.year())) * 12 + i64::from(b.month())
+        - i64::from(a.month());
+    let rest = |t: NaiveDateTime| (t.day(), t.time());
+    if months > 0 && rest(b) < rest(a) {
+        months - 1
+    } else if months < 0 && rest(b) > rest(a) {
+        months + 1
+    } else {
+        months
+    }
+}
+
+/// Whole `unit`s from `a` to `b` (microseconds since 1970).
+fn units_between(unit: DiffUnit, a: i64, b: i64) -> Option<i64> {
+    match unit {
+        DiffUnit::Micros(per_unit) => Some((b - a) / per_unit),
+        DiffUnit::Months(per_unit) => {
+            let time = |t| chrono::DateTime::from_timestamp_micros(t).map(|t| t.naive_utc());
+            Some(whole_months(time(a)?, time(b)?) / per_unit)
+        }
+    }
+}
+
+impl ScalarUDFImpl for TimestampDiff {
+    fn name(&self) -> &str {
+        "timestampdiff"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        if arg_types.len() != 3 {
+            return plan_err!("TIMESTAMPDIFF() takes 3 arguments: TIMESTAMPDIFF(DAY, from, to)");
+        }
+        Ok(vec![DataType::Utf8, DATETIME, DATETIME])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Int64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let [unit, from, to] = <[ColumnarValue; 3]>::try_from(args.args)
+            .map_err(|_| DataFusionError::Plan("TIMESTAMPDIFF() takes 3 arguments".into()))?;
+        let ColumnarValue::Scalar(ScalarValue::Utf8(Some(unit))) = unit else {
+            return exec_err!("TIMESTAMPDIFF's unit must be a word such as DAY or MONTH");
+        };
+        let Some(unit) = diff_unit(&unit) else {
+            return exec_err!(
+                "TIMESTAMPDIFF's unit must be MICROSECOND, SECOND, MINUTE, HOUR, DAY, WEEK, MONTH, QUARTER or YEAR, not {unit}"
+            );
+        };
+        let scalar = matches!(
+            (&from, &to),
+            (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))
+        );
+        let micros = |value: ColumnarValue| -> Result<TimestampMicrosecondArray> {
+            let array = value.into_array(rows)?;
+            array
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .cloned()
+                .ok_or_else(|| DataFusionError::Execution("TIMESTAMPDIFF reads DATETIMEs".into()))
+        };
+        let (from, to) = (micros(from)?, micros(to)?);
+        let diff: Int64Array = from
+            .iter()
+            .zip(to.iter())
+            .map(|(a, b)| units_between(unit, a?, b?))
+            .collect();
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&diff, 0)?)
+        } else {
+            ColumnarValue::Array(Arc::new(diff))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,5 +713,30 @@ mod tests {
         assert_eq!(chrono_format("%s.%f", Use::Parse).unwrap(), "%S%.f");
         assert!(chrono_format("%D", Use::Format).is_err());
         assert!(reads_time("%Y%m%d %H") && !reads_time("%Y-%m-%d %%H"));
+    }
+
+    #[test]
+    fn a_month_is_whole_when_the_day_and_time_reach_the_start() {
+        let t = |s| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        assert_eq!(
+            whole_months(t("2024-01-31 10:00:00"), t("2024-02-29 10:00:00")),
+            0
+        );
+        assert_eq!(
+            whole_months(t("2024-01-15 10:00:00"), t("2024-02-15 10:00:00")),
+            1
+        );
+        assert_eq!(
+            whole_months(t("2024-01-15 10:00:00"), t("2024-02-15 09:59:59")),
+            0
+        );
+        assert_eq!(
+            whole_months(t("2024-03-15 00:00:00"), t("2023-03-15 00:00:01")),
+            -11
+        );
+        assert_eq!(
+            whole_months(t("2024-03-15 00:00:00"), t("2023-03-15 00:00:00")),
+            -12
+        );
     }
 }

@@ -21,6 +21,7 @@ pub(crate) mod query;
 mod run;
 pub(crate) mod series;
 mod show;
+pub(crate) mod string_functions;
 pub(crate) mod string_size;
 pub(crate) mod text_search;
 mod typed_rewrite;

@@ -5,8 +5,7 @@
 //! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`, Doris's map
 //! literal `{'k': v}` and its names `struct_element`, `size`,
 //! `array_size`, `truncate`, `any_value` and `group_concat` (with MySQL's
-//! `SEPARATOR`), `CONCAT` that is NULL when an argument is, `LENGTH` in
-//! bytes, and integer
+//! `SEPARATOR`), and integer
 //! division `a DIV b` (`CAST(a / b AS BIGINT)`: the quotient cut toward
 //! zero, as MySQL does). Functions
 //! become the DataFusion expressions they mean when the plan is
@@ -15,11 +14,9 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::arrow::array::{make_array, Array};
-use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{exec_err, plan_err, DFSchema, ScalarValue};
+use datafusion::common::{exec_err, plan_err, DFSchema};
 use datafusion::error::Result;
 use datafusion::functions::expr_fn::to_char;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
@@ -63,11 +60,6 @@ pub(crate) fn datetimes_as_text(expr: Expr, schema: &DFSchema) -> Result<Transfo
 pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(If::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(Locate::default()));
-    if let Some(concat) = ctx.state().scalar_functions().get("concat").cloned() {
-        ctx.register_udf(ScalarUDF::new_from_impl(NullConcat {
-            inner: concat.as_ref().clone(),
-        }));
-    }
     let functions = ctx.state().scalar_functions().clone();
     for (mysql, ours) in [
         ("ucase", "upper"),
@@ -76,9 +68,6 @@ pub(crate) fn register(ctx: &SessionContext) {
         ("size", "cardinality"),
         ("array_size", "cardinality"),
         ("truncate", "trunc"),
-        // MySQL's and Doris's LENGTH counts bytes (CHAR_LENGTH counts
-        // characters).
-        ("length", "octet_length"),
     ] {
         if let Some(udf) = functions.get(ours) {
             ctx.register_udf(udf.as_ref().clone().with_aliases([mysql]));
@@ -159,7 +148,12 @@ impl VisitorMut for Casts {
                     format: None,
                 };
             }
-            SqlExpr::Function(function) if is_group_concat(function) => as_string_agg(function),
+            SqlExpr::Function(function) if is_named(function, "group_concat") => {
+                as_string_agg(function)
+            }
+            SqlExpr::Function(function) if is_named(function, "timestampdiff") => {
+                unit_as_text(function)
+            }
             SqlExpr::Dictionary(fields) => {
                 *expr = SqlExpr::Map(Map {
                     entries: fields
@@ -179,9 +173,22 @@ impl VisitorMut for Casts {
     }
 }
 
-fn is_group_concat(function: &Function) -> bool {
+fn is_named(function: &Function, name: &str) -> bool {
     function.over.is_none()
-        && matches!(function.name.0.as_slice(), [part] if part.as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case("group_concat")))
+        && matches!(function.name.0.as_slice(), [part] if part.as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case(name)))
+}
+
+/// `TIMESTAMPDIFF(DAY, a, b)` as `TIMESTAMPDIFF('DAY', a, b)`: the unit is
+/// a word, which SQL would read as a column.
+fn unit_as_text(function: &mut Function) {
+    let FunctionArguments::List(list) = &mut function.args else {
+        return;
+    };
+    if let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(unit))) = list.args.first_mut() {
+        if let SqlExpr::Identifier(word) = unit {
+            *unit = SqlExpr::Value(Value::SingleQuotedString(word.value.to_uppercase()).into());
+        }
+    }
 }
 
 /// Doris's `GROUP_CONCAT([DISTINCT] x[, sep] [ORDER BY ...])`, also with
@@ -318,56 +325,6 @@ impl ScalarUDFImpl for Locate {
 
     fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
         exec_err!("LOCATE is planned as strpos")
-    }
-}
-
-/// `CONCAT(a, b, ...)`: NULL when any argument is NULL, as in MySQL and
-/// Doris (DataFusion's `concat` skips NULLs, as PostgreSQL's does).
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct NullConcat {
-    inner: ScalarUDF,
-}
-
-impl ScalarUDFImpl for NullConcat {
-    fn name(&self) -> &str {
-        "concat"
-    }
-
-    fn signature(&self) -> &Signature {
-        self.inner.signature()
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        self.inner.coerce_types(arg_types)
-    }
-
-    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        self.inner.return_type(arg_types)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let null_scalar = args
-            .args
-            .iter()
-            .any(|a| matches!(a, ColumnarValue::Scalar(s) if s.is_null()));
-        if null_scalar {
-            let null = ScalarValue::try_from(args.return_field.data_type())?;
-            return Ok(ColumnarValue::Scalar(null));
-        }
-        let nulls = args.args.iter().fold(None, |nulls, arg| match arg {
-            ColumnarValue::Array(array) => {
-                NullBuffer::union(nulls.as_ref(), array.logical_nulls().as_ref())
-            }
-            ColumnarValue::Scalar(_) => nulls,
-        });
-        let joined = self.inner.invoke_with_args(args)?;
-        let (Some(nulls), ColumnarValue::Array(joined)) = (nulls, &joined) else {
-            return Ok(joined);
-        };
-        let data = joined.to_data();
-        let nulls = NullBuffer::union(data.nulls(), Some(&nulls));
-        let data = data.into_builder().nulls(nulls).build()?;
-        Ok(ColumnarValue::Array(make_array(data)))
     }
 }
 
