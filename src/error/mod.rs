@@ -381,6 +381,7 @@ fn datafusion_message(error: &DataFusionError) -> String {
         .or_else(|| not_grouped(&message))
         .or_else(|| no_common_type(&message))
         .or_else(|| substring_without_position(&message))
+        .or_else(|| same_names(&message))
         .unwrap_or_else(|| without_signature_listing(&message))
 }
 
@@ -433,6 +434,32 @@ fn no_common_type(message: &str) -> Option<String> {
         arrow::sql_type(&parts[1]),
         arrow::sql_type(&parts[2]),
         &parts[3]
+    ))
+}
+
+/// Two select items with one name (`SELECT max(id), max(id)`), which
+/// DataFusion refuses with its plan's inner names.
+fn same_names(message: &str) -> Option<String> {
+    static PROJECTION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^Projections require unique expression names but the expression .* at position (\d+) and .* at position (\d+) have the same name")
+            .expect("a valid pattern")
+    });
+    static FIELD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"^Schema contains duplicate unqualified field name "?([^"]+)"?"#)
+            .expect("a valid pattern")
+    });
+    if let Some(parts) = PROJECTION.captures(message) {
+        let item = |i: &str| i.parse::<usize>().map(|i| i + 1).unwrap_or_default();
+        return Some(format!(
+            "select items {} and {} have the same name: give one of them another with AS",
+            item(&parts[1]),
+            item(&parts[2])
+        ));
+    }
+    let parts = FIELD.captures(message)?;
+    Some(format!(
+        "two columns would both be named {}: give one of them another name with AS",
+        &parts[1]
     ))
 }
 

@@ -4,14 +4,16 @@
 //! and the casts `CAST(x AS DATETIME)`, `CAST(x AS SIGNED [INTEGER])`,
 //! `CAST(x AS UNSIGNED [INTEGER])` and `CONVERT(x, type)`, Doris's map
 //! literal `{'k': v}` and its names `struct_element`, `size`,
-//! `array_size`, `truncate`, `any_value` and `group_concat` (with MySQL's
-//! `SEPARATOR`), and integer
+//! `array_size`, `truncate`, `group_concat` (with MySQL's `SEPARATOR`),
+//! Doris's aggregate names ([`AGGREGATE_NAMES`], `collect_list`,
+//! `collect_set`, `count_if`), and integer
 //! division `a DIV b` (`CAST(a / b AS BIGINT)`: the quotient cut toward
 //! zero, as MySQL does). Functions
 //! become the DataFusion expressions they mean when the plan is
 //! simplified; casts are rewritten before planning, and a DATETIME cast
 //! to a string is written as MySQL writes it ([`datetimes_as_text`]).
 
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 
 use datafusion::arrow::datatypes::DataType;
@@ -27,10 +29,12 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::{lit, when, SessionContext};
 use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CastKind, DataType as SqlType, Expr as SqlExpr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments, Ident, Map,
-    MapEntry, ObjectName, TimezoneInfo, Value, VisitMut, VisitorMut,
+    BinaryOperator, CaseWhen, CastKind, DataType as SqlType, DuplicateTreatment, Expr as SqlExpr,
+    Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList,
+    FunctionArguments, Ident, Map, MapEntry, NullTreatment, ObjectName, TimezoneInfo, Value,
+    VisitMut, VisitorMut,
 };
 
 /// Doris's text form of a DATETIME, for `CAST(datetime AS STRING)`.
@@ -61,23 +65,55 @@ pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(If::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(Locate::default()));
     let functions = ctx.state().scalar_functions().clone();
-    for (mysql, ours) in [
-        ("ucase", "upper"),
-        ("lcase", "lower"),
-        ("struct_element", "get_field"),
-        ("size", "cardinality"),
-        ("array_size", "cardinality"),
-        ("truncate", "trunc"),
-    ] {
+    for (ours, names) in by_function(&SCALAR_NAMES) {
         if let Some(udf) = functions.get(ours) {
-            ctx.register_udf(udf.as_ref().clone().with_aliases([mysql]));
+            ctx.register_udf(udf.as_ref().clone().with_aliases(names));
         }
     }
-    // Without an order, the first value is any value of the group.
-    if let Some(first) = ctx.state().aggregate_functions().get("first_value") {
-        ctx.register_udaf(first.as_ref().clone().with_aliases(["any_value"]));
+    let aggregates = ctx.state().aggregate_functions().clone();
+    for (ours, names) in by_function(&AGGREGATE_NAMES) {
+        if let Some(udaf) = aggregates.get(ours) {
+            ctx.register_udaf(udaf.as_ref().clone().with_aliases(names));
+        }
     }
 }
+
+/// MySQL's and Doris's names of DataFusion's scalar functions.
+const SCALAR_NAMES: [(&str, &str); 6] = [
+    ("ucase", "upper"),
+    ("lcase", "lower"),
+    ("struct_element", "get_field"),
+    ("size", "cardinality"),
+    ("array_size", "cardinality"),
+    ("truncate", "trunc"),
+];
+
+/// The other names of each function. A function is registered once with
+/// all of them, its own name included, so that `std(x)` and `stddev(x)`
+/// in one query are one aggregate, not two with one column name.
+fn by_function<'a>(names: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, Vec<&'a str>> {
+    let mut grouped: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, function) in names {
+        grouped.entry(function).or_default().push(name);
+    }
+    grouped
+}
+
+/// Doris's names of DataFusion's aggregates. `STDDEV` and `VARIANCE` are
+/// the population's in Doris and MySQL (DataFusion's `stddev` is the
+/// sample's); without an order, the first value is any value of a group.
+const AGGREGATE_NAMES: [(&str, &str); 10] = [
+    ("any_value", "first_value"),
+    ("stddev", "stddev_pop"),
+    ("std", "stddev_pop"),
+    ("variance", "var_pop"),
+    ("variance_pop", "var_pop"),
+    ("variance_samp", "var_samp"),
+    ("ndv", "approx_distinct"),
+    ("approx_count_distinct", "approx_distinct"),
+    ("percentile", "percentile_cont"),
+    ("percentile_approx", "approx_percentile_cont"),
+];
 
 /// Rewrites MySQL's casts in `statement` to the types DataFusion plans,
 /// Doris's map literal `{'k': v}` to a map (DataFusion reads the same
@@ -154,6 +190,13 @@ impl VisitorMut for Casts {
             SqlExpr::Function(function) if is_named(function, "timestampdiff") => {
                 unit_as_text(function)
             }
+            SqlExpr::Function(function) if is_named(function, "collect_list") => {
+                as_array_agg(function, false)
+            }
+            SqlExpr::Function(function) if is_named(function, "collect_set") => {
+                as_array_agg(function, true)
+            }
+            SqlExpr::Function(function) if is_named(function, "count_if") => counted_when(function),
             SqlExpr::Dictionary(fields) => {
                 *expr = SqlExpr::Map(Map {
                     entries: fields
@@ -176,6 +219,40 @@ impl VisitorMut for Casts {
 fn is_named(function: &Function, name: &str) -> bool {
     function.over.is_none()
         && matches!(function.name.0.as_slice(), [part] if part.as_ident().is_some_and(|i| i.value.eq_ignore_ascii_case(name)))
+}
+
+/// `COLLECT_LIST(x)` as `array_agg(x) IGNORE NULLS`, `COLLECT_SET(x)` as
+/// `array_agg(DISTINCT x) IGNORE NULLS`: Doris leaves NULLs out.
+fn as_array_agg(function: &mut Function, distinct: bool) {
+    if let FunctionArguments::List(list) = &mut function.args {
+        if distinct {
+            list.duplicate_treatment = Some(DuplicateTreatment::Distinct);
+        }
+        function.null_treatment = Some(NullTreatment::IgnoreNulls);
+        function.name = ObjectName::from(vec![Ident::new("array_agg")]);
+    }
+}
+
+/// `COUNT_IF(condition)` as `count(CASE WHEN condition THEN true END)`.
+fn counted_when(function: &mut Function) {
+    let FunctionArguments::List(list) = &mut function.args else {
+        return;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(condition))] = list.args.as_slice() else {
+        return;
+    };
+    let when = SqlExpr::Case {
+        case_token: AttachedToken::empty(),
+        end_token: AttachedToken::empty(),
+        operand: None,
+        conditions: vec![CaseWhen {
+            condition: condition.clone(),
+            result: SqlExpr::Value(Value::Boolean(true).into()),
+        }],
+        else_result: None,
+    };
+    list.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(when))];
+    function.name = ObjectName::from(vec![Ident::new("count")]);
 }
 
 /// `TIMESTAMPDIFF(DAY, a, b)` as `TIMESTAMPDIFF('DAY', a, b)`: the unit is
