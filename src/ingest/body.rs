@@ -4,8 +4,8 @@
 //! its `S3()` call and the location they name, with the `uri` the job
 //! resolved when it was created. Every task of the loop uses it.
 
-use crate::parse::TributaryDialect;
-use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+use datafusion::config::SqlParserOptions;
+use datafusion::sql::parser::Statement as DFStatement;
 
 use std::sync::{Arc, Mutex};
 
@@ -35,9 +35,8 @@ impl JobBody {
     /// Reads and parses `job`'s INSERT.
     pub fn load(engine: &Engine, job: &Job) -> Result<Self> {
         let sql = engine.jobs().execute_sql(job)?;
-        let statement = DFParser::parse_sql_with_dialect(&sql, &TributaryDialect)?
-            .pop_front()
-            .ok_or_else(|| no_s3_call(job))?;
+        let recursion_limit = SqlParserOptions::default().recursion_limit;
+        let statement = crate::plan::query::parse_statement(&sql, recursion_limit)?;
         let calls = rewrite_calls(&mut statement.clone(), &[S3_FUNCTION])?;
         let call = calls.first().ok_or_else(|| no_s3_call(job))?;
         let mut options = S3Options::parse(&call.pairs)?;

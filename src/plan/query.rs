@@ -36,13 +36,21 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
 
 /// Parses one statement in the session's SQL dialect.
 pub(crate) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
-    let sql = crate::parse::rewrite_match_operators(sql)?;
     let recursion_limit = session
         .context()
         .state()
         .config_options()
         .sql_parser
         .recursion_limit;
+    parse_statement(sql, recursion_limit)
+}
+
+/// Parses one statement in tributary's SQL dialect, with the rewrites
+/// every statement gets before planning (MySQL's forms, `MATCH_*`
+/// operators, select items' names): a query, a view, and each task of a
+/// job plan the same statement from the same text.
+pub(crate) fn parse_statement(sql: &str, recursion_limit: usize) -> Result<DFStatement> {
+    let sql = crate::parse::rewrite_match_operators(sql)?;
     let mut statements = DFParserBuilder::new(sql.as_ref())
         .with_dialect(&TributaryDialect)
         .with_recursion_limit(recursion_limit)
