@@ -67,6 +67,10 @@ pub enum Error {
     #[error("{0}")]
     NotAllowed(String),
 
+    /// A query tributary refuses rather than answer wrongly.
+    #[error("{0}")]
+    Unsupported(String),
+
     /// An S3 endpoint `S3()` may not call from here.
     #[error("{0}")]
     EndpointRefused(String),

@@ -34,6 +34,52 @@ pub(crate) async fn plan(session: &Session, sql: &str) -> Result<LogicalPlan> {
     plan_reading(session, parse_sql(session, sql)?, None).await
 }
 
+/// Refuses a plan whose aggregation has two ordered aggregates sorting the
+/// same keys in opposite directions (`array_agg(x ORDER BY id)` beside
+/// `... ORDER BY id DESC`): DataFusion 54 answers one of them in the
+/// other's order when it aggregates in two steps (apache/datafusion#22597).
+fn refuse_opposite_orders(plan: &LogicalPlan) -> Result<()> {
+    use datafusion::logical_expr::expr::AggregateFunction;
+    use datafusion::logical_expr::{Expr, SortExpr};
+    let reversed = |a: &[SortExpr], b: &[SortExpr]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.expr == y.expr && x.asc != y.asc)
+    };
+    let mut opposite = false;
+    plan.apply(|node| {
+        if let LogicalPlan::Aggregate(aggregate) = node {
+            let orders: Vec<Vec<SortExpr>> = aggregate
+                .aggr_expr
+                .iter()
+                .filter_map(|e| match e.clone().unalias_nested().data {
+                    Expr::AggregateFunction(AggregateFunction { params, .. })
+                        if !params.order_by.is_empty() =>
+                    {
+                        Some(params.order_by)
+                    }
+                    _ => None,
+                })
+                .collect();
+            opposite = orders
+                .iter()
+                .enumerate()
+                .any(|(i, a)| orders[i + 1..].iter().any(|b| reversed(a, b)));
+        }
+        Ok(match opposite {
+            true => TreeNodeRecursion::Stop,
+            false => TreeNodeRecursion::Continue,
+        })
+    })?;
+    match opposite {
+        true => Err(Error::Unsupported(
+            "two ordered aggregates of one query sort in opposite directions (ORDER BY x and ORDER BY x DESC), which DataFusion 54 can answer in one order: compute them in two queries, or sort both the same way".into(),
+        )),
+        false => Ok(()),
+    }
+}
+
 /// Parses one statement in the session's SQL dialect.
 pub(crate) fn parse_sql(session: &Session, sql: &str) -> Result<DFStatement> {
     let recursion_limit = session
@@ -124,6 +170,9 @@ pub(crate) async fn plan_reading(
     }
     let plan = state.statement_to_plan(statement).await;
     prepared.clear();
+    if let Ok(plan) = &plan {
+        refuse_opposite_orders(plan)?;
+    }
     // One walk over the plan for the rewrites that need the columns' types.
     let plan = super::typed_rewrite::rewrite_expressions(plan?, |expr, schema| {
         let expr = super::canonical_names::upper_case_strings(expr, schema)?
