@@ -34,6 +34,9 @@ use crate::catalog::sql_type_name as sql_type_of;
 /// tributary's DATETIME.
 const DATETIME: DataType = DataType::Timestamp(TimeUnit::Microsecond, None);
 
+/// Days from 0000-01-01 to 1970-01-01, as MySQL's `TO_DAYS` counts them.
+const DAYS_BEFORE_1970: i64 = 719_528;
+
 /// What DataFusion's `from_unixtime` gives.
 const SECONDS: DataType = DataType::Timestamp(TimeUnit::Second, None);
 
@@ -54,6 +57,25 @@ const PARTS: [(&str, &str, i32); 11] = [
     ("dayofweek", "dow", 1),
 ];
 
+const SECOND: i64 = 1_000_000_000;
+
+/// Doris's `<unit>s_add` and `<unit>s_sub`: the unit as an interval's
+/// months, days and nanoseconds, and the direction.
+const SHIFTS: [(&str, i32, i32, i64, i64); 12] = [
+    ("years_add", 12, 0, 0, 1),
+    ("years_sub", 12, 0, 0, -1),
+    ("months_add", 1, 0, 0, 1),
+    ("months_sub", 1, 0, 0, -1),
+    ("weeks_add", 0, 7, 0, 1),
+    ("weeks_sub", 0, 7, 0, -1),
+    ("hours_add", 0, 0, 3600 * SECOND, 1),
+    ("hours_sub", 0, 0, 3600 * SECOND, -1),
+    ("minutes_add", 0, 0, 60 * SECOND, 1),
+    ("minutes_sub", 0, 0, 60 * SECOND, -1),
+    ("seconds_add", 0, 0, SECOND, 1),
+    ("seconds_sub", 0, 0, SECOND, -1),
+];
+
 /// Registers the functions.
 pub(crate) fn register(ctx: &SessionContext) {
     for (name, part, offset) in PARTS {
@@ -70,6 +92,18 @@ pub(crate) fn register(ctx: &SessionContext) {
     ] {
         register_planned(ctx, name, Planned::Shift { sign });
     }
+    for (name, months, days, nanos, sign) in SHIFTS {
+        let planned = Planned::ShiftBy {
+            months,
+            days,
+            nanos,
+            sign,
+        };
+        register_planned(ctx, name, planned);
+    }
+    register_planned(ctx, "week", Planned::Week);
+    register_planned(ctx, "to_days", Planned::ToDays);
+    register_planned(ctx, "from_days", Planned::FromDays);
     register_planned(ctx, "last_day", Planned::LastDay);
     register_planned(ctx, "date_format", Planned::Format);
     register_planned(ctx, "unix_timestamp", Planned::UnixTimestamp);
@@ -98,11 +132,28 @@ fn register_planned(ctx: &SessionContext, name: &'static str, planned: Planned) 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Planned {
     /// `CAST(date_part(part, x) AS INT) + offset`.
-    Part { part: &'static str, offset: i32 },
+    Part {
+        part: &'static str,
+        offset: i32,
+    },
     /// The days from the second date to the first.
     DateDiff,
     /// `x + interval` (or `x - interval`), or `n` days later (earlier).
-    Shift { sign: i64 },
+    Shift {
+        sign: i64,
+    },
+    /// `n` of a unit later (earlier): the unit as an interval's parts.
+    ShiftBy {
+        months: i32,
+        days: i32,
+        nanos: i64,
+        sign: i64,
+    },
+    /// MySQL's `WEEK(date[, mode])` for the modes chrono counts alike.
+    Week,
+    /// Days since year 0 (`TO_DAYS`), and back (`FROM_DAYS`).
+    ToDays,
+    FromDays,
     /// The last day of the date's month.
     LastDay,
     /// `to_char` with the format's MySQL specifiers in chrono's words.
@@ -159,6 +210,10 @@ impl DorisDateFunction {
             Planned::Part { .. } | Planned::LastDay => format!("{name}(date)"),
             Planned::DateDiff => format!("{name}(date1, date2)"),
             Planned::Shift { .. } => format!("{name}(date, INTERVAL n DAY) or {name}(date, n)"),
+            Planned::ShiftBy { .. } => format!("{name}(date, n)"),
+            Planned::Week => format!("{name}(date) or {name}(date, mode)"),
+            Planned::ToDays => format!("{name}(date)"),
+            Planned::FromDays => format!("{name}(days)"),
             Planned::Format => format!("{name}(date, '%Y-%m-%d %H:%i:%s')"),
             Planned::UnixTimestamp => format!("{name}() or {name}(date)"),
             Planned::FromUnixtime => format!("{name}(seconds) or {name}(seconds, '%Y-%m-%d')"),
@@ -178,9 +233,22 @@ impl ScalarUDFImpl for DorisDateFunction {
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
         let form = &self.form();
         match self.planned {
-            Planned::Part { .. } | Planned::LastDay => {
+            Planned::Part { .. } | Planned::LastDay | Planned::ToDays => {
                 let [x] = self.arguments(arg_types, form)?;
                 Ok(vec![self.temporal(&x)?])
+            }
+            Planned::ShiftBy { .. } => {
+                let [x, n] = self.arguments(arg_types, form)?;
+                Ok(vec![self.temporal(&x)?, self.whole_number(&n, form)?])
+            }
+            Planned::Week => match arg_types {
+                [x] => Ok(vec![self.temporal(x)?]),
+                [x, mode] => Ok(vec![self.temporal(x)?, self.whole_number(mode, form)?]),
+                _ => plan_err!("{}() takes 1 or 2 arguments: {form}", self.upper()),
+            },
+            Planned::FromDays => {
+                let [n] = self.arguments(arg_types, form)?;
+                Ok(vec![self.whole_number(&n, form)?])
             }
             Planned::DateDiff => {
                 let [a, b] = self.arguments(arg_types, form)?;
@@ -238,7 +306,10 @@ impl ScalarUDFImpl for DorisDateFunction {
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
         Ok(match self.planned {
-            Planned::Part { .. } | Planned::DateDiff => DataType::Int32,
+            Planned::Part { .. } | Planned::DateDiff | Planned::Week => DataType::Int32,
+            Planned::ToDays => DataType::Int64,
+            Planned::FromDays => DataType::Date32,
+            Planned::ShiftBy { .. } => arg_types[0].clone(),
             Planned::Shift { .. } => arg_types[0].clone(),
             Planned::LastDay => DataType::Date32,
             Planned::Format => DataType::Utf8,
@@ -256,6 +327,7 @@ impl ScalarUDFImpl for DorisDateFunction {
             .collect();
         let data_type = match (self.planned, args.scalar_arguments.get(1)) {
             (Planned::Shift { .. }, Some(by)) => shifted_type(&types[0], *by),
+            (Planned::ShiftBy { nanos, .. }, _) => by_unit_type(&types[0], nanos),
             _ => self.return_type(&types)?,
         };
         Ok(Arc::new(Field::new(self.name, data_type, true)))
@@ -282,6 +354,53 @@ impl ScalarUDFImpl for DorisDateFunction {
                 let x_type = info.get_data_type(&x)?;
                 let by_type = info.get_data_type(&by)?;
                 shift(x, &x_type, by, &by_type, sign)?
+            }
+            Planned::ShiftBy { sign, nanos, .. } => {
+                let [x, n] = exprs(args)?;
+                let x_type = by_unit_type(&info.get_data_type(&x)?, nanos);
+                let x = cast(x, x_type.clone());
+                let Expr::Literal(n, _) = n else {
+                    return plan_err!(
+                        "{}'s count must be a constant whole number: {}",
+                        self.upper(),
+                        self.form()
+                    );
+                };
+                let interval = self.interval_of(&n)?;
+                let by_type = interval.data_type();
+                shift(x, &x_type, lit(interval), &by_type, sign)?
+            }
+            Planned::Week => {
+                let mut args = args.into_iter();
+                let x = args
+                    .next()
+                    .ok_or_else(|| DataFusionError::Plan(self.form()))?;
+                let week = match args.next() {
+                    None | Some(Expr::Literal(ScalarValue::Int64(Some(0)), _)) => "%U",
+                    Some(Expr::Literal(ScalarValue::Int64(Some(3)), _)) => "%V",
+                    Some(Expr::Literal(ScalarValue::Int64(Some(5)), _)) => "%W",
+                    Some(_) => {
+                        return plan_err!(
+                            "WEEK's mode must be 0 (weeks from Sunday, 0-53), 3 (ISO weeks) or 5 (weeks from Monday, 0-53)"
+                        )
+                    }
+                };
+                cast(to_char(cast(x, DATETIME), lit(week)), DataType::Int32)
+            }
+            Planned::ToDays => {
+                let [x] = exprs(args)?;
+                let days = cast(
+                    cast(cast(x, DataType::Date32), DataType::Int32),
+                    DataType::Int64,
+                );
+                days + lit(DAYS_BEFORE_1970)
+            }
+            Planned::FromDays => {
+                let [n] = exprs(args)?;
+                cast(
+                    cast(n - lit(DAYS_BEFORE_1970), DataType::Int32),
+                    DataType::Date32,
+                )
             }
             Planned::LastDay => {
                 let [x] = exprs(args)?;
@@ -322,6 +441,47 @@ impl ScalarUDFImpl for DorisDateFunction {
 }
 
 impl DorisDateFunction {
+    /// An integer argument, as BIGINT.
+    fn whole_number(&self, data_type: &DataType, form: &str) -> Result<DataType> {
+        if data_type.is_integer() || data_type == &DataType::Null {
+            return Ok(DataType::Int64);
+        }
+        plan_err!(
+            "{}() takes a whole number here, not {}: {form}",
+            self.upper(),
+            sql_type_of(data_type)
+        )
+    }
+
+    /// The interval of `n` of a [`Planned::ShiftBy`]'s unit.
+    fn interval_of(&self, n: &ScalarValue) -> Result<ScalarValue> {
+        let Planned::ShiftBy {
+            months,
+            days,
+            nanos,
+            ..
+        } = self.planned
+        else {
+            return plan_err!("{}() moves by no unit", self.upper());
+        };
+        let n = match n {
+            ScalarValue::Int64(Some(n)) => *n,
+            ScalarValue::Int64(None) | ScalarValue::Null => {
+                return Ok(ScalarValue::IntervalMonthDayNano(None))
+            }
+            _ => return plan_err!("{}'s count must be a whole number", self.upper()),
+        };
+        let too_far = || DataFusionError::Plan(format!("{}() moves too far: {n}", self.upper()));
+        let part = |unit: i64| unit.checked_mul(n).ok_or_else(too_far);
+        Ok(ScalarValue::IntervalMonthDayNano(Some(
+            IntervalMonthDayNano::new(
+                i32::try_from(part(months.into())?).map_err(|_| too_far())?,
+                i32::try_from(part(days.into())?).map_err(|_| too_far())?,
+                part(nanos)?,
+            ),
+        )))
+    }
+
     /// `to_char(x, format)`, the constant `format` in chrono's words.
     fn formatted(&self, x: Expr, format: Expr) -> Result<Expr> {
         match format {
@@ -352,6 +512,15 @@ fn shifted_type(x: &DataType, by: Option<&ScalarValue>) -> DataType {
         {
             DATETIME
         }
+        _ => x.clone(),
+    }
+}
+
+/// The type of a DATE or DATETIME moved by a unit: a DATE moved by hours,
+/// minutes or seconds is a DATETIME.
+fn by_unit_type(x: &DataType, nanos: i64) -> DataType {
+    match x {
+        DataType::Date32 if nanos != 0 => DATETIME,
         _ => x.clone(),
     }
 }

@@ -190,6 +190,9 @@ impl VisitorMut for Casts {
             SqlExpr::Function(function) if is_named(function, "timestampdiff") => {
                 unit_as_text(function)
             }
+            SqlExpr::Function(function) if is_named(function, "timestampadd") => {
+                as_unit_add(function)
+            }
             SqlExpr::Function(function) if is_named(function, "collect_list") => {
                 as_array_agg(function, false)
             }
@@ -253,6 +256,47 @@ fn counted_when(function: &mut Function) {
     };
     list.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(when))];
     function.name = ObjectName::from(vec![Ident::new("count")]);
+}
+
+/// `TIMESTAMPADD(unit, n, x)` as Doris's `<unit>s_add(x, n)` (`QUARTER`
+/// as three months).
+fn as_unit_add(function: &mut Function) {
+    let FunctionArguments::List(list) = &mut function.args else {
+        return;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(SqlExpr::Identifier(unit))), n, x] =
+        list.args.as_slice()
+    else {
+        return;
+    };
+    let (name, n) = match unit.value.to_ascii_uppercase().as_str() {
+        "QUARTER" => {
+            let FunctionArg::Unnamed(FunctionArgExpr::Expr(count)) = n else {
+                return;
+            };
+            let months = SqlExpr::BinaryOp {
+                left: Box::new(SqlExpr::Nested(Box::new(count.clone()))),
+                op: BinaryOperator::Multiply,
+                right: Box::new(SqlExpr::Value(
+                    Value::Number("3".parse().expect("a number"), false).into(),
+                )),
+            };
+            (
+                "months_add",
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(months)),
+            )
+        }
+        "SECOND" => ("seconds_add", n.clone()),
+        "MINUTE" => ("minutes_add", n.clone()),
+        "HOUR" => ("hours_add", n.clone()),
+        "DAY" => ("days_add", n.clone()),
+        "WEEK" => ("weeks_add", n.clone()),
+        "MONTH" => ("months_add", n.clone()),
+        "YEAR" => ("years_add", n.clone()),
+        _ => return,
+    };
+    list.args = vec![x.clone(), n];
+    function.name = ObjectName::from(vec![Ident::new(name)]);
 }
 
 /// `TIMESTAMPDIFF(DAY, a, b)` as `TIMESTAMPDIFF('DAY', a, b)`: the unit is

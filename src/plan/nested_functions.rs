@@ -36,7 +36,11 @@ pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(ToJson::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(ElementAt::default()));
     for kind in JsonKind::ALL {
-        ctx.register_udf(ScalarUDF::new_from_impl(JsonFunction::new(kind)));
+        let function = ScalarUDF::new_from_impl(JsonFunction::new(kind));
+        ctx.register_udf(match kind.doris_name() {
+            Some(name) => function.with_aliases([name]),
+            None => function,
+        });
     }
 }
 
@@ -213,6 +217,17 @@ impl JsonKind {
         JsonKind::Length,
         JsonKind::Valid,
     ];
+
+    /// Doris's other name for the function (`get_json_string`).
+    fn doris_name(self) -> Option<&'static str> {
+        match self {
+            JsonKind::ExtractString => Some("get_json_string"),
+            JsonKind::ExtractInt => Some("get_json_int"),
+            JsonKind::ExtractBigInt => Some("get_json_bigint"),
+            JsonKind::ExtractDouble => Some("get_json_double"),
+            _ => None,
+        }
+    }
 
     fn name(self) -> &'static str {
         match self {

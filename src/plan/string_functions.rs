@@ -1,6 +1,6 @@
 //! Doris's string functions that DataFusion lacks or reads otherwise:
 //! `CONCAT` is NULL when an argument is, `LENGTH` counts bytes,
-//! `REGEXP_EXTRACT(text, pattern, group)` and `SHA2(text, bits)`.
+//! `REGEXP_EXTRACT(text, pattern, group)`, `SHA2(text, bits)` and `HEX`.
 
 use datafusion::arrow::array::{make_array, Array};
 use datafusion::arrow::buffer::NullBuffer;
@@ -10,10 +10,11 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::functions::crypto::expr_fn::digest;
 use datafusion::functions::encoding::expr_fn::encode;
 use datafusion::functions::regex::expr_fn::regexp_match;
+use datafusion::functions::string::expr_fn::{to_hex, upper};
 use datafusion::functions_nested::expr_fn::array_element;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    cast, ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::prelude::{coalesce, concat, lit, when, SessionContext};
 
@@ -31,6 +32,7 @@ pub(crate) fn register(ctx: &SessionContext) {
     }
     ctx.register_udf(ScalarUDF::new_from_impl(RegexpExtract::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(Sha2::default()));
+    ctx.register_udf(ScalarUDF::new_from_impl(Hex::default()));
 }
 
 /// `CONCAT(a, b, ...)`: NULL when any argument is NULL, as in MySQL and
@@ -189,5 +191,56 @@ impl ScalarUDFImpl for Sha2 {
 
     fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
         exec_err!("SHA2() is planned as digest")
+    }
+}
+
+/// `HEX(x)`: a whole number in hexadecimal, or text's bytes two hex digits
+/// each, in capitals, as in Doris.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Hex {
+    signature: Signature,
+}
+
+impl Default for Hex {
+    fn default() -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Hex {
+    fn name(&self) -> &str {
+        "hex"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        match arg_types {
+            [t] if t.is_integer() => Ok(vec![DataType::Int64]),
+            [_] => Ok(vec![DataType::Utf8]),
+            _ => plan_err!("HEX() takes 1 argument: HEX(x)"),
+        }
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        let [x] = <[Expr; 1]>::try_from(args)
+            .map_err(|_| DataFusionError::Plan("HEX() takes 1 argument".into()))?;
+        let digits = match info.get_data_type(&x)? {
+            DataType::Int64 => to_hex(x),
+            _ => encode(cast(x, DataType::Binary), lit("hex")),
+        };
+        Ok(ExprSimplifyResult::Simplified(upper(digits)))
+    }
+
+    fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        exec_err!("HEX() is planned as to_hex or encode")
     }
 }
