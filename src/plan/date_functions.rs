@@ -1,11 +1,13 @@
 //! Doris's date and time functions that DataFusion lacks or reads
 //! otherwise: `YEAR`, `QUARTER`, `MONTH`, `DAY`/`DAYOFMONTH`, `HOUR`,
-//! `MINUTE`, `SECOND`, `DAYOFYEAR`, `WEEKOFYEAR`, `DAYOFWEEK`, `DATEDIFF`,
-//! `DATE_ADD`/`ADDDATE`/`DAYS_ADD` and `DATE_SUB`/`SUBDATE`/`DAYS_SUB`
-//! (an `INTERVAL` or a number of days), `LAST_DAY`, `DATE_FORMAT` and
-//! `STR_TO_DATE` with MySQL's format specifiers (`%i` minutes, `%s`
-//! seconds, `%M` a month's name), `UNIX_TIMESTAMP`, `FROM_UNIXTIME` with a
-//! format, `TIMESTAMPDIFF(unit, a, b)` and `CURDATE()`.
+//! `MINUTE`, `SECOND`, `DAYOFYEAR`, `WEEKOFYEAR`, `DAYOFWEEK`, `WEEK`,
+//! `DATEDIFF`, `DATE_ADD`/`ADDDATE`/`DAYS_ADD` and `DATE_SUB`/`SUBDATE`/
+//! `DAYS_SUB` (an `INTERVAL` or a number of days), `YEARS_ADD` ...
+//! `SECONDS_SUB` (a constant count of the unit), `LAST_DAY`, `TO_DAYS`,
+//! `FROM_DAYS`, `DATE_FORMAT` and `STR_TO_DATE` with MySQL's format
+//! specifiers (`%i` minutes, `%s` seconds, `%M` a month's name),
+//! `UNIX_TIMESTAMP`, `FROM_UNIXTIME` with a format,
+//! `TIMESTAMPDIFF(unit, a, b)` and `CURDATE()`.
 //!
 //! Times are UTC, the warehouse's time zone. Text arguments are read as
 //! DATETIME, as Doris casts them. All but `STR_TO_DATE` and
