@@ -67,7 +67,7 @@ pub enum Error {
     #[error("{0}")]
     NotAllowed(String),
 
-    /// A query tributary refuses rather than answer wrongly.
+    /// A statement tributary refuses rather than answer wrongly.
     #[error("{0}")]
     Unsupported(String),
 

@@ -157,6 +157,9 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
             p.parser.next_token();
         }
         Statement::TransactionControl
+    } else if p.time_zone_setting() {
+        p.check_time_zone()?;
+        Statement::TransactionControl
     } else if p.peek_word("set") {
         p.check_other_set()?;
         return Ok(Statement::Query(sql.to_string()));
@@ -269,6 +272,51 @@ impl StatementParser<'_> {
             }
             _ => false,
         }
+    }
+
+    /// `SET [SESSION] time_zone = ...` (also `@@time_zone`), consumed up to
+    /// the `=`; nothing consumed for any other statement.
+    fn time_zone_setting(&mut self) -> bool {
+        let at = if self.peek_word_at(1, "session") {
+            2
+        } else {
+            1
+        };
+        // `@@session.time_zone` is three tokens: the scope, a period, the name.
+        let scoped = self.peek_word_at(at, "@@session")
+            && self.parser.peek_nth_token(at + 1).token == Token::Period
+            && self.peek_word_at(at + 2, "time_zone");
+        let name_tokens = match scoped {
+            true => 3,
+            false if self.peek_word_at(at, "time_zone") || self.peek_word_at(at, "@@time_zone") => {
+                1
+            }
+            false => return false,
+        };
+        if !self.peek_word("set") {
+            return false;
+        }
+        for _ in 0..at + name_tokens {
+            self.parser.next_token();
+        }
+        true
+    }
+
+    /// The zone a `SET time_zone` gives: times are kept in UTC, so UTC is
+    /// taken (what MySQL clients send on connecting) and any other zone is
+    /// refused rather than ignored, which would shift no time.
+    fn check_time_zone(&mut self) -> Result<()> {
+        const UTC: [&str; 7] = [
+            "utc", "+00:00", "+0:00", "00:00", "system", "gmt", "etc/utc",
+        ];
+        self.expect_token(Token::Eq)?;
+        let zone = self.string_literal()?;
+        if UTC.contains(&zone.to_ascii_lowercase().as_str()) {
+            return Ok(());
+        }
+        Err(Error::Unsupported(format!(
+            "time zone '{zone}' is not supported: tributary keeps times in UTC (system_time_zone), so SET time_zone takes 'UTC', '+00:00' or 'SYSTEM'"
+        )))
     }
 
     fn check_other_set(&mut self) -> Result<()> {

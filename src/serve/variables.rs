@@ -59,10 +59,12 @@ pub fn answer(statement: &str, asker: &Asker<'_>) -> Option<StatementResult> {
     let word = |i: usize| words.get(i).map(String::as_str).unwrap_or("");
     match (word(0), word(1)) {
         // SET NAMES, SET CHARACTER SET, SET autocommit = 1, SET SESSION ...:
-        // the server has one character set and no transactions to set.
+        // the server has one character set and no transactions to set. A
+        // time zone goes to the engine, which takes only UTC.
         ("set", second)
             if second != "password"
                 && !second.starts_with("datafusion.")
+                && !words.iter().any(|w| w.contains("time_zone"))
                 && !words.iter().any(|w| {
                     SessionVariable::ALL
                         .iter()

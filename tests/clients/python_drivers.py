@@ -59,6 +59,12 @@ plain.begin()
 plain.commit()
 plain.rollback()
 
+# Times are UTC: a session zone of UTC is taken, another refused rather
+# than ignored.
+pcur.execute("SET time_zone = '+00:00'")
+code, message = error_of(pcur, "SET time_zone = '+08:00'")
+assert "keeps times in UTC" in message, (code, message)
+
 # Result metadata and values: names as written, NULL as None, DECIMAL's
 # scale, timestamps drivers parse.
 pcur.execute("SELECT 1, NULL, now(), 'a', amount, at FROM shop.orders WHERE id = 1")
