@@ -386,6 +386,7 @@ fn datafusion_message(error: &DataFusionError) -> String {
         .or_else(|| no_common_type(&message))
         .or_else(|| substring_without_position(&message))
         .or_else(|| same_names(&message))
+        .or_else(|| unknown_system_variable(&message))
         .unwrap_or_else(|| without_signature_listing(&message))
 }
 
@@ -464,6 +465,18 @@ fn same_names(message: &str) -> Option<String> {
     Some(format!(
         "two columns would both be named {}: give one of them another name with AS",
         &parts[1]
+    ))
+}
+
+/// `SELECT @@nope`: DataFusion says the variable `has no type information`.
+fn unknown_system_variable(message: &str) -> Option<String> {
+    static UNKNOWN: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"^variable \[(.*)\] has no type information"#).expect("a valid pattern")
+    });
+    let parts = UNKNOWN.captures(message)?;
+    let name = parts[1].replace(['"', ' '], "").replace(',', ".");
+    Some(format!(
+        "unknown system variable {name}: SHOW VARIABLES over the server lists them"
     ))
 }
 

@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
@@ -23,6 +24,7 @@ use datafusion::error::Result;
 use datafusion::functions::expr_fn::to_char;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
+use datafusion::logical_expr::var_provider::{VarProvider, VarType};
 use datafusion::logical_expr::{
     Cast, ColumnarValue, Expr, ExprSchemable, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
     Signature, Volatility,
@@ -454,6 +456,7 @@ impl ScalarUDFImpl for Locate {
 /// `CURRENT_USER()`, `SESSION_USER()`, `SYSTEM_USER()` (`'user'@'%'`, as
 /// Doris writes it) and `VERSION()`.
 pub(crate) fn register_session_values(ctx: &SessionContext, user: &str, database: Option<&str>) {
+    ctx.register_variable(VarType::System, Arc::new(ServerVariables));
     let user = format!("'{user}'@'%'");
     let values = [
         ("database", database.map(str::to_string)),
@@ -470,6 +473,39 @@ pub(crate) fn register_session_values(ctx: &SessionContext, user: &str, database
             value,
             signature: Signature::nullary(Volatility::Stable),
         }));
+    }
+}
+
+/// `@@name` in a query (also `@@session.name`, `@@global.name`): the
+/// server variables, as `tributary serve` answers `SELECT @@name` and
+/// `SHOW VARIABLES`, for the REPL and a library's sessions too.
+#[derive(Debug)]
+struct ServerVariables;
+
+impl ServerVariables {
+    fn value(names: &[String]) -> Option<String> {
+        let name = names.last()?.trim_start_matches("@@").to_ascii_lowercase();
+        match name.as_str() {
+            "version" => Some(crate::serve::SERVER_VERSION.to_string()),
+            "version_comment" => Some(crate::serve::version_comment()),
+            name => crate::catalog::information_schema::SERVER_VARIABLES
+                .iter()
+                .find(|(known, _)| *known == name)
+                .map(|(_, value)| value.to_string()),
+        }
+    }
+}
+
+impl VarProvider for ServerVariables {
+    fn get_value(&self, names: Vec<String>) -> Result<datafusion::common::ScalarValue> {
+        match Self::value(&names) {
+            Some(value) => Ok(datafusion::common::ScalarValue::Utf8(Some(value))),
+            None => plan_err!("unknown system variable {}", names.join(".")),
+        }
+    }
+
+    fn get_type(&self, names: &[String]) -> Option<DataType> {
+        Self::value(names).map(|_| DataType::Utf8)
     }
 }
 

@@ -41,7 +41,7 @@ use connection::Connection;
 use processes::Processes;
 use tokio_util::sync::CancellationToken;
 
-pub use variables::SERVER_VERSION;
+pub use variables::{version_comment, SERVER_VERSION};
 
 /// How long a shutdown waits for running tasks to stop.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(30);
