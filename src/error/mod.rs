@@ -71,6 +71,10 @@ pub enum Error {
     #[error("{0}")]
     Unsupported(String),
 
+    /// A setting given a value outside what tributary allows.
+    #[error("{0}")]
+    OutOfRange(String),
+
     /// An S3 endpoint `S3()` may not call from here.
     #[error("{0}")]
     EndpointRefused(String),

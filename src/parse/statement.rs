@@ -325,8 +325,8 @@ impl StatementParser<'_> {
         let name = match self.parser.next_token().token {
             Token::Word(w) if w.value.eq_ignore_ascii_case("time") => return Ok(()),
             Token::Word(w) if w.value.eq_ignore_ascii_case("datafusion") => {
-                self.datafusion_option()?;
-                return self.literal_value();
+                let option = self.datafusion_option()?;
+                return self.literal_value(&option);
             }
             Token::Word(w) => w.value,
             other => other.to_string(),
@@ -338,21 +338,26 @@ impl StatementParser<'_> {
         })
     }
 
-    /// The rest of a DataFusion option's dotted name.
-    fn datafusion_option(&mut self) -> Result<()> {
+    /// The rest of a DataFusion option's dotted name, lower case.
+    fn datafusion_option(&mut self) -> Result<String> {
+        let mut name = String::from("datafusion");
         while self.parser.consume_token(&Token::Period) {
-            self.identifier()?;
+            name.push('.');
+            name.push_str(&self.identifier()?.to_ascii_lowercase());
         }
-        Ok(())
+        Ok(name)
     }
 
     /// `= value` or `TO value` with one literal value, to the end.
-    fn literal_value(&mut self) -> Result<()> {
+    fn literal_value(&mut self, option: &str) -> Result<()> {
         if !self.parser.consume_token(&Token::Eq) {
             self.word("to");
         }
         match self.parser.next_token().token {
-            Token::Number(..) | Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => {}
+            Token::Number(n, _) => check_option_size(option, &n)?,
+            Token::SingleQuotedString(n) | Token::DoubleQuotedString(n) => {
+                check_option_size(option, &n)?
+            }
             Token::Word(w) if w.quote_style.is_none() => {}
             _ => {
                 self.parser.prev_token();
@@ -573,5 +578,28 @@ mod tests {
             parse_statement("create table t (a int) garbage"),
             Err(Error::Syntax(_))
         ));
+    }
+}
+
+/// DataFusion's options that size what a query allocates or spawns up
+/// front, and the most each may be set to: a larger value made DataFusion
+/// abort the whole process on its first sort (`batch_size` =
+/// 81928192928192 asked for a petabyte).
+const SIZED_OPTIONS: [(&str, u64); 3] = [
+    ("datafusion.execution.batch_size", 1 << 20),
+    ("datafusion.execution.target_partitions", 1024),
+    ("datafusion.execution.planning_concurrency", 1024),
+];
+
+/// Refuses a value of a [`SIZED_OPTIONS`] option above its bound.
+fn check_option_size(option: &str, value: &str) -> Result<()> {
+    let Some((_, most)) = SIZED_OPTIONS.iter().find(|(name, _)| *name == option) else {
+        return Ok(());
+    };
+    match value.trim().parse::<u64>() {
+        Ok(n) if (1..=*most).contains(&n) => Ok(()),
+        _ => Err(Error::OutOfRange(format!(
+            "{option} must be a whole number from 1 to {most}, not {value}"
+        ))),
     }
 }
