@@ -462,6 +462,29 @@ fn describe_function_call(sql: &str) -> Option<&str> {
     (is_desc && second.eq_ignore_ascii_case("function")).then(|| words.next().unwrap_or("").trim())
 }
 
+/// DataFusion's options that size what a query allocates or spawns up
+/// front, and the most each may be set to: a larger value made DataFusion
+/// abort the whole process on its first sort (`batch_size` =
+/// 81928192928192 asked for a petabyte).
+const SIZED_OPTIONS: [(&str, u64); 3] = [
+    ("datafusion.execution.batch_size", 1 << 20),
+    ("datafusion.execution.target_partitions", 1024),
+    ("datafusion.execution.planning_concurrency", 1024),
+];
+
+/// Refuses a value of a [`SIZED_OPTIONS`] option above its bound.
+fn check_option_size(option: &str, value: &str) -> Result<()> {
+    let Some((_, most)) = SIZED_OPTIONS.iter().find(|(name, _)| *name == option) else {
+        return Ok(());
+    };
+    match value.trim().parse::<u64>() {
+        Ok(n) if (1..=*most).contains(&n) => Ok(()),
+        _ => Err(Error::OutOfRange(format!(
+            "{option} must be a whole number from 1 to {most}, not {value}"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -578,28 +601,5 @@ mod tests {
             parse_statement("create table t (a int) garbage"),
             Err(Error::Syntax(_))
         ));
-    }
-}
-
-/// DataFusion's options that size what a query allocates or spawns up
-/// front, and the most each may be set to: a larger value made DataFusion
-/// abort the whole process on its first sort (`batch_size` =
-/// 81928192928192 asked for a petabyte).
-const SIZED_OPTIONS: [(&str, u64); 3] = [
-    ("datafusion.execution.batch_size", 1 << 20),
-    ("datafusion.execution.target_partitions", 1024),
-    ("datafusion.execution.planning_concurrency", 1024),
-];
-
-/// Refuses a value of a [`SIZED_OPTIONS`] option above its bound.
-fn check_option_size(option: &str, value: &str) -> Result<()> {
-    let Some((_, most)) = SIZED_OPTIONS.iter().find(|(name, _)| *name == option) else {
-        return Ok(());
-    };
-    match value.trim().parse::<u64>() {
-        Ok(n) if (1..=*most).contains(&n) => Ok(()),
-        _ => Err(Error::OutOfRange(format!(
-            "{option} must be a whole number from 1 to {most}, not {value}"
-        ))),
     }
 }
