@@ -23,6 +23,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, IntervalMonthDayNano, TimeUnit};
 use datafusion::common::{exec_err, plan_err, ScalarValue};
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::FunctionRegistry;
 use datafusion::functions::datetime::expr_fn::{date_part, date_trunc, now, to_char};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
@@ -112,7 +113,7 @@ pub(crate) fn register(ctx: &SessionContext) {
     register_planned(ctx, "from_unixtime", Planned::FromUnixtime);
     ctx.register_udf(ScalarUDF::new_from_impl(StrToDate::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(TimestampDiff::default()));
-    if let Some(current_date) = ctx.state().scalar_functions().get("current_date") {
+    if let Ok(current_date) = ctx.udf("current_date") {
         ctx.register_udf(current_date.as_ref().clone().with_aliases(["curdate"]));
     }
 }

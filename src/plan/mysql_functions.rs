@@ -21,6 +21,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{exec_err, plan_err, DFSchema};
 use datafusion::error::Result;
+use datafusion::execution::FunctionRegistry;
 use datafusion::functions::expr_fn::to_char;
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::type_coercion::binary::type_union_resolution;
@@ -66,15 +67,13 @@ pub(crate) fn datetimes_as_text(expr: Expr, schema: &DFSchema) -> Result<Transfo
 pub(crate) fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::new_from_impl(If::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(Locate::default()));
-    let functions = ctx.state().scalar_functions().clone();
     for (ours, names) in by_function(&SCALAR_NAMES) {
-        if let Some(udf) = functions.get(ours) {
+        if let Ok(udf) = ctx.udf(ours) {
             ctx.register_udf(udf.as_ref().clone().with_aliases(names));
         }
     }
-    let aggregates = ctx.state().aggregate_functions().clone();
     for (ours, names) in by_function(&AGGREGATE_NAMES) {
-        if let Some(udaf) = aggregates.get(ours) {
+        if let Ok(udaf) = ctx.udaf(ours) {
             ctx.register_udaf(udaf.as_ref().clone().with_aliases(names));
         }
     }

@@ -7,6 +7,7 @@ use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_err, plan_err, ScalarValue};
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::FunctionRegistry;
 use datafusion::functions::crypto::expr_fn::digest;
 use datafusion::functions::encoding::expr_fn::encode;
 use datafusion::functions::regex::expr_fn::regexp_match;
@@ -20,14 +21,13 @@ use datafusion::prelude::{coalesce, concat, lit, when, SessionContext};
 
 /// Registers the functions.
 pub(crate) fn register(ctx: &SessionContext) {
-    let functions = ctx.state().scalar_functions().clone();
-    if let Some(concat) = functions.get("concat") {
+    if let Ok(concat) = ctx.udf("concat") {
         ctx.register_udf(ScalarUDF::new_from_impl(NullConcat {
             inner: concat.as_ref().clone(),
         }));
     }
     // CHAR_LENGTH counts characters.
-    if let Some(octet_length) = functions.get("octet_length") {
+    if let Ok(octet_length) = ctx.udf("octet_length") {
         ctx.register_udf(octet_length.as_ref().clone().with_aliases(["length"]));
     }
     ctx.register_udf(ScalarUDF::new_from_impl(RegexpExtract::default()));
